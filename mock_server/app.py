@@ -1,0 +1,109 @@
+"""The app factory: builds clock, store, services and blueprints; no module-level app or state."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
+
+from mock_server import data
+from mock_server.clock import Clock
+from mock_server.config import Config
+from mock_server.errors import ApolloError, PayloadTooLarge
+from mock_server.errors import MethodNotAllowed as ApolloMethodNotAllowed
+from mock_server.errors import NotFound as ApolloNotFound
+from mock_server.journal import Entry
+from mock_server.keys import KeyRegistry
+from mock_server.persons import PersonDirectory
+from mock_server.service import Enrichment
+from mock_server.store import MemoryStore
+from mock_server.views import admin, apollo, meta
+from mock_server.views.http import error_response, json_response
+
+log = logging.getLogger("fakeapollo")
+ADMIN_PREFIX = "/__admin/"
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """A fresh emulator app for `config`; every piece of its state hangs off this app."""
+    config = config or Config()
+    app = Flask("mock_server")
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    keys = KeyRegistry.from_document(data.load_key_registry(config.keys))
+    directory = PersonDirectory(
+        config.seed, data.load_fixture_persons(config.fixtures), cache_size=config.person_cache_size
+    )
+    store = MemoryStore(journal_size=config.journal_size)
+    service = Enrichment(config, Clock(), store, keys, directory)
+    app.extensions["fakeapollo"] = service
+
+    app.register_blueprint(apollo.blueprint("apollo_api_v1", "/api/v1"))
+    app.register_blueprint(apollo.blueprint("apollo_v1", "/v1"))
+    app.register_blueprint(meta.bp)
+    if config.admin:
+        app.register_blueprint(admin.blueprint(config.admin_token))
+    _register_journal(app, service)
+    _register_error_handlers(app, config)
+    return app
+
+
+def _register_journal(app: Flask, service: Enrichment) -> None:
+    """Journal every call outside the control API: what was sent and what was answered."""
+
+    @app.before_request
+    def note_start() -> None:
+        g.fakeapollo_started = time.perf_counter()
+        g.fakeapollo_time = service.clock.now()
+
+    @app.after_request
+    def record(response: Response) -> Response:
+        if request.path.startswith(ADMIN_PREFIX) or "fakeapollo_started" not in g:
+            return response
+        journal = service.store.journal
+        rate = g.get("fakeapollo_rate")
+        outcome = g.get("fakeapollo_outcome")
+        journal.record(
+            Entry(
+                sequence=journal.next_sequence(),
+                time=g.fakeapollo_time,
+                method=request.method,
+                path=request.path,
+                query=request.args.to_dict(flat=True),
+                headers=dict(request.headers),
+                body=g.get("fakeapollo_params"),
+                status=response.status_code,
+                response_text=response.get_data(as_text=True),
+                response_type=response.content_type or "",
+                duration_ms=(time.perf_counter() - g.fakeapollo_started) * 1000,
+                api_key=g.get("fakeapollo_api_key"),
+                credits_charged=g.get("fakeapollo_credits", 0),
+                rate_limit=rate.describe() if rate is not None and rate.windows else None,
+                scenario=outcome.name if outcome is not None else None,
+            )
+        )
+        return response
+
+
+def _register_error_handlers(app: Flask, config: Config) -> None:
+    """One place renders every error: Apollo's typed errors, HTTP errors, and the unexpected."""
+
+    @app.errorhandler(ApolloError)
+    def apollo_error(error: ApolloError) -> Response:
+        return error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        if isinstance(error, NotFound):
+            return error_response(ApolloNotFound(f"No route for {request.method} {request.path}"))
+        if isinstance(error, MethodNotAllowed):
+            return error_response(ApolloMethodNotAllowed(sorted(error.valid_methods or [])))
+        if isinstance(error, RequestEntityTooLarge):
+            return error_response(PayloadTooLarge(config.max_body_bytes))
+        return json_response({"error": error.description or error.name}, error.code or 400)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        log.exception("unexpected error", exc_info=error)
+        return json_response({"error": "Internal Server Error"}, 500)

@@ -1,0 +1,88 @@
+"""The `fakeapollo` command: serve the emulator, print its OpenAPI document, validate documents."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from mock_server.config import Config
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, with one sub-command per task."""
+    parser = argparse.ArgumentParser(
+        prog="fakeapollo", description="An offline emulator of Apollo.io's People Enrichment API."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the emulator",
+        description="Run the emulator. Every option can also be set as FAKEAPOLLO_<OPTION> "
+        "(for example FAKEAPOLLO_PORT=9000); a flag wins over the environment.",
+    )
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1, loopback only)")
+    serve.add_argument("--port", type=int, help="port to bind (default 8765; 0 picks a free one)")
+    serve.add_argument("--seed", type=int, help="seed of the generated people (default 0)")
+    serve.add_argument("--fixtures", type=Path, help="folder of canned person JSON files")
+    serve.add_argument("--keys", type=Path, help="key registry JSON file (default: fixtures/keys.json)")
+    serve.add_argument(
+        "--legacy-api-key",
+        action="store_true",
+        default=None,
+        help="accept api_key in the body or query string, as Apollo did before late 2025",
+    )
+    serve.add_argument("--threads", type=int, help="worker threads (default 8)")
+
+    commands.add_parser("openapi", help="print the OpenAPI document of the emulated endpoints")
+
+    validate = commands.add_parser("validate", help="validate a JSON document against a schema")
+    validate.add_argument("schema", help="schema name, e.g. people_match.response")
+    validate.add_argument("document", type=Path, help="JSON file to check ('-' for stdin)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `fakeapollo` console script."""
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        from mock_server.server import serve
+
+        config = Config.from_env().with_overrides(
+            host=args.host,
+            port=args.port,
+            seed=args.seed,
+            fixtures=args.fixtures,
+            keys=args.keys,
+            legacy_api_key=args.legacy_api_key,
+            threads=args.threads,
+        )
+        return serve(config)
+    if args.command == "openapi":
+        from mock_server.openapi import build_openapi
+
+        json.dump(build_openapi(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    return _validate(args.schema, args.document)
+
+
+def _validate(schema: str, path: Path) -> int:
+    """Print every violation of `path` against `schema`; exit status 1 when there are any."""
+    from mock_server.data import SchemaViolation, validate
+
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+        document = json.loads(text)
+    except (OSError, json.JSONDecodeError) as exc:
+        print(f"cannot read {path}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        validate(schema, document)
+    except SchemaViolation as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"{path}: valid {schema}")
+    return 0

@@ -1,0 +1,110 @@
+"""The one clock every time-dependent part of fakeapollo reads; tests freeze and advance it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+Listener = Callable[[datetime], None]
+
+
+class Clock:
+    """Wall-clock time shifted by an offset, or frozen at an instant; advancing notifies listeners."""
+
+    def __init__(self, start: datetime | None = None, *, frozen: bool = False) -> None:
+        self._lock = threading.RLock()
+        self._initial = (start, frozen)
+        self._listeners: list[Listener] = []
+        self._offset = 0.0
+        self._frozen_at: float | None = None
+        self._apply_initial()
+
+    def _apply_initial(self) -> None:
+        start, frozen = self._initial
+        real = time.time()
+        self._offset = 0.0 if start is None else start.timestamp() - real
+        self._frozen_at = real + self._offset if frozen else None
+
+    def timestamp(self) -> float:
+        """Seconds since the epoch, by this clock."""
+        frozen = self._frozen_at
+        if frozen is not None:
+            return frozen
+        return time.time() + self._offset
+
+    def now(self) -> datetime:
+        """The current instant as an aware UTC datetime."""
+        return datetime.fromtimestamp(self.timestamp(), UTC)
+
+    @property
+    def frozen(self) -> bool:
+        """Whether the clock stands still."""
+        return self._frozen_at is not None
+
+    def freeze(self) -> None:
+        """Stop the clock at the current instant."""
+        with self._lock:
+            if self._frozen_at is None:
+                self._frozen_at = time.time() + self._offset
+
+    def unfreeze(self) -> None:
+        """Let the clock run again from where it stands."""
+        with self._lock:
+            if self._frozen_at is not None:
+                self._offset = self._frozen_at - time.time()
+                self._frozen_at = None
+
+    def set(self, instant: datetime) -> None:
+        """Jump to `instant` (forwards or backwards) and run what falls due."""
+        with self._lock:
+            target = instant.timestamp()
+            if self._frozen_at is not None:
+                self._frozen_at = target
+            else:
+                self._offset = target - time.time()
+        self._notify()
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward by `seconds` and run what falls due before returning."""
+        if seconds < 0:
+            raise ValueError("cannot advance the clock backwards")
+        with self._lock:
+            if self._frozen_at is not None:
+                self._frozen_at += seconds
+            else:
+                self._offset += seconds
+        self._notify()
+
+    def reset(self) -> None:
+        """Back to the state the clock was created in."""
+        with self._lock:
+            self._apply_initial()
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call `listener(now)` after every advance or jump."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def _notify(self) -> None:
+        now = self.now()
+        for listener in list(self._listeners):
+            listener(now)
+
+    @staticmethod
+    def iso(instant: datetime) -> str:
+        """ISO 8601 in UTC with a `Z`, as Apollo writes timestamps."""
+        return instant.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    def __repr__(self) -> str:
+        return f"Clock(now={self.iso(self.now())}, frozen={self.frozen})"
+
+
+def parse_instant(text: str) -> datetime:
+    """Parse an ISO 8601 instant; a naive one is taken as UTC."""
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+__all__ = ["Clock", "parse_instant", "timedelta"]

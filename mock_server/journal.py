@@ -1,0 +1,142 @@
+"""The request journal: a bounded ring of what clients sent and what the emulator answered."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+DEFAULT_SIZE = 1_000
+SENSITIVE_HEADERS = frozenset({"x-api-key", "authorization", "cookie"})
+
+
+def mask_secret(secret: str) -> str:
+    """A secret with all but its last four characters replaced by `*`."""
+    return "*" * max(len(secret) - 4, 0) + secret[-4:]
+
+
+def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Request headers with API keys and tokens masked (all but the last four characters)."""
+    shown = {}
+    for name, value in headers.items():
+        if name.lower() in SENSITIVE_HEADERS:
+            scheme, sep, token = value.partition(" ")
+            value = (
+                f"{scheme} {mask_secret(token)}"
+                if sep and name.lower() == "authorization"
+                else mask_secret(value)
+            )
+        shown[name] = value
+    return shown
+
+
+def mask_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters with an `api_key` masked."""
+    return {k: mask_secret(v) if k == "api_key" and isinstance(v, str) else v for k, v in params.items()}
+
+
+@dataclass
+class Entry:
+    """One journaled request and its answer; the response body is parsed only when shown."""
+
+    sequence: int
+    time: datetime
+    method: str
+    path: str
+    query: dict[str, Any]
+    headers: dict[str, str]
+    body: Any
+    status: int
+    response_text: str
+    response_type: str
+    duration_ms: float
+    api_key: str | None = None
+    credits_charged: float = 0
+    rate_limit: dict[str, Any] | None = None
+    scenario: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self, iso: Callable[[datetime], str]) -> dict[str, Any]:
+        """The entry as the control API shows it (keys masked)."""
+        body: Any = self.response_text
+        if self.response_type.startswith("application/json"):
+            try:
+                body = json.loads(self.response_text)
+            except ValueError:
+                body = self.response_text
+        return {
+            "id": self.sequence,
+            "time": iso(self.time),
+            "method": self.method,
+            "path": self.path,
+            "query": mask_params(self.query),
+            "headers": mask_headers(self.headers),
+            "body": mask_params(self.body) if isinstance(self.body, dict) else self.body,
+            "api_key": None if self.api_key is None else mask_secret(self.api_key),
+            "response": {"status": self.status, "content_type": self.response_type, "body": body},
+            "duration_ms": round(self.duration_ms, 3),
+            "credits_charged": self.credits_charged,
+            "rate_limit": self.rate_limit,
+            "scenario": self.scenario,
+        }
+
+
+class Journal:
+    """A ring buffer of the last `size` entries: memory stays flat however long the server runs."""
+
+    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+        if size < 1:
+            raise ValueError("the journal needs room for at least one entry")
+        self._lock = threading.Lock()
+        self._entries: deque[Entry] = deque(maxlen=size)
+        self._sequence = 0
+
+    @property
+    def size(self) -> int:
+        """How many entries the ring holds at most."""
+        return self._entries.maxlen or 0
+
+    def next_sequence(self) -> int:
+        """A fresh entry number."""
+        with self._lock:
+            self._sequence += 1
+            return self._sequence
+
+    def record(self, entry: Entry) -> None:
+        """Append an entry, dropping the oldest when the ring is full."""
+        with self._lock:
+            self._entries.append(entry)
+
+    def entries(
+        self,
+        *,
+        path: str | None = None,
+        status: int | None = None,
+        api_key: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Entry]:
+        """Entries, oldest first, filtered; `limit` keeps the newest ones."""
+        with self._lock:
+            found = list(self._entries)
+        if path is not None:
+            found = [e for e in found if e.path == path or e.path.endswith("/" + path.strip("/"))]
+        if status is not None:
+            found = [e for e in found if e.status == status]
+        if api_key is not None:
+            found = [e for e in found if e.api_key == api_key]
+        if since is not None:
+            found = [e for e in found if e.time >= since]
+        if limit is not None:
+            found = found[-limit:] if limit > 0 else []
+        return found
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        with self._lock:
+            self._entries.clear()
+            self._sequence = 0

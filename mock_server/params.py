@@ -1,0 +1,166 @@
+"""Request parameters: merge query string and JSON body, check types, build typed requests."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from mock_server.errors import BulkFailed, InvalidParameter
+from mock_server.matching import MatchQuery
+
+IDENTIFYING_FIELDS = (
+    "first_name",
+    "last_name",
+    "name",
+    "email",
+    "hashed_email",
+    "organization_name",
+    "domain",
+    "id",
+    "linkedin_url",
+)
+FLAGS = ("reveal_personal_emails", "reveal_phone_number", "run_waterfall_email", "run_waterfall_phone")
+MAX_STRING_LENGTH = 2048
+MAX_BULK_DETAILS = 10
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the caller asked to reveal, and where to deliver asynchronous results."""
+
+    reveal_personal_emails: bool = False
+    reveal_phone_number: bool = False
+    run_waterfall_email: bool = False
+    run_waterfall_phone: bool = False
+    webhook_url: str | None = None
+
+    @property
+    def waterfall(self) -> bool:
+        """Whether any waterfall flag is set."""
+        return self.run_waterfall_email or self.run_waterfall_phone
+
+
+@dataclass(frozen=True)
+class MatchRequest:
+    """A parsed people/match request."""
+
+    query: MatchQuery
+    options: Options
+
+
+@dataclass(frozen=True)
+class BulkRequest:
+    """A parsed people/bulk_match request: up to ten queries sharing one set of options."""
+
+    details: tuple[MatchQuery, ...]
+    options: Options
+
+
+def merge(query: Mapping[str, Any], body: Mapping[str, Any], *, body_wins: bool) -> dict[str, Any]:
+    """One parameter mapping from the query string and the JSON body; one side wins conflicts."""
+    first, second = (query, body) if body_wins else (body, query)
+    merged = dict(first)
+    merged.update(second)
+    return merged
+
+
+def parse_string(field: str, value: Any) -> str | None:
+    """A string parameter: None when absent or blank; 422 naming the field when malformed."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidParameter(field, f"must be a string, got {_json_type(value)}")
+    if len(value) > MAX_STRING_LENGTH:
+        raise InvalidParameter(field, f"is longer than {MAX_STRING_LENGTH} characters")
+    if _CONTROL.search(value):
+        raise InvalidParameter(field, "must not contain control characters")
+    stripped = value.strip()
+    return stripped or None
+
+
+def parse_bool(field: str, value: Any) -> bool:
+    """A boolean parameter: JSON true/false or the strings "true"/"false" (query strings)."""
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
+        return value.strip().lower() == "true"
+    raise InvalidParameter(field, f"must be true or false, got {_short(value)}")
+
+
+def parse_webhook_url(value: Any) -> str | None:
+    """The webhook URL, decoded when it arrives percent-encoded; None when it is not a valid URL."""
+    text = parse_string("webhook_url", value)
+    if text is None:
+        return None
+    # Apollo's docs advise encoding the URL when deliveries go missing (FACTS.md 1.1): accept both.
+    if text.lower().startswith(("http%3a", "https%3a")):
+        text = unquote(text)
+    parts = urlsplit(text)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return None
+    return text
+
+
+def parse_query(raw: Mapping[str, Any], prefix: str = "") -> MatchQuery:
+    """The identifying parameters of one person."""
+    values = {f: parse_string(prefix + f, raw.get(f)) for f in IDENTIFYING_FIELDS}
+    return MatchQuery(**values)
+
+
+def parse_options(raw: Mapping[str, Any]) -> Options:
+    """The reveal and waterfall flags and the webhook URL."""
+    flags = {f: parse_bool(f, raw.get(f)) for f in FLAGS}
+    # A webhook_url that is not an http(s) URL counts as missing, as Apollo checks only its form
+    # (FACTS.md 2.3).
+    return Options(webhook_url=parse_webhook_url(raw.get("webhook_url")), **flags)
+
+
+def parse_match(raw: Mapping[str, Any]) -> MatchRequest:
+    """A people/match request from merged parameters."""
+    return MatchRequest(query=parse_query(raw), options=parse_options(raw))
+
+
+def parse_bulk(raw: Mapping[str, Any]) -> BulkRequest:
+    """A bulk_match request; Apollo's exact 400 bodies for missing or too many details."""
+    details = raw.get("details")
+    if details is None or details == []:
+        # FACTS.md 2.3, OAS 400 "Add people to enrich".
+        raise BulkFailed(400, "INVALID_REQUEST", "invalid request, missing details")
+    if not isinstance(details, list):
+        raise InvalidParameter("details", f"must be an array of objects, got {_json_type(details)}")
+    if len(details) > MAX_BULK_DETAILS:
+        # FACTS.md 2.3, OAS 400 "More than 10 people".
+        raise BulkFailed(400, "RECORD_LIMIT_EXCEEDED", "cannot enrich more than 10 in a single request")
+    queries = []
+    for index, item in enumerate(details):
+        if not isinstance(item, dict):
+            raise InvalidParameter(f"details[{index}]", f"must be an object, got {_json_type(item)}")
+        queries.append(parse_query(item, prefix=f"details[{index}]."))
+    return BulkRequest(details=tuple(queries), options=parse_options(raw))
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a value's type, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _short(value: Any) -> str:
+    """A short printable form of a value for error messages."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

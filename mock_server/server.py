@@ -1,0 +1,67 @@
+"""Runs the app on gunicorn's threaded workers: the production server behind `fakeapollo serve`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from mock_server.config import Config
+
+
+def banner(url: str, key_names: list[str]) -> str:
+    """The one line `serve` prints when it is ready."""
+    return f"fakeapollo listening on {url} (test keys: {', '.join(key_names)})"
+
+
+def bind_address(host: str, port: int) -> str:
+    """Gunicorn's bind string; IPv6 literals get brackets."""
+    return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
+
+
+def serve(config: Config) -> int:
+    """Serve until SIGINT or SIGTERM; returns the exit status."""
+    from gunicorn.app.base import BaseApplication
+
+    from mock_server import data
+
+    key_names = [entry["key"] for entry in data.load_key_registry(config.keys)["keys"]]
+
+    def when_ready(server: Any) -> None:
+        host, port = server.LISTENERS[0].sock.getsockname()[:2]
+        shown = f"[{host}]" if ":" in host else host
+        print(banner(f"http://{shown}:{port}", key_names), flush=True)
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        """Gunicorn configured from Config, loading the app through the factory."""
+
+        def load_config(self) -> None:
+            settings = {
+                "bind": [bind_address(config.host, config.port)],
+                "workers": config.workers,
+                "worker_class": "gthread",
+                "threads": config.threads,
+                "accesslog": None,
+                "errorlog": "-",
+                "loglevel": "warning",
+                "when_ready": when_ready,
+                "graceful_timeout": 3,
+                "timeout": 60,
+                "proc_name": "fakeapollo",
+            }
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            from mock_server.app import create_app
+
+            return create_app(config)
+
+    try:
+        Server().run()
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(serve(Config.from_env()))

@@ -1,0 +1,269 @@
+"""Apollo's operations as plain Python: authenticate, match, build the bodies Apollo sends."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from mock_server.clock import Clock
+from mock_server.config import Config
+from mock_server.errors import (
+    BulkFailed,
+    Forbidden,
+    GatewayError,
+    InvalidParameter,
+    Unauthorized,
+    Unprocessable,
+    WebhookUrlRequired,
+)
+from mock_server.keys import ApiKey, KeyRegistry
+from mock_server.matching import Identity, MatchQuery, resolve
+from mock_server.params import BulkRequest, MatchRequest, Options, parse_string
+from mock_server.persons import Person, PersonDirectory, render
+from mock_server.ratelimit import RateLimiter, RateState
+from mock_server.scenarios import Outcome, parse_header
+from mock_server.store import Store
+
+PEOPLE_MATCH = "api/v1/people/match"
+PEOPLE_BULK_MATCH = "api/v1/people/bulk_match"
+ORGANIZATIONS_ENRICH = "api/v1/organizations/enrich"
+# FACTS.md 4.4: the synchronous answer to a waterfall request.
+WATERFALL_ACCEPTED = {
+    "status": "accepted",
+    "message": "Waterfall enrichment request accepted. Results will be sent to the provided webhook URL.",
+}
+# FACTS.md 1.3: observed live since Oct 2025.
+API_KEY_NOT_IN_HEADER = "API key must be passed in the X-Api-Key header for security reasons"
+# FACTS.md 5: one credit for a person matched with data (phone credits come with the webhook).
+CREDITS_PER_MATCH = 1
+
+
+class Enrichment:
+    """The emulated People Enrichment API, independent of HTTP."""
+
+    def __init__(
+        self,
+        config: Config,
+        clock: Clock,
+        store: Store,
+        keys: KeyRegistry,
+        directory: PersonDirectory,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.store = store
+        self.keys = keys
+        self.directory = directory
+        self.limiter = RateLimiter(store, clock, config.bulk_share)
+
+    def choose_outcome(
+        self, path: str, header_key: str | None, params: Mapping[str, Any], header: str | None
+    ) -> Outcome | None:
+        """The forced outcome for this request: the X-Mock-Scenario header, else a queued scenario."""
+        if header is not None and header.strip():
+            return parse_header(header)
+        return self.store.scenarios.take(path, header_key, params)
+
+    def admit(
+        self, endpoint: str, header_key: str | None, params: Mapping[str, Any], outcome: Outcome | None
+    ) -> tuple[ApiKey, RateState]:
+        """Authenticate, authorize and count the call; raise what Apollo (or a forced outcome) answers."""
+        forced = outcome.name if outcome is not None else None
+        if forced == "unauthorized":
+            raise Unauthorized(self.config.unauthorized_message)
+        api_key = self.authenticate(header_key, params)
+        if forced == "forbidden":
+            # Apollo's wording for a key that may not call the endpoint (FACTS.md 2.5).
+            raise Forbidden(f"{endpoint} is not accessible with this api_key")
+        self.authorize(api_key, endpoint)
+        if forced == "rate_limited":
+            raise self.limiter.exhausted(api_key, endpoint)
+        state = self.limiter.hit(api_key, endpoint)
+        if forced is not None:
+            _raise_forced(forced, endpoint)
+        return api_key, state
+
+    def authenticate(self, header_key: str | None, params: Mapping[str, Any]) -> ApiKey:
+        """The caller's key from `x-api-key`; Apollo's 401 or 422 otherwise."""
+        param_key = params.get("api_key")
+        if param_key is not None and not self.config.legacy_api_key:
+            raise Unprocessable(API_KEY_NOT_IN_HEADER)
+        key = header_key
+        if not key and isinstance(param_key, str):
+            key = param_key
+        return self.keys.authenticate(key, self.config.unauthorized_message)
+
+    def authorize(self, api_key: ApiKey, endpoint: str) -> None:
+        """Apollo's 403 when the key's plan or scope does not cover `endpoint`."""
+        self.keys.authorize(api_key, endpoint)
+
+    def people_match(
+        self, api_key: ApiKey, request: MatchRequest, outcome: Outcome | None = None
+    ) -> dict[str, Any]:
+        """One person, or `{"person": null}` (FACTS.md 2.2)."""
+        self._require_webhook(request.options)
+        person = self._find(request.query, outcome)
+        if person is None:
+            return {"person": None}
+        body: dict[str, Any] = {
+            "person": render(person, reveal_personal_emails=self._reveal(request.options))
+        }
+        request_id = self._next_request_id()
+        if request.options.waterfall:
+            body["waterfall"] = dict(WATERFALL_ACCEPTED)
+        body["request_id"] = request_id
+        self._record_deliveries(api_key, request.options, request_id, [person])
+        return body
+
+    def bulk_match(
+        self, api_key: ApiKey, request: BulkRequest, outcome: Outcome | None = None
+    ) -> dict[str, Any]:
+        """Positional matches with nulls for misses and Apollo's counters (FACTS.md 5)."""
+        self._require_webhook(request.options)
+        found = [self._find(query, outcome) for query in request.details]
+        reveal = self._reveal(request.options)
+        matches: list[dict[str, Any] | None] = []
+        for person in found:
+            if person is None:
+                matches.append(None)
+                continue
+            record = render(person, reveal_personal_emails=reveal)
+            if request.options.run_waterfall_email:
+                # FACTS.md 4.4: with run_waterfall_email each match omits email and email_status.
+                record.pop("email", None)
+                record.pop("email_status", None)
+            matches.append(record)
+        hits = [p for p in found if p is not None]
+        body: dict[str, Any] = {
+            "status": "success",
+            "error_code": None,
+            "error_message": None,
+            "total_requested_enrichments": len(request.details),
+        }
+        if request.options.waterfall:
+            # FACTS.md 4.4: the waterfall variant has no enrichment counters at all.
+            body["matches"] = matches
+            body["waterfall"] = dict(WATERFALL_ACCEPTED)
+        else:
+            body["unique_enriched_records"] = len(hits)
+            body["missing_records"] = len(request.details) - len(hits)
+            body["credits_consumed"] = len(hits) * CREDITS_PER_MATCH
+            body["matches"] = matches
+        request_id = self._next_request_id()
+        body["request_id"] = request_id
+        self._record_deliveries(api_key, request.options, request_id, hits)
+        return body
+
+    def organization_enrich(
+        self, api_key: ApiKey, params: Mapping[str, Any], outcome: Outcome | None = None
+    ) -> dict[str, Any]:
+        """The organization for a domain; `{}` when Apollo knows none (FACTS.md 2.2)."""
+        domain = parse_string("domain", params.get("domain"))
+        if domain is None:
+            # FACTS.md 2.6, OAS 422 "Add a company to enrich".
+            raise Unprocessable("Required parameter 'domain' missing")
+        if outcome is not None and outcome.name == "no_match":
+            return {}
+        organization = self.directory.organization_for_domain(domain)
+        return {} if organization is None else {"organization": organization}
+
+    def reset(self) -> None:
+        """Back to a freshly started emulator."""
+        self.store.reset()
+        self.directory.reset()
+        self.clock.reset()
+
+    def _find(self, query: MatchQuery, outcome: Outcome | None = None) -> Person | None:
+        """The person a query means, bent by a forced `match`, `no_match` or `partial` outcome."""
+        forced = outcome.name if outcome is not None else None
+        if forced == "no_match":
+            return None
+        identity: Identity | None = resolve(query)
+        if forced == "partial":
+            local = identity.value.partition("@")[0] if identity is not None else _stand_in(query)
+            return self.directory.find(Identity("email", f"{local}@partial.test"))
+        person = None if identity is None else self.directory.find(identity)
+        if person is None and forced == "match":
+            return self.directory.find(Identity("email", f"{_stand_in(query)}@match-scenario.example"))
+        return person
+
+    def _reveal(self, options: Options) -> bool:
+        return options.reveal_personal_emails
+
+    def _require_webhook(self, options: Options) -> None:
+        if options.webhook_url is not None:
+            return
+        status = self.config.webhook_url_error_status
+        for flag in ("reveal_phone_number", "run_waterfall_email", "run_waterfall_phone"):
+            if getattr(options, flag):
+                raise WebhookUrlRequired(flag, status)
+
+    def _next_request_id(self) -> int:
+        """A signed 64-bit id, often negative like Apollo's (FACTS.md 2.1), reproducible per seed."""
+        sequence = int(self.store.incr("request_id_sequence"))
+        digest = hashlib.sha256(f"{self.config.seed}:request:{sequence}".encode()).digest()
+        return int.from_bytes(digest[:8], "big", signed=True)
+
+    def _record_deliveries(
+        self, api_key: ApiKey, options: Options, request_id: int, people: list[Person]
+    ) -> None:
+        """Record the webhook deliveries this request asked for; they are sent later."""
+        if options.webhook_url is None or not people:
+            return
+        kinds = []
+        if options.waterfall:
+            kinds.append("waterfall")
+        elif options.reveal_phone_number:
+            kinds.append("phone")
+        for kind in kinds:
+            self.store.add_delivery(
+                {
+                    "request_id": request_id,
+                    "request_type": kind,
+                    "webhook_url": options.webhook_url,
+                    "team": api_key.team,
+                    "person_ids": [p.record["id"] for p in people],
+                    "created_at": Clock.iso(self.clock.now()),
+                    "status": "pending",
+                }
+            )
+
+
+def _stand_in(query: MatchQuery) -> str:
+    """A stable local part for a person a forced outcome has to invent for this query."""
+    text = "|".join(str(v) for v in vars(query).values())
+    return "person." + hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+# What forced error outcomes answer: Apollo's documented bodies, or a gateway's for the 5xx.
+def _raise_forced(outcome: str, endpoint: str) -> None:
+    """Raise the error a forced outcome stands for."""
+    if outcome == "invalid_request":
+        if endpoint.endswith("bulk_match"):
+            # FACTS.md 2.6: OAS 422 for bulk_match, a Ruby error leaking through.
+            raise BulkFailed(422, "UNKNOWN_ERROR", "no implicit conversion of Symbol into Integer")
+        # FACTS.md 2.6: docs errors table, "Parameters misconfigured - Not a valid ID".
+        raise Unprocessable("Parameters misconfigured - Not a valid ID")
+    if outcome == "server_error":
+        raise GatewayError(500, {"error": "Internal Server Error"})
+    if outcome == "bad_gateway":
+        raise GatewayError(502, _gateway_page(502, "Bad Gateway"), "text/html; charset=utf-8")
+    if outcome == "service_unavailable":
+        raise GatewayError(
+            503,
+            _gateway_page(503, "Service Temporarily Unavailable"),
+            "text/html; charset=utf-8",
+            {"Retry-After": "30"},
+        )
+
+
+def _gateway_page(status: int, reason: str) -> str:
+    """The small HTML page a load balancer answers with when the app behind it fails."""
+    return (
+        f"<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{status} {reason}</h1></center>\r\n</body>\r\n</html>\r\n"
+    )
+
+
+__all__ = ["Enrichment", "InvalidParameter", "Unauthorized"]

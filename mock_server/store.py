@@ -1,0 +1,116 @@
+"""The one state interface of the emulator, and its in-memory backend."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from typing import Any, Protocol
+
+from mock_server.journal import DEFAULT_SIZE, Journal
+from mock_server.scenarios import ScenarioBook
+
+
+class Store(Protocol):
+    """Everything the emulator remembers between requests; services never hold state themselves."""
+
+    journal: Journal
+    scenarios: ScenarioBook
+
+    def incr(self, key: str, amount: float = 1) -> float:
+        """Atomically add `amount` to counter `key` and return the new value."""
+        ...
+
+    def get(self, key: str) -> float:
+        """The value of counter `key` (0 when never touched)."""
+        ...
+
+    def take(self, scope: str, windows: list[tuple[str, int, int | None]]) -> tuple[bool, list[int]]:
+        """Atomically count one call in each (name, index, limit) window unless one is full."""
+        ...
+
+    def peek(self, scope: str, windows: list[tuple[str, int]]) -> list[int]:
+        """The usage of each (name, index) window, without counting."""
+        ...
+
+    def add_delivery(self, delivery: dict[str, Any]) -> None:
+        """Record a webhook delivery that is due later."""
+        ...
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        """Every recorded delivery, oldest first."""
+        ...
+
+    def reset(self) -> None:
+        """Forget everything: back to a freshly started emulator."""
+        ...
+
+
+class MemoryStore:
+    """A process-local store guarded by one lock; the default for a single process."""
+
+    def __init__(self, journal_size: int = DEFAULT_SIZE) -> None:
+        self._lock = threading.Lock()
+        self._counters: defaultdict[str, float] = defaultdict(float)
+        # (scope, window name) -> [window index, calls counted in it]: one slot per window, so
+        # memory stays flat however long the server runs.
+        self._windows: dict[tuple[str, str], list[int]] = {}
+        self._deliveries: list[dict[str, Any]] = []
+        self.journal = Journal(journal_size)
+        self.scenarios = ScenarioBook()
+
+    def incr(self, key: str, amount: float = 1) -> float:
+        """Atomically add `amount` to counter `key` and return the new value."""
+        with self._lock:
+            self._counters[key] += amount
+            return self._counters[key]
+
+    def get(self, key: str) -> float:
+        """The value of counter `key` (0 when never touched)."""
+        with self._lock:
+            return self._counters.get(key, 0.0)
+
+    def take(self, scope: str, windows: list[tuple[str, int, int | None]]) -> tuple[bool, list[int]]:
+        """Atomically count one call in each (name, index, limit) window unless one is full."""
+        with self._lock:
+            slots = []
+            for name, index, _ in windows:
+                slot = self._windows.get((scope, name))
+                if slot is None or slot[0] != index:
+                    slot = [index, 0]
+                    self._windows[(scope, name)] = slot
+                slots.append(slot)
+            allowed = all(
+                limit is None or slot[1] < limit for slot, (_, _, limit) in zip(slots, windows, strict=True)
+            )
+            if allowed:
+                for slot in slots:
+                    slot[1] += 1
+            return allowed, [slot[1] for slot in slots]
+
+    def peek(self, scope: str, windows: list[tuple[str, int]]) -> list[int]:
+        """The usage of each (name, index) window, without counting."""
+        with self._lock:
+            usages = []
+            for name, index in windows:
+                slot = self._windows.get((scope, name))
+                usages.append(slot[1] if slot is not None and slot[0] == index else 0)
+            return usages
+
+    def add_delivery(self, delivery: dict[str, Any]) -> None:
+        """Record a webhook delivery that is due later."""
+        with self._lock:
+            self._deliveries.append(delivery)
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        """Every recorded delivery, oldest first."""
+        with self._lock:
+            return list(self._deliveries)
+
+    def reset(self) -> None:
+        """Forget everything: back to a freshly started emulator."""
+        with self._lock:
+            self._counters.clear()
+            self._windows.clear()
+            self._deliveries.clear()
+        self.journal.clear()
+        self.scenarios.clear()

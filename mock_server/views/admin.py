@@ -1,0 +1,163 @@
+"""The control API under /__admin/: reset, journal, clock and scenarios, JSON in and out."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from mock_server.clock import Clock, parse_instant
+from mock_server.errors import ApolloError, BadRequest, NotFound
+from mock_server.journal import mask_secret
+from mock_server.views.apollo import enrichment
+from mock_server.views.http import json_response, read_body
+
+
+class AdminUnauthorized(ApolloError):
+    """401 for a control-API call without the configured admin token."""
+
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__(
+            {"error": "The control API needs 'Authorization: Bearer <admin token>'"},
+            {"WWW-Authenticate": 'Bearer realm="fakeapollo-admin"'},
+        )
+
+
+def blueprint(admin_token: str | None) -> Blueprint:
+    """The control API; every call needs `Authorization: Bearer <admin_token>` when one is set."""
+    bp = Blueprint("admin", __name__, url_prefix="/__admin")
+
+    @bp.before_request
+    def require_token() -> None:
+        if admin_token is None:
+            return
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), admin_token):
+            raise AdminUnauthorized()
+
+    bp.add_url_rule("/reset", "reset", reset, methods=["POST"])
+    bp.add_url_rule("/requests", "requests", list_requests, methods=["GET"])
+    bp.add_url_rule("/requests", "clear_requests", clear_requests, methods=["DELETE"])
+    bp.add_url_rule("/clock", "clock", show_clock, methods=["GET"])
+    bp.add_url_rule("/clock", "set_clock", set_clock, methods=["POST"])
+    bp.add_url_rule("/clock/advance", "advance_clock", advance_clock, methods=["POST"])
+    bp.add_url_rule("/scenarios", "scenarios", list_scenarios, methods=["GET"])
+    bp.add_url_rule("/scenarios", "add_scenario", add_scenario, methods=["POST"])
+    bp.add_url_rule("/scenarios", "clear_scenarios", clear_scenarios, methods=["DELETE"])
+    bp.add_url_rule("/scenarios/<scenario_id>", "remove_scenario", remove_scenario, methods=["DELETE"])
+    return bp
+
+
+def reset() -> Response:
+    """Back to the freshly started state: journal, counters, deliveries, scenarios, clock."""
+    started = time.perf_counter()
+    enrichment().reset()
+    return json_response({"reset": True, "duration_ms": round((time.perf_counter() - started) * 1000, 3)})
+
+
+def list_requests() -> Response:
+    """The journal, newest last, filtered by path, status, api_key and since; `limit` keeps the newest."""
+    args = request.args
+    since = args.get("since")
+    entries = enrichment().store.journal.entries(
+        path=args.get("path") or None,
+        status=_int_arg("status"),
+        api_key=args.get("api_key") or None,
+        since=_instant(since, "since") if since else None,
+        limit=_int_arg("limit"),
+    )
+    return json_response({"requests": [e.describe(Clock.iso) for e in entries]})
+
+
+def clear_requests() -> Response:
+    """Empty the journal."""
+    enrichment().store.journal.clear()
+    return json_response({"requests": []})
+
+
+def _clock_state() -> dict[str, Any]:
+    clock = enrichment().clock
+    return {"now": Clock.iso(clock.now()), "frozen": clock.frozen}
+
+
+def show_clock() -> Response:
+    """`{"now": ISO-8601, "frozen": bool}`."""
+    return json_response(_clock_state())
+
+
+def set_clock() -> Response:
+    """Freeze or unfreeze the clock (`{"freeze": bool}`) and/or jump to `{"now": ISO-8601}`."""
+    body = read_body()
+    clock = enrichment().clock
+    if not {"freeze", "now"} & body.keys():
+        raise BadRequest('Send {"freeze": true|false} and/or {"now": "<ISO-8601>"}')
+    freeze = body.get("freeze")
+    if "freeze" in body and not isinstance(freeze, bool):
+        raise BadRequest("'freeze' must be true or false")
+    target = _instant(body["now"], "now") if "now" in body else None
+    if freeze is True:
+        clock.freeze()
+    elif freeze is False:
+        clock.unfreeze()
+    if target is not None:
+        clock.set(target)
+    return json_response(_clock_state())
+
+
+def advance_clock() -> Response:
+    """Move the clock forward by `{"seconds": N}`; what falls due runs before this returns."""
+    seconds = read_body().get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        raise BadRequest("'seconds' must be a number of seconds, zero or more")
+    if seconds > 10 * 365 * 86_400:
+        raise BadRequest("'seconds' must be at most ten years")
+    enrichment().clock.advance(float(seconds))
+    return json_response(_clock_state())
+
+
+def list_scenarios() -> Response:
+    """Every queued scenario, oldest first."""
+    scenarios = enrichment().store.scenarios.list()
+    return json_response({"scenarios": [s.describe(mask_secret) for s in scenarios]})
+
+
+def add_scenario() -> Response:
+    """Queue a scenario; answers it with its `id`."""
+    scenario = enrichment().store.scenarios.add(read_body())
+    return json_response(scenario.describe(mask_secret), 201)
+
+
+def remove_scenario(scenario_id: str) -> Response:
+    """Delete one scenario."""
+    if not enrichment().store.scenarios.remove(scenario_id):
+        raise NotFound(f"No scenario with id {scenario_id!r}")
+    return json_response({"deleted": scenario_id})
+
+
+def clear_scenarios() -> Response:
+    """Delete every scenario."""
+    enrichment().store.scenarios.clear()
+    return json_response({"scenarios": []})
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise BadRequest(f"'{name}' must be an integer, got {raw!r}") from exc
+
+
+def _instant(raw: Any, name: str) -> Any:
+    if not isinstance(raw, str):
+        raise BadRequest(f"'{name}' must be an ISO-8601 instant")
+    try:
+        return parse_instant(raw)
+    except ValueError as exc:
+        raise BadRequest(f"'{name}' must be an ISO-8601 instant, got {raw!r}") from exc

@@ -1,0 +1,96 @@
+"""Shared test fixtures: a real `fakeapollo serve` process and HTTP sessions against it."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_APOLLO = ROOT.parent / "shared" / "apollo"
+BANNER = re.compile(r"fakeapollo listening on (http://\S+) \(test keys: (.+)\)")
+
+
+@dataclass
+class ServeProcess:
+    """A running `fakeapollo serve` and what it printed when ready."""
+
+    process: subprocess.Popen[str]
+    url: str
+    banner: str
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> int:
+        """Send `sig` and wait for the exit status."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        return self.process.wait(timeout=timeout)
+
+
+def start_serve(*args: str, env: dict[str, str] | None = None, timeout: float = 30) -> ServeProcess:
+    """Start `python -m mock_server serve ARGS` on a free port and wait for its banner line."""
+    command = [sys.executable, "-m", "mock_server", "serve", "--port", "0", *args]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        match = BANNER.search(line)
+        if match:
+            return ServeProcess(process, match.group(1), line.strip())
+    process.kill()
+    raise AssertionError("fakeapollo serve never printed its banner:\n" + "".join(seen))
+
+
+@pytest.fixture(scope="session")
+def served() -> Iterator[ServeProcess]:
+    """One `fakeapollo serve` process (seed 0, default keys) for the whole session."""
+    server = start_serve()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def base_url(served: ServeProcess) -> str:
+    """The served emulator's base URL."""
+    return served.url
+
+
+@pytest.fixture
+def api(base_url: str) -> Iterator[requests.Session]:
+    """An HTTP session that sends the paid test key, as a real client would."""
+    with requests.Session() as session:
+        session.headers["x-api-key"] = "test-key"
+        yield session
+
+
+@pytest.fixture(scope="session")
+def shared_apollo() -> Path:
+    """The folder of facts and examples about the real Apollo (beside the checkout)."""
+    if not SHARED_APOLLO.is_dir():
+        pytest.fail(f"{SHARED_APOLLO} is missing: shared/ must sit beside the checkout")
+    return SHARED_APOLLO

@@ -1,0 +1,123 @@
+"""Bad input always gets a clear 4xx JSON error in Apollo's style, naming the field and the problem."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+MATCH = "/api/v1/people/match"
+
+
+def post_raw(api: requests.Session, base_url: str, data: bytes, content_type: str) -> requests.Response:
+    """POST raw bytes to people/match with a content type."""
+    return api.post(f"{base_url}{MATCH}", data=data, headers={"Content-Type": content_type})
+
+
+def test_malformed_json_gets_400(api: requests.Session, base_url: str) -> None:
+    response = post_raw(api, base_url, b'{"email": "a@b.com"', "application/json")
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("The request body is not valid JSON")
+
+
+@pytest.mark.parametrize(("body", "kind"), [(b"[1, 2]", "an array"), (b'"text"', "a str"), (b"42", "a int")])
+def test_non_object_body_gets_400(api: requests.Session, base_url: str, body: bytes, kind: str) -> None:
+    response = post_raw(api, base_url, body, "application/json")
+    assert response.status_code == 400
+    assert response.json() == {"error": f"The request body must be a JSON object, got {kind}"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("email", 42, "must be a string, got a number"),
+        ("first_name", ["Ada"], "must be a string, got an array"),
+        ("domain", {"x": 1}, "must be a string, got an object"),
+        ("reveal_personal_emails", "yes", "must be true or false"),
+        ("reveal_phone_number", 1, "must be true or false"),
+    ],
+)
+def test_wrong_types_get_422_naming_the_field(
+    api: requests.Session, base_url: str, field: str, value: object, problem: str
+) -> None:
+    response = api.post(f"{base_url}{MATCH}", json={"email": "ada@example.com", field: value})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["field"] == field
+    assert body["error"].startswith(f"Invalid parameter '{field}': {problem}")
+
+
+def test_wrong_content_type_gets_415(api: requests.Session, base_url: str) -> None:
+    response = post_raw(api, base_url, b"email=ada@example.com", "text/plain")
+    assert response.status_code == 415
+    assert "application/json" in response.json()["error"]
+
+
+def test_form_encoded_body_is_read_as_fields(api: requests.Session, base_url: str) -> None:
+    response = post_raw(api, base_url, b"email=ada%40example.com", "application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    assert response.json()["person"]["email"] == "ada@example.com"
+
+
+def test_body_over_one_mebibyte_gets_413(api: requests.Session, base_url: str) -> None:
+    big = b'{"email": "' + b"a" * (1 << 20) + b'"}'
+    response = post_raw(api, base_url, big, "application/json")
+    assert response.status_code == 413
+    assert "larger than" in response.json()["error"]
+
+
+def test_control_characters_get_422(api: requests.Session, base_url: str) -> None:
+    response = api.post(f"{base_url}{MATCH}", json={"first_name": "Ada\x00", "domain": "example.com"})
+    assert response.status_code == 422
+    assert response.json()["field"] == "first_name"
+    assert "control characters" in response.json()["error"]
+
+
+def test_hundred_kilobyte_string_gets_422(api: requests.Session, base_url: str) -> None:
+    response = api.post(f"{base_url}{MATCH}", json={"name": "x" * 100_000, "domain": "example.com"})
+    assert response.status_code == 422
+    assert response.json()["field"] == "name"
+    assert "longer than" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("hashed_email", "not-a-hash"),
+        ("hashed_email", "abc123"),
+        ("linkedin_url", "https://example.com/someone"),
+        ("linkedin_url", "not a url at all"),
+        ("email", "not-an-email"),
+        ("id", "12345"),
+    ],
+)
+def test_unparseable_identifiers_get_422_naming_the_field(
+    api: requests.Session, base_url: str, field: str, value: str
+) -> None:
+    response = api.post(f"{base_url}{MATCH}", json={field: value})
+    assert response.status_code == 422
+    assert response.json()["field"] == field
+
+
+def test_invalid_utf8_body_gets_400(api: requests.Session, base_url: str) -> None:
+    response = post_raw(api, base_url, b'{"email": "\xff\xfe"}', "application/json")
+    assert response.status_code == 400
+    assert "UTF-8" in response.json()["error"]
+
+
+def test_deeply_nested_json_gets_a_4xx(api: requests.Session, base_url: str) -> None:
+    response = post_raw(api, base_url, b"[" * 100_000 + b"]" * 100_000, "application/json")
+    assert 400 <= response.status_code < 500
+    assert "error" in response.json()
+
+
+def test_organization_enrich_without_domain_gets_apollos_422(api: requests.Session, base_url: str) -> None:
+    response = api.get(f"{base_url}/api/v1/organizations/enrich")
+    assert response.status_code == 422
+    assert response.json() == {"error": "Required parameter 'domain' missing"}
+
+
+def test_bad_input_leaves_the_emulator_answering(api: requests.Session, base_url: str) -> None:
+    post_raw(api, base_url, b"{", "application/json")
+    post_raw(api, base_url, b"\x00" * 1000, "application/octet-stream")
+    response = api.post(f"{base_url}{MATCH}", json={"email": "still@example.com"})
+    assert response.status_code == 200

@@ -1,0 +1,122 @@
+"""The `fakeapollo` command: serve's banner, environment settings, clean stops, openapi, validate."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from tests.conftest import ROOT, ServeProcess, start_serve
+
+
+def test_serve_prints_one_line_with_url_and_test_keys(served: ServeProcess) -> None:
+    assert served.url.startswith("http://127.0.0.1:")
+    assert "test-key" in served.banner and "free-plan-key" in served.banner
+    assert "load-test-key" in served.banner
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_serve_stops_cleanly_on_signal(sig: int) -> None:
+    server = start_serve()
+    assert requests.get(server.url + "/openapi.json", timeout=10).status_code == 200
+    assert server.stop(sig) == 0
+    assert server.process.stdout is not None
+    rest = server.process.stdout.read()
+    assert "Traceback" not in rest
+
+
+def test_serve_reads_settings_from_the_environment() -> None:
+    server = start_serve(env={"FAKEAPOLLO_SEED": "7", "FAKEAPOLLO_LEGACY_API_KEY": "true"})
+    reference = start_serve("--seed", "7")
+    try:
+        body = {"email": "env@example.com", "api_key": "test-key"}
+        from_env = requests.post(f"{server.url}/api/v1/people/match", json=body, timeout=10)
+        assert from_env.status_code == 200  # legacy mode came from the environment
+        seeded = requests.post(
+            f"{reference.url}/api/v1/people/match",
+            json={"email": "env@example.com"},
+            headers={"x-api-key": "test-key"},
+            timeout=10,
+        )
+        assert from_env.json()["person"] == seeded.json()["person"]
+    finally:
+        server.stop()
+        reference.stop()
+
+
+def test_serve_binds_to_loopback_by_default(served: ServeProcess) -> None:
+    assert "127.0.0.1" in served.url
+
+
+def test_custom_key_registry_is_used(tmp_path: object) -> None:
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    keys = tmp_path / "keys.json"
+    keys.write_text(
+        json.dumps(
+            {
+                "keys": [
+                    {
+                        "key": "my-own-key",
+                        "team": "mine",
+                        "plan": "professional",
+                        "credits": 5,
+                        "scopes": None,
+                    }
+                ]
+            }
+        )
+    )
+    server = start_serve("--keys", str(keys))
+    try:
+        url = f"{server.url}/api/v1/people/match"
+        mine = requests.post(url, json={"email": "k@example.com"}, headers={"x-api-key": "my-own-key"})
+        default = requests.post(url, json={"email": "k@example.com"}, headers={"x-api-key": "test-key"})
+        assert mine.status_code == 200
+        assert default.status_code == 401
+        assert "my-own-key" in server.banner
+    finally:
+        server.stop()
+
+
+def test_openapi_command_prints_the_document() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_server", "openapi"], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert json.loads(result.stdout)["openapi"].startswith("3.1")
+
+
+def test_validate_command_reports_violations(tmp_path: object) -> None:
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    good = tmp_path / "good.json"
+    bad = tmp_path / "bad.json"
+    good.write_text(json.dumps({"person": None}))
+    bad.write_text(json.dumps({"person": {"id": 123}}))
+    command = [sys.executable, "-m", "mock_server", "validate", "people_match.response"]
+    ok = subprocess.run([*command, str(good)], capture_output=True, text=True, cwd=ROOT)
+    wrong = subprocess.run([*command, str(bad)], capture_output=True, text=True, cwd=ROOT)
+    assert ok.returncode == 0
+    assert wrong.returncode == 1
+    assert "$.person.id" in wrong.stderr
+
+
+def test_console_script_help_lists_the_serve_options() -> None:
+    result = (
+        subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "fakeapollo"), "serve", "--help"], capture_output=True, text=True
+        )
+        if (ROOT / ".venv" / "bin" / "fakeapollo").exists()
+        else subprocess.run(
+            [sys.executable, "-m", "mock_server", "serve", "--help"], capture_output=True, text=True, cwd=ROOT
+        )
+    )
+    assert result.returncode == 0
+    for option in ("--host", "--port", "--seed", "--fixtures", "--keys", "--legacy-api-key"):
+        assert option in result.stdout

@@ -1,0 +1,114 @@
+"""people/bulk_match over real HTTP: positional matches, counters and Apollo's 400 bodies."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+MISSING_DETAILS = {
+    "status": "failed",
+    "error_code": "INVALID_REQUEST",
+    "error_message": "invalid request, missing details",
+}
+TOO_MANY = {
+    "status": "failed",
+    "error_code": "RECORD_LIMIT_EXCEEDED",
+    "error_message": "cannot enrich more than 10 in a single request",
+}
+
+
+def bulk(api: requests.Session, base_url: str, body: object) -> requests.Response:
+    """POST bulk_match with a JSON body."""
+    return api.post(f"{base_url}/api/v1/people/bulk_match", json=body)
+
+
+def test_matches_are_positional_with_null_for_misses(api: requests.Session, base_url: str) -> None:
+    details = [
+        {"email": "first@example.com"},
+        {"email": "nobody@nomatch.test"},
+        {"name": "Only A Name"},
+        {"email": "fourth@example.com"},
+    ]
+    body = bulk(api, base_url, {"details": details}).json()
+    matches = body["matches"]
+    assert len(matches) == 4
+    assert matches[0]["email"] == "first@example.com"
+    assert matches[1] is None
+    assert matches[2] is None
+    assert matches[3]["email"] == "fourth@example.com"
+    assert body["status"] == "success"
+    assert body["error_code"] is None and body["error_message"] is None
+    assert body["total_requested_enrichments"] == 4
+    assert body["unique_enriched_records"] == 2
+    assert body["missing_records"] == 2
+    assert body["credits_consumed"] == 2
+    assert isinstance(body["request_id"], int)
+
+
+def test_bulk_match_agrees_with_single_match(api: requests.Session, base_url: str) -> None:
+    single = api.post(f"{base_url}/api/v1/people/match", json={"email": "same@example.com"}).json()
+    many = bulk(api, base_url, {"details": [{"email": "same@example.com"}]}).json()
+    assert many["matches"][0] == single["person"]
+
+
+def test_status_is_success_when_nobody_matched(api: requests.Session, base_url: str) -> None:
+    body = bulk(api, base_url, {"details": [{"email": "x@nomatch.test"}]}).json()
+    assert body["status"] == "success"
+    assert body["matches"] == [None]
+    assert body["unique_enriched_records"] == 0
+    assert body["credits_consumed"] == 0
+
+
+@pytest.mark.parametrize("body", [{}, {"details": []}, {"details": None}])
+def test_missing_or_empty_details_get_apollos_400(api: requests.Session, base_url: str, body: object) -> None:
+    response = bulk(api, base_url, body)
+    assert response.status_code == 400
+    assert response.json() == MISSING_DETAILS
+
+
+def test_more_than_ten_details_get_apollos_400(api: requests.Session, base_url: str) -> None:
+    details = [{"email": f"p{i}@example.com"} for i in range(11)]
+    response = bulk(api, base_url, {"details": details})
+    assert response.status_code == 400
+    assert response.json() == TOO_MANY
+
+
+def test_ten_details_are_fine(api: requests.Session, base_url: str) -> None:
+    details = [{"email": f"p{i}@example.com"} for i in range(10)]
+    response = bulk(api, base_url, {"details": details})
+    assert response.status_code == 200
+    assert len(response.json()["matches"]) == 10
+
+
+def test_details_that_are_not_objects_get_422_naming_the_item(api: requests.Session, base_url: str) -> None:
+    response = bulk(api, base_url, {"details": [{"email": "a@example.com"}, "b@example.com"]})
+    assert response.status_code == 422
+    assert response.json()["field"] == "details[1]"
+    assert "must be an object" in response.json()["error"]
+
+
+def test_waterfall_bulk_has_no_counters_and_no_emails(api: requests.Session, base_url: str) -> None:
+    response = api.post(
+        f"{base_url}/api/v1/people/bulk_match",
+        params={"run_waterfall_email": "true", "webhook_url": "http://127.0.0.1:9/hook"},
+        json={"details": [{"email": "w@example.com"}, {"email": "z@nomatch.test"}]},
+    )
+    body = response.json()
+    assert response.status_code == 200
+    for counter in ("unique_enriched_records", "missing_records", "credits_consumed"):
+        assert counter not in body
+    assert body["waterfall"]["status"] == "accepted"
+    assert "email" not in body["matches"][0] and "email_status" not in body["matches"][0]
+    assert body["matches"][1] is None
+
+
+def test_bulk_phone_reveal_without_webhook_gets_400(api: requests.Session, base_url: str) -> None:
+    response = api.post(
+        f"{base_url}/api/v1/people/bulk_match",
+        params={"reveal_phone_number": "true"},
+        json={"details": [{"email": "w@example.com"}]},
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "Please add a valid 'webhook_url' parameter when using 'reveal_phone_number'"
+    }
