@@ -219,6 +219,7 @@ class Enrichment:
         for kind in kinds:
             self.store.add_delivery(
                 {
+                    "id": f"{request_id}:{kind}",
                     "request_id": request_id,
                     "request_type": kind,
                     "webhook_url": options.webhook_url,

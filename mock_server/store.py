@@ -33,11 +33,27 @@ class Store(Protocol):
         ...
 
     def add_delivery(self, delivery: dict[str, Any]) -> None:
-        """Record a webhook delivery that is due later."""
+        """Record a webhook delivery (a JSON-ready dict with a unique "id") that is due later."""
         ...
 
     def deliveries(self) -> list[dict[str, Any]]:
         """Every recorded delivery, oldest first."""
+        ...
+
+    def get_delivery(self, delivery_id: str) -> dict[str, Any] | None:
+        """One delivery by id."""
+        ...
+
+    def update_delivery(self, delivery_id: str, changes: dict[str, Any]) -> None:
+        """Merge `changes` into a delivery."""
+        ...
+
+    def claim_due_deliveries(self, now: float, limit: int) -> list[dict[str, Any]]:
+        """Atomically take up to `limit` pending deliveries with `due_at <= now`, marking them in flight."""
+        ...
+
+    def requeue_in_flight(self) -> int:
+        """Put deliveries left in flight (by a crash) back to pending; how many there were."""
         ...
 
     def reset(self) -> None:
@@ -54,7 +70,7 @@ class MemoryStore:
         # (scope, window name) -> [window index, calls counted in it]: one slot per window, so
         # memory stays flat however long the server runs.
         self._windows: dict[tuple[str, str], list[int]] = {}
-        self._deliveries: list[dict[str, Any]] = []
+        self._deliveries: dict[str, dict[str, Any]] = {}
         self.journal = Journal(journal_size)
         self.scenarios = ScenarioBook()
 
@@ -97,14 +113,49 @@ class MemoryStore:
             return usages
 
     def add_delivery(self, delivery: dict[str, Any]) -> None:
-        """Record a webhook delivery that is due later."""
+        """Record a webhook delivery (a JSON-ready dict with a unique "id") that is due later."""
         with self._lock:
-            self._deliveries.append(delivery)
+            self._deliveries[str(delivery["id"])] = dict(delivery)
 
     def deliveries(self) -> list[dict[str, Any]]:
         """Every recorded delivery, oldest first."""
         with self._lock:
-            return list(self._deliveries)
+            return [dict(d) for d in self._deliveries.values()]
+
+    def get_delivery(self, delivery_id: str) -> dict[str, Any] | None:
+        """One delivery by id."""
+        with self._lock:
+            found = self._deliveries.get(delivery_id)
+            return None if found is None else dict(found)
+
+    def update_delivery(self, delivery_id: str, changes: dict[str, Any]) -> None:
+        """Merge `changes` into a delivery."""
+        with self._lock:
+            if delivery_id in self._deliveries:
+                self._deliveries[delivery_id].update(changes)
+
+    def claim_due_deliveries(self, now: float, limit: int) -> list[dict[str, Any]]:
+        """Atomically take up to `limit` pending deliveries with `due_at <= now`, marking them in flight."""
+        with self._lock:
+            due = [
+                d
+                for d in self._deliveries.values()
+                if d.get("status") == "pending" and float(d.get("due_at", 0)) <= now
+            ]
+            due.sort(key=lambda d: float(d.get("due_at", 0)))
+            claimed = []
+            for delivery in due[:limit]:
+                delivery["status"] = "in_flight"
+                claimed.append(dict(delivery))
+            return claimed
+
+    def requeue_in_flight(self) -> int:
+        """Put deliveries left in flight (by a crash) back to pending; how many there were."""
+        with self._lock:
+            stuck = [d for d in self._deliveries.values() if d.get("status") == "in_flight"]
+            for delivery in stuck:
+                delivery["status"] = "pending"
+            return len(stuck)
 
     def reset(self) -> None:
         """Forget everything: back to a freshly started emulator."""
