@@ -8,6 +8,7 @@ from typing import Any
 
 from mock_server.clock import Clock
 from mock_server.config import Config
+from mock_server.credits import Ledger
 from mock_server.errors import (
     BulkFailed,
     Forbidden,
@@ -56,6 +57,7 @@ class Enrichment:
         self.keys = keys
         self.directory = directory
         self.limiter = RateLimiter(store, clock, config.bulk_share)
+        self.ledger = Ledger(store, keys)
 
     def choose_outcome(
         self, path: str, header_key: str | None, params: Mapping[str, Any], header: str | None

@@ -1,0 +1,61 @@
+"""Apollo's credit costs and the per-team ledger that charges them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from mock_server.keys import ApiKey
+from mock_server.store import Store
+
+# FACTS.md 5 ("Credit usage: 1-9 credits per person"): 1 for demographics or email, plus 8 when a
+# mobile phone is returned; 0 when no credit-consuming data is found.
+MATCH_CREDITS = 1.0
+MOBILE_PHONE_CREDITS = 8.0
+
+
+@dataclass(frozen=True)
+class Balance:
+    """What a team has spent and what it has left (None: unlimited)."""
+
+    team: str
+    spent: float
+    granted: float | None
+
+    @property
+    def left(self) -> float | None:
+        """Credits left, or None when the team's credits are unlimited."""
+        return None if self.granted is None else max(self.granted - self.spent, 0.0)
+
+
+class Ledger:
+    """Credits spent per team, kept in the store so every worker sees the same numbers."""
+
+    def __init__(self, store: Store, keys: Iterable[ApiKey]) -> None:
+        self.store = store
+        self._granted: dict[str, float | None] = {}
+        for key in keys:
+            self.grant(key)
+
+    def grant(self, key: ApiKey) -> None:
+        """Register a key's team and its balance (the first key of a team sets it)."""
+        self._granted.setdefault(key.team, key.credits)
+
+    def charge(self, team: str, amount: float, reason: str = "match") -> None:
+        """Add `amount` credits to what `team` has spent, and to the per-reason tally."""
+        if amount <= 0:
+            return
+        self.store.incr(f"credits:{team}", amount)
+        self.store.incr(f"credits:{team}:{reason}", amount)
+
+    def spent(self, team: str, reason: str | None = None) -> float:
+        """Credits `team` has spent, in all or for one reason."""
+        return self.store.get(f"credits:{team}" if reason is None else f"credits:{team}:{reason}")
+
+    def balance(self, team: str) -> Balance:
+        """What `team` has spent and has left."""
+        return Balance(team, self.spent(team), self._granted.get(team))
+
+    def teams(self) -> list[str]:
+        """Every team the ledger knows."""
+        return sorted(self._granted)
