@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _validate(schema: str, path: Path) -> int:
     """Print every violation of `path` against `schema`; exit status 1 when there are any."""
-    from mock_server.data import SchemaViolation, validate
+    from mock_server.data import SchemaViolation, UnknownSchema, validate
 
     try:
         text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
@@ -84,5 +84,8 @@ def _validate(schema: str, path: Path) -> int:
     except SchemaViolation as exc:
         print(exc, file=sys.stderr)
         return 1
+    except UnknownSchema as exc:
+        print(f"unknown schema {schema!r}: {exc}", file=sys.stderr)
+        return 2
     print(f"{path}: valid {schema}")
     return 0
