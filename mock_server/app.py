@@ -78,6 +78,7 @@ def _register_journal(app: Flask, service: Enrichment) -> None:
                 response_type=response.content_type or "",
                 duration_ms=(time.perf_counter() - g.fakeapollo_started) * 1000,
                 api_key=g.get("fakeapollo_api_key"),
+                response_headers=dict(response.headers),
                 credits_charged=g.get("fakeapollo_credits", 0),
                 rate_limit=rate.describe() if rate is not None and rate.windows else None,
                 scenario=outcome.name if outcome is not None else None,

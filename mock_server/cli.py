@@ -35,6 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="accept api_key in the body or query string, as Apollo did before late 2025",
     )
     serve.add_argument("--threads", type=int, help="worker threads (default 8)")
+    serve.add_argument(
+        "--journal-size", type=int, help="requests the journal keeps, oldest dropped first (default 1000)"
+    )
+    serve.add_argument("--admin-token", help="require 'Authorization: Bearer TOKEN' on /__admin/")
+    serve.add_argument(
+        "--no-admin", action="store_false", dest="admin", default=None, help="remove the control API"
+    )
 
     commands.add_parser("openapi", help="print the OpenAPI document of the emulated endpoints")
 
@@ -58,7 +65,13 @@ def main(argv: list[str] | None = None) -> int:
             keys=args.keys,
             legacy_api_key=args.legacy_api_key,
             threads=args.threads,
+            journal_size=args.journal_size,
+            admin_token=args.admin_token,
+            admin=args.admin,
         )
+        if config.journal_size < 1:
+            print("--journal-size must be at least 1", file=sys.stderr)
+            return 2
         return serve(config)
     if args.command == "openapi":
         from mock_server.openapi import build_openapi

@@ -55,6 +55,7 @@ class Entry:
     response_type: str
     duration_ms: float
     api_key: str | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
     credits_charged: float = 0
     rate_limit: dict[str, Any] | None = None
     scenario: str | None = None
@@ -77,7 +78,12 @@ class Entry:
             "headers": mask_headers(self.headers),
             "body": mask_params(self.body) if isinstance(self.body, dict) else self.body,
             "api_key": None if self.api_key is None else mask_secret(self.api_key),
-            "response": {"status": self.status, "content_type": self.response_type, "body": body},
+            "response": {
+                "status": self.status,
+                "content_type": self.response_type,
+                "headers": self.response_headers,
+                "body": body,
+            },
             "duration_ms": round(self.duration_ms, 3),
             "credits_charged": self.credits_charged,
             "rate_limit": self.rate_limit,

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
     from flask import Flask
+    from flask.testing import FlaskClient
 
     from mock_server.service import Enrichment
 
@@ -62,8 +65,100 @@ class FakeApollo:
         return service
 
     def reset(self) -> None:
-        """Back to a freshly started emulator."""
+        """Back to a freshly started emulator: journal, counters, deliveries, scenarios, clock."""
         self.service.reset()
+
+    def client(self) -> FlaskClient:
+        """A Flask test client on the same emulator: in-process calls without sockets."""
+        client = self.app.test_client()
+        client.environ_base["HTTP_X_API_KEY"] = self.api_key
+        return client
+
+    def requests(
+        self,
+        *,
+        path: str | None = None,
+        status: int | None = None,
+        api_key: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Journal entries, oldest first, as `GET /__admin/requests` shows them."""
+        from mock_server.clock import Clock
+
+        entries = self.service.store.journal.entries(
+            path=path, status=status, api_key=api_key, since=since, limit=limit
+        )
+        return [entry.describe(Clock.iso) for entry in entries]
+
+    def clear_requests(self) -> None:
+        """Empty the journal."""
+        self.service.store.journal.clear()
+
+    def scenario(
+        self,
+        outcome: str,
+        *,
+        path: str | None = None,
+        api_key: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        times: int | None = None,
+        after: int = 0,
+        **outcome_params: Any,
+    ) -> Scenario:
+        """Queue a forced outcome; use the result as a context manager to remove it afterwards."""
+        document: dict[str, Any] = {
+            "outcome": outcome,
+            "match": {"path": path, "api_key": api_key, "params": dict(params or {})},
+            "params": outcome_params,
+            "after": after,
+        }
+        if times is not None:
+            document["times"] = times
+        scenario = self.service.store.scenarios.add(document)
+        return Scenario(self, scenario.id)
+
+    def now(self) -> datetime:
+        """The emulator's clock."""
+        return self.service.clock.now()
+
+    def advance(self, seconds: float) -> datetime:
+        """Move the clock forward; everything that falls due runs before this returns."""
+        self.service.clock.advance(seconds)
+        return self.now()
+
+    def freeze(self) -> datetime:
+        """Stop the clock where it stands."""
+        self.service.clock.freeze()
+        return self.now()
+
+    def unfreeze(self) -> datetime:
+        """Let the clock run again."""
+        self.service.clock.unfreeze()
+        return self.now()
+
+
+class Scenario:
+    """A queued scenario; leaving its `with` block deletes it."""
+
+    def __init__(self, owner: FakeApollo, scenario_id: str) -> None:
+        self.owner = owner
+        self.id = scenario_id
+
+    def remove(self) -> None:
+        """Delete the scenario (a no-op when it was used up)."""
+        self.owner.service.store.scenarios.remove(self.id)
+
+    def __enter__(self) -> Scenario:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.remove()
 
 
 @pytest.fixture(scope="session")

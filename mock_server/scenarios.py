@@ -91,6 +91,8 @@ class Scenario:
     api_key: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     times: int | None = None
+    after: int = 0
+    seen: int = 0
     used: int = 0
 
     def matches(self, path: str, api_key: str | None, params: Mapping[str, Any]) -> bool:
@@ -113,6 +115,7 @@ class Scenario:
                 "params": dict(self.params),
             },
             "times": self.times,
+            "after": self.after,
             "used": self.used,
         }
 
@@ -133,6 +136,9 @@ def scenario_from_document(document: Any, scenario_id: str) -> Scenario:
     times = document.get("times")
     if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
         raise BadRequest("Scenario 'times' must be a positive integer, or omitted for 'until deleted'")
+    after = document.get("after", 0)
+    if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+        raise BadRequest("Scenario 'after' must be a whole number of matching requests to let through first")
     outcome_params = document.get("params") or {}
     if not isinstance(outcome_params, dict):
         raise BadRequest("Scenario 'params' must be an object")
@@ -145,6 +151,7 @@ def scenario_from_document(document: Any, scenario_id: str) -> Scenario:
         api_key=match.get("api_key"),
         params=params,
         times=times,
+        after=after,
     )
 
 
@@ -186,6 +193,9 @@ class ScenarioBook:
         with self._lock:
             for scenario in self._scenarios:
                 if scenario.matches(path, api_key, params):
+                    scenario.seen += 1
+                    if scenario.seen <= scenario.after:
+                        continue
                     scenario.used += 1
                     if scenario.times is not None and scenario.used >= scenario.times:
                         self._scenarios.remove(scenario)
