@@ -63,8 +63,13 @@ def test_journal_never_shows_an_api_key_unmasked(admin: str, base_url: str) -> N
     requests.post(
         f"{base_url}/api/v1/people/match", json={"email": "a@b.com", "api_key": "secret-body-key"}, timeout=10
     )
-    requests.post(f"{admin}/scenarios", json={"outcome": "no_match", "match": {"api_key": "test-key"}}, timeout=10)
-    text = requests.get(f"{admin}/requests", timeout=10).text + requests.get(f"{admin}/scenarios", timeout=10).text
+    requests.post(
+        f"{admin}/scenarios", json={"outcome": "no_match", "match": {"api_key": "test-key"}}, timeout=10
+    )
+    text = (
+        requests.get(f"{admin}/requests", timeout=10).text
+        + requests.get(f"{admin}/scenarios", timeout=10).text
+    )
     assert "test-key" not in text
     assert "secret-body-key" not in text
     assert "***********-key" in text
@@ -193,7 +198,11 @@ def test_scenario_matches_path_key_and_params(admin: str, base_url: str) -> None
         f"{admin}/scenarios",
         json={
             "outcome": "no_match",
-            "match": {"path": "api/v1/people/match", "api_key": "test-key", "params": {"email": "Target@X.com"}},
+            "match": {
+                "path": "api/v1/people/match",
+                "api_key": "test-key",
+                "params": {"email": "Target@X.com"},
+            },
         },
         timeout=10,
     )
@@ -208,7 +217,9 @@ def test_scenario_matches_path_key_and_params(admin: str, base_url: str) -> None
     assert other_route.json()["matches"][0] is not None
 
 
-@pytest.mark.parametrize("body", [[], {"outcome": "explode"}, {"outcome": "no_match", "times": 0}, {"match": 3}])
+@pytest.mark.parametrize(
+    "body", [[], {"outcome": "explode"}, {"outcome": "no_match", "times": 0}, {"match": 3}]
+)
 def test_bad_scenarios_get_400(admin: str, body: object) -> None:
     response = requests.post(f"{admin}/scenarios", json=body, timeout=10)
     assert response.status_code == 400
@@ -222,4 +233,3 @@ def test_unknown_outcome_lists_the_valid_ones(admin: str, base_url: str) -> None
     for body in (by_admin, by_header.json()):
         assert "explode" in body["error"]
         assert "rate_limited" in body["valid_outcomes"] and "connection_reset" in body["valid_outcomes"]
-

@@ -37,7 +37,9 @@ def test_no_admin_removes_the_control_api() -> None:
             assert "error" in response.json()
         assert (
             requests.post(
-                f"{server.url}/api/v1/people/match", json={"email": "a@b.com"}, headers={"x-api-key": "test-key"}
+                f"{server.url}/api/v1/people/match",
+                json={"email": "a@b.com"},
+                headers={"x-api-key": "test-key"},
             ).status_code
             == 200
         )

@@ -115,7 +115,9 @@ def _call(base_url: str, email: str, header: str | None = None, timeout: float =
     headers = {"x-api-key": "test-key"}
     if header is not None:
         headers["X-Mock-Scenario"] = header
-    return requests.post(f"{base_url}/api/v1/people/match", json={"email": email}, headers=headers, timeout=timeout)
+    return requests.post(
+        f"{base_url}/api/v1/people/match", json={"email": email}, headers=headers, timeout=timeout
+    )
 
 
 @pytest.mark.parametrize("outcome", sorted(ANSWERS))
