@@ -16,10 +16,10 @@ from mock_server.errors import MethodNotAllowed as ApolloMethodNotAllowed
 from mock_server.errors import NotFound as ApolloNotFound
 from mock_server.journal import Entry
 from mock_server.keys import KeyRegistry
-from mock_server.persons import PersonDirectory
+from mock_server.persons import AliasMap, PersonDirectory
 from mock_server.service import Enrichment
-from mock_server.store import MemoryStore
-from mock_server.views import admin, apollo, meta
+from mock_server.store import MemoryStore, Store
+from mock_server.views import admin, apollo, meta, webhooks
 from mock_server.views.http import error_response, json_response
 
 log = logging.getLogger("fakeapollo")
@@ -31,22 +31,59 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or Config()
     app = Flask("mock_server")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
-    keys = KeyRegistry.from_document(data.load_key_registry(config.keys))
+    store = build_store(config)
+    keys = KeyRegistry.from_document(data.load_key_registry(config.keys), store)
     directory = PersonDirectory(
-        config.seed, data.load_fixture_persons(config.fixtures), cache_size=config.person_cache_size
+        config.seed,
+        data.load_fixture_persons(config.fixtures),
+        cache_size=config.person_cache_size,
+        aliases=_shared_aliases(store),
     )
-    store = MemoryStore(journal_size=config.journal_size)
-    service = Enrichment(config, Clock(), store, keys, directory)
+    clock = Clock(state=store.clock_state, restore=_has_stored_clock(store))
+    service = Enrichment(config, clock, store, keys, directory)
     app.extensions["fakeapollo"] = service
 
     app.register_blueprint(apollo.blueprint("apollo_api_v1", "/api/v1"))
     app.register_blueprint(apollo.blueprint("apollo_v1", "/v1"))
+    app.register_blueprint(webhooks.blueprint("webhooks_api_v1", "/api/v1"))
+    app.register_blueprint(webhooks.blueprint("webhooks_v1", "/v1"))
     app.register_blueprint(meta.bp)
     if config.admin:
         app.register_blueprint(admin.blueprint(config.admin_token))
+        app.register_blueprint(webhooks.admin_blueprint(config.admin_token))
+    # Deliveries fall due by the clock: an advance sends them before it returns. `service.close()`
+    # stops the dispatcher; deliveries a crash left in flight are requeued here.
+    clock.subscribe(service.webhooks.on_clock)
+    service.webhooks.start()
     _register_journal(app, service)
     _register_error_handlers(app, config)
     return app
+
+
+def build_store(config: Config) -> Store:
+    """The in-memory store, or the SQLite one when state must be shared or must survive a crash."""
+    if config.state_file is not None:
+        from mock_server.sqlite_store import SqliteStore
+
+        return SqliteStore(config.state_file, journal_size=config.journal_size)
+    return MemoryStore(journal_size=config.journal_size)
+
+
+def _shared_aliases(store: Store) -> AliasMap | None:
+    """The alias index in the shared file, so an id served by one worker resolves in another."""
+    database = getattr(store, "database", None)
+    if database is None:
+        return None
+    from mock_server.persons import LRUMap
+    from mock_server.sqlite_store import SharedAliases
+
+    return SharedAliases(database, LRUMap(10_000))
+
+
+def _has_stored_clock(store: Store) -> bool:
+    """Whether the store already holds a clock (another worker, or the run before a crash)."""
+    has_value = getattr(store.clock_state, "has_value", None)
+    return bool(has_value()) if callable(has_value) else False
 
 
 def _register_journal(app: Flask, service: Enrichment) -> None:
@@ -79,7 +116,7 @@ def _register_journal(app: Flask, service: Enrichment) -> None:
                 duration_ms=(time.perf_counter() - g.fakeapollo_started) * 1000,
                 api_key=g.get("fakeapollo_api_key"),
                 response_headers=dict(response.headers),
-                credits_charged=g.get("fakeapollo_credits", 0),
+                credits_charged=receipt.credits if (receipt := g.get("fakeapollo_receipt")) else 0,
                 rate_limit=rate.describe() if rate is not None and rate.windows else None,
                 scenario=outcome.name if outcome is not None else None,
             )

@@ -34,7 +34,17 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="accept api_key in the body or query string, as Apollo did before late 2025",
     )
-    serve.add_argument("--threads", type=int, help="worker threads (default 8)")
+    serve.add_argument("--threads", type=int, help="threads per worker process (default 8)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (default 1); more than one share all state through a SQLite file",
+    )
+    serve.add_argument(
+        "--state-file",
+        type=Path,
+        help="keep all state in this SQLite file: pending webhook deliveries survive a crash",
+    )
     serve.add_argument(
         "--journal-size", type=int, help="requests the journal keeps, oldest dropped first (default 1000)"
     )
@@ -42,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-admin", action="store_false", dest="admin", default=None, help="remove the control API"
     )
+    _add_webhook_flags(serve)
 
     commands.add_parser("openapi", help="print the OpenAPI document of the emulated endpoints")
 
@@ -49,6 +60,56 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("schema", help="schema name, e.g. people_match.response")
     validate.add_argument("document", type=Path, help="JSON file to check ('-' for stdin)")
     return parser
+
+
+def _add_webhook_flags(serve: argparse.ArgumentParser) -> None:
+    """The flags of webhook deliveries (issue 6)."""
+    hooks = serve.add_argument_group("webhooks")
+    hooks.add_argument(
+        "--webhook-delay",
+        metavar="SECONDS",
+        help="seconds from a request to its webhook: fixed (5) or a range (2-10); default 2-5",
+    )
+    hooks.add_argument(
+        "--webhook-attempts", type=int, help="attempts per delivery before it is marked failed (default 5)"
+    )
+    hooks.add_argument(
+        "--webhook-timeout", type=float, help="seconds one delivery attempt may take (default 5)"
+    )
+    hooks.add_argument(
+        "--webhook-backoff", type=float, help="seconds before the first retry, doubling after (default 2)"
+    )
+    hooks.add_argument(
+        "--webhook-duplicate-rate",
+        type=float,
+        help="share of deliveries sent twice with the same request_id, 0 to 1 (default 0)",
+    )
+    hooks.add_argument(
+        "--webhook-out-of-order",
+        action="store_true",
+        default=None,
+        help="jitter due times and send deliveries due together newest first",
+    )
+    hooks.add_argument(
+        "--webhook-allow",
+        action="append",
+        metavar="CIDR|HOST",
+        help="also allow webhooks to this network or host (repeatable; '*' allows any); "
+        "loopback and private networks are always allowed",
+    )
+
+
+def _webhook_problem(config: Config) -> str | None:
+    """Why the webhook settings cannot work, or None."""
+    from mock_server.webhook_transport import Allowlist
+    from mock_server.webhooks import Settings
+
+    try:
+        Settings.from_config(config)
+        Allowlist(config.webhook_allow).close()
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,12 +126,26 @@ def main(argv: list[str] | None = None) -> int:
             keys=args.keys,
             legacy_api_key=args.legacy_api_key,
             threads=args.threads,
+            workers=args.workers,
+            state_file=args.state_file,
             journal_size=args.journal_size,
             admin_token=args.admin_token,
             admin=args.admin,
+            webhook_delay=args.webhook_delay,
+            webhook_attempts=args.webhook_attempts,
+            webhook_timeout=args.webhook_timeout,
+            webhook_backoff=args.webhook_backoff,
+            webhook_duplicate_rate=args.webhook_duplicate_rate,
+            webhook_out_of_order=args.webhook_out_of_order,
+            webhook_allow=tuple(args.webhook_allow) if args.webhook_allow else None,
         )
-        if config.journal_size < 1:
-            print("--journal-size must be at least 1", file=sys.stderr)
+        for name in ("journal_size", "workers", "threads"):
+            if getattr(config, name) < 1:
+                print(f"--{name.replace('_', '-')} must be at least 1", file=sys.stderr)
+                return 2
+        problem = _webhook_problem(config)
+        if problem is not None:
+            print(problem, file=sys.stderr)
             return 2
         return serve(config)
     if args.command == "openapi":

@@ -6,33 +6,69 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 Listener = Callable[[datetime], None]
 
 
-class Clock:
-    """Wall-clock time shifted by an offset, or frozen at an instant; advancing notifies listeners."""
+class ClockState(Protocol):
+    """Where a clock keeps its offset from real time and its frozen instant (None: running)."""
 
-    def __init__(self, start: datetime | None = None, *, frozen: bool = False) -> None:
+    def load(self) -> tuple[float, float | None]:
+        """The stored (offset, frozen_at)."""
+        ...
+
+    def save(self, offset: float, frozen_at: float | None) -> None:
+        """Store (offset, frozen_at)."""
+        ...
+
+
+class LocalClockState:
+    """Clock state in this process's memory: the default for a single process."""
+
+    def __init__(self) -> None:
+        self._value: tuple[float, float | None] = (0.0, None)
+
+    def load(self) -> tuple[float, float | None]:
+        """The stored (offset, frozen_at)."""
+        return self._value
+
+    def save(self, offset: float, frozen_at: float | None) -> None:
+        """Store (offset, frozen_at)."""
+        self._value = (offset, frozen_at)
+
+
+class Clock:
+    """Wall-clock time shifted by an offset, or frozen at an instant; advancing notifies listeners.
+
+    With a shared ClockState (the SQLite store's), every worker process reads the same time.
+    """
+
+    def __init__(
+        self,
+        start: datetime | None = None,
+        *,
+        frozen: bool = False,
+        state: ClockState | None = None,
+        restore: bool = False,
+    ) -> None:
         self._lock = threading.RLock()
         self._initial = (start, frozen)
         self._listeners: list[Listener] = []
-        self._offset = 0.0
-        self._frozen_at: float | None = None
-        self._apply_initial()
+        self._state: ClockState = state or LocalClockState()
+        if not restore:
+            self._apply_initial()
 
     def _apply_initial(self) -> None:
         start, frozen = self._initial
         real = time.time()
-        self._offset = 0.0 if start is None else start.timestamp() - real
-        self._frozen_at = real + self._offset if frozen else None
+        offset = 0.0 if start is None else start.timestamp() - real
+        self._state.save(offset, real + offset if frozen else None)
 
     def timestamp(self) -> float:
         """Seconds since the epoch, by this clock."""
-        frozen = self._frozen_at
-        if frozen is not None:
-            return frozen
-        return time.time() + self._offset
+        offset, frozen_at = self._state.load()
+        return frozen_at if frozen_at is not None else time.time() + offset
 
     def now(self) -> datetime:
         """The current instant as an aware UTC datetime."""
@@ -41,29 +77,31 @@ class Clock:
     @property
     def frozen(self) -> bool:
         """Whether the clock stands still."""
-        return self._frozen_at is not None
+        return self._state.load()[1] is not None
 
     def freeze(self) -> None:
         """Stop the clock at the current instant."""
         with self._lock:
-            if self._frozen_at is None:
-                self._frozen_at = time.time() + self._offset
+            offset, frozen_at = self._state.load()
+            if frozen_at is None:
+                self._state.save(offset, time.time() + offset)
 
     def unfreeze(self) -> None:
         """Let the clock run again from where it stands."""
         with self._lock:
-            if self._frozen_at is not None:
-                self._offset = self._frozen_at - time.time()
-                self._frozen_at = None
+            _, frozen_at = self._state.load()
+            if frozen_at is not None:
+                self._state.save(frozen_at - time.time(), None)
 
     def set(self, instant: datetime) -> None:
         """Jump to `instant` (forwards or backwards) and run what falls due."""
         with self._lock:
             target = instant.timestamp()
-            if self._frozen_at is not None:
-                self._frozen_at = target
+            _, frozen_at = self._state.load()
+            if frozen_at is not None:
+                self._state.save(target - time.time(), target)
             else:
-                self._offset = target - time.time()
+                self._state.save(target - time.time(), None)
         self._notify()
 
     def advance(self, seconds: float) -> None:
@@ -71,10 +109,8 @@ class Clock:
         if seconds < 0:
             raise ValueError("cannot advance the clock backwards")
         with self._lock:
-            if self._frozen_at is not None:
-                self._frozen_at += seconds
-            else:
-                self._offset += seconds
+            offset, frozen_at = self._state.load()
+            self._state.save(offset + seconds, None if frozen_at is None else frozen_at + seconds)
         self._notify()
 
     def reset(self) -> None:
@@ -107,4 +143,4 @@ def parse_instant(text: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-__all__ = ["Clock", "parse_instant", "timedelta"]
+__all__ = ["Clock", "ClockState", "LocalClockState", "parse_instant", "timedelta"]

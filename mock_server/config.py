@@ -26,16 +26,41 @@ class Config:
     unauthorized_message: str = "Invalid access credentials."
     # FACTS.md 2.3: the missing-webhook_url error is reported as 400 by most, 422 by one project.
     webhook_url_error_status: int = 400
+    # FACTS.md 4.1: seconds from a request to its webhook, fixed ("5") or uniform in a range ("2-10").
+    webhook_delay: str = "2-5"
+    # Attempts per webhook delivery, the first included, before it is marked failed.
+    webhook_attempts: int = 5
+    # Seconds one delivery attempt may take (connecting, and each read) before it is a timeout.
+    webhook_timeout: float = 5.0
+    # Seconds before the first retry; every further retry waits twice as long (by the clock).
+    webhook_backoff: float = 2.0
+    # FACTS.md 4.1 ("Apollo may retry"): share of deliveries sent twice, same payload and request_id.
+    webhook_duplicate_rate: float = 0.0
+    # Jitter due times and send deliveries that fall due together newest first.
+    webhook_out_of_order: bool = False
+    # Where webhooks may go besides loopback and private networks: CIDRs, hostnames, "*." suffixes, "*".
+    webhook_allow: tuple[str, ...] = ()
+    # FACTS.md 4.2: whether Apollo's phone payload carries request_id is unknown; we include it.
+    webhook_phone_request_id: bool = True
+    # Deliveries to different URLs sent at once (those to one URL go one after another, in order).
+    webhook_concurrency: int = 4
+    # FACTS.md 4.1: poll results are kept 30 days after delivery, then answer 410.
+    webhook_retention_days: float = 30.0
     # FACTS.md 1.2: Apollo reads both query and body; which wins is undocumented. We let the body win.
     body_wins: bool = True
     # FACTS.md 3.3: bulk_match gets this share of the per-minute limit (docs as quoted in 2025).
     bulk_share: float = 0.5
+    # What a team with no credits left gets; no source documents Apollo's answer (README):
+    # "error" answers 422 INSUFFICIENT_CREDITS, "no_match" answers as if nobody matched.
+    out_of_credits: str = "error"
     journal_size: int = 1_000
     admin: bool = True
     admin_token: str | None = None
     max_body_bytes: int = 1 << 20
     threads: int = 8
     workers: int = 1
+    # A SQLite file holding all state: shared by --workers, and pending deliveries survive a crash.
+    state_file: Path | None = None
     person_cache_size: int = 2_000
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -70,6 +95,8 @@ def _coerce(name: str, type_name: str, raw: str) -> Any:
             return float(raw)
         except ValueError as exc:
             raise ValueError(f"{ENV_PREFIX}{name.upper()} must be a number, got {raw!r}") from exc
+    if type_name.startswith("tuple"):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
     if type_name.startswith("Path"):
         return Path(raw) if raw else None
     return raw

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from mock_server.keys import ApiKey
+from mock_server.keys import KeyRegistry
 from mock_server.store import Store
 
 # FACTS.md 5 ("Credit usage: 1-9 credits per person"): 1 for demographics or email, plus 8 when a
@@ -31,15 +30,9 @@ class Balance:
 class Ledger:
     """Credits spent per team, kept in the store so every worker sees the same numbers."""
 
-    def __init__(self, store: Store, keys: Iterable[ApiKey]) -> None:
+    def __init__(self, store: Store, keys: KeyRegistry) -> None:
         self.store = store
-        self._granted: dict[str, float | None] = {}
-        for key in keys:
-            self.grant(key)
-
-    def grant(self, key: ApiKey) -> None:
-        """Register a key's team and its balance (the first key of a team sets it)."""
-        self._granted.setdefault(key.team, key.credits)
+        self.keys = keys
 
     def charge(self, team: str, amount: float, reason: str = "match") -> None:
         """Add `amount` credits to what `team` has spent, and to the per-reason tally."""
@@ -54,8 +47,8 @@ class Ledger:
 
     def balance(self, team: str) -> Balance:
         """What `team` has spent and has left."""
-        return Balance(team, self.spent(team), self._granted.get(team))
+        return Balance(team, self.spent(team), self.keys.team_credits(team))
 
     def teams(self) -> list[str]:
-        """Every team the ledger knows."""
-        return sorted(self._granted)
+        """Every team with a key."""
+        return self.keys.teams()

@@ -150,3 +150,18 @@ class GatewayError(ApolloError):
         super().__init__(body, headers)
         self.status = status
         self.content_type = content_type
+
+
+class OutOfCredits(ApolloError):
+    """The team has no credits left. No source shows Apollo's answer; this one is our choice (README)."""
+
+    status = 422
+
+    def __init__(self) -> None:
+        super().__init__(
+            {
+                "error": "Your team has run out of credits. Please upgrade your plan from"
+                " https://app.apollo.io/#/settings/plans/upgrade.",
+                "error_code": "INSUFFICIENT_CREDITS",
+            }
+        )

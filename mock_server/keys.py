@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from mock_server.errors import Forbidden, Unauthorized
+from mock_server.errors import BadRequest, Forbidden, Unauthorized
 
 PLANS = ("free", "basic", "professional", "custom")
 # FACTS.md 2.5 / examples/errors/observed_live_error_bodies.json: enrichment is not on the free plan.
 FREE_PLAN_BLOCKED = frozenset({"api/v1/people/match", "api/v1/people/bulk_match"})
+DOCUMENT = "keys"
+
+
+class Documents(Protocol):
+    """The store's named JSON documents, shared by every worker."""
+
+    def get_document(self, name: str) -> Any:
+        """The document stored under `name`, or None."""
+        ...
+
+    def set_document(self, name: str, document: Any) -> None:
+        """Store `document` under `name`."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -24,42 +37,114 @@ class ApiKey:
     scopes: frozenset[str] | None
     limits: Mapping[str, int | None] | None = None
 
-    @property
-    def masked(self) -> str:
-        """The key with all but its last four characters hidden."""
-        return "*" * max(len(self.key) - 4, 0) + self.key[-4:]
+    def describe(self, mask: Any) -> dict[str, Any]:
+        """The key as the control API shows it, the key itself masked."""
+        return {
+            "key": mask(self.key),
+            "team": self.team,
+            "plan": self.plan,
+            "credits": self.credits,
+            "scopes": None if self.scopes is None else sorted(self.scopes),
+            "limits": None if self.limits is None else dict(self.limits),
+        }
+
+
+def key_from_entry(entry: Mapping[str, Any]) -> ApiKey:
+    """An ApiKey from a `fixtures/keys.json` entry; 400 naming what is wrong."""
+    if not isinstance(entry, Mapping):
+        raise BadRequest("A key must be a JSON object")
+    from mock_server.data import SchemaViolation, validate
+
+    try:
+        validate("key_registry", {"keys": [dict(entry)]})
+    except SchemaViolation as exc:
+        raise BadRequest(f"Invalid key: {'; '.join(f'{p}: {m}' for p, m in exc.violations)}") from exc
+    scopes = entry.get("scopes")
+    return ApiKey(
+        key=entry["key"],
+        team=entry["team"],
+        plan=entry["plan"],
+        credits=entry.get("credits"),
+        scopes=None if scopes is None else frozenset(scopes),
+        limits=entry.get("limits"),
+    )
+
+
+def _entry(key: ApiKey) -> dict[str, Any]:
+    """An ApiKey as a registry entry (unmasked: stored, never shown)."""
+    entry = key.describe(lambda secret: secret)
+    if entry["limits"] is None:
+        del entry["limits"]
+    return entry
 
 
 class KeyRegistry:
-    """Keys by value; looks up the caller and checks plan and scope for an endpoint."""
+    """Keys by value: the start-up registry, changed at run time through the control API.
 
-    def __init__(self, keys: Iterable[ApiKey]) -> None:
-        self._keys = {k.key: k for k in keys}
+    Changes live in the store, so every worker process sees them; a reset restores the start-up keys.
+    """
+
+    def __init__(self, keys: list[ApiKey], documents: Documents | None = None) -> None:
+        self._initial = {k.key: k for k in keys}
+        self._documents = documents
+        self._cache: tuple[Any, dict[str, ApiKey]] | None = None
 
     @classmethod
-    def from_document(cls, document: Mapping[str, Any]) -> KeyRegistry:
+    def from_document(cls, document: Mapping[str, Any], documents: Documents | None = None) -> KeyRegistry:
         """Build the registry from a `fixtures/keys.json`-shaped document."""
-        keys = []
-        for entry in document["keys"]:
-            scopes = entry.get("scopes")
-            keys.append(
-                ApiKey(
-                    key=entry["key"],
-                    team=entry["team"],
-                    plan=entry["plan"],
-                    credits=entry.get("credits"),
-                    scopes=None if scopes is None else frozenset(scopes),
-                    limits=entry.get("limits"),
-                )
-            )
-        return cls(keys)
+        return cls([key_from_entry(entry) for entry in document["keys"]], documents)
 
-    def __iter__(self) -> Any:
-        return iter(self._keys.values())
+    def _keys(self) -> dict[str, ApiKey]:
+        """The keys in force now."""
+        stored = self._documents.get_document(DOCUMENT) if self._documents is not None else None
+        if stored is None:
+            return self._initial
+        if self._cache is None or self._cache[0] != stored:
+            self._cache = (stored, {e["key"]: key_from_entry(e) for e in stored})
+        return self._cache[1]
+
+    def _save(self, keys: dict[str, ApiKey]) -> None:
+        if self._documents is None:
+            raise BadRequest("This registry cannot be changed")
+        self._documents.set_document(DOCUMENT, [_entry(k) for k in keys.values()])
+
+    def __iter__(self) -> Iterator[ApiKey]:
+        return iter(list(self._keys().values()))
+
+    def get(self, key: str) -> ApiKey | None:
+        """The registered key, or None."""
+        return self._keys().get(key)
+
+    def put(self, entry: Mapping[str, Any]) -> ApiKey:
+        """Add a key, or replace the one with the same value."""
+        key = key_from_entry(entry)
+        keys = dict(self._keys())
+        keys[key.key] = key
+        self._save(keys)
+        return key
+
+    def remove(self, key: str) -> bool:
+        """Remove a key; False when there is none."""
+        keys = dict(self._keys())
+        if keys.pop(key, None) is None:
+            return False
+        self._save(keys)
+        return True
+
+    def team_credits(self, team: str) -> float | None:
+        """A team's credit grant: the first of its keys sets it (None: unlimited, or no such team)."""
+        for key in self._keys().values():
+            if key.team == team:
+                return key.credits
+        return None
+
+    def teams(self) -> list[str]:
+        """Every team with a key."""
+        return sorted({k.team for k in self._keys().values()})
 
     def authenticate(self, key: str | None, message: str) -> ApiKey:
         """The registered key, or Apollo's 401 with `message`."""
-        found = self._keys.get(key) if key else None
+        found = self._keys().get(key) if key else None
         if found is None:
             raise Unauthorized(message)
         return found

@@ -9,7 +9,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from mock_server.errors import InvalidParameter
 from mock_server.matching import (
@@ -748,7 +748,23 @@ def render(person: Person, *, reveal_personal_emails: bool) -> dict[str, Any]:
 _AliasKey = tuple[str, str]
 
 
-class _LRU:
+class AliasMap(Protocol):
+    """Where the directory remembers which identity an id, LinkedIn URL or hash stands for."""
+
+    def get(self, key: Any) -> Any:
+        """The identity stored under `key`, or None."""
+        ...
+
+    def put(self, key: Any, value: Any, *, overwrite: bool = True) -> None:
+        """Store `value` under `key`."""
+        ...
+
+    def clear(self) -> None:
+        """Forget every alias."""
+        ...
+
+
+class LRUMap:
     """A small thread-safe LRU map."""
 
     def __init__(self, capacity: int) -> None:
@@ -794,11 +810,12 @@ class PersonDirectory:
         cache_size: int = 10_000,
         *,
         alias_size: int = ALIAS_INDEX_SIZE,
+        aliases: AliasMap | None = None,
     ) -> None:
         self.seed = seed
-        self._persons = _LRU(cache_size)
-        self._organizations = _LRU(min(cache_size, ORGANIZATION_CACHE_SIZE))
-        self._aliases = _LRU(alias_size)
+        self._persons = LRUMap(cache_size)
+        self._organizations = LRUMap(min(cache_size, ORGANIZATION_CACHE_SIZE))
+        self._aliases: AliasMap = aliases if aliases is not None else LRUMap(alias_size)
         self._fixtures: dict[_AliasKey, Person] = {}
         self._fixture_orgs: dict[str, Mapping[str, Any]] = {}
         self._fixture_ids: set[str] = set()

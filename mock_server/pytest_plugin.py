@@ -29,9 +29,12 @@ class LiveServer:
     _server: Any
 
     def stop(self) -> None:
-        """Stop serving and close the socket."""
+        """Stop serving, close the socket and stop the app's background work (webhook dispatcher)."""
         self._server.shutdown()
         self._server.server_close()
+        close = getattr(self.app.extensions.get("fakeapollo"), "close", None)
+        if callable(close):
+            close()
 
 
 def start_live_server(app: Flask, host: str = "127.0.0.1") -> LiveServer:

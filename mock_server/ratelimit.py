@@ -37,6 +37,22 @@ PLAN_LIMITS: Mapping[str, Mapping[str, int | None]] = {
     "professional": {"minute": 1_000, "hour": None, "day": None},
     "custom": {"minute": None, "hour": None, "day": None},
 }
+ENRICHMENT_ENDPOINTS = frozenset(
+    {
+        "api/v1/people/match",
+        "api/v1/people/bulk_match",
+        "api/v1/organizations/enrich",
+        "api/v1/organizations/bulk_enrich",
+    }
+)
+# FACTS.md 3.2, "All other APIs" (the daily row from api-evangelist's summary): used for the poll and
+# usage-stats endpoints.
+OTHER_PLAN_LIMITS: Mapping[str, Mapping[str, int | None]] = {
+    "free": {"minute": 50, "hour": 200, "day": 600},
+    "basic": {"minute": 200, "hour": 400, "day": 2_000},
+    "professional": {"minute": 200, "hour": 600, "day": 2_000},
+    "custom": {"minute": None, "hour": None, "day": None},
+}
 # FACTS.md 3.3: bulk_match is throttled to 50% of the single endpoint's per-minute limit.
 DEFAULT_BULK_SHARE = 0.5
 BULK_ENDPOINT = "api/v1/people/bulk_match"
@@ -112,11 +128,12 @@ class RateLimiter:
 
     def limits_for(self, api_key: ApiKey, endpoint: str) -> dict[str, int | None]:
         """The key's limits for `endpoint`: its plan's, or its own on a custom plan."""
-        limits = dict(PLAN_LIMITS.get(api_key.plan, PLAN_LIMITS["professional"]))
+        table = PLAN_LIMITS if endpoint in ENRICHMENT_ENDPOINTS else OTHER_PLAN_LIMITS
+        limits = dict(table.get(api_key.plan, table["professional"]))
         if api_key.limits is not None:
             limits.update({k: v for k, v in api_key.limits.items() if k in limits})
         minute = limits.get("minute")
-        if endpoint == BULK_ENDPOINT and minute is not None and api_key.limits is None:
+        if endpoint == BULK_ENDPOINT and minute is not None:
             limits["minute"] = max(1, math.floor(minute * self.bulk_share))
         return limits
 

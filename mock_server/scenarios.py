@@ -24,7 +24,9 @@ ERROR_OUTCOMES = (
 )
 # Outcomes that misbehave at the transport level.
 TRANSPORT_OUTCOMES = ("slow", "timeout", "malformed_json", "connection_reset")
-OUTCOMES = DATA_OUTCOMES + ERROR_OUTCOMES + TRANSPORT_OUTCOMES
+# Outcomes that leave the answer alone and bend its webhook: sent twice, lost, or very late.
+WEBHOOK_OUTCOMES = ("webhook_duplicate", "webhook_never", "webhook_late")
+OUTCOMES = DATA_OUTCOMES + ERROR_OUTCOMES + TRANSPORT_OUTCOMES + WEBHOOK_OUTCOMES
 API_PREFIXES = ("/api/v1/", "/v1/", "api/v1/", "v1/")
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from mock_server.config import Config
@@ -20,7 +22,21 @@ def bind_address(host: str, port: int) -> str:
 
 def serve(config: Config) -> int:
     """Serve until SIGINT or SIGTERM; returns the exit status."""
+    if config.workers > 1 and config.state_file is None:
+        # Several processes must share counters, credits and the journal: give them one file.
+        with tempfile.TemporaryDirectory(prefix="fakeapollo-") as folder:
+            return _serve(config.with_overrides(state_file=Path(folder) / "state.sqlite3"))
+    return _serve(config)
+
+
+def _serve(config: Config) -> int:
+    """Run gunicorn with `config` until it stops."""
     from gunicorn.app.base import BaseApplication
+
+    if config.state_file is not None:
+        from mock_server.sqlite_store import SqliteStore
+
+        SqliteStore(config.state_file)  # create the tables once, before the workers start
 
     from mock_server import data
 

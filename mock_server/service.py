@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from mock_server.clock import Clock
@@ -14,6 +16,7 @@ from mock_server.errors import (
     Forbidden,
     GatewayError,
     InvalidParameter,
+    OutOfCredits,
     Unauthorized,
     Unprocessable,
     WebhookUrlRequired,
@@ -25,10 +28,12 @@ from mock_server.persons import Person, PersonDirectory, render
 from mock_server.ratelimit import RateLimiter, RateState
 from mock_server.scenarios import Outcome, parse_header
 from mock_server.store import Store
+from mock_server.webhooks import Webhooks
 
 PEOPLE_MATCH = "api/v1/people/match"
 PEOPLE_BULK_MATCH = "api/v1/people/bulk_match"
 ORGANIZATIONS_ENRICH = "api/v1/organizations/enrich"
+USAGE_STATS = "api/v1/usage_stats/api_usage_stats"
 # FACTS.md 4.4: the synchronous answer to a waterfall request.
 WATERFALL_ACCEPTED = {
     "status": "accepted",
@@ -38,6 +43,21 @@ WATERFALL_ACCEPTED = {
 API_KEY_NOT_IN_HEADER = "API key must be passed in the X-Api-Key header for security reasons"
 # FACTS.md 5: one credit for a person matched with data (phone credits come with the webhook).
 CREDITS_PER_MATCH = 1
+# The endpoints api_usage_stats reports on.
+USAGE_ENDPOINTS = (
+    "api/v1/people/match",
+    "api/v1/people/bulk_match",
+    "api/v1/organizations/enrich",
+    "api/v1/webhook_result/show",
+    "api/v1/usage_stats/api_usage_stats",
+)
+
+
+@dataclass
+class Receipt:
+    """What one request cost: credits charged, for the journal."""
+
+    credits: float = 0.0
 
 
 class Enrichment:
@@ -58,6 +78,8 @@ class Enrichment:
         self.directory = directory
         self.limiter = RateLimiter(store, clock, config.bulk_share)
         self.ledger = Ledger(store, keys)
+        # The outbox and dispatcher of webhook deliveries; app.py starts it and subscribes it.
+        self.webhooks = Webhooks(config, clock, store, self.ledger)
 
     def choose_outcome(
         self, path: str, header_key: str | None, params: Mapping[str, Any], header: str | None
@@ -101,13 +123,20 @@ class Enrichment:
         self.keys.authorize(api_key, endpoint)
 
     def people_match(
-        self, api_key: ApiKey, request: MatchRequest, outcome: Outcome | None = None
+        self,
+        api_key: ApiKey,
+        request: MatchRequest,
+        outcome: Outcome | None = None,
+        receipt: Receipt | None = None,
     ) -> dict[str, Any]:
         """One person, or `{"person": null}` (FACTS.md 2.2)."""
         self._require_webhook(request.options)
+        if not self._has_credits(api_key):
+            return {"person": None}
         person = self._find(request.query, outcome)
         if person is None:
             return {"person": None}
+        self._charge(api_key, CREDITS_PER_MATCH, receipt)
         body: dict[str, Any] = {
             "person": render(person, reveal_personal_emails=self._reveal(request.options))
         }
@@ -115,15 +144,20 @@ class Enrichment:
         if request.options.waterfall:
             body["waterfall"] = dict(WATERFALL_ACCEPTED)
         body["request_id"] = request_id
-        self._record_deliveries(api_key, request.options, request_id, [person])
+        self._record_deliveries(api_key, request.options, request_id, [person], 1, outcome)
         return body
 
     def bulk_match(
-        self, api_key: ApiKey, request: BulkRequest, outcome: Outcome | None = None
+        self,
+        api_key: ApiKey,
+        request: BulkRequest,
+        outcome: Outcome | None = None,
+        receipt: Receipt | None = None,
     ) -> dict[str, Any]:
         """Positional matches with nulls for misses and Apollo's counters (FACTS.md 5)."""
         self._require_webhook(request.options)
-        found = [self._find(query, outcome) for query in request.details]
+        funded = self._has_credits(api_key)
+        found = [self._find(query, outcome) if funded else None for query in request.details]
         reveal = self._reveal(request.options)
         matches: list[dict[str, Any] | None] = []
         for person in found:
@@ -137,6 +171,7 @@ class Enrichment:
                 record.pop("email_status", None)
             matches.append(record)
         hits = [p for p in found if p is not None]
+        self._charge(api_key, len(hits) * CREDITS_PER_MATCH, receipt)
         body: dict[str, Any] = {
             "status": "success",
             "error_code": None,
@@ -154,7 +189,7 @@ class Enrichment:
             body["matches"] = matches
         request_id = self._next_request_id()
         body["request_id"] = request_id
-        self._record_deliveries(api_key, request.options, request_id, hits)
+        self._record_deliveries(api_key, request.options, request_id, hits, len(request.details), outcome)
         return body
 
     def organization_enrich(
@@ -169,6 +204,38 @@ class Enrichment:
             return {}
         organization = self.directory.organization_for_domain(domain)
         return {} if organization is None else {"organization": organization}
+
+    def usage_stats(self, api_key: ApiKey) -> dict[str, Any]:
+        """Apollo's api_usage_stats: per endpoint, each window's limit, consumption and what is left."""
+        stats: dict[str, Any] = {}
+        for endpoint in USAGE_ENDPOINTS:
+            base, _, action = endpoint.rpartition("/")
+            state = {s.window.name: s for s in self.limiter.peek(api_key, endpoint).windows}
+            limits = self.limiter.limits_for(api_key, endpoint)
+            stats[json.dumps([base, action])] = {
+                window: {
+                    "limit": limits.get(window),
+                    "consumed": state[window].usage if window in state else 0,
+                    "left_over": state[window].left if window in state else None,
+                }
+                for window in ("day", "hour", "minute")
+            }
+        return stats
+
+    def _has_credits(self, api_key: ApiKey) -> bool:
+        """Whether the team may still spend credits; Apollo's answer when it may not (a setting)."""
+        left = self.ledger.balance(api_key.team).left
+        if left is None or left > 0:
+            return True
+        if self.config.out_of_credits == "no_match":
+            return False
+        raise OutOfCredits()
+
+    def _charge(self, api_key: ApiKey, amount: float, receipt: Receipt | None) -> None:
+        """Charge the team's ledger, and note it on the request's receipt."""
+        self.ledger.charge(api_key.team, amount)
+        if receipt is not None:
+            receipt.credits += amount
 
     def reset(self) -> None:
         """Back to a freshly started emulator."""
@@ -195,6 +262,9 @@ class Enrichment:
 
     def _require_webhook(self, options: Options) -> None:
         if options.webhook_url is not None:
+            if options.reveal_phone_number or options.waterfall:
+                # Refused before any lookup or charge: a 400 saying the host is not allowed.
+                self.webhooks.check_url(options.webhook_url)
             return
         status = self.config.webhook_url_error_status
         for flag in ("reveal_phone_number", "run_waterfall_email", "run_waterfall_phone"):
@@ -208,29 +278,27 @@ class Enrichment:
         return int.from_bytes(digest[:8], "big", signed=True)
 
     def _record_deliveries(
-        self, api_key: ApiKey, options: Options, request_id: int, people: list[Person]
+        self,
+        api_key: ApiKey,
+        options: Options,
+        request_id: int,
+        people: list[Person],
+        requested: int = 1,
+        outcome: Outcome | None = None,
     ) -> None:
-        """Record the webhook deliveries this request asked for; they are sent later."""
-        if options.webhook_url is None or not people:
-            return
-        kinds = []
-        if options.waterfall:
-            kinds.append("waterfall")
-        elif options.reveal_phone_number:
-            kinds.append("phone")
-        for kind in kinds:
-            self.store.add_delivery(
-                {
-                    "id": f"{request_id}:{kind}",
-                    "request_id": request_id,
-                    "request_type": kind,
-                    "webhook_url": options.webhook_url,
-                    "team": api_key.team,
-                    "person_ids": [p.record["id"] for p in people],
-                    "created_at": Clock.iso(self.clock.now()),
-                    "status": "pending",
-                }
-            )
+        """Hand the webhook delivery this request asked for to the outbox; it is sent later."""
+        self.webhooks.record(
+            team=api_key.team,
+            options=options,
+            request_id=request_id,
+            people=people,
+            requested=requested,
+            outcome=outcome,
+        )
+
+    def close(self) -> None:
+        """Stop background work (the webhook dispatcher); pending deliveries stay in the store."""
+        self.webhooks.stop()
 
 
 def _stand_in(query: MatchQuery) -> str:

@@ -4,20 +4,100 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Protocol
 
-from mock_server.journal import DEFAULT_SIZE, Journal
-from mock_server.scenarios import ScenarioBook
+from mock_server.clock import ClockState, LocalClockState
+from mock_server.journal import DEFAULT_SIZE, Entry, Journal
+from mock_server.scenarios import Outcome, Scenario, ScenarioBook
+
+
+class JournalStore(Protocol):
+    """The request journal: a ring of the newest entries."""
+
+    @property
+    def size(self) -> int:
+        """How many entries the ring holds at most."""
+        ...
+
+    def next_sequence(self) -> int:
+        """A fresh entry number."""
+        ...
+
+    def record(self, entry: Entry) -> None:
+        """Append an entry, dropping the oldest when the ring is full."""
+        ...
+
+    def entries(
+        self,
+        *,
+        path: str | None = None,
+        status: int | None = None,
+        api_key: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Entry]:
+        """Entries, oldest first, filtered; `limit` keeps the newest ones."""
+        ...
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        ...
+
+
+class ScenarioStore(Protocol):
+    """Queued scenarios."""
+
+    def add(self, document: Any) -> Scenario:
+        """Queue a scenario described by the control API's JSON."""
+        ...
+
+    def list(self) -> list[Scenario]:
+        """Every queued scenario, oldest first."""
+        ...
+
+    def remove(self, scenario_id: str) -> bool:
+        """Delete one scenario; False when there is none with that id."""
+        ...
+
+    def clear(self) -> None:
+        """Delete every scenario."""
+        ...
+
+    def take(self, path: str, api_key: str | None, params: Mapping[str, Any]) -> Outcome | None:
+        """The outcome of the first scenario matching this request, using up one of its times."""
+        ...
 
 
 class Store(Protocol):
     """Everything the emulator remembers between requests; services never hold state themselves."""
 
-    journal: Journal
-    scenarios: ScenarioBook
+    @property
+    def journal(self) -> JournalStore:
+        """The request journal."""
+        ...
+
+    @property
+    def scenarios(self) -> ScenarioStore:
+        """The queued scenarios."""
+        ...
+
+    @property
+    def clock_state(self) -> ClockState:
+        """Where the clock keeps its offset and frozen instant."""
+        ...
 
     def incr(self, key: str, amount: float = 1) -> float:
         """Atomically add `amount` to counter `key` and return the new value."""
+        ...
+
+    def get_document(self, name: str) -> Any:
+        """The JSON document stored under `name`, or None."""
+        ...
+
+    def set_document(self, name: str, document: Any) -> None:
+        """Store a JSON document under `name`."""
         ...
 
     def get(self, key: str) -> float:
@@ -71,8 +151,10 @@ class MemoryStore:
         # memory stays flat however long the server runs.
         self._windows: dict[tuple[str, str], list[int]] = {}
         self._deliveries: dict[str, dict[str, Any]] = {}
+        self._documents: dict[str, Any] = {}
         self.journal = Journal(journal_size)
         self.scenarios = ScenarioBook()
+        self.clock_state = LocalClockState()
 
     def incr(self, key: str, amount: float = 1) -> float:
         """Atomically add `amount` to counter `key` and return the new value."""
@@ -84,6 +166,16 @@ class MemoryStore:
         """The value of counter `key` (0 when never touched)."""
         with self._lock:
             return self._counters.get(key, 0.0)
+
+    def get_document(self, name: str) -> Any:
+        """The JSON document stored under `name`, or None."""
+        with self._lock:
+            return self._documents.get(name)
+
+    def set_document(self, name: str, document: Any) -> None:
+        """Store a JSON document under `name`."""
+        with self._lock:
+            self._documents[name] = document
 
     def take(self, scope: str, windows: list[tuple[str, int, int | None]]) -> tuple[bool, list[int]]:
         """Atomically count one call in each (name, index, limit) window unless one is full."""
@@ -162,6 +254,7 @@ class MemoryStore:
         with self._lock:
             self._counters.clear()
             self._windows.clear()
+            self._documents.clear()
             self._deliveries.clear()
         self.journal.clear()
         self.scenarios.clear()

@@ -49,6 +49,11 @@ def blueprint(admin_token: str | None) -> Blueprint:
     bp.add_url_rule("/scenarios", "add_scenario", add_scenario, methods=["POST"])
     bp.add_url_rule("/scenarios", "clear_scenarios", clear_scenarios, methods=["DELETE"])
     bp.add_url_rule("/scenarios/<scenario_id>", "remove_scenario", remove_scenario, methods=["DELETE"])
+    bp.add_url_rule("/keys", "keys", list_keys, methods=["GET"])
+    bp.add_url_rule("/keys", "add_key", put_key, methods=["POST"])
+    bp.add_url_rule("/keys/<key>", "change_key", change_key, methods=["PUT", "PATCH"])
+    bp.add_url_rule("/keys/<key>", "remove_key", remove_key, methods=["DELETE"])
+    bp.add_url_rule("/usage", "usage", usage, methods=["GET"])
     return bp
 
 
@@ -161,3 +166,59 @@ def _instant(raw: Any, name: str) -> Any:
         return parse_instant(raw)
     except ValueError as exc:
         raise BadRequest(f"'{name}' must be an ISO-8601 instant, got {raw!r}") from exc
+
+
+def list_keys() -> Response:
+    """Every registered key (masked), with team, plan, credits, scopes and limits."""
+    return json_response({"keys": [k.describe(mask_secret) for k in enrichment().keys]})
+
+
+def put_key() -> Response:
+    """Add a key (or replace the key with the same value)."""
+    key = enrichment().keys.put(read_body())
+    return json_response(key.describe(mask_secret), 201)
+
+
+def change_key(key: str) -> Response:
+    """Change some fields of a key: team, plan, credits, scopes, limits."""
+    registry = enrichment().keys
+    current = registry.get(key)
+    if current is None:
+        raise NotFound("No such key")
+    changes = read_body()
+    if "key" in changes and changes["key"] != key:
+        raise BadRequest("A key's value cannot be changed; remove it and add another")
+    entry = {**current.describe(lambda secret: secret), **changes, "key": key}
+    if entry.get("limits") is None:
+        entry.pop("limits", None)
+    return json_response(registry.put(entry).describe(mask_secret))
+
+
+def remove_key(key: str) -> Response:
+    """Remove a key."""
+    if not enrichment().keys.remove(key):
+        raise NotFound("No such key")
+    return json_response({"deleted": mask_secret(key)})
+
+
+def usage() -> Response:
+    """Credits spent and left per team, and each team's keys (masked)."""
+    service = enrichment()
+    teams = []
+    for team in service.ledger.teams():
+        balance = service.ledger.balance(team)
+        teams.append(
+            {
+                "team": team,
+                "keys": [mask_secret(k.key) for k in service.keys if k.team == team],
+                "credits": {
+                    "granted": balance.granted,
+                    "spent": balance.spent,
+                    "left": balance.left,
+                    "by_reason": {
+                        reason: service.ledger.spent(team, reason) for reason in ("match", "phone")
+                    },
+                },
+            }
+        )
+    return json_response({"teams": teams})

@@ -11,11 +11,18 @@ from flask import Blueprint, Response, current_app, g, request
 from mock_server.keys import ApiKey
 from mock_server.params import merge, parse_bulk, parse_match
 from mock_server.scenarios import Outcome
-from mock_server.service import ORGANIZATIONS_ENRICH, PEOPLE_BULK_MATCH, PEOPLE_MATCH, Enrichment
+from mock_server.service import (
+    ORGANIZATIONS_ENRICH,
+    PEOPLE_BULK_MATCH,
+    PEOPLE_MATCH,
+    USAGE_STATS,
+    Enrichment,
+    Receipt,
+)
 from mock_server.views import transport
 from mock_server.views.http import json_response, read_body
 
-Operation = Callable[[Enrichment, ApiKey, dict[str, Any], Outcome | None], dict[str, Any]]
+Operation = Callable[[Enrichment, ApiKey, dict[str, Any], Outcome | None, Receipt], dict[str, Any]]
 # A forced `slow` answer waits at most this long; `timeout` holds the connection this long by default.
 MAX_SLOW_MS = 30_000
 
@@ -48,7 +55,9 @@ def _serve(endpoint: str, operation: Operation) -> Response:
             return early
     api_key, rate = service.admit(endpoint, header_key, params, outcome)
     g.fakeapollo_rate = rate
-    body = operation(service, api_key, params, outcome)
+    receipt = Receipt()
+    g.fakeapollo_receipt = receipt
+    body = operation(service, api_key, params, outcome, receipt)
     response = json_response(body, headers=rate.headers())
     if outcome is not None and outcome.name == "malformed_json":
         return transport.truncate(response)
@@ -68,17 +77,22 @@ def _transport_outcome(outcome: Outcome) -> Response | None:
 
 def people_match() -> Response:
     """POST/GET people/match."""
-    return _serve(PEOPLE_MATCH, lambda s, k, p, o: s.people_match(k, parse_match(p), o))
+    return _serve(PEOPLE_MATCH, lambda s, k, p, o, r: s.people_match(k, parse_match(p), o, r))
 
 
 def people_bulk_match() -> Response:
     """POST people/bulk_match."""
-    return _serve(PEOPLE_BULK_MATCH, lambda s, k, p, o: s.bulk_match(k, parse_bulk(p), o))
+    return _serve(PEOPLE_BULK_MATCH, lambda s, k, p, o, r: s.bulk_match(k, parse_bulk(p), o, r))
 
 
 def organizations_enrich() -> Response:
     """GET organizations/enrich."""
-    return _serve(ORGANIZATIONS_ENRICH, lambda s, k, p, o: s.organization_enrich(k, p, o))
+    return _serve(ORGANIZATIONS_ENRICH, lambda s, k, p, o, r: s.organization_enrich(k, p, o))
+
+
+def usage_stats() -> Response:
+    """POST usage_stats/api_usage_stats: free, and rate-limited like Apollo's other APIs."""
+    return _serve(USAGE_STATS, lambda s, k, p, o, r: s.usage_stats(k))
 
 
 def blueprint(name: str, prefix: str) -> Blueprint:
@@ -87,4 +101,5 @@ def blueprint(name: str, prefix: str) -> Blueprint:
     bp.add_url_rule("/people/match", "people_match", people_match, methods=["GET", "POST"])
     bp.add_url_rule("/people/bulk_match", "people_bulk_match", people_bulk_match, methods=["POST"])
     bp.add_url_rule("/organizations/enrich", "organizations_enrich", organizations_enrich, methods=["GET"])
+    bp.add_url_rule("/usage_stats/api_usage_stats", "usage_stats", usage_stats, methods=["POST", "GET"])
     return bp

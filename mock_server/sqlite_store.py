@@ -1,0 +1,450 @@
+"""A durable store in one SQLite file (WAL): shared by worker processes, surviving a crash."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from mock_server.journal import DEFAULT_SIZE, Entry
+from mock_server.scenarios import Outcome, Scenario, scenario_from_document
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS windows (
+    scope TEXT NOT NULL, name TEXT NOT NULL, idx INTEGER NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (scope, name));
+CREATE TABLE IF NOT EXISTS deliveries (
+    id TEXT PRIMARY KEY, seq INTEGER NOT NULL, status TEXT NOT NULL, due_at REAL NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, due_at);
+CREATE TABLE IF NOT EXISTS documents (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS scenarios (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS clock (
+    id INTEGER PRIMARY KEY CHECK (id = 1), offset REAL NOT NULL, frozen_at REAL);
+"""
+
+
+class Database:
+    """One connection per thread to the same file, autocommit, with short write transactions."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self.connection().executescript(SCHEMA)
+
+    def connection(self) -> sqlite3.Connection:
+        """The calling thread's connection."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """An immediate (write-locked) transaction: atomic across threads and processes."""
+        conn = self.connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of a query outside any write transaction."""
+        return self.connection().execute(sql, args).fetchall()
+
+
+def _incr(db: sqlite3.Connection, key: str, amount: float) -> float:
+    db.execute(
+        "INSERT INTO counters (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = value + ?",
+        (key, amount, amount),
+    )
+    return float(db.execute("SELECT value FROM counters WHERE key = ?", (key,)).fetchone()[0])
+
+
+class SqliteClockState:
+    """The clock's offset and frozen instant, shared by every process on the file."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def has_value(self) -> bool:
+        """Whether a clock was stored before (a restart on an existing file)."""
+        return bool(self.database.read("SELECT 1 FROM clock WHERE id = 1"))
+
+    def load(self) -> tuple[float, float | None]:
+        """The stored (offset, frozen_at)."""
+        rows = self.database.read("SELECT offset, frozen_at FROM clock WHERE id = 1")
+        if not rows:
+            return 0.0, None
+        offset, frozen_at = rows[0]
+        return float(offset), None if frozen_at is None else float(frozen_at)
+
+    def save(self, offset: float, frozen_at: float | None) -> None:
+        """Store (offset, frozen_at)."""
+        with self.database.write() as db:
+            db.execute(
+                "INSERT INTO clock (id, offset, frozen_at) VALUES (1, ?, ?)"
+                " ON CONFLICT(id) DO UPDATE SET offset = excluded.offset, frozen_at = excluded.frozen_at",
+                (offset, frozen_at),
+            )
+
+
+class SqliteJournal:
+    """The request journal as a ring of rows: the newest `size` entries are kept."""
+
+    def __init__(self, database: Database, size: int = DEFAULT_SIZE) -> None:
+        if size < 1:
+            raise ValueError("the journal needs room for at least one entry")
+        self.database = database
+        self.size = size
+
+    def next_sequence(self) -> int:
+        """A fresh entry number, unique across processes."""
+        with self.database.write() as db:
+            return int(_incr(db, "journal_sequence", 1))
+
+    def record(self, entry: Entry) -> None:
+        """Append an entry, dropping the oldest beyond the ring's size."""
+        document = asdict(entry)
+        document["time"] = entry.time.timestamp()
+        text = json.dumps(document, default=str)
+        with self.database.write() as db:
+            db.execute("INSERT OR REPLACE INTO journal (seq, doc) VALUES (?, ?)", (entry.sequence, text))
+            db.execute(
+                "DELETE FROM journal WHERE seq NOT IN (SELECT seq FROM journal ORDER BY seq DESC LIMIT ?)",
+                (self.size,),
+            )
+
+    def entries(
+        self,
+        *,
+        path: str | None = None,
+        status: int | None = None,
+        api_key: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Entry]:
+        """Entries, oldest first, filtered; `limit` keeps the newest ones."""
+        found = []
+        for (text,) in self.database.read("SELECT doc FROM journal ORDER BY seq"):
+            document = json.loads(text)
+            document["time"] = datetime.fromtimestamp(document["time"], UTC)
+            found.append(Entry(**document))
+        if path is not None:
+            found = [e for e in found if e.path == path or e.path.endswith("/" + path.strip("/"))]
+        if status is not None:
+            found = [e for e in found if e.status == status]
+        if api_key is not None:
+            found = [e for e in found if e.api_key == api_key]
+        if since is not None:
+            found = [e for e in found if e.time >= since]
+        if limit is not None:
+            found = found[-limit:] if limit > 0 else []
+        return found
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        with self.database.write() as db:
+            db.execute("DELETE FROM journal")
+            db.execute("DELETE FROM counters WHERE key = 'journal_sequence'")
+
+
+def _scenario_document(scenario: Scenario) -> str:
+    return json.dumps(
+        {
+            "id": scenario.id,
+            "outcome": scenario.outcome.name,
+            "outcome_params": dict(scenario.outcome.params),
+            "path": scenario.path,
+            "api_key": scenario.api_key,
+            "params": dict(scenario.params),
+            "times": scenario.times,
+            "after": scenario.after,
+            "seen": scenario.seen,
+            "used": scenario.used,
+        }
+    )
+
+
+def _scenario(text: str) -> Scenario:
+    d = json.loads(text)
+    return Scenario(
+        id=d["id"],
+        outcome=Outcome(d["outcome"], d["outcome_params"]),
+        path=d["path"],
+        api_key=d["api_key"],
+        params=d["params"],
+        times=d["times"],
+        after=d["after"],
+        seen=d["seen"],
+        used=d["used"],
+    )
+
+
+class SqliteScenarioBook:
+    """Queued scenarios in the shared file; taking one is atomic across processes."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def add(self, document: Any) -> Scenario:
+        """Queue a scenario described by the control API's JSON."""
+        with self.database.write() as db:
+            number = int(_incr(db, "scenario_sequence", 1))
+            scenario = scenario_from_document(document, f"scn_{number}")
+            db.execute(
+                "INSERT INTO scenarios (id, seq, doc) VALUES (?, ?, ?)",
+                (scenario.id, number, _scenario_document(scenario)),
+            )
+            return scenario
+
+    def list(self) -> list[Scenario]:
+        """Every queued scenario, oldest first."""
+        return [_scenario(text) for (text,) in self.database.read("SELECT doc FROM scenarios ORDER BY seq")]
+
+    def remove(self, scenario_id: str) -> bool:
+        """Delete one scenario; False when there is none with that id."""
+        with self.database.write() as db:
+            return db.execute("DELETE FROM scenarios WHERE id = ?", (scenario_id,)).rowcount > 0
+
+    def clear(self) -> None:
+        """Delete every scenario."""
+        with self.database.write() as db:
+            db.execute("DELETE FROM scenarios")
+            db.execute("DELETE FROM counters WHERE key = 'scenario_sequence'")
+
+    def take(self, path: str, api_key: str | None, params: Mapping[str, Any]) -> Outcome | None:
+        """The outcome of the first scenario matching this request, using up one of its times."""
+        if not self.database.read("SELECT 1 FROM scenarios LIMIT 1"):
+            return None  # the common case: nothing queued, no write lock taken
+        with self.database.write() as db:
+            for (text,) in db.execute("SELECT doc FROM scenarios ORDER BY seq").fetchall():
+                scenario = _scenario(text)
+                if not scenario.matches(path, api_key, params):
+                    continue
+                scenario.seen += 1
+                if scenario.seen > scenario.after:
+                    scenario.used += 1
+                if scenario.times is not None and scenario.used >= scenario.times:
+                    db.execute("DELETE FROM scenarios WHERE id = ?", (scenario.id,))
+                else:
+                    db.execute(
+                        "UPDATE scenarios SET doc = ? WHERE id = ?",
+                        (_scenario_document(scenario), scenario.id),
+                    )
+                if scenario.seen > scenario.after:
+                    return scenario.outcome
+        return None
+
+
+class SqliteStore:
+    """The Store interface on one SQLite file, for `--workers N` and `--state-file PATH`."""
+
+    def __init__(self, path: Path, journal_size: int = DEFAULT_SIZE) -> None:
+        self.database = Database(path)
+        self.journal = SqliteJournal(self.database, journal_size)
+        self.scenarios = SqliteScenarioBook(self.database)
+        self.clock_state = SqliteClockState(self.database)
+
+    def incr(self, key: str, amount: float = 1) -> float:
+        """Atomically add `amount` to counter `key` and return the new value."""
+        with self.database.write() as db:
+            return _incr(db, key, amount)
+
+    def get(self, key: str) -> float:
+        """The value of counter `key` (0 when never touched)."""
+        rows = self.database.read("SELECT value FROM counters WHERE key = ?", (key,))
+        return float(rows[0][0]) if rows else 0.0
+
+    def get_document(self, name: str) -> Any:
+        """The JSON document stored under `name`, or None."""
+        rows = self.database.read("SELECT doc FROM documents WHERE name = ?", (name,))
+        return json.loads(rows[0][0]) if rows else None
+
+    def set_document(self, name: str, document: Any) -> None:
+        """Store a JSON document under `name`."""
+        with self.database.write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO documents (name, doc) VALUES (?, ?)", (name, json.dumps(document))
+            )
+
+    def take(self, scope: str, windows: list[tuple[str, int, int | None]]) -> tuple[bool, list[int]]:
+        """Atomically count one call in each (name, index, limit) window unless one is full."""
+        with self.database.write() as db:
+            usages = []
+            for name, index, _ in windows:
+                row = db.execute(
+                    "SELECT idx, count FROM windows WHERE scope = ? AND name = ?", (scope, name)
+                ).fetchone()
+                usages.append(int(row[1]) if row is not None and row[0] == index else 0)
+            allowed = all(
+                limit is None or used < limit for used, (_, _, limit) in zip(usages, windows, strict=True)
+            )
+            if not allowed:
+                return False, usages
+            for name, index, _ in windows:
+                db.execute(
+                    "INSERT INTO windows (scope, name, idx, count) VALUES (?, ?, ?, 1)"
+                    " ON CONFLICT(scope, name) DO UPDATE SET"
+                    " count = CASE WHEN idx = excluded.idx THEN count + 1 ELSE 1 END, idx = excluded.idx",
+                    (scope, name, index),
+                )
+            return True, [used + 1 for used in usages]
+
+    def peek(self, scope: str, windows: list[tuple[str, int]]) -> list[int]:
+        """The usage of each (name, index) window, without counting."""
+        usages = []
+        for name, index in windows:
+            rows = self.database.read(
+                "SELECT idx, count FROM windows WHERE scope = ? AND name = ?", (scope, name)
+            )
+            usages.append(int(rows[0][1]) if rows and rows[0][0] == index else 0)
+        return usages
+
+    def add_delivery(self, delivery: dict[str, Any]) -> None:
+        """Record a webhook delivery (a JSON-ready dict with a unique "id") that is due later."""
+        with self.database.write() as db:
+            seq = int(_incr(db, "delivery_sequence", 1))
+            db.execute(
+                "INSERT OR REPLACE INTO deliveries (id, seq, status, due_at, doc) VALUES (?, ?, ?, ?, ?)",
+                (
+                    str(delivery["id"]),
+                    seq,
+                    str(delivery.get("status", "pending")),
+                    float(delivery.get("due_at", 0)),
+                    json.dumps(delivery),
+                ),
+            )
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        """Every recorded delivery, oldest first."""
+        return [json.loads(text) for (text,) in self.database.read("SELECT doc FROM deliveries ORDER BY seq")]
+
+    def get_delivery(self, delivery_id: str) -> dict[str, Any] | None:
+        """One delivery by id."""
+        rows = self.database.read("SELECT doc FROM deliveries WHERE id = ?", (delivery_id,))
+        return json.loads(rows[0][0]) if rows else None
+
+    def update_delivery(self, delivery_id: str, changes: dict[str, Any]) -> None:
+        """Merge `changes` into a delivery."""
+        with self.database.write() as db:
+            row = db.execute("SELECT doc FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
+            if row is None:
+                return
+            document = json.loads(row[0])
+            document.update(changes)
+            db.execute(
+                "UPDATE deliveries SET status = ?, due_at = ?, doc = ? WHERE id = ?",
+                (
+                    str(document.get("status", "pending")),
+                    float(document.get("due_at", 0)),
+                    json.dumps(document),
+                    delivery_id,
+                ),
+            )
+
+    def claim_due_deliveries(self, now: float, limit: int) -> list[dict[str, Any]]:
+        """Atomically take up to `limit` pending deliveries with `due_at <= now`, marking them in flight."""
+        if not self.database.read(
+            "SELECT 1 FROM deliveries WHERE status = 'pending' AND due_at <= ? LIMIT 1", (now,)
+        ):
+            return []
+        with self.database.write() as db:
+            rows = db.execute(
+                "SELECT id, doc FROM deliveries WHERE status = 'pending' AND due_at <= ?"
+                " ORDER BY due_at, seq LIMIT ?",
+                (now, limit),
+            ).fetchall()
+            claimed = []
+            for delivery_id, text in rows:
+                document = json.loads(text)
+                document["status"] = "in_flight"
+                db.execute(
+                    "UPDATE deliveries SET status = 'in_flight', doc = ? WHERE id = ?",
+                    (json.dumps(document), delivery_id),
+                )
+                claimed.append(document)
+            return claimed
+
+    def requeue_in_flight(self) -> int:
+        """Put deliveries left in flight (by a crash) back to pending; how many there were."""
+        with self.database.write() as db:
+            rows = db.execute("SELECT id, doc FROM deliveries WHERE status = 'in_flight'").fetchall()
+            for delivery_id, text in rows:
+                document = json.loads(text)
+                document["status"] = "pending"
+                db.execute(
+                    "UPDATE deliveries SET status = 'pending', doc = ? WHERE id = ?",
+                    (json.dumps(document), delivery_id),
+                )
+            return len(rows)
+
+    def reset(self) -> None:
+        """Forget everything: back to a freshly started emulator."""
+        with self.database.write() as db:
+            for table in ("counters", "windows", "deliveries", "journal", "scenarios", "documents"):
+                db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+
+
+class SharedAliases:
+    """The person directory's alias index in the shared file, with a local cache in front.
+
+    An id served by one worker process must find the same person in another (identity chain).
+    """
+
+    def __init__(self, database: Database, local: Any) -> None:
+        self.database = database
+        self.local = local
+        database.connection().execute(
+            "CREATE TABLE IF NOT EXISTS aliases (key TEXT PRIMARY KEY, kind TEXT, value TEXT)"
+        )
+
+    @staticmethod
+    def _key(key: Any) -> str:
+        return "\t".join(str(part) for part in key) if isinstance(key, tuple) else str(key)
+
+    def get(self, key: Any) -> Any:
+        """The identity stored under `key`, or None."""
+        from mock_server.matching import Identity
+
+        found = self.local.get(key)
+        if found is not None:
+            return found
+        rows = self.database.read("SELECT kind, value FROM aliases WHERE key = ?", (self._key(key),))
+        if not rows:
+            return None
+        identity = Identity(rows[0][0], rows[0][1])
+        self.local.put(key, identity)
+        return identity
+
+    def put(self, key: Any, value: Any, *, overwrite: bool = True) -> None:
+        """Store `value` (an Identity) under `key`; written to the file only when new here."""
+        if self.local.get(key) is not None and not overwrite:
+            return
+        self.local.put(key, value, overwrite=overwrite)
+        verb = "INSERT OR REPLACE" if overwrite else "INSERT OR IGNORE"
+        with self.database.write() as db:
+            db.execute(
+                f"{verb} INTO aliases (key, kind, value) VALUES (?, ?, ?)",
+                (self._key(key), value.kind, value.value),
+            )
+
+    def clear(self) -> None:
+        """Forget every alias."""
+        self.local.clear()
+        with self.database.write() as db:
+            db.execute("DELETE FROM aliases")
