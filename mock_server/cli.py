@@ -48,6 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--journal-size", type=int, help="requests the journal keeps, oldest dropped first (default 1000)"
     )
+    serve.add_argument(
+        "--out-of-credits",
+        choices=["error", "no_match"],
+        help="what a team with no credits left gets: a 422 (default) or no match",
+    )
+    serve.add_argument(
+        "--bulk-share", type=float, help="share of the per-minute limit bulk_match gets (default 0.5)"
+    )
     serve.add_argument("--admin-token", help="require 'Authorization: Bearer TOKEN' on /__admin/")
     serve.add_argument(
         "--no-admin", action="store_false", dest="admin", default=None, help="remove the control API"
@@ -129,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers,
             state_file=args.state_file,
             journal_size=args.journal_size,
+            out_of_credits=args.out_of_credits,
+            bulk_share=args.bulk_share,
             admin_token=args.admin_token,
             admin=args.admin,
             webhook_delay=args.webhook_delay,
@@ -139,6 +149,12 @@ def main(argv: list[str] | None = None) -> int:
             webhook_out_of_order=args.webhook_out_of_order,
             webhook_allow=tuple(args.webhook_allow) if args.webhook_allow else None,
         )
+        if config.out_of_credits not in ("error", "no_match"):
+            print("out_of_credits must be 'error' or 'no_match'", file=sys.stderr)
+            return 2
+        if not 0 < config.bulk_share <= 1:
+            print("--bulk-share must be above 0 and at most 1", file=sys.stderr)
+            return 2
         for name in ("journal_size", "workers", "threads"):
             if getattr(config, name) < 1:
                 print(f"--{name.replace('_', '-')} must be at least 1", file=sys.stderr)
