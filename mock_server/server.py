@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import tempfile
 from pathlib import Path
@@ -13,6 +14,17 @@ from mock_server.config import Config
 def banner(url: str, key_names: list[str]) -> str:
     """The one line `serve` prints when it is ready."""
     return f"fakeapollo listening on {url} (test keys: {', '.join(key_names)})"
+
+
+def tune_garbage_collector() -> None:
+    """Move start-up objects out of the collector's sight and collect young objects less often.
+
+    Measured with wrk (bench/): the default thresholds put full collections of the person caches
+    in the request path, which showed up as a long p99 tail.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 1_000)
 
 
 def bind_address(host: str, port: int) -> str:
@@ -70,7 +82,9 @@ def _serve(config: Config) -> int:
         def load(self) -> Any:
             from mock_server.app import create_app
 
-            return create_app(config)
+            app = create_app(config)
+            tune_garbage_collector()
+            return app
 
     try:
         Server().run()

@@ -21,7 +21,7 @@ from mock_server.credits import MOBILE_PHONE_CREDITS, Ledger
 from mock_server.errors import BadRequest, PollError
 from mock_server.params import Options
 from mock_server.persons import Person
-from mock_server.scenarios import Outcome
+from mock_server.scenarios import WEBHOOK_OUTCOMES, Outcome
 from mock_server.store import Store
 from mock_server.webhook_payloads import mobile_count, phone_payload, waterfall_mobiles, waterfall_payload
 from mock_server.webhook_transport import Allowlist, Answer, post_json
@@ -181,7 +181,7 @@ class Webhooks:
             "attempts": [],
             "copies": 2 if duplicate else 1,
             "drop": forced == "webhook_never",
-            "scenario": forced if forced in ("webhook_duplicate", "webhook_never", "webhook_late") else None,
+            "scenario": forced if forced in WEBHOOK_OUTCOMES else None,
             "charged": False,
             "last_dispatched_at": None,
             "completed_at": None,

@@ -60,7 +60,7 @@ class Receiver:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True).start()
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
         """The bodies once at least `count` arrived; fails after `timeout` real seconds."""
@@ -129,7 +129,9 @@ def emulator(**settings: Any) -> Iterator[Emulator]:
         yield handle
     finally:
         handle.http.close()
-        server.stop()
+        handle.service.close()
+        # Werkzeug's server notices a shutdown only every half second: let it go in the background.
+        threading.Thread(target=server.stop, daemon=True).start()
 
 
 @contextmanager
