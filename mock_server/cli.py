@@ -67,7 +67,26 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="validate a JSON document against a schema")
     validate.add_argument("schema", help="schema name, e.g. people_match.response")
     validate.add_argument("document", type=Path, help="JSON file to check ('-' for stdin)")
+    _add_contract_commands(commands)
     return parser
+
+
+def _add_contract_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`check-client` and `verify` (issue 7); their code lives in contract_tests."""
+    from contract_tests import check_client, verify
+
+    check = commands.add_parser(
+        "check-client",
+        help="run the client contract against a client command (any language)",
+        description=(check_client.__doc__ or "").split("\n")[0],
+    )
+    check_client.add_arguments(check)
+    probe = commands.add_parser(
+        "verify",
+        help="probe a real Apollo (or any URL) and report drift from the schemas",
+        description=(verify.__doc__ or "").split("\n")[0],
+    )
+    verify.add_arguments(probe)
 
 
 def _add_webhook_flags(serve: argparse.ArgumentParser) -> None:
@@ -170,6 +189,14 @@ def main(argv: list[str] | None = None) -> int:
         json.dump(build_openapi(), sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
+    if args.command == "check-client":
+        from contract_tests import check_client
+
+        return check_client.run(args)
+    if args.command == "verify":
+        from contract_tests import verify
+
+        return verify.run(args)
     return _validate(args.schema, args.document)
 
 

@@ -1,0 +1,81 @@
+"""`fakeapollo check-client`: the contract against a client in any language, run as a command.
+
+For each case fakeapollo primes its emulator with the case's answer(s) and runs the command with
+`APOLLO_BASE_URL` (`http://127.0.0.1:PORT`), `APOLLO_API_URL` (the same plus `/api/v1`) and
+`APOLLO_API_KEY` in its environment and one JSON object on stdin:
+
+    {"operation": "people_match", "params": {...}}
+    {"operation": "people_bulk_match", "details": [...]}
+    {"operation": "receive_webhooks", "payloads": [...]}     (feed each payload to a fresh receiver)
+
+The command prints one JSON object on stdout and exits 0:
+
+    {"outcome": "match", "person": {"id": ..., "email": ...}}     {"outcome": "no_match"}
+    {"outcome": "bulk", "matches": [{"id": ...}, null, ...]}      {"outcome": "unauthorized"}
+    {"outcome": "forbidden"}     {"outcome": "rate_limited"}     {"outcome": "error", "message": "..."}
+    {"outcome": "webhook", "state": ...}     {"outcome": "unsupported"}  (skips the property)
+
+A non-zero exit, a timeout or output that is not one JSON object counts as a crash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+#: Kept here (not imported from the runner) so building the parser stays free of Hypothesis imports.
+DEFAULT_EXAMPLES = 10
+DEFAULT_TIMEOUT = 10.0
+PROPERTY_NAMES = (
+    "match, no_match, partial, unauthorized, forbidden, rate_limited, server_error, "
+    "valid_requests, bulk, idempotent_webhooks"
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `check-client`."""
+    parser.add_argument("--cmd", required=True, help='the client command, e.g. "node my_client.js"')
+    parser.add_argument(
+        "--examples",
+        type=int,
+        default=DEFAULT_EXAMPLES,
+        help=f"cases per property (default {DEFAULT_EXAMPLES}; rate_limited runs at most 2)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the generated cases (default 0)")
+    parser.add_argument(
+        "--property",
+        dest="properties",
+        action="append",
+        metavar="NAME",
+        help="run only this property (repeatable): " + PROPERTY_NAMES,
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds one client run may take (default {DEFAULT_TIMEOUT:g})",
+    )
+    parser.add_argument("--cwd", help="working directory of the command (default: the current one)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the contract, print the report; exit status 1 when a property failed."""
+    from contract_tests.contract import property_named
+    from contract_tests.runner import CommandDriver, run_contract
+
+    if args.examples < 1:
+        print("--examples must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        for name in args.properties or []:
+            property_named(name)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    driver = CommandDriver(args.cmd, args.timeout, args.cwd)
+    report = run_contract(driver, examples=args.examples, seed=args.seed, properties=args.properties)
+    print(report.render())
+    return 0 if report.ok else 1
+
+
+__all__ = ["add_arguments", "run"]

@@ -1,0 +1,293 @@
+"""`fakeapollo verify`: probe a real Apollo (or any base URL) and report drift from the schemas.
+
+A small, documented set of probes is sent; every answer is checked for its status and validated
+against fakeapollo's schemas, and each difference is reported field by field. Keys the schemas do
+not document are listed too (as notes, not failures): Apollo adds fields over time.
+
+| probe | request | expects | credits at most |
+|---|---|---|---|
+| match | people/match `email=tim@apollo.io` (Apollo's documented example person) | 200, a person | 1 |
+| no_match | people/match with a name and no domain | 200, `{"person": null}` | 1 |
+| bad_key | people/match with an invalid key | 401 | 0 |
+| bulk | bulk_match: the example person and the no-match name | 200, 2 matches, the second null | 2 |
+| phone_reveal | people/match `reveal_phone_number=true`, no `webhook_url` | 400/422 naming it | 0 |
+
+Apollo does not charge for misses, but the budget counts them anyway. `--max-credits N` is
+required: verify refuses to start when the selected probes could spend more than N credits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mock_server.data import violations
+
+EXAMPLE_PERSON = {"email": "tim@apollo.io"}
+NOBODY = {"first_name": "Nobody", "last_name": "Matchesthisname"}
+INVALID_KEY = "fakeapollo-verify-invalid-key"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One request sent to the provider and what its answer must look like."""
+
+    name: str
+    description: str
+    path: str
+    body: dict[str, Any]
+    expect_status: tuple[int, ...]
+    schema: str
+    credits: int
+    valid_key: bool = True
+    check: Callable[[Any], list[str]] = lambda document: []
+
+
+def _expect_person(document: Any) -> list[str]:
+    if isinstance(document, dict) and document.get("person") is None:
+        return ["$.person: expected the example person, got null"]
+    return []
+
+
+def _expect_no_person(document: Any) -> list[str]:
+    if isinstance(document, dict) and document.get("person") is not None:
+        return ["$.person: expected null for a name without a domain"]
+    return []
+
+
+def _expect_bulk(document: Any) -> list[str]:
+    matches = document.get("matches") if isinstance(document, dict) else None
+    if not isinstance(matches, list) or len(matches) != 2:
+        return [f"$.matches: expected 2 positional matches, got {json.dumps(matches)[:80]}"]
+    problems = []
+    if matches[0] is None:
+        problems.append("$.matches[0]: expected the example person, got null")
+    if matches[1] is not None:
+        problems.append("$.matches[1]: expected null for the no-match details")
+    return problems
+
+
+def _expect_webhook_error(document: Any) -> list[str]:
+    if "webhook_url" not in json.dumps(document):
+        return ["$: expected an error naming webhook_url"]
+    return []
+
+
+PROBES: tuple[Probe, ...] = (
+    Probe(
+        "match",
+        "a match: Apollo's documented example person",
+        "/api/v1/people/match",
+        EXAMPLE_PERSON,
+        (200,),
+        "people_match.response",
+        1,
+        check=_expect_person,
+    ),
+    Probe(
+        "no_match",
+        "a miss: a name without a domain",
+        "/api/v1/people/match",
+        NOBODY,
+        (200,),
+        "people_match.response",
+        1,
+        check=_expect_no_person,
+    ),
+    Probe(
+        "bad_key",
+        "an invalid API key",
+        "/api/v1/people/match",
+        EXAMPLE_PERSON,
+        (401,),
+        "error.response",
+        0,
+        valid_key=False,
+    ),
+    Probe(
+        "bulk",
+        "bulk_match: one match, one miss",
+        "/api/v1/people/bulk_match",
+        {"details": [EXAMPLE_PERSON, NOBODY]},
+        (200,),
+        "people_bulk_match.response",
+        2,
+        check=_expect_bulk,
+    ),
+    Probe(
+        "phone_reveal",
+        "reveal_phone_number without webhook_url",
+        "/api/v1/people/match",
+        {**EXAMPLE_PERSON, "reveal_phone_number": True},
+        (400, 422),
+        "error.response",
+        0,
+        check=_expect_webhook_error,
+    ),
+)
+
+
+@dataclass
+class ProbeResult:
+    """What one probe found."""
+
+    probe: Probe
+    status: int | None
+    drift: list[str] = field(default_factory=list)
+    undocumented: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when the answer matched the schemas and the expected status."""
+        return not self.drift
+
+
+def send(base_url: str, api_key: str, probe: Probe, timeout: float) -> tuple[int | None, str, str]:
+    """Send one probe; (status, content type, body text), status None when nothing came back."""
+    request = urllib.request.Request(
+        base_url.rstrip("/") + probe.path,
+        data=json.dumps(probe.body).encode(),
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "x-api-key": api_key if probe.valid_key else INVALID_KEY,
+            "User-Agent": "fakeapollo-verify",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - user-given URL
+            return (
+                response.status,
+                response.headers.get("Content-Type", ""),
+                response.read().decode("utf-8", "replace"),
+            )
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Content-Type", ""), error.read().decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError) as error:
+        return None, "", str(error)
+
+
+def check_answer(probe: Probe, status: int | None, content_type: str, text: str) -> ProbeResult:
+    """Compare one answer with what the probe expects, field by field."""
+    result = ProbeResult(probe, status)
+    if status is None:
+        result.drift.append(f"no answer: {text}")
+        return result
+    if status not in probe.expect_status:
+        expected = " or ".join(str(s) for s in probe.expect_status)
+        result.drift.append(f"HTTP {status}, expected {expected}: {text[:200]}")
+    document: Any
+    if "json" in content_type:
+        try:
+            document = json.loads(text)
+        except ValueError:
+            result.drift.append(f"the body is not valid JSON: {text[:120]!r}")
+            return result
+    else:
+        document = text
+    loose = violations(probe.schema, document)
+    result.drift += [f"{path}: {message}" for path, message in loose]
+    strict = set(violations(probe.schema, document, strict=True)) - set(loose)
+    result.undocumented += [f"{path}: {message}" for path, message in sorted(strict)]
+    if status in probe.expect_status and not loose:
+        result.drift += probe.check(document)
+    return result
+
+
+def verify_provider(
+    base_url: str,
+    api_key: str,
+    *,
+    max_credits: int,
+    probes: list[str] | None = None,
+    timeout: float = 30.0,
+) -> list[ProbeResult]:
+    """Run the probes; ValueError when they could spend more than `max_credits` credits."""
+    selected = [p for p in PROBES if probes is None or p.name in probes]
+    unknown = set(probes or []) - {p.name for p in PROBES}
+    if unknown:
+        raise ValueError(f"unknown probe(s) {sorted(unknown)}; known: {', '.join(p.name for p in PROBES)}")
+    budget = sum(p.credits for p in selected)
+    if budget > max_credits:
+        raise ValueError(
+            f"the probes could spend up to {budget} credits, more than --max-credits {max_credits}; "
+            "raise --max-credits or choose fewer probes with --probe"
+        )
+    results = []
+    for probe in selected:
+        started = time.monotonic()
+        status, content_type, text = send(base_url, api_key, probe, timeout)
+        result = check_answer(probe, status, content_type, text)
+        result.seconds = time.monotonic() - started
+        results.append(result)
+    return results
+
+
+def render(base_url: str, results: list[ProbeResult]) -> str:
+    """The report: a table of probes, then the drift and the undocumented fields of each."""
+    credits = sum(r.probe.credits for r in results)
+    lines = [f"fakeapollo verify: {base_url} ({len(results)} probes, at most {credits} credits)", ""]
+    lines.append(f"  {'probe'.ljust(13)} status  result")
+    for r in results:
+        verdict = "ok" if r.ok else f"DRIFT ({len(r.drift)})"
+        if r.undocumented:
+            verdict += f", {len(r.undocumented)} undocumented field(s)"
+        lines.append(f"  {r.probe.name.ljust(13)} {str(r.status or '-').ljust(6)}  {verdict}")
+    for r in results:
+        if r.drift or r.undocumented:
+            lines += ["", f"{r.probe.name}: {r.probe.description}"]
+            lines += [f"  drift: {item}" for item in r.drift]
+            lines += [f"  undocumented: {item}" for item in r.undocumented]
+    drifted = sum(1 for r in results if not r.ok)
+    lines += ["", f"{len(results) - drifted} probe(s) as documented, {drifted} drifted"]
+    return "\n".join(lines)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `verify`."""
+    parser.add_argument("--base-url", required=True, help="the provider's root, e.g. https://api.apollo.io")
+    parser.add_argument("--api-key", help="the API key (default: $APOLLO_API_KEY)")
+    parser.add_argument(
+        "--max-credits",
+        type=int,
+        required=True,
+        help="refuse to start when the probes could spend more credits than this",
+    )
+    parser.add_argument(
+        "--probe",
+        dest="probes",
+        action="append",
+        metavar="NAME",
+        help="run only this probe (repeatable): match, no_match, bad_key, bulk, phone_reveal",
+    )
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the probes and print the report; 1 on drift, 2 when refused."""
+    api_key = args.api_key or os.environ.get("APOLLO_API_KEY")
+    if not api_key:
+        print("no API key: pass --api-key or set APOLLO_API_KEY", file=sys.stderr)
+        return 2
+    try:
+        results = verify_provider(
+            args.base_url, api_key, max_credits=args.max_credits, probes=args.probes, timeout=args.timeout
+        )
+    except ValueError as exc:
+        print(f"refusing to start: {exc}", file=sys.stderr)
+        return 2
+    print(render(args.base_url, results))
+    return 0 if all(r.ok for r in results) else 1
+
+
+__all__ = ["PROBES", "Probe", "ProbeResult", "check_answer", "render", "verify_provider"]

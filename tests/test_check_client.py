@@ -1,0 +1,112 @@
+"""`fakeapollo check-client`: the contract against clients run as commands, in any language."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from contract_tests import check_command
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIENTS = ROOT / "examples" / "clients"
+PYTHON = sys.executable
+
+
+def fakeapollo(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PYTHON, "-m", "mock_server", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_the_javascript_client_passes() -> None:
+    result = fakeapollo("check-client", "--cmd", f"node {CLIENTS / 'js_client.mjs'}", "--examples", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in (
+        "match",
+        "no_match",
+        "partial",
+        "unauthorized",
+        "rate_limited",
+        "bulk",
+        "idempotent_webhooks",
+    ):
+        assert any(line.split()[:2] == [name, "passed"] for line in result.stdout.splitlines()), result.stdout
+    assert "10 passed, 0 failed" in result.stdout
+
+
+@pytest.mark.slow
+def test_the_python_client_passes_as_a_command() -> None:
+    result = fakeapollo(
+        "check-client",
+        "--cmd",
+        f"{PYTHON} {CLIENTS / 'python_client.py'}",
+        "--examples",
+        "2",
+        "--property",
+        "match",
+        "--property",
+        "partial",
+        "--property",
+        "valid_requests",
+        "--property",
+        "bulk",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 passed, 0 failed, 0 skipped" in result.stdout
+
+
+@pytest.mark.slow
+def test_a_broken_client_fails_with_its_minimal_case_and_output() -> None:
+    command = f"{PYTHON} {CLIENTS / 'broken' / 'crash_on_null_person.py'}"
+    result = fakeapollo("check-client", "--cmd", command, "--examples", "3", "--property", "no_match")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAILED no_match" in result.stdout
+    assert '{"person": null}' in result.stdout  # the minimal case
+    assert "exit status 1 (AttributeError: 'NoneType' object has no attribute 'get')" in result.stdout
+    assert "crash_on_null_person.py" in result.stdout  # what the client printed: its traceback
+
+
+def test_crashes_timeouts_and_garbage_are_failures() -> None:
+    garbage = check_command("echo not json", examples=1, properties=["no_match"])
+    assert garbage.failed == ["no_match"]
+    assert "stdout is not one JSON object" in garbage.render()
+    slow = check_command(
+        f"{PYTHON} -c 'import time; time.sleep(5)'", examples=1, properties=["no_match"], timeout=0.5
+    )
+    assert "timed out after 0.5 s" in slow.render()
+    exits = check_command("exit 3", examples=1, properties=["no_match"])
+    assert "exit status 3" in exits.render()
+
+
+def test_unsupported_operations_are_skipped() -> None:
+    report = check_command('echo \'{"outcome": "unsupported"}\'', examples=2, properties=["bulk"])
+    assert report.ok
+    assert report.results[0].status == "skipped"
+
+
+def test_the_client_gets_url_key_and_request() -> None:
+    script = (
+        "import json, os, sys; r = json.load(sys.stdin); "
+        "assert os.environ['APOLLO_API_URL'] == os.environ['APOLLO_BASE_URL'] + '/api/v1'; "
+        "assert os.environ['APOLLO_API_KEY']; assert r['operation'] == 'people_match'; "
+        "print(json.dumps({'outcome': 'no_match'}))"
+    )
+    report = check_command(f'{PYTHON} -c "{script}"', examples=2, properties=["no_match"])
+    assert report.ok, report.render()
+
+
+def test_per_case_overhead_is_small() -> None:
+    report = check_command('echo \'{"outcome": "no_match"}\'', examples=10, properties=["no_match"])
+    assert report.ok
+    assert report.overhead_ms() < 20, report.render()
+
+
+def test_bad_options_exit_2() -> None:
+    assert fakeapollo("check-client", "--cmd", "true", "--property", "nope").returncode == 2
+    assert fakeapollo("check-client", "--cmd", "true", "--examples", "0").returncode == 2

@@ -1,0 +1,114 @@
+"""Everything the contract strategies generate validates against fakeapollo's schemas."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from contract_tests import strategies as gen
+from mock_server.data import validate
+
+FAST = settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+SLOW = settings(max_examples=8, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+
+DOCUMENTS = [
+    ("people_match.response", gen.match_responses, FAST),
+    ("people_match.response", gen.partial_responses, FAST),
+    ("people_match.response", gen.no_match_responses, FAST),
+    ("people_bulk_match.response", gen.bulk_responses, SLOW),
+    ("webhook_phone.payload", gen.phone_webhook_payloads, FAST),
+    ("webhook_waterfall.payload", gen.waterfall_webhook_payloads, FAST),
+    ("people_match.request", gen.match_params, FAST),
+    ("person", gen.partial_persons, FAST),
+]
+
+
+@pytest.mark.parametrize(
+    ("schema", "strategy", "config"), DOCUMENTS, ids=lambda v: getattr(v, "__name__", "")
+)
+def test_generated_documents_validate(schema: str, strategy: Any, config: settings) -> None:
+    @config
+    @given(strategy())
+    def check(document: Any) -> None:
+        validate(schema, document)
+        json.dumps(document)  # wire-ready
+
+    check()
+
+
+@FAST
+@given(gen.error_responses())
+def test_error_answers_are_apollo_error_bodies(response: gen.CannedResponse) -> None:
+    if response.schema is not None:
+        validate(response.schema, response.text if response.text is not None else response.document)
+    if response.status == 429:
+        assert response.headers["Retry-After"] == str(gen.RETRY_AFTER_SECONDS)
+    if response.status == 200:  # the truncated body
+        with pytest.raises(ValueError):
+            json.loads(response.body())
+    assert response.status in (200, 401, 403, 422, 429, 500, 502, 503, 504)
+
+
+@SLOW
+@given(st.integers(1, 10).flatmap(lambda n: st.tuples(st.just(n), gen.bulk_responses(n))))
+def test_bulk_answers_are_positional_with_consistent_counters(drawn: tuple[int, dict[str, Any]]) -> None:
+    size, body = drawn
+    assert len(body["matches"]) == size == body["total_requested_enrichments"]
+    ids = [m["id"] for m in body["matches"] if m is not None]
+    assert len(ids) == len(set(ids))
+    if "missing_records" in body:
+        assert body["missing_records"] == body["matches"].count(None)
+
+
+@FAST
+@given(gen.duplicated_deliveries())
+def test_duplicated_deliveries_repeat_payloads(deliveries: gen.Deliveries) -> None:
+    assert len(deliveries.delivered) > len(deliveries.unique)
+    assert all(p in deliveries.unique for p in deliveries.delivered)
+
+
+def test_realistic_values_have_their_meaning() -> None:
+    @FAST
+    @given(gen.persons())
+    def check(person: dict[str, Any]) -> None:
+        assert len(person["id"]) == 24
+        assert person["organization"] is not None  # complete persons always have one
+        if person.get("email"):
+            assert "@" in person["email"]
+        for phone in person.get("phone_numbers", []):
+            assert phone["sanitized_number"].startswith("+")
+
+    check()
+
+
+def test_partial_persons_have_holes() -> None:
+    seen = {"null": False, "missing": False, "extra": False}
+    documented = set(gen.definition("person")["properties"])
+
+    @settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(gen.partial_persons())
+    def check(person: dict[str, Any]) -> None:
+        seen["null"] |= any(v is None for v in person.values())
+        seen["missing"] |= "organization" not in person
+        seen["extra"] |= bool(set(person) - documented)
+
+    check()
+    assert all(seen.values()), seen
+
+
+def test_a_schema_change_flows_into_the_strategies(monkeypatch: pytest.MonkeyPatch) -> None:
+    person = json.loads(json.dumps(gen.definition("person")))
+    person["properties"]["new_required_field"] = {"type": "boolean"}
+    person["required"] = [*person["required"], "new_required_field"]
+    monkeypatch.setitem(gen._definitions(), "person", person)
+
+    @FAST
+    @given(gen.persons("partial"))
+    def check(document: dict[str, Any]) -> None:
+        assert isinstance(document["new_required_field"], bool)
+
+    check()

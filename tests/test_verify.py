@@ -1,0 +1,95 @@
+"""`fakeapollo verify`: probes against the emulator (standing in for Apollo), budgets and drift."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from contract_tests.priming import PrimedResponses
+from contract_tests.strategies import CannedResponse, json_response
+from contract_tests.verify import PROBES, render, verify_provider
+from mock_server.pytest_plugin import FakeApollo
+
+ROOT = Path(__file__).resolve().parents[1]
+ALL_CREDITS = sum(p.credits for p in PROBES)
+
+
+def test_the_emulator_answers_every_probe_as_documented(fakeapollo: FakeApollo) -> None:
+    results = verify_provider(fakeapollo.url, fakeapollo.api_key, max_credits=ALL_CREDITS)
+    assert [r.probe.name for r in results] == ["match", "no_match", "bad_key", "bulk", "phone_reveal"]
+    assert all(r.ok for r in results), render(fakeapollo.url, results)
+    assert [r.status for r in results] == [200, 200, 401, 200, 400]
+    assert not any(r.undocumented for r in results)
+
+
+def test_it_refuses_to_start_over_budget(fakeapollo: FakeApollo) -> None:
+    with pytest.raises(ValueError, match=f"up to {ALL_CREDITS} credits"):
+        verify_provider(fakeapollo.url, fakeapollo.api_key, max_credits=ALL_CREDITS - 1)
+    assert fakeapollo.requests() == []  # nothing was sent
+    free = verify_provider(
+        fakeapollo.url, fakeapollo.api_key, max_credits=0, probes=["bad_key", "phone_reveal"]
+    )
+    assert [r.probe.name for r in free] == ["bad_key", "phone_reveal"]
+
+
+def test_drift_is_reported_field_by_field(fakeapollo: FakeApollo) -> None:
+    layer = PrimedResponses.install(fakeapollo.app)
+    tim = {"id": "not-an-id", "first_name": "Tim", "brand_new_field": 1}
+    layer.prime("test-key", [json_response({"person": tim}, None)])
+    try:
+        results = verify_provider(fakeapollo.url, fakeapollo.api_key, max_credits=1, probes=["match"])
+    finally:
+        layer.finish()
+    report = render(fakeapollo.url, results)
+    assert not results[0].ok
+    assert "drift: $.person.id: 'not-an-id' does not match" in report
+    assert "$.person: 'last_name' is a required property" in report
+    assert "undocumented: $.person" in report and "brand_new_field" in report
+
+
+def test_a_wrong_status_is_drift(fakeapollo: FakeApollo) -> None:
+    layer = PrimedResponses.install(fakeapollo.app)
+    layer.prime("fakeapollo-verify-invalid-key", [CannedResponse(200, text="OK", content_type="text/plain")])
+    try:
+        results = verify_provider(fakeapollo.url, fakeapollo.api_key, max_credits=0, probes=["bad_key"])
+    finally:
+        layer.finish()
+    assert results[0].drift[0].startswith("HTTP 200, expected 401")
+
+
+def test_the_command_line(fakeapollo: FakeApollo) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "mock_server", "verify", "--base-url", fakeapollo.url, *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT)
+
+    ok = run("--api-key", "test-key", "--max-credits", str(ALL_CREDITS))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "5 probe(s) as documented, 0 drifted" in ok.stdout
+    refused = run("--api-key", "test-key", "--max-credits", "1")
+    assert refused.returncode == 2 and "refusing to start" in refused.stderr
+    unreachable = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mock_server",
+            "verify",
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--api-key",
+            "k",
+            "--max-credits",
+            "0",
+            "--probe",
+            "bad_key",
+            "--timeout",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert unreachable.returncode == 1 and "no answer" in unreachable.stdout
