@@ -39,6 +39,29 @@ def mask_params(params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: mask_secret(v) if k == "api_key" and isinstance(v, str) else v for k, v in params.items()}
 
 
+def filter_entries(
+    found: list[Entry],
+    *,
+    path: str | None,
+    status: int | None,
+    api_key: str | None,
+    since: datetime | None,
+    limit: int | None,
+) -> list[Entry]:
+    """The control API's journal filters; `limit` keeps the newest entries."""
+    if path is not None:
+        found = [e for e in found if e.path == path or e.path.endswith("/" + path.strip("/"))]
+    if status is not None:
+        found = [e for e in found if e.status == status]
+    if api_key is not None:
+        found = [e for e in found if e.api_key == api_key]
+    if since is not None:
+        found = [e for e in found if e.time >= since]
+    if limit is not None:
+        found = found[-limit:] if limit > 0 else []
+    return found
+
+
 @dataclass
 class Entry:
     """One journaled request and its answer; the response body is parsed only when shown."""
@@ -129,17 +152,7 @@ class Journal:
         """Entries, oldest first, filtered; `limit` keeps the newest ones."""
         with self._lock:
             found = list(self._entries)
-        if path is not None:
-            found = [e for e in found if e.path == path or e.path.endswith("/" + path.strip("/"))]
-        if status is not None:
-            found = [e for e in found if e.status == status]
-        if api_key is not None:
-            found = [e for e in found if e.api_key == api_key]
-        if since is not None:
-            found = [e for e in found if e.time >= since]
-        if limit is not None:
-            found = found[-limit:] if limit > 0 else []
-        return found
+        return filter_entries(found, path=path, status=status, api_key=api_key, since=since, limit=limit)
 
     def clear(self) -> None:
         """Forget every entry."""

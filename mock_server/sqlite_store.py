@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from mock_server.journal import DEFAULT_SIZE, Entry
+from mock_server.journal import DEFAULT_SIZE, Entry, filter_entries
 from mock_server.scenarios import Outcome, Scenario, scenario_from_document
 
 SCHEMA = """
@@ -144,17 +144,7 @@ class SqliteJournal:
             document = json.loads(text)
             document["time"] = datetime.fromtimestamp(document["time"], UTC)
             found.append(Entry(**document))
-        if path is not None:
-            found = [e for e in found if e.path == path or e.path.endswith("/" + path.strip("/"))]
-        if status is not None:
-            found = [e for e in found if e.status == status]
-        if api_key is not None:
-            found = [e for e in found if e.api_key == api_key]
-        if since is not None:
-            found = [e for e in found if e.time >= since]
-        if limit is not None:
-            found = found[-limit:] if limit > 0 else []
-        return found
+        return filter_entries(found, path=path, status=status, api_key=api_key, since=since, limit=limit)
 
     def clear(self) -> None:
         """Forget every entry."""

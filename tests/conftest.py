@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -86,6 +87,22 @@ def api(base_url: str) -> Iterator[requests.Session]:
     with requests.Session() as session:
         session.headers["x-api-key"] = "test-key"
         yield session
+
+
+@pytest.fixture
+def admin(base_url: str) -> Iterator[str]:
+    """The served emulator's control API, reset before and after the test."""
+    url = f"{base_url}/__admin"
+    requests.post(f"{url}/reset", timeout=10).raise_for_status()
+    yield url
+    requests.post(f"{url}/reset", timeout=10).raise_for_status()
+
+
+def key_registry(folder: Path, *entries: dict[str, object]) -> Path:
+    """Write a key registry file with `entries` and return its path."""
+    path = folder / "keys.json"
+    path.write_text(json.dumps({"keys": list(entries)}))
+    return path
 
 
 @pytest.fixture(scope="session")

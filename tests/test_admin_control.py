@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import requests
 
 from tests.conftest import start_serve
-
-
-@pytest.fixture
-def admin(base_url: str) -> Iterator[str]:
-    """The served emulator's control API, reset before and after the test."""
-    url = f"{base_url}/__admin"
-    requests.post(f"{url}/reset", timeout=10).raise_for_status()
-    yield url
-    requests.post(f"{url}/reset", timeout=10).raise_for_status()
 
 
 def match(base_url: str, email: str = "ada@example.com", **headers: str) -> requests.Response:

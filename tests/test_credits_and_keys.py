@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.conftest import start_serve
-
-
-@pytest.fixture
-def admin(base_url: str) -> Iterator[str]:
-    """The served emulator's control API, reset before and after the test."""
-    url = f"{base_url}/__admin"
-    requests.post(f"{url}/reset", timeout=10).raise_for_status()
-    yield url
-    requests.post(f"{url}/reset", timeout=10).raise_for_status()
+from tests.conftest import key_registry, start_serve
 
 
 def team_usage(admin: str, team: str) -> dict[str, object]:
@@ -66,14 +56,8 @@ def test_usage_stats_answers_in_apollos_shape(admin: str, base_url: str) -> None
     validate("api_usage_stats.response", stats, strict=True)
 
 
-def _registry(tmp_path: Path, *entries: dict[str, object]) -> Path:
-    path = tmp_path / "keys.json"
-    path.write_text(json.dumps({"keys": list(entries)}))
-    return path
-
-
 def test_team_out_of_credits_gets_the_documented_answer(tmp_path: Path) -> None:
-    keys = _registry(
+    keys = key_registry(
         tmp_path, {"key": "thin-key", "team": "thin", "plan": "professional", "credits": 2, "scopes": None}
     )
     server = start_serve("--keys", str(keys))
@@ -94,7 +78,7 @@ def test_team_out_of_credits_gets_the_documented_answer(tmp_path: Path) -> None:
 
 
 def test_out_of_credits_can_answer_no_match_instead(tmp_path: Path) -> None:
-    keys = _registry(
+    keys = key_registry(
         tmp_path, {"key": "thin-key", "team": "thin", "plan": "professional", "credits": 1, "scopes": None}
     )
     server = start_serve("--keys", str(keys), env={"FAKEAPOLLO_OUT_OF_CREDITS": "no_match"})
@@ -108,7 +92,7 @@ def test_out_of_credits_can_answer_no_match_instead(tmp_path: Path) -> None:
 
 
 def test_key_outside_its_scope_gets_403(tmp_path: Path) -> None:
-    keys = _registry(
+    keys = key_registry(
         tmp_path,
         {
             "key": "org-only",

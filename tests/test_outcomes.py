@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 import requests
 
 Check = Callable[[requests.Response], None]
 GATEWAY = "text/html"
-
-
-@pytest.fixture
-def admin(base_url: str) -> Iterator[str]:
-    """The served emulator's control API, reset before and after the test."""
-    url = f"{base_url}/__admin"
-    requests.post(f"{url}/reset", timeout=10).raise_for_status()
-    yield url
-    requests.post(f"{url}/reset", timeout=10).raise_for_status()
 
 
 def _match(response: requests.Response) -> None:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.conftest import ServeProcess, start_serve
+from tests.conftest import ServeProcess, key_registry, start_serve
 
 LIMIT_429 = (
     "The maximum number of api calls allowed for {endpoint} is {limit} times per {window}."
@@ -24,13 +22,10 @@ WINDOW_HEADERS = {
 
 
 @pytest.fixture
-def admin(base_url: str) -> Iterator[str]:
-    """The served emulator's control API, reset (and the clock frozen at a minute's start) around the test."""
-    url = f"{base_url}/__admin"
-    requests.post(f"{url}/reset", timeout=10).raise_for_status()
-    requests.post(f"{url}/clock", json={"freeze": True, "now": "2026-06-01T10:00:00Z"}, timeout=10)
-    yield url
-    requests.post(f"{url}/reset", timeout=10).raise_for_status()
+def frozen(admin: str) -> str:
+    """The control API, with the clock frozen at the start of a minute."""
+    requests.post(f"{admin}/clock", json={"freeze": True, "now": "2026-06-01T10:00:00Z"}, timeout=10)
+    return admin
 
 
 def match(base_url: str, key: str = "test-key", session: requests.Session | None = None) -> requests.Response:
@@ -52,14 +47,14 @@ def assert_window(response: requests.Response, window: str, limit: int, usage: i
     assert response.headers[left_h] == str(max(limit - usage, 0))
 
 
-def test_paid_plan_answers_carry_only_the_minute_window(admin: str, base_url: str) -> None:
+def test_paid_plan_answers_carry_only_the_minute_window(frozen: str, base_url: str) -> None:
     response = match(base_url)
     assert_window(response, "minute", 1000, 1)
     for window in ("hour", "day"):
         assert WINDOW_HEADERS[window][0] not in response.headers
 
 
-def test_free_plan_organization_enrich_carries_every_window(admin: str, base_url: str) -> None:
+def test_free_plan_organization_enrich_carries_every_window(frozen: str, base_url: str) -> None:
     response = requests.get(
         f"{base_url}/api/v1/organizations/enrich",
         params={"domain": "apollo.io"},
@@ -71,13 +66,13 @@ def test_free_plan_organization_enrich_carries_every_window(admin: str, base_url
     assert_window(response, "day", 600, 1)
 
 
-def test_401_and_403_carry_no_rate_limit_headers(admin: str, base_url: str) -> None:
+def test_401_and_403_carry_no_rate_limit_headers(frozen: str, base_url: str) -> None:
     for response in (match(base_url, "wrong-key"), match(base_url, "free-plan-key")):
         assert response.status_code in (401, 403)
         assert not [h for h in response.headers if h.lower().startswith("x-") and "minute" in h.lower()]
 
 
-def test_bulk_match_gets_half_the_minute_limit(admin: str, base_url: str) -> None:
+def test_bulk_match_gets_half_the_minute_limit(frozen: str, base_url: str) -> None:
     response = requests.post(
         f"{base_url}/api/v1/people/bulk_match",
         json={"details": [{"email": "a@example.com"}]},
@@ -86,8 +81,8 @@ def test_bulk_match_gets_half_the_minute_limit(admin: str, base_url: str) -> Non
     assert_window(response, "minute", 500, 1)
 
 
-def test_the_1001st_call_in_a_minute_gets_apollos_429(admin: str, base_url: str) -> None:
-    requests.post(f"{admin}/clock", json={"now": "2026-06-01T10:00:20Z"}, timeout=10)
+def test_the_1001st_call_in_a_minute_gets_apollos_429(frozen: str, base_url: str) -> None:
+    requests.post(f"{frozen}/clock", json={"now": "2026-06-01T10:00:20Z"}, timeout=10)
     with requests.Session() as session:
         statuses = [match(base_url, session=session).status_code for _ in range(1000)]
         assert statuses == [200] * 1000
@@ -99,15 +94,15 @@ def test_the_1001st_call_in_a_minute_gets_apollos_429(admin: str, base_url: str)
     }
     assert_window(refused, "minute", 1000, 1000)
     assert refused.headers["Retry-After"] == "40"  # the window ends at 10:01:00, by the clock
-    requests.post(f"{admin}/clock/advance", json={"seconds": 39}, timeout=10)
+    requests.post(f"{frozen}/clock/advance", json={"seconds": 39}, timeout=10)
     assert match(base_url).status_code == 429
-    requests.post(f"{admin}/clock/advance", json={"seconds": 1}, timeout=10)
+    requests.post(f"{frozen}/clock/advance", json={"seconds": 1}, timeout=10)
     after = match(base_url)
     assert after.status_code == 200
     assert_window(after, "minute", 1000, 1)
 
 
-def test_free_plan_hourly_window_is_enforced(admin: str, base_url: str) -> None:
+def test_free_plan_hourly_window_is_enforced(frozen: str, base_url: str) -> None:
     url = f"{base_url}/api/v1/organizations/enrich"
     headers = {"x-api-key": "free-plan-key"}
     with requests.Session() as session:
@@ -115,8 +110,8 @@ def test_free_plan_hourly_window_is_enforced(admin: str, base_url: str) -> None:
             for _ in range(50):
                 assert session.get(url, params={"domain": "apollo.io"}, headers=headers).status_code == 200
             if minute < 3:
-                requests.post(f"{admin}/clock/advance", json={"seconds": 60}, timeout=10)
-        requests.post(f"{admin}/clock/advance", json={"seconds": 60}, timeout=10)
+                requests.post(f"{frozen}/clock/advance", json={"seconds": 60}, timeout=10)
+        requests.post(f"{frozen}/clock/advance", json={"seconds": 60}, timeout=10)
         refused = session.get(url, params={"domain": "apollo.io"}, headers=headers)
     assert refused.status_code == 429
     assert refused.json()["message"] == LIMIT_429.format(
@@ -125,14 +120,8 @@ def test_free_plan_hourly_window_is_enforced(admin: str, base_url: str) -> None:
     assert refused.headers["Retry-After"] == str(3600 - 4 * 60)
 
 
-def _registry(tmp_path: Path, *entries: dict[str, object]) -> Path:
-    path = tmp_path / "keys.json"
-    path.write_text(json.dumps({"keys": list(entries)}))
-    return path
-
-
 def test_keys_of_one_team_share_its_limits(tmp_path: Path) -> None:
-    keys = _registry(
+    keys = key_registry(
         tmp_path,
         {
             "key": "alpha-key",

@@ -27,9 +27,8 @@ class AdminUnauthorized(ApolloError):
         )
 
 
-def blueprint(admin_token: str | None) -> Blueprint:
-    """The control API; every call needs `Authorization: Bearer <admin_token>` when one is set."""
-    bp = Blueprint("admin", __name__, url_prefix="/__admin")
+def protect(bp: Blueprint, admin_token: str | None) -> None:
+    """Require `Authorization: Bearer <admin_token>` on every route of `bp` when a token is set."""
 
     @bp.before_request
     def require_token() -> None:
@@ -38,6 +37,12 @@ def blueprint(admin_token: str | None) -> Blueprint:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), admin_token):
             raise AdminUnauthorized()
+
+
+def blueprint(admin_token: str | None) -> Blueprint:
+    """The control API; every call needs `Authorization: Bearer <admin_token>` when one is set."""
+    bp = Blueprint("admin", __name__, url_prefix="/__admin")
+    protect(bp, admin_token)
 
     bp.add_url_rule("/reset", "reset", reset, methods=["POST"])
     bp.add_url_rule("/requests", "requests", list_requests, methods=["GET"])

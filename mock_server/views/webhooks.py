@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hmac
-
 from flask import Blueprint, Response, g, request
 
 from mock_server.errors import PollError
-from mock_server.views.admin import AdminUnauthorized
+from mock_server.views.admin import protect
 from mock_server.views.apollo import enrichment
 from mock_server.views.http import json_response
 
@@ -59,14 +57,7 @@ def flush_deliveries() -> Response:
 def admin_blueprint(admin_token: str | None) -> Blueprint:
     """The webhook control API; the same `Authorization: Bearer <admin token>` rule as /__admin/."""
     bp = Blueprint("admin_webhooks", __name__, url_prefix="/__admin/webhooks")
-
-    @bp.before_request
-    def require_token() -> None:
-        if admin_token is None:
-            return
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), admin_token):
-            raise AdminUnauthorized()
+    protect(bp, admin_token)
 
     bp.add_url_rule("", "deliveries", list_deliveries, methods=["GET"])
     bp.add_url_rule("/flush", "flush", flush_deliveries, methods=["POST"])
