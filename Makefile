@@ -20,7 +20,7 @@ serve: $(STAMP)
 	$(BIN)/fakeapollo serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
-	$(BIN)/ruff check mock_server contract_tests tests bench examples
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
