@@ -20,6 +20,13 @@ pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_APOLLO = ROOT.parent / "shared" / "apollo"
+# Apollo's documented examples sit beside the checkout in CI and in the developers' work tree; a
+# clone elsewhere (../shared/tools/fresh-clone-check) has none. Tests that read them skip there,
+# but never in CI, where a missing folder must fail.
+needs_shared_apollo = pytest.mark.skipif(
+    not SHARED_APOLLO.is_dir() and not os.environ.get("CI"),
+    reason="../shared/apollo is not beside this checkout",
+)
 BANNER = re.compile(r"fakeapollo listening on (http://\S+) \(test keys: (.+)\)")
 
 
@@ -103,11 +110,3 @@ def key_registry(folder: Path, *entries: dict[str, object]) -> Path:
     path = folder / "keys.json"
     path.write_text(json.dumps({"keys": list(entries)}))
     return path
-
-
-@pytest.fixture(scope="session")
-def shared_apollo() -> Path:
-    """The folder of facts and examples about the real Apollo (beside the checkout)."""
-    if not SHARED_APOLLO.is_dir():
-        pytest.fail(f"{SHARED_APOLLO} is missing: shared/ must sit beside the checkout")
-    return SHARED_APOLLO

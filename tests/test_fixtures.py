@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from mock_server import data
+from tests.conftest import SHARED_APOLLO as SHARED
+from tests.conftest import needs_shared_apollo
 
 PERSONS = data.fixtures_dir() / "persons"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "apollo"
 
 
 def _fixture(name: str) -> dict[str, Any]:
@@ -53,7 +54,7 @@ def test_tim_zheng_is_apollo_documented_example_person() -> None:
     assert tim["organization"]["primary_domain"] == "apollo.io"
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="shared/apollo is not beside the repo")
+@needs_shared_apollo
 def test_tim_zheng_matches_the_reference_page_apart_from_repaired_emoji() -> None:
     text = (SHARED / "seed-people-enrichment-reference.txt").read_text(encoding="utf-8")
     start = text.rindex("{", 0, text.index('"person": {'))

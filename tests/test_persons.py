@@ -20,15 +20,13 @@ from mock_server.matching import Identity, MatchQuery, resolve
 from mock_server.persons import PARTIAL_SHARE, Person, PersonDirectory, render
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = ROOT.parent / "shared" / "apollo" / "seed-people-enrichment-reference.txt"
+TIM = ROOT / "fixtures" / "persons" / "tim-zheng.json"
 EU_COUNTRIES = {"Germany", "France", "Spain", "Italy", "Netherlands", "Sweden", "Poland", "Ireland"}
 
 
 def example_person() -> dict[str, Any]:
-    """Apollo's documented people/match example person (the reference page's response)."""
-    text = REFERENCE.read_text(encoding="utf-8")
-    start = text.index("Response:\n  {") + len("Response:\n  ")
-    person: dict[str, Any] = json.loads(text[start:])["person"]
+    """Apollo's documented people/match example person (the fixture made from the reference page)."""
+    person: dict[str, Any] = json.loads(TIM.read_text(encoding="utf-8"))
     return person
 
 

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from mock_server import data
+from tests.conftest import SHARED_APOLLO as SHARED
+from tests.conftest import needs_shared_apollo
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "apollo"
 EXAMPLES = SHARED / "examples"
 
 #: Example file name -> schema.
@@ -96,7 +97,7 @@ def _reference_person_response() -> Any:
     return document
 
 
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="shared/apollo is not beside the repo")
+needs_shared = needs_shared_apollo
 
 
 @needs_shared
