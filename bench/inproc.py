@@ -1,0 +1,78 @@
+"""In-process figures: the first person for never-seen emails, through Flask and through the service."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+from mock_server.app import create_app
+from mock_server.config import Config
+from mock_server.matching import MatchQuery, resolve
+from mock_server.params import parse_match
+from mock_server.service import Enrichment
+
+KEY = "load-test-key"
+
+
+def fresh_emails(tag: str, count: int) -> list[str]:
+    """`count` emails nobody asked for before, each at its own never-seen domain too."""
+    return [f"fresh.{tag}{i}@{tag}-co{i}.example.org" for i in range(count)]
+
+
+def timed(call: Callable[[str], object], emails: list[str]) -> list[float]:
+    """Microseconds `call` took for each email."""
+    samples = []
+    for email in emails:
+        started = time.perf_counter()
+        call(email)
+        samples.append((time.perf_counter() - started) * 1e6)
+    return samples
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    """Median, p90 and p99 of microsecond samples."""
+    ordered = sorted(samples)
+    return {
+        "median_us": statistics.median(ordered),
+        "p90_us": ordered[int(len(ordered) * 0.9) - 1],
+        "p99_us": ordered[int(len(ordered) * 0.99) - 1],
+    }
+
+
+def main(count: int) -> dict[str, dict[str, float]]:
+    """Measure the three paths over `count` fresh emails each (after a short warm-up)."""
+    app = create_app(Config())
+    service: Enrichment = app.extensions["fakeapollo"]
+    client = app.test_client()
+    api_key = service.authenticate(KEY, {})
+    headers = {"x-api-key": KEY}
+
+    def through_flask(email: str) -> object:
+        response = client.post("/api/v1/people/match", json={"email": email}, headers=headers)
+        assert response.status_code == 200, response.status_code
+        return response.get_data()
+
+    def through_service(email: str) -> object:
+        return service.people_match(api_key, parse_match({"email": email}))
+
+    def through_directory(email: str) -> object:
+        identity = resolve(MatchQuery(email=email))
+        assert identity is not None
+        return service.directory.find(identity)
+
+    results = {}
+    try:
+        paths = (("flask", through_flask), ("service", through_service), ("find", through_directory))
+        for name, call in paths:
+            timed(call, fresh_emails(f"warm{name}", 50))
+            results[name] = summary(timed(call, fresh_emails(name, count)))
+    finally:
+        service.close()
+    return results
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)))
