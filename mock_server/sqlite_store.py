@@ -14,6 +14,7 @@ from typing import Any
 
 from mock_server.journal import DEFAULT_SIZE, Entry, filter_entries
 from mock_server.scenarios import Outcome, Scenario, scenario_from_document
+from mock_server.store import MAX_DELIVERIES
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value REAL NOT NULL);
@@ -319,6 +320,11 @@ class SqliteStore:
                     json.dumps(delivery),
                 ),
             )
+            if seq % 100 == 0:  # prune now and then: the oldest finished beyond the cap
+                db.execute(
+                    "DELETE FROM deliveries WHERE status IN ('delivered', 'failed') AND seq <= ?",
+                    (seq - MAX_DELIVERIES,),
+                )
 
     def deliveries(self) -> list[dict[str, Any]]:
         """Every recorded delivery, oldest first."""

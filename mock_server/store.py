@@ -12,6 +12,11 @@ from mock_server.clock import ClockState, LocalClockState
 from mock_server.journal import DEFAULT_SIZE, Entry, Journal
 from mock_server.scenarios import Outcome, Scenario, ScenarioBook
 
+# Deliveries kept at most; beyond it the oldest finished ones are forgotten (memory stays flat
+# under load), so polling them answers request_id_unknown. Pending ones are never dropped.
+MAX_DELIVERIES = 10_000
+FINISHED = frozenset({"delivered", "failed"})
+
 
 class JournalStore(Protocol):
     """The request journal: a ring of the newest entries."""
@@ -208,6 +213,10 @@ class MemoryStore:
         """Record a webhook delivery (a JSON-ready dict with a unique "id") that is due later."""
         with self._lock:
             self._deliveries[str(delivery["id"])] = dict(delivery)
+            if len(self._deliveries) > MAX_DELIVERIES:
+                finished = [k for k, d in self._deliveries.items() if d.get("status") in FINISHED]
+                for key in finished[: len(self._deliveries) - MAX_DELIVERIES]:
+                    del self._deliveries[key]
 
     def deliveries(self) -> list[dict[str, Any]]:
         """Every recorded delivery, oldest first."""

@@ -1,0 +1,58 @@
+"""The store backends: the same behaviour in memory and in SQLite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mock_server import store as store_module
+from mock_server.sqlite_store import SqliteStore
+from mock_server.store import MemoryStore, Store
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    """Each backend in turn."""
+    return MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "state.sqlite3")
+
+
+def test_window_counting_stops_at_the_limit(store: Store) -> None:
+    results = [store.take("team|ep", [("minute", 7, 2), ("hour", 0, None)]) for _ in range(3)]
+    assert results == [(True, [1, 1]), (True, [2, 2]), (False, [2, 2])]
+    assert store.take("team|ep", [("minute", 8, 2), ("hour", 0, None)]) == (True, [1, 3])
+    assert store.peek("team|ep", [("minute", 8), ("hour", 0), ("minute", 9)]) == [1, 3, 0]
+
+
+def test_deliveries_are_claimed_once_and_requeued_after_a_crash(store: Store) -> None:
+    store.add_delivery({"id": "a", "status": "pending", "due_at": 10.0})
+    store.add_delivery({"id": "b", "status": "pending", "due_at": 20.0})
+    assert [d["id"] for d in store.claim_due_deliveries(15.0, 10)] == ["a"]
+    assert store.claim_due_deliveries(15.0, 10) == []
+    assert store.requeue_in_flight() == 1
+    assert [d["id"] for d in store.claim_due_deliveries(25.0, 10)] == ["a", "b"]
+    store.update_delivery("a", {"status": "delivered"})
+    assert store.get_delivery("a") == {"id": "a", "status": "delivered", "due_at": 10.0}
+
+
+def test_finished_deliveries_beyond_the_cap_are_forgotten(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "MAX_DELIVERIES", 5)
+    monkeypatch.setattr("mock_server.sqlite_store.MAX_DELIVERIES", 5)
+    for n in range(300):
+        store.add_delivery({"id": f"d{n}", "status": "delivered", "due_at": 0.0})
+    store.add_delivery({"id": "pending", "status": "pending", "due_at": 0.0})
+    kept = [d["id"] for d in store.deliveries()]
+    assert "pending" in kept
+    assert len(kept) < 300
+    assert "d299" in kept and "d0" not in kept
+
+
+def test_documents_counters_and_reset(store: Store) -> None:
+    store.set_document("keys", [{"key": "k"}])
+    assert store.incr("credits:t", 1.5) == 1.5
+    assert store.get_document("keys") == [{"key": "k"}]
+    store.reset()
+    assert store.get_document("keys") is None
+    assert store.get("credits:t") == 0
