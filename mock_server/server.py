@@ -41,18 +41,35 @@ def serve(config: Config) -> int:
     return _serve(config)
 
 
+def _check_start_up(config: Config) -> list[str] | None:
+    """Load what every worker will load, once, so a bad file stops the start with a clear message.
+
+    Returns the registered key names, or None after printing why the server cannot start.
+    """
+    import sqlite3
+
+    from mock_server import data
+
+    try:
+        if config.state_file is not None:
+            from mock_server.sqlite_store import SqliteStore
+
+            SqliteStore(config.state_file)  # create the tables once, before the workers start
+        keys = data.load_key_registry(config.keys)
+        data.load_fixture_persons(config.fixtures)
+    except (data.SchemaViolation, OSError, ValueError, sqlite3.Error) as exc:
+        print(f"fakeapollo: cannot start: {exc}", file=sys.stderr)
+        return None
+    return [entry["key"] for entry in keys["keys"]]
+
+
 def _serve(config: Config) -> int:
     """Run gunicorn with `config` until it stops."""
     from gunicorn.app.base import BaseApplication
 
-    if config.state_file is not None:
-        from mock_server.sqlite_store import SqliteStore
-
-        SqliteStore(config.state_file)  # create the tables once, before the workers start
-
-    from mock_server import data
-
-    key_names = [entry["key"] for entry in data.load_key_registry(config.keys)["keys"]]
+    key_names = _check_start_up(config)
+    if key_names is None:
+        return 2
 
     def when_ready(server: Any) -> None:
         host, port = server.LISTENERS[0].sock.getsockname()[:2]

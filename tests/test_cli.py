@@ -120,3 +120,44 @@ def test_console_script_help_lists_the_serve_options() -> None:
     assert result.returncode == 0
     for option in ("--host", "--port", "--seed", "--fixtures", "--keys", "--legacy-api-key"):
         assert option in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("flag", "content", "expected"),
+    [
+        ("--keys", '{"keys": [{"key": 1}]}', "$.keys[0].key: 1 is not of type 'string'"),
+        ("--keys", "not json", "cannot start"),
+        ("--fixtures", '{"id": 5}', "$.id: 5 is not of type 'string'"),
+    ],
+)
+def test_serve_refuses_bad_files_with_a_clear_message(
+    tmp_path: object, flag: str, content: str, expected: str
+) -> None:
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    target = tmp_path / "keys.json"
+    target.write_text(content)
+    argument = str(tmp_path) if flag == "--fixtures" else str(target)
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_server", "serve", "--port", "0", flag, argument],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_refuses_a_missing_key_file() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_server", "serve", "--port", "0", "--keys", "/nonexistent/keys.json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "cannot start" in result.stderr and "/nonexistent/keys.json" in result.stderr
