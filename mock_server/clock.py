@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Protocol
 
 Listener = Callable[[datetime], None]
@@ -142,5 +142,3 @@ def parse_instant(text: str) -> datetime:
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
-
-__all__ = ["Clock", "ClockState", "LocalClockState", "parse_instant", "timedelta"]

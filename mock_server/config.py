@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,6 @@ class Config:
     # A SQLite file holding all state: shared by --workers, and pending deliveries survive a crash.
     state_file: Path | None = None
     person_cache_size: int = 2_000
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with the given settings changed (None values are ignored)."""
@@ -75,7 +74,7 @@ class Config:
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = env.get(ENV_PREFIX + f.name.upper())
-            if raw is None or f.name == "extra":
+            if raw is None:
                 continue
             values[f.name] = _coerce(f.name, str(f.type), raw)
         return cls(**values)

@@ -15,7 +15,6 @@ from mock_server.errors import (
     BulkFailed,
     Forbidden,
     GatewayError,
-    InvalidParameter,
     OutOfCredits,
     Unauthorized,
     Unprocessable,
@@ -138,7 +137,7 @@ class Enrichment:
             return {"person": None}
         self._charge(api_key, CREDITS_PER_MATCH, receipt)
         body: dict[str, Any] = {
-            "person": render(person, reveal_personal_emails=self._reveal(request.options))
+            "person": render(person, reveal_personal_emails=request.options.reveal_personal_emails)
         }
         request_id = self._next_request_id()
         if request.options.waterfall:
@@ -158,7 +157,7 @@ class Enrichment:
         self._require_webhook(request.options)
         funded = self._has_credits(api_key)
         found = [self._find(query, outcome) if funded else None for query in request.details]
-        reveal = self._reveal(request.options)
+        reveal = request.options.reveal_personal_emails
         matches: list[dict[str, Any] | None] = []
         for person in found:
             if person is None:
@@ -257,9 +256,6 @@ class Enrichment:
             return self.directory.find(Identity("email", f"{_stand_in(query)}@match-scenario.example"))
         return person
 
-    def _reveal(self, options: Options) -> bool:
-        return options.reveal_personal_emails
-
     def _require_webhook(self, options: Options) -> None:
         if options.webhook_url is not None:
             if options.reveal_phone_number or options.waterfall:
@@ -336,5 +332,3 @@ def _gateway_page(status: int, reason: str) -> str:
         f"<center><h1>{status} {reason}</h1></center>\r\n</body>\r\n</html>\r\n"
     )
 
-
-__all__ = ["Enrichment", "InvalidParameter", "Unauthorized"]
