@@ -87,38 +87,19 @@ def _errors(*codes: str) -> dict[str, Any]:
     return responses
 
 
-def _query(names: list[str], request_schema: str) -> list[dict[str, Any]]:
-    """Query parameters whose schemas come from a request schema's properties."""
+def _query(request_schema: str, *, leave_out: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Query parameters: every property of a request schema (but those in the body)."""
     properties = _schemas()[request_schema]["properties"]
     return [
-        {"name": name, "in": "query", "required": False, "schema": properties[name]}
-        for name in names
+        {"name": name, "in": "query", "required": False, "schema": schema}
+        for name, schema in properties.items()
+        if name not in leave_out
     ]
-
-
-_PERSON_FIELDS = [
-    "first_name",
-    "last_name",
-    "name",
-    "email",
-    "hashed_email",
-    "organization_name",
-    "domain",
-    "id",
-    "linkedin_url",
-]
-_FLAGS = [
-    "reveal_personal_emails",
-    "reveal_phone_number",
-    "webhook_url",
-    "run_waterfall_email",
-    "run_waterfall_phone",
-]
 
 
 def _paths() -> dict[str, Any]:
     """The emulated operations."""
-    match_parameters = _query(_PERSON_FIELDS + _FLAGS, "people_match.request")
+    match_parameters = _query("people_match.request")
     match_responses = {
         "200": {"description": "A match, or `{\"person\": null}`.", **_content("people_match.response")},
         **_errors("400", "401", "403", "422", "429"),
@@ -144,7 +125,7 @@ def _paths() -> dict[str, Any]:
                 "tags": ["People Enrichment"],
                 "operationId": "bulk-people-enrichment",
                 "summary": "Enrich up to 10 people",
-                "parameters": _query(_FLAGS, "people_bulk_match.request"),
+                "parameters": _query("people_bulk_match.request", leave_out=("details",)),
                 "requestBody": {"required": True, "content": _json("people_bulk_match.request")},
                 "responses": {
                     "200": {
