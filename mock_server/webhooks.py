@@ -89,6 +89,18 @@ class Settings:
         )
 
 
+def _attempt_record(number: int, at: datetime, url: str, answer: Answer, duration: float) -> dict[str, Any]:
+    """One attempt as /__admin/webhooks shows it."""
+    return {
+        "attempt": number,
+        "at": Clock.iso(at),
+        "url": url,
+        "status": answer.status,
+        "error": answer.error,
+        "duration_ms": round(duration * 1000, 3),
+    }
+
+
 def parse_request_id(text: str) -> int:
     """A poll's request id: a signed 64-bit integer, else Apollo's 400 `invalid_request_id`."""
     if not _REQUEST_ID.match(text):
@@ -274,14 +286,7 @@ class Webhooks:
             answer, duration = Answer(None, "host not allowed"), 0.0
         else:
             answer, duration = self._post(delivery, payload, number)
-        attempt: dict[str, Any] = {
-            "attempt": number,
-            "at": Clock.iso(at),
-            "url": url,
-            "status": answer.status,
-            "error": answer.error,
-            "duration_ms": round(duration * 1000, 3),
-        }
+        attempt = _attempt_record(number, at, url, answer, duration)
         if dropped:
             attempt["dropped"] = True
         attempts.append(attempt)
@@ -292,17 +297,10 @@ class Webhooks:
         }
         if answer.ok or dropped:
             if int(delivery.get("copies", 1)) > 1 and not dropped:
+                sent_at = self.clock.now()
                 again, again_duration = self._post(delivery, payload, number)
                 attempts.append(
-                    {
-                        "attempt": number,
-                        "at": Clock.iso(self.clock.now()),
-                        "url": url,
-                        "status": again.status,
-                        "error": again.error,
-                        "duration_ms": round(again_duration * 1000, 3),
-                        "duplicate": True,
-                    }
+                    {**_attempt_record(number, sent_at, url, again, again_duration), "duplicate": True}
                 )
             if not delivery.get("charged"):
                 self.ledger.charge(str(delivery["team"]), float(delivery.get("phone_credits", 0)), "phone")
