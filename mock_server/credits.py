@@ -9,7 +9,7 @@ from mock_server.store import Store
 
 # FACTS.md 5 ("Credit usage: 1-9 credits per person"): 1 for demographics or email, plus 8 when a
 # mobile phone is returned; 0 when no credit-consuming data is found.
-MATCH_CREDITS = 1.0
+MATCH_CREDITS = 1
 MOBILE_PHONE_CREDITS = 8.0
 
 

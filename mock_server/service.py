@@ -10,7 +10,7 @@ from typing import Any
 
 from mock_server.clock import Clock
 from mock_server.config import Config
-from mock_server.credits import Ledger
+from mock_server.credits import MATCH_CREDITS, Ledger
 from mock_server.errors import (
     BulkFailed,
     Forbidden,
@@ -40,8 +40,6 @@ WATERFALL_ACCEPTED = {
 }
 # FACTS.md 1.3: observed live since Oct 2025.
 API_KEY_NOT_IN_HEADER = "API key must be passed in the X-Api-Key header for security reasons"
-# FACTS.md 5: one credit for a person matched with data (phone credits come with the webhook).
-CREDITS_PER_MATCH = 1
 # The endpoints api_usage_stats reports on.
 USAGE_ENDPOINTS = (
     "api/v1/people/match",
@@ -135,7 +133,7 @@ class Enrichment:
         person = self._find(request.query, outcome)
         if person is None:
             return {"person": None}
-        self._charge(api_key, CREDITS_PER_MATCH, receipt)
+        self._charge(api_key, MATCH_CREDITS, receipt)
         body: dict[str, Any] = {
             "person": render(person, reveal_personal_emails=request.options.reveal_personal_emails)
         }
@@ -143,7 +141,14 @@ class Enrichment:
         if request.options.waterfall:
             body["waterfall"] = dict(WATERFALL_ACCEPTED)
         body["request_id"] = request_id
-        self._record_deliveries(api_key, request.options, request_id, [person], 1, outcome)
+        self.webhooks.record(
+            team=api_key.team,
+            options=request.options,
+            request_id=request_id,
+            people=[person],
+            requested=1,
+            outcome=outcome,
+        )
         return body
 
     def bulk_match(
@@ -170,7 +175,7 @@ class Enrichment:
                 record.pop("email_status", None)
             matches.append(record)
         hits = [p for p in found if p is not None]
-        self._charge(api_key, len(hits) * CREDITS_PER_MATCH, receipt)
+        self._charge(api_key, len(hits) * MATCH_CREDITS, receipt)
         body: dict[str, Any] = {
             "status": "success",
             "error_code": None,
@@ -184,11 +189,18 @@ class Enrichment:
         else:
             body["unique_enriched_records"] = len(hits)
             body["missing_records"] = len(request.details) - len(hits)
-            body["credits_consumed"] = len(hits) * CREDITS_PER_MATCH
+            body["credits_consumed"] = len(hits) * MATCH_CREDITS
             body["matches"] = matches
         request_id = self._next_request_id()
         body["request_id"] = request_id
-        self._record_deliveries(api_key, request.options, request_id, hits, len(request.details), outcome)
+        self.webhooks.record(
+            team=api_key.team,
+            options=request.options,
+            request_id=request_id,
+            people=hits,
+            requested=len(request.details),
+            outcome=outcome,
+        )
         return body
 
     def organization_enrich(
@@ -273,25 +285,6 @@ class Enrichment:
         digest = hashlib.sha256(f"{self.config.seed}:request:{sequence}".encode()).digest()
         return int.from_bytes(digest[:8], "big", signed=True)
 
-    def _record_deliveries(
-        self,
-        api_key: ApiKey,
-        options: Options,
-        request_id: int,
-        people: list[Person],
-        requested: int = 1,
-        outcome: Outcome | None = None,
-    ) -> None:
-        """Hand the webhook delivery this request asked for to the outbox; it is sent later."""
-        self.webhooks.record(
-            team=api_key.team,
-            options=options,
-            request_id=request_id,
-            people=people,
-            requested=requested,
-            outcome=outcome,
-        )
-
     def close(self) -> None:
         """Stop background work (the webhook dispatcher); pending deliveries stay in the store."""
         self.webhooks.stop()
@@ -331,4 +324,3 @@ def _gateway_page(status: int, reason: str) -> str:
         f"<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
         f"<center><h1>{status} {reason}</h1></center>\r\n</body>\r\n</html>\r\n"
     )
-
