@@ -16,7 +16,7 @@ from mock_server.errors import MethodNotAllowed as ApolloMethodNotAllowed
 from mock_server.errors import NotFound as ApolloNotFound
 from mock_server.journal import Entry
 from mock_server.keys import KeyRegistry
-from mock_server.persons import AliasMap, PersonDirectory
+from mock_server.persons import PersonDirectory
 from mock_server.service import Enrichment
 from mock_server.store import MemoryStore, Store
 from mock_server.views import admin, apollo, meta, webhooks
@@ -37,9 +37,9 @@ def create_app(config: Config | None = None) -> Flask:
         config.seed,
         data.load_fixture_persons(config.fixtures),
         cache_size=config.person_cache_size,
-        aliases=_shared_aliases(store),
+        aliases=store.alias_map(),
     )
-    clock = Clock(state=store.clock_state, restore=_has_stored_clock(store))
+    clock = Clock(state=store.clock_state)
     service = Enrichment(config, clock, store, keys, directory)
     app.extensions["fakeapollo"] = service
 
@@ -67,23 +67,6 @@ def build_store(config: Config) -> Store:
 
         return SqliteStore(config.state_file, journal_size=config.journal_size)
     return MemoryStore(journal_size=config.journal_size)
-
-
-def _shared_aliases(store: Store) -> AliasMap | None:
-    """The alias index in the shared file, so an id served by one worker resolves in another."""
-    database = getattr(store, "database", None)
-    if database is None:
-        return None
-    from mock_server.persons import LRUMap
-    from mock_server.sqlite_store import SharedAliases
-
-    return SharedAliases(database, LRUMap(10_000))
-
-
-def _has_stored_clock(store: Store) -> bool:
-    """Whether the store already holds a clock (another worker, or the run before a crash)."""
-    has_value = getattr(store.clock_state, "has_value", None)
-    return bool(has_value()) if callable(has_value) else False
 
 
 def _register_journal(app: Flask, service: Enrichment) -> None:

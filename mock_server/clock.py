@@ -14,6 +14,10 @@ Listener = Callable[[datetime], None]
 class ClockState(Protocol):
     """Where a clock keeps its offset from real time and its frozen instant (None: running)."""
 
+    def has_value(self) -> bool:
+        """Whether a clock was stored before (another worker, or the run before a crash)."""
+        ...
+
     def load(self) -> tuple[float, float | None]:
         """The stored (offset, frozen_at)."""
         ...
@@ -27,11 +31,15 @@ class LocalClockState:
     """Clock state in this process's memory: the default for a single process."""
 
     def __init__(self) -> None:
-        self._value: tuple[float, float | None] = (0.0, None)
+        self._value: tuple[float, float | None] | None = None
+
+    def has_value(self) -> bool:
+        """Whether a clock was stored before."""
+        return self._value is not None
 
     def load(self) -> tuple[float, float | None]:
         """The stored (offset, frozen_at)."""
-        return self._value
+        return self._value if self._value is not None else (0.0, None)
 
     def save(self, offset: float, frozen_at: float | None) -> None:
         """Store (offset, frozen_at)."""
@@ -41,7 +49,8 @@ class LocalClockState:
 class Clock:
     """Wall-clock time shifted by an offset, or frozen at an instant; advancing notifies listeners.
 
-    With a shared ClockState (the SQLite store's), every worker process reads the same time.
+    With a shared ClockState (the SQLite store's), every worker process reads the same time; a
+    state that already holds a clock (another worker's, or the one before a crash) is kept.
     """
 
     def __init__(
@@ -50,13 +59,12 @@ class Clock:
         *,
         frozen: bool = False,
         state: ClockState | None = None,
-        restore: bool = False,
     ) -> None:
         self._lock = threading.RLock()
         self._initial = (start, frozen)
         self._listeners: list[Listener] = []
         self._state: ClockState = state or LocalClockState()
-        if not restore:
+        if not self._state.has_value():
             self._apply_initial()
 
     def _apply_initial(self) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from mock_server.journal import DEFAULT_SIZE, Entry, filter_entries
 from mock_server.scenarios import Outcome, Scenario, scenario_from_document
-from mock_server.store import MAX_DELIVERIES
+from mock_server.store import MAX_DELIVERIES, PRUNE_STEP
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value REAL NOT NULL);
@@ -251,6 +251,12 @@ class SqliteStore:
         self.scenarios = SqliteScenarioBook(self.database)
         self.clock_state = SqliteClockState(self.database)
 
+    def alias_map(self) -> SharedAliases:
+        """The alias index in the shared file, so an id served by one worker resolves in another."""
+        from mock_server.persons import LRUMap
+
+        return SharedAliases(self.database, LRUMap(10_000))
+
     def incr(self, key: str, amount: float = 1) -> float:
         """Atomically add `amount` to counter `key` and return the new value."""
         with self.database.write() as db:
@@ -320,7 +326,7 @@ class SqliteStore:
                     json.dumps(delivery),
                 ),
             )
-            if seq % 100 == 0:  # prune now and then: the oldest finished beyond the cap
+            if seq % PRUNE_STEP == 0:  # now and then: forget the oldest finished beyond the cap
                 db.execute(
                     "DELETE FROM deliveries WHERE status IN ('delivered', 'failed') AND seq <= ?",
                     (seq - MAX_DELIVERIES,),

@@ -6,15 +6,20 @@ import threading
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mock_server.clock import ClockState, LocalClockState
 from mock_server.journal import DEFAULT_SIZE, Entry, Journal
 from mock_server.scenarios import Outcome, Scenario, ScenarioBook
 
+if TYPE_CHECKING:
+    from mock_server.persons import AliasMap
+
 # Deliveries kept at most; beyond it the oldest finished ones are forgotten (memory stays flat
 # under load), so polling them answers request_id_unknown. Pending ones are never dropped.
 MAX_DELIVERIES = 10_000
+# Pruning runs once this many deliveries past the cap, not on every add (it scans the outbox).
+PRUNE_STEP = 100
 FINISHED = frozenset({"delivered", "failed"})
 
 
@@ -91,6 +96,10 @@ class Store(Protocol):
     @property
     def clock_state(self) -> ClockState:
         """Where the clock keeps its offset and frozen instant."""
+        ...
+
+    def alias_map(self) -> AliasMap | None:
+        """A shared alias index for the person directory, or None to let it keep its own."""
         ...
 
     def incr(self, key: str, amount: float = 1) -> float:
@@ -213,7 +222,7 @@ class MemoryStore:
         """Record a webhook delivery (a JSON-ready dict with a unique "id") that is due later."""
         with self._lock:
             self._deliveries[str(delivery["id"])] = dict(delivery)
-            if len(self._deliveries) > MAX_DELIVERIES:
+            if len(self._deliveries) >= MAX_DELIVERIES + PRUNE_STEP:
                 finished = [k for k, d in self._deliveries.items() if d.get("status") in FINISHED]
                 for key in finished[: len(self._deliveries) - MAX_DELIVERIES]:
                     del self._deliveries[key]
@@ -257,6 +266,10 @@ class MemoryStore:
             for delivery in stuck:
                 delivery["status"] = "pending"
             return len(stuck)
+
+    def alias_map(self) -> AliasMap | None:
+        """None: one process, so the person directory keeps its own alias index."""
+        return None
 
     def reset(self) -> None:
         """Forget everything: back to a freshly started emulator."""
