@@ -24,7 +24,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from werkzeug.datastructures import EnvironHeaders
+
 from contract_tests.strategies import CannedResponse
+from mock_server.params import merge
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -64,10 +67,7 @@ class Exchange:
     @property
     def params(self) -> dict[str, Any]:
         """Query string and body merged, the body winning, as the emulator reads them."""
-        merged: dict[str, Any] = dict(self.query)
-        if isinstance(self.body, dict):
-            merged.update(self.body)
-        return merged
+        return merge(self.query, self.body if isinstance(self.body, dict) else {}, body_wins=True)
 
     def header(self, name: str) -> str | None:
         """A request header, whatever its letter case."""
@@ -147,7 +147,7 @@ class PrimedResponses:
         arrived = time.monotonic()
         raw = _read_body(environ)
         query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
-        headers = _headers(environ)
+        headers = dict(EnvironHeaders(environ))
         body = _parse_body(raw, environ.get("CONTENT_TYPE", ""))
         key = _key_of(headers, query, body)
         with self._lock:
@@ -227,17 +227,6 @@ def _read_body(environ: Mapping[str, Any]) -> bytes:
         chunked: bytes = stream.read()
         return chunked
     return b""
-
-
-def _headers(environ: Mapping[str, Any]) -> dict[str, str]:
-    headers = {}
-    for name, value in environ.items():
-        if name.startswith("HTTP_"):
-            headers[name[5:].replace("_", "-").title()] = str(value)
-    for name in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-        if environ.get(name):
-            headers[name.replace("_", "-").title()] = str(environ[name])
-    return headers
 
 
 def _parse_body(raw: bytes, content_type: str) -> Any:
