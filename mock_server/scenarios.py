@@ -105,6 +105,19 @@ class Scenario:
             return False
         return all(k in params and _same(v, params[k]) for k, v in self.params.items())
 
+    def use(self) -> bool:
+        """Count one matching request; True when it gets the outcome (the first `after` do not)."""
+        self.seen += 1
+        if self.seen <= self.after:
+            return False
+        self.used += 1
+        return True
+
+    @property
+    def used_up(self) -> bool:
+        """Whether the scenario has applied its `times` and should go."""
+        return self.times is not None and self.used >= self.times
+
     def describe(self, mask: Any) -> dict[str, Any]:
         """The scenario as the control API shows it, with its API key masked."""
         return {
@@ -194,12 +207,8 @@ class ScenarioBook:
         """The outcome of the first scenario matching this request, using up one of its times."""
         with self._lock:
             for scenario in self._scenarios:
-                if scenario.matches(path, api_key, params):
-                    scenario.seen += 1
-                    if scenario.seen <= scenario.after:
-                        continue
-                    scenario.used += 1
-                    if scenario.times is not None and scenario.used >= scenario.times:
+                if scenario.matches(path, api_key, params) and scenario.use():
+                    if scenario.used_up:
                         self._scenarios.remove(scenario)
                     return scenario.outcome
         return None

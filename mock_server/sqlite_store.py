@@ -227,17 +227,15 @@ class SqliteScenarioBook:
                 scenario = _scenario(text)
                 if not scenario.matches(path, api_key, params):
                     continue
-                scenario.seen += 1
-                if scenario.seen > scenario.after:
-                    scenario.used += 1
-                if scenario.times is not None and scenario.used >= scenario.times:
+                applies = scenario.use()
+                if scenario.used_up:
                     db.execute("DELETE FROM scenarios WHERE id = ?", (scenario.id,))
                 else:
                     db.execute(
                         "UPDATE scenarios SET doc = ? WHERE id = ?",
                         (_scenario_document(scenario), scenario.id),
                     )
-                if scenario.seen > scenario.after:
+                if applies:
                     return scenario.outcome
         return None
 

@@ -56,3 +56,13 @@ def test_documents_counters_and_reset(store: Store) -> None:
     store.reset()
     assert store.get_document("keys") is None
     assert store.get("credits:t") == 0
+
+
+def test_scenarios_let_calls_through_then_apply_their_times(store: Store) -> None:
+    store.scenarios.add(
+        {"outcome": "no_match", "after": 1, "times": 2, "match": {"params": {"email": "a@b.c"}}}
+    )
+    taken = [store.scenarios.take("/v1/people/match", None, {"email": "a@b.c"}) for _ in range(4)]
+    assert [t.name if t else None for t in taken] == [None, "no_match", "no_match", None]
+    assert store.scenarios.take("/v1/people/match", None, {"email": "other@b.c"}) is None
+    assert store.scenarios.list() == []
