@@ -20,9 +20,7 @@ def webhook_result(request_id: str) -> Response:
     g.fakeapollo_api_key = header_key
     params = request.args.to_dict(flat=True)
     g.fakeapollo_params = params
-    api_key = service.authenticate(header_key, params)
-    service.authorize(api_key, WEBHOOK_RESULT)
-    rate = service.limiter.hit(api_key, WEBHOOK_RESULT)
+    _, rate = service.admit(WEBHOOK_RESULT, header_key, params, None)
     g.fakeapollo_rate = rate
     try:
         body = service.webhooks.poll(request_id)
