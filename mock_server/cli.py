@@ -126,11 +126,18 @@ def _add_webhook_flags(serve: argparse.ArgumentParser) -> None:
     )
 
 
-def _webhook_problem(config: Config) -> str | None:
-    """Why the webhook settings cannot work, or None."""
+def _config_problem(config: Config) -> str | None:
+    """Why `serve` cannot run with these settings, or None."""
     from mock_server.webhook_transport import Allowlist
     from mock_server.webhooks import Settings
 
+    if config.out_of_credits not in ("error", "no_match"):
+        return "out_of_credits must be 'error' or 'no_match'"
+    if not 0 < config.bulk_share <= 1:
+        return "--bulk-share must be above 0 and at most 1"
+    for name in ("journal_size", "workers", "threads"):
+        if getattr(config, name) < 1:
+            return f"--{name.replace('_', '-')} must be at least 1"
     try:
         Settings.from_config(config)
         Allowlist(config.webhook_allow).close()
@@ -168,17 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             webhook_out_of_order=args.webhook_out_of_order,
             webhook_allow=tuple(args.webhook_allow) if args.webhook_allow else None,
         )
-        if config.out_of_credits not in ("error", "no_match"):
-            print("out_of_credits must be 'error' or 'no_match'", file=sys.stderr)
-            return 2
-        if not 0 < config.bulk_share <= 1:
-            print("--bulk-share must be above 0 and at most 1", file=sys.stderr)
-            return 2
-        for name in ("journal_size", "workers", "threads"):
-            if getattr(config, name) < 1:
-                print(f"--{name.replace('_', '-')} must be at least 1", file=sys.stderr)
-                return 2
-        problem = _webhook_problem(config)
+        problem = _config_problem(config)
         if problem is not None:
             print(problem, file=sys.stderr)
             return 2
