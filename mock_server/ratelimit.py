@@ -156,14 +156,9 @@ class RateLimiter:
         if not windows:
             return RateState(())
         allowed, usages = self.counters.take(
-            f"{api_key.team}|{endpoint}", [(w.name, index, limit) for w, index, limit, _ in windows]
+            _scope(api_key, endpoint), [(w.name, index, limit) for w, index, limit, _ in windows]
         )
-        state = RateState(
-            tuple(
-                WindowState(w, limit, usage, reset)
-                for (w, _, limit, reset), usage in zip(windows, usages, strict=True)
-            )
-        )
+        state = _state(windows, usages)
         if not allowed:
             exhausted = max((s for s in state.windows if s.left == 0), key=lambda s: s.reset_in)
             raise too_many(endpoint, exhausted, state)
@@ -173,19 +168,29 @@ class RateLimiter:
         """The windows' state without counting a call."""
         windows = self._windows(api_key, endpoint)
         usages = self.counters.peek(
-            f"{api_key.team}|{endpoint}", [(w.name, index) for w, index, _, _ in windows]
+            _scope(api_key, endpoint), [(w.name, index) for w, index, _, _ in windows]
         )
-        return RateState(
-            tuple(
-                WindowState(w, limit, usage, reset)
-                for (w, _, limit, reset), usage in zip(windows, usages, strict=True)
-            )
-        )
+        return _state(windows, usages)
 
     def exhausted(self, api_key: ApiKey, endpoint: str) -> RateLimited:
         """The 429 a forced `rate_limited` outcome answers: the minute window used up."""
         windows = self._windows(api_key, endpoint) or [
             (WINDOWS[0], 0, PLAN_LIMITS["professional"]["minute"] or 1_000, 60 - self.clock.timestamp() % 60)
         ]
-        state = RateState(tuple(WindowState(w, limit, limit, reset) for w, _, limit, reset in windows))
+        state = _state(windows, [limit for _, _, limit, _ in windows])
         return too_many(endpoint, state.windows[0], state)
+
+
+def _scope(api_key: ApiKey, endpoint: str) -> str:
+    """Where a team's calls to one endpoint are counted: Apollo limits per team and endpoint."""
+    return f"{api_key.team}|{endpoint}"
+
+
+def _state(windows: list[tuple[Window, int, int, float]], usages: list[int]) -> RateState:
+    """The RateState of `windows` (window, index, limit, seconds to reset) at `usages`."""
+    return RateState(
+        tuple(
+            WindowState(w, limit, usage, reset)
+            for (w, _, limit, reset), usage in zip(windows, usages, strict=True)
+        )
+    )
