@@ -48,6 +48,13 @@ class ApiKey:
             "limits": None if self.limits is None else dict(self.limits),
         }
 
+    def entry(self) -> dict[str, Any]:
+        """The key as a registry entry, unmasked: stored, never shown."""
+        entry = self.describe(lambda secret: secret)
+        if entry["limits"] is None:
+            del entry["limits"]
+        return entry
+
 
 def key_from_entry(entry: Mapping[str, Any]) -> ApiKey:
     """An ApiKey from a `fixtures/keys.json` entry; 400 naming what is wrong."""
@@ -68,14 +75,6 @@ def key_from_entry(entry: Mapping[str, Any]) -> ApiKey:
         scopes=None if scopes is None else frozenset(scopes),
         limits=entry.get("limits"),
     )
-
-
-def _entry(key: ApiKey) -> dict[str, Any]:
-    """An ApiKey as a registry entry (unmasked: stored, never shown)."""
-    entry = key.describe(lambda secret: secret)
-    if entry["limits"] is None:
-        del entry["limits"]
-    return entry
 
 
 class KeyRegistry:
@@ -106,7 +105,7 @@ class KeyRegistry:
     def _save(self, keys: dict[str, ApiKey]) -> None:
         if self._documents is None:
             raise BadRequest("This registry cannot be changed")
-        self._documents.set_document(DOCUMENT, [_entry(k) for k in keys.values()])
+        self._documents.set_document(DOCUMENT, [k.entry() for k in keys.values()])
 
     def __iter__(self) -> Iterator[ApiKey]:
         return iter(list(self._keys().values()))

@@ -193,7 +193,7 @@ def change_key(key: str) -> Response:
     changes = read_body()
     if "key" in changes and changes["key"] != key:
         raise BadRequest("A key's value cannot be changed; remove it and add another")
-    entry = {**current.describe(lambda secret: secret), **changes, "key": key}
+    entry = {**current.entry(), **changes, "key": key}
     if entry.get("limits") is None:
         entry.pop("limits", None)
     return json_response(registry.put(entry).describe(mask_secret))
