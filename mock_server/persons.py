@@ -697,11 +697,16 @@ def _company_domain(company: str, country: _Country, rng: random.Random) -> str:
     return f"{label[:63]}.{tld}"
 
 
-def _copy_json(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _copy_json(v) for k, v in value.items()}
+def json_copy(value: Any) -> Any:
+    """A deep copy of JSON-like data; mappings become plain dicts and tuples lists."""
+    if isinstance(value, dict):  # the common case first: this runs on every match
+        return {k: json_copy(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_copy_json(v) for v in value]
+        return [json_copy(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): json_copy(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [json_copy(v) for v in value]
     return value
 
 
@@ -729,7 +734,7 @@ class Person:
 
 def render(person: Person, *, reveal_personal_emails: bool) -> dict[str, Any]:
     """A fresh JSON-ready person; `personal_emails` only when revealed and not GDPR-protected."""
-    record: dict[str, Any] = _copy_json(dict(person.record))
+    record: dict[str, Any] = json_copy(dict(person.record))
     if not reveal_personal_emails or person.gdpr:
         return record
     out: dict[str, Any] = {}
@@ -852,7 +857,7 @@ class PersonDirectory:
         host = normalize_domain(domain)
         if is_test_domain(host, NOMATCH_DOMAIN):
             return None
-        organization: dict[str, Any] = _copy_json(self._organization(host))
+        organization: dict[str, Any] = json_copy(self._organization(host))
         return organization
 
     def reset(self) -> None:
@@ -865,7 +870,7 @@ class PersonDirectory:
 
     def _add_fixture(self, source: Mapping[str, Any]) -> None:
         record = {
-            k: _copy_json(v)
+            k: json_copy(v)
             for k, v in source.items()
             if k not in ("personal_emails", "phone_numbers", "hashed_email")
         }
@@ -976,7 +981,7 @@ def _enrich_shape(nested: Mapping[str, Any], rng: random.Random) -> dict[str, An
     """organizations/enrich's organization from a person's nested one (adds the count keys)."""
     out: dict[str, Any] = {}
     for key, value in nested.items():
-        out[key] = _copy_json(value)
+        out[key] = json_copy(value)
         if key == "languages" and "num_languages" not in nested:
             out["num_languages"] = len(value) if isinstance(value, list) else 0
         if key == "retail_location_count" and "num_retail_locations" not in nested:

@@ -9,7 +9,7 @@ from typing import Any
 
 from mock_server.clock import Clock
 from mock_server.credits import MOBILE_PHONE_CREDITS
-from mock_server.persons import Person
+from mock_server.persons import Person, json_copy
 
 # Third-party vendors a waterfall consults, as (provider id, display name); FACTS.md 4.3 names
 # Icypeas and Prospeo, the others are well-known vendors of the same kind.
@@ -41,15 +41,6 @@ _WATERFALL_PHONE_KEYS = (
 )
 
 
-def _json_copy(value: Any) -> Any:
-    """A deep copy of JSON-like data, with mappings turned into plain dicts."""
-    if isinstance(value, Mapping):
-        return {str(k): _json_copy(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_copy(v) for v in value]
-    return value
-
-
 def _credits(amount: float) -> int | float:
     """Credits as Apollo prints them: an integer when whole."""
     return int(amount) if float(amount).is_integer() else amount
@@ -76,7 +67,7 @@ def phone_payload(people: Sequence[Person], requested: int, request_id: int | No
         {
             "id": person.id,
             "status": "success",
-            "phone_numbers": [_json_copy(phone) for phone in person.phone_numbers],
+            "phone_numbers": [json_copy(phone) for phone in person.phone_numbers],
         }
         for person in people
     ]
@@ -133,7 +124,7 @@ def _steps(
 
 def _waterfall_phone(phone: Mapping[str, Any]) -> dict[str, Any]:
     """A phone object as a waterfall payload carries it."""
-    return {key: _json_copy(phone.get(key)) for key in _WATERFALL_PHONE_KEYS}
+    return {key: json_copy(phone.get(key)) for key in _WATERFALL_PHONE_KEYS}
 
 
 def _waterfall_person(
