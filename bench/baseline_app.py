@@ -1,8 +1,13 @@
-"""Bare-Flask baseline: POST /api/v1/people/match answers one static 12.8 KB person, nothing else."""
+"""Bare-Flask baseline: POST /api/v1/people/match answers one static 12.8 KB person, nothing else.
+
+`python bench/baseline_app.py PORT` serves it on fakeapollo's own server (mock_server/httpserver.py),
+through the WSGI path every non-Apollo route of `fakeapollo serve` takes.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from flask import Flask, Response
@@ -28,4 +33,14 @@ def create_app() -> Flask:
     return app
 
 
-app = create_app()
+def main(port: int) -> None:
+    """Serve the baseline on 127.0.0.1:`port` until SIGINT or SIGTERM."""
+    from mock_server.config import Config
+    from mock_server.httpserver import Server, bind_socket
+
+    server = Server(create_app(), bind_socket("127.0.0.1", port), threads=Config().threads)
+    server.serve_forever(lambda host, bound: print(f"baseline listening on {host}:{bound}", flush=True))
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

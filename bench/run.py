@@ -319,15 +319,9 @@ def prism_server(body: bytes) -> Server | str:
                   note="static example, request logging at 'error'")
 
 
-def baseline_command(threads: int, workers: int) -> Callable[[int], list[str]]:
-    """The bare-Flask baseline on gunicorn gthread with `workers` x `threads`."""
-
-    def command(port: int) -> list[str]:
-        return [str(BIN / "gunicorn"), "--worker-class", "gthread", "--threads", str(threads), "--workers",
-                str(workers), "--bind", f"127.0.0.1:{port}", "--chdir", str(BENCH), "--log-level", "warning",
-                "baseline_app:app"]
-
-    return command
+def baseline_command(port: int) -> list[str]:
+    """The bare-Flask baseline on fakeapollo's own server (its WSGI path, default threads)."""
+    return [str(PYTHON), str(BENCH / "baseline_app.py"), str(port)]
 
 
 def build_servers(only: set[str] | None) -> tuple[list[Server], dict[str, str]]:
@@ -338,10 +332,8 @@ def build_servers(only: set[str] | None) -> tuple[list[Server], dict[str, str]]:
         Server("fakeapollo", "fakeapollo", fakeapollo_command, env=clean_env(),
                note="`fakeapollo serve --port P`, default settings"),
     ]
-    for workers in (1, 2):
-        servers.append(Server(f"flask{workers}w", f"Flask {workers}w", baseline_command(threads, workers),
-                              note=f"bare Flask, static body, gunicorn gthread {workers} worker(s) x "
-                                   f"{threads} threads"))
+    servers.append(Server("flask1w", "Flask 1w", baseline_command, env=clean_env(),
+                          note=f"bare Flask, static body, fakeapollo's server (WSGI, {threads} threads)"))
     skipped: dict[str, str] = {}
     for name, factory in (("wiremock", wiremock_server), ("prism", prism_server)):
         if only is not None and name not in only:
@@ -779,7 +771,7 @@ def context_lines(results: Results, args: argparse.Namespace, generator: str) ->
         f"5% `@partial.test`; every server gets the same requests; the others answer one static "
         f"{len(static_body()):,}-byte person.",
         f"Soak: {args.soak:,} requests ({args.soak_mix} mix) on a fresh `fakeapollo serve`; "
-        f"RSS = VmRSS summed over the process tree (gunicorn master + workers), MB = 10^6 bytes.",
+        f"RSS = VmRSS summed over the process tree (every process of the server), MB = 10^6 bytes.",
         f"Load average (1, 5, 15 min) at the start: {results.loadavg_start}; at the end: {loadavg()} "
         f"(other processes on the machine skew every column alike; the rounds alternate for that reason).",
     ]
@@ -802,7 +794,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--starts", type=int, default=3, help="cold starts per server (default 3)")
     parser.add_argument("--first-person", type=int, default=1000,
                         help="fresh emails in-process (default 1000)")
-    parser.add_argument("--only", help="comma-separated servers: fakeapollo,flask1w,flask2w,wiremock,prism")
+    parser.add_argument("--only", help="comma-separated servers: fakeapollo,flask1w,wiremock,prism")
     parser.add_argument("--no-check-client", action="store_true", help="skip the check-client overhead")
     parser.add_argument("--python-load", action="store_true", help="use the Python load generator, not wrk")
     args = parser.parse_args(argv)

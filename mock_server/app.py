@@ -14,16 +14,14 @@ from mock_server.config import Config
 from mock_server.errors import ApolloError, PayloadTooLarge
 from mock_server.errors import MethodNotAllowed as ApolloMethodNotAllowed
 from mock_server.errors import NotFound as ApolloNotFound
-from mock_server.journal import Entry
 from mock_server.keys import KeyRegistry
 from mock_server.persons import PersonDirectory
 from mock_server.service import Enrichment
 from mock_server.store import MemoryStore, Store
-from mock_server.views import admin, apollo, meta, webhooks
+from mock_server.views import admin, apollo, journaling, meta, webhooks
 from mock_server.views.http import error_response, json_response
 
 log = logging.getLogger("fakeapollo")
-ADMIN_PREFIX = "/__admin/"
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -79,30 +77,21 @@ def _register_journal(app: Flask, service: Enrichment) -> None:
 
     @app.after_request
     def record(response: Response) -> Response:
-        if request.path.startswith(ADMIN_PREFIX) or "fakeapollo_started" not in g:
+        if request.path.startswith(journaling.ADMIN_PREFIX) or "fakeapollo_started" not in g:
             return response
-        journal = service.store.journal
-        rate = g.get("fakeapollo_rate")
-        outcome = g.get("fakeapollo_outcome")
-        journal.record(
-            Entry(
-                sequence=journal.next_sequence(),
-                time=g.fakeapollo_time,
-                method=request.method,
-                path=request.path,
-                query=request.args.to_dict(flat=True),
-                headers=dict(request.headers),
-                body=g.get("fakeapollo_params"),
-                status=response.status_code,
-                response_text=response.get_data(as_text=True),
-                response_type=response.content_type or "",
-                duration_ms=(time.perf_counter() - g.fakeapollo_started) * 1000,
-                api_key=g.get("fakeapollo_api_key"),
-                response_headers=dict(response.headers),
-                credits_charged=receipt.credits if (receipt := g.get("fakeapollo_receipt")) else 0,
-                rate_limit=rate.describe() if rate is not None and rate.windows else None,
-                scenario=outcome.name if outcome is not None else None,
-            )
+        journaling.record(
+            service,
+            at=g.fakeapollo_time,
+            duration_ms=(time.perf_counter() - g.fakeapollo_started) * 1000,
+            method=request.method,
+            path=request.path,
+            query=request.args.to_dict(flat=True),
+            headers=dict(request.headers),
+            notes=g.get("fakeapollo_notes"),
+            status=response.status_code,
+            body=response.get_data(),
+            content_type=response.content_type or "",
+            response_headers=dict(response.headers),
         )
         return response
 

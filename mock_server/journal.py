@@ -98,7 +98,8 @@ class Entry:
             "method": self.method,
             "path": self.path,
             "query": mask_params(self.query),
-            "headers": mask_headers(self.headers),
+            # The fast path keeps the lower-case names it parsed; Flask's are already title-cased.
+            "headers": mask_headers({name.title(): value for name, value in self.headers.items()}),
             "body": mask_params(self.body) if isinstance(self.body, dict) else self.body,
             "api_key": None if self.api_key is None else mask_secret(self.api_key),
             "response": {

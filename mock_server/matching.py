@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from mock_server.errors import InvalidParameter
 
@@ -91,8 +90,7 @@ _COMPANY_SUFFIXES: Final = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class MatchQuery:
+class MatchQuery(NamedTuple):
     """The identifying inputs of one people/match request, as the caller sent them."""
 
     first_name: str | None = None
@@ -106,9 +104,11 @@ class MatchQuery:
     linkedin_url: str | None = None
 
 
-@dataclass(frozen=True)
-class Identity:
-    """Which person a request means: a kind and its canonical value."""
+class Identity(NamedTuple):
+    """Which person a request means: a kind and its canonical value.
+
+    A named tuple, not a dataclass: it keys the person cache, and tuples hash and compare in C.
+    """
 
     kind: str
     value: str

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from mock_server.errors import BulkFailed, InvalidParameter
@@ -28,8 +27,7 @@ MAX_BULK_DETAILS = 10
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     """What the caller asked to reveal, and where to deliver asynchronous results."""
 
     reveal_personal_emails: bool = False
@@ -44,16 +42,14 @@ class Options:
         return self.run_waterfall_email or self.run_waterfall_phone
 
 
-@dataclass(frozen=True)
-class MatchRequest:
+class MatchRequest(NamedTuple):
     """A parsed people/match request."""
 
     query: MatchQuery
     options: Options
 
 
-@dataclass(frozen=True)
-class BulkRequest:
+class BulkRequest(NamedTuple):
     """A parsed people/bulk_match request: up to ten queries sharing one set of options."""
 
     details: tuple[MatchQuery, ...]
@@ -109,13 +105,17 @@ def parse_webhook_url(value: Any) -> str | None:
 
 def parse_query(raw: Mapping[str, Any], prefix: str = "") -> MatchQuery:
     """The identifying parameters of one person."""
-    values = {f: parse_string(prefix + f, raw.get(f)) for f in IDENTIFYING_FIELDS}
+    values: dict[str, str | None] = {}
+    for name in IDENTIFYING_FIELDS:
+        value = raw.get(name)
+        if value is not None:  # most are absent: skip the checks (this runs on every match)
+            values[name] = parse_string(prefix + name, value)
     return MatchQuery(**values)
 
 
 def parse_options(raw: Mapping[str, Any]) -> Options:
     """The reveal and waterfall flags and the webhook URL."""
-    flags = {f: parse_bool(f, raw.get(f)) for f in FLAGS}
+    flags = {name: parse_bool(name, raw[name]) for name in FLAGS if raw.get(name) is not None}
     # A webhook_url that is not an http(s) URL counts as missing, as Apollo checks only its form
     # (FACTS.md 2.3).
     return Options(webhook_url=parse_webhook_url(raw.get("webhook_url")), **flags)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from flask import Flask
     from flask.testing import FlaskClient
 
+    from mock_server.httpserver import Server
     from mock_server.service import Enrichment
 
 DEFAULT_API_KEY = "test-key"
@@ -26,30 +27,36 @@ class LiveServer:
 
     app: Flask
     url: str
-    _server: Any
+    _server: Server
+    _thread: threading.Thread
 
     def stop(self) -> None:
         """Stop serving, close the socket and stop the app's background work (webhook dispatcher)."""
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
+        self._thread.join(timeout=10)
+        self._server.sock.close()
         close = getattr(self.app.extensions.get("fakeapollo"), "close", None)
         if callable(close):
             close()
 
 
 def start_live_server(app: Flask, host: str = "127.0.0.1") -> LiveServer:
-    """Serve `app` on a free port of `host` in a daemon thread."""
-    from werkzeug.serving import WSGIRequestHandler, make_server
+    """Serve `app` on a free port of `host` in a daemon thread, on the server `fakeapollo serve` uses."""
+    from mock_server.httpserver import Server, bind_socket
+    from mock_server.views.fast import handler_for
 
-    class QuietHandler(WSGIRequestHandler):
-        """Request handler that keeps test output free of access-log lines."""
-
-        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-            return None
-
-    server = make_server(host, 0, app, threaded=True, request_handler=QuietHandler)
-    threading.Thread(target=server.serve_forever, name="fakeapollo", daemon=True).start()
-    return LiveServer(app=app, url=f"http://{host}:{server.server_port}", _server=server)
+    server = Server(app, bind_socket(host, 0), fast=handler_for(app))
+    ready = threading.Event()
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"on_ready": lambda _host, _port: ready.set(), "handle_signals": False},
+        name="fakeapollo",
+        daemon=True,
+    )
+    thread.start()
+    if not ready.wait(10):
+        raise RuntimeError("the fakeapollo live server did not start")
+    return LiveServer(app=app, url=f"http://{host}:{server.address[1]}", _server=server, _thread=thread)
 
 
 class FakeApollo:

@@ -11,6 +11,7 @@ from typing import Any
 from mock_server.clock import Clock
 from mock_server.config import Config
 from mock_server.credits import MATCH_CREDITS, Ledger
+from mock_server.encoding import Encoded
 from mock_server.errors import (
     BulkFailed,
     Forbidden,
@@ -23,7 +24,7 @@ from mock_server.errors import (
 from mock_server.keys import ApiKey, KeyRegistry
 from mock_server.matching import Identity, MatchQuery, resolve
 from mock_server.params import BulkRequest, MatchRequest, Options, parse_string
-from mock_server.persons import Person, PersonDirectory, render
+from mock_server.persons import Person, PersonDirectory, encoded, render
 from mock_server.ratelimit import RateLimiter, RateState
 from mock_server.scenarios import Outcome, parse_header
 from mock_server.store import Store
@@ -135,7 +136,7 @@ class Enrichment:
             return {"person": None}
         self._charge(api_key, MATCH_CREDITS, receipt)
         body: dict[str, Any] = {
-            "person": render(person, reveal_personal_emails=request.options.reveal_personal_emails)
+            "person": encoded(person, reveal_personal_emails=request.options.reveal_personal_emails)
         }
         request_id = self._next_request_id()
         if request.options.waterfall:
@@ -163,17 +164,18 @@ class Enrichment:
         funded = self._has_credits(api_key)
         found = [self._find(query, outcome) if funded else None for query in request.details]
         reveal = request.options.reveal_personal_emails
-        matches: list[dict[str, Any] | None] = []
+        matches: list[Encoded | dict[str, Any] | None] = []
         for person in found:
             if person is None:
                 matches.append(None)
-                continue
-            record = render(person, reveal_personal_emails=reveal)
-            if request.options.run_waterfall_email:
+            elif request.options.run_waterfall_email:
                 # FACTS.md 4.4: with run_waterfall_email each match omits email and email_status.
+                record = render(person, reveal_personal_emails=reveal)
                 record.pop("email", None)
                 record.pop("email_status", None)
-            matches.append(record)
+                matches.append(record)
+            else:
+                matches.append(encoded(person, reveal_personal_emails=reveal))
         hits = [p for p in found if p is not None]
         self._charge(api_key, len(hits) * MATCH_CREDITS, receipt)
         body: dict[str, Any] = {
@@ -235,6 +237,8 @@ class Enrichment:
 
     def _has_credits(self, api_key: ApiKey) -> bool:
         """Whether the team may still spend credits; Apollo's answer when it may not (a setting)."""
+        if api_key.credits is None and self.keys.team_credits(api_key.team) is None:
+            return True  # unlimited: no need to read what the team spent
         left = self.ledger.balance(api_key.team).left
         if left is None or left > 0:
             return True
@@ -269,6 +273,10 @@ class Enrichment:
         return person
 
     def _require_webhook(self, options: Options) -> None:
+        if options.webhook_url is None and not (
+            options.reveal_phone_number or options.run_waterfall_email or options.run_waterfall_phone
+        ):
+            return  # the common case, checked first: this runs on every match
         if options.webhook_url is not None:
             if options.reveal_phone_number or options.waterfall:
                 # Refused before any lookup or charge: a 400 saying the host is not allowed.
@@ -292,7 +300,7 @@ class Enrichment:
 
 def _stand_in(query: MatchQuery) -> str:
     """A stable local part for a person a forced outcome has to invent for this query."""
-    text = "|".join(str(v) for v in vars(query).values())
+    text = "|".join(str(v) for v in query)
     return "person." + hashlib.sha256(text.encode()).hexdigest()[:10]
 
 

@@ -171,13 +171,13 @@ def test_resolution_priority_is_id_email_hash_linkedin_name() -> None:
         domain="apollo.io",
     )
     assert resolve(everything) == Identity("id", "587cf802f65125cad923a266")
-    no_id = MatchQuery(**{**everything.__dict__, "id": None})
+    no_id = everything._replace(id=None)
     assert resolve(no_id) == Identity("email", "tim@apollo.io")
-    no_email = MatchQuery(**{**no_id.__dict__, "email": None})
+    no_email = no_id._replace(email=None)
     assert resolve(no_email) == Identity("hash", "8d935115b9ff4489f2d1f9249503cadf")
-    no_hash = MatchQuery(**{**no_email.__dict__, "hashed_email": None})
+    no_hash = no_email._replace(hashed_email=None)
     assert resolve(no_hash) == Identity("linkedin", TIM_LINKEDIN)
-    no_linkedin = MatchQuery(**{**no_hash.__dict__, "linkedin_url": None})
+    no_linkedin = no_hash._replace(linkedin_url=None)
     assert resolve(no_linkedin) == Identity("email", "tim.zheng@apollo.io")
 
 

@@ -416,3 +416,26 @@ def test_colleague_of_a_fixture_person_shares_its_organization(directory: Person
     if not colleague.partial:
         assert colleague.record["organization"] == example_person()["organization"]
         assert colleague.record["employment_history"][0]["organization_id"] == enriched["id"]
+
+
+def test_shipped_name_pools_are_what_faker_draws() -> None:
+    """name_pools.json is Faker's output at the pinned version: regenerate it with bake_pools()."""
+    from mock_server.persons import _POOLS_FILE, faker_pools, pool_locales
+
+    shipped = json.loads(_POOLS_FILE.read_text(encoding="utf-8"))
+    assert sorted(shipped) == pool_locales()
+    for locale in pool_locales():
+        assert shipped[locale] == faker_pools(locale), f"{locale}: run mock_server.persons.bake_pools()"
+
+
+def test_serving_persons_does_not_import_faker() -> None:
+    """Faker only bakes the pools; the emulator itself never loads it (memory and start-up)."""
+    code = (
+        "import sys\n"
+        "from mock_server.matching import Identity\n"
+        "from mock_server.persons import PersonDirectory\n"
+        "PersonDirectory(0, []).find(Identity('email', 'ana@example.de'))\n"
+        "print('faker' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "False"

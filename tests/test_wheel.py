@@ -18,8 +18,12 @@ import json, sys
 import mock_server
 from mock_server import data
 from mock_server.openapi import build_openapi
+from mock_server.matching import Identity
+from mock_server.persons import PersonDirectory, render
 data.validate("people_match.response", {"person": data.load_fixture_persons()[0]})
+generated = PersonDirectory(0, []).find(Identity("email", "ana@example.de"))
 print(json.dumps({
+    "generated": render(generated, reveal_personal_emails=False)["email"],
     "package": mock_server.__file__,
     "schemas": str(data.schemas_dir()),
     "fixtures": str(data.fixtures_dir()),
@@ -48,6 +52,7 @@ def test_installed_wheel_finds_its_schemas_and_fixtures(tmp_path: Path) -> None:
     assert "mock_server/_data/schemas/people_match.response.json" in names
     assert "mock_server/_data/fixtures/keys.json" in names
     assert "mock_server/_data/fixtures/persons/tim-zheng.json" in names
+    assert "mock_server/name_pools.json" in names
 
     env = {**os.environ, "PYTHONPATH": str(site)}
     result = subprocess.run(
@@ -67,3 +72,4 @@ def test_installed_wheel_finds_its_schemas_and_fixtures(tmp_path: Path) -> None:
     assert probe["persons"] == len(list((REPO / "fixtures" / "persons").glob("*.json")))
     assert probe["keys"] == ["test-key", "free-plan-key", "load-test-key"]
     assert probe["components"] > 20
+    assert probe["generated"] == "ana@example.de"  # generation reads the shipped name pools

@@ -1,15 +1,21 @@
-"""Apollo's own routes (people/match, bulk_match, organizations/enrich), under /api/v1 and /v1."""
+"""Apollo's own routes (people/match, bulk_match, organizations/enrich, usage stats), under /api/v1 and /v1.
+
+`answer` is the one implementation; the Flask views and the fast path (views/fast.py) adapt it.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 
+from mock_server.errors import ApolloError
 from mock_server.keys import ApiKey
 from mock_server.params import merge, parse_bulk, parse_match
+from mock_server.ratelimit import RateState
 from mock_server.scenarios import Outcome
 from mock_server.service import (
     ORGANIZATIONS_ENRICH,
@@ -20,11 +26,108 @@ from mock_server.service import (
     Receipt,
 )
 from mock_server.views import transport
-from mock_server.views.http import json_response, read_body
+from mock_server.views.http import Reply, error_reply, flask_response, json_reply, parse_body
 
 Operation = Callable[[Enrichment, ApiKey, dict[str, Any], Outcome | None, Receipt], dict[str, Any]]
 # A forced `slow` answer waits at most this long; `timeout` holds the connection this long by default.
 MAX_SLOW_MS = 30_000
+
+
+@dataclass(slots=True)
+class Call:
+    """One request to an Apollo route, whichever server received it."""
+
+    path: str
+    query: dict[str, str]
+    header_key: str | None
+    scenario_header: str | None
+    body: bytes
+    mimetype: str
+    content_type: str
+    environ: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Notes:
+    """What the journal records of an Apollo call besides the request and the reply."""
+
+    params: Any = None
+    api_key: str | None = None
+    outcome: Outcome | None = None
+    rate: RateState | None = None
+    receipt: Receipt = field(default_factory=Receipt)
+
+
+def answer(service: Enrichment, endpoint: str, operation: Operation, call: Call, notes: Notes) -> Reply:
+    """Run one Apollo operation with its forced outcome and rate-limit headers; errors as Apollo's."""
+    try:
+        return _answer(service, endpoint, operation, call, notes)
+    except ApolloError as error:
+        return error_reply(error)
+
+
+def _answer(service: Enrichment, endpoint: str, operation: Operation, call: Call, notes: Notes) -> Reply:
+    notes.api_key = call.header_key
+    body = parse_body(call.body, call.mimetype, call.content_type)
+    params = merge(call.query, body, body_wins=service.config.body_wins)
+    notes.params = params
+    outcome = service.choose_outcome(call.path, call.header_key, params, call.scenario_header)
+    notes.outcome = outcome
+    if outcome is not None:
+        early = _transport_outcome(outcome, call.environ)
+        if early is not None:
+            return early
+    api_key, rate = service.admit(endpoint, call.header_key, params, outcome)
+    notes.rate = rate
+    body = operation(service, api_key, params, outcome, notes.receipt)
+    reply = json_reply(body, headers=rate.headers())
+    if outcome is not None and outcome.name == "malformed_json":
+        reply.body = transport.truncate(reply.body)
+    return reply
+
+
+def _transport_outcome(outcome: Outcome, environ: Mapping[str, Any]) -> Reply | None:
+    """Answer `slow`, `timeout` and `connection_reset` before any work; None for the rest."""
+    if outcome.name == "slow":
+        time.sleep(outcome.number("delay_ms", 1_000, low=0, high=MAX_SLOW_MS) / 1000)
+    elif outcome.name == "timeout":
+        return transport.hold_then_gateway_timeout(outcome.number("seconds", 30, low=0, high=120))
+    elif outcome.name == "connection_reset":
+        return transport.reset_connection(environ)
+    return None
+
+
+Params = dict[str, Any]
+
+
+def match(s: Enrichment, k: ApiKey, p: Params, o: Outcome | None, r: Receipt) -> dict[str, Any]:
+    """people/match."""
+    return s.people_match(k, parse_match(p), o, r)
+
+
+def bulk_match(s: Enrichment, k: ApiKey, p: Params, o: Outcome | None, r: Receipt) -> dict[str, Any]:
+    """people/bulk_match."""
+    return s.bulk_match(k, parse_bulk(p), o, r)
+
+
+def organization(s: Enrichment, k: ApiKey, p: Params, o: Outcome | None, r: Receipt) -> dict[str, Any]:
+    """organizations/enrich."""
+    return s.organization_enrich(k, p, o)
+
+
+def usage(s: Enrichment, k: ApiKey, p: Params, o: Outcome | None, r: Receipt) -> dict[str, Any]:
+    """usage_stats/api_usage_stats: free, and rate-limited like Apollo's other APIs."""
+    return s.usage_stats(k)
+
+
+# (route under the prefix, methods, endpoint name Apollo meters, operation)
+ROUTES: tuple[tuple[str, tuple[str, ...], str, Operation], ...] = (
+    ("/people/match", ("GET", "POST"), PEOPLE_MATCH, match),
+    ("/people/bulk_match", ("POST",), PEOPLE_BULK_MATCH, bulk_match),
+    ("/organizations/enrich", ("GET",), ORGANIZATIONS_ENRICH, organization),
+    ("/usage_stats/api_usage_stats", ("POST", "GET"), USAGE_STATS, usage),
+)
+PREFIXES = ("/api/v1", "/v1")
 
 
 def enrichment() -> Enrichment:
@@ -33,73 +136,31 @@ def enrichment() -> Enrichment:
     return service
 
 
-def _params() -> dict[str, Any]:
-    """Query string and JSON body merged; which wins is a setting (body by default)."""
-    query = request.args.to_dict(flat=True)
-    params = merge(query, read_body(), body_wins=enrichment().config.body_wins)
-    g.fakeapollo_params = params
-    return params
+def _flask_view(endpoint: str, operation: Operation) -> Callable[[], Response]:
+    """A Flask view answering `endpoint` through `answer`; the journal reads its notes from `g`."""
 
+    def view() -> Response:
+        call = Call(
+            path=request.path,
+            query=request.args.to_dict(flat=True),
+            header_key=request.headers.get("x-api-key"),
+            scenario_header=request.headers.get("X-Mock-Scenario"),
+            body=request.get_data(cache=True),
+            mimetype=request.mimetype,
+            content_type=request.content_type or "",
+            environ=request.environ,
+        )
+        notes = Notes()
+        g.fakeapollo_notes = notes
+        return flask_response(answer(enrichment(), endpoint, operation, call, notes))
 
-def _serve(endpoint: str, operation: Operation) -> Response:
-    """Run one Apollo operation with its forced outcome, rate-limit headers and journal notes."""
-    service = enrichment()
-    header_key = request.headers.get("x-api-key")
-    g.fakeapollo_api_key = header_key
-    params = _params()
-    outcome = service.choose_outcome(request.path, header_key, params, request.headers.get("X-Mock-Scenario"))
-    g.fakeapollo_outcome = outcome
-    if outcome is not None:
-        early = _transport_outcome(outcome)
-        if early is not None:
-            return early
-    api_key, rate = service.admit(endpoint, header_key, params, outcome)
-    g.fakeapollo_rate = rate
-    receipt = Receipt()
-    g.fakeapollo_receipt = receipt
-    body = operation(service, api_key, params, outcome, receipt)
-    response = json_response(body, headers=rate.headers())
-    if outcome is not None and outcome.name == "malformed_json":
-        return transport.truncate(response)
-    return response
-
-
-def _transport_outcome(outcome: Outcome) -> Response | None:
-    """Answer `slow`, `timeout` and `connection_reset` before any work; None for the rest."""
-    if outcome.name == "slow":
-        time.sleep(outcome.number("delay_ms", 1_000, low=0, high=MAX_SLOW_MS) / 1000)
-    elif outcome.name == "timeout":
-        return transport.hold_then_gateway_timeout(outcome.number("seconds", 30, low=0, high=120))
-    elif outcome.name == "connection_reset":
-        return transport.reset_connection(request.environ)
-    return None
-
-
-def people_match() -> Response:
-    """POST/GET people/match."""
-    return _serve(PEOPLE_MATCH, lambda s, k, p, o, r: s.people_match(k, parse_match(p), o, r))
-
-
-def people_bulk_match() -> Response:
-    """POST people/bulk_match."""
-    return _serve(PEOPLE_BULK_MATCH, lambda s, k, p, o, r: s.bulk_match(k, parse_bulk(p), o, r))
-
-
-def organizations_enrich() -> Response:
-    """GET organizations/enrich."""
-    return _serve(ORGANIZATIONS_ENRICH, lambda s, k, p, o, r: s.organization_enrich(k, p, o))
-
-
-def usage_stats() -> Response:
-    """POST usage_stats/api_usage_stats: free, and rate-limited like Apollo's other APIs."""
-    return _serve(USAGE_STATS, lambda s, k, p, o, r: s.usage_stats(k))
+    return view
 
 
 def blueprint(name: str, prefix: str) -> Blueprint:
     """Apollo's routes under `prefix`; registered once for /api/v1 and once for /v1."""
     bp = Blueprint(name, __name__, url_prefix=prefix)
-    bp.add_url_rule("/people/match", "people_match", people_match, methods=["GET", "POST"])
-    bp.add_url_rule("/people/bulk_match", "people_bulk_match", people_bulk_match, methods=["POST"])
-    bp.add_url_rule("/organizations/enrich", "organizations_enrich", organizations_enrich, methods=["GET"])
-    bp.add_url_rule("/usage_stats/api_usage_stats", "usage_stats", usage_stats, methods=["POST", "GET"])
+    for route, methods, endpoint, operation in ROUTES:
+        view_name = route.strip("/").replace("/", "_")
+        bp.add_url_rule(route, view_name, _flask_view(endpoint, operation), methods=list(methods))
     return bp

@@ -1,51 +1,77 @@
-"""Reading request bodies and writing Apollo-shaped responses; shared by every blueprint."""
+"""Reading request bodies and writing Apollo-shaped responses; shared by every blueprint and the fast path."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 from flask import Response, request
 
+from mock_server.encoding import dumps, loads
 from mock_server.errors import ApolloError, BadRequest, UnsupportedMediaType
 
 JSON_TYPE = "application/json"
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """A compact JSON response, the way Apollo writes them."""
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    response = Response(text, status=status, mimetype=JSON_TYPE)
-    if headers:
-        response.headers.update(headers)
+@dataclass(slots=True)
+class Reply:
+    """An answer as bytes, before any server wraps it: what both Flask and the fast path send."""
+
+    status: int
+    body: bytes
+    content_type: str = JSON_TYPE
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_reply(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
+    """A compact JSON answer, the way Apollo writes them."""
+    return Reply(status, dumps(body), JSON_TYPE, headers if headers is not None else {})
+
+
+def error_reply(error: ApolloError) -> Reply:
+    """An ApolloError as Apollo sends it: exact body, status, content type and headers."""
+    if isinstance(error.body, str):
+        return Reply(error.status, error.body.encode(), error.content_type, dict(error.headers))
+    return Reply(error.status, dumps(error.body), JSON_TYPE, dict(error.headers))
+
+
+def flask_response(reply: Reply) -> Response:
+    """A Reply as a Flask response."""
+    response = Response(reply.body, status=reply.status, content_type=reply.content_type)
+    if reply.headers:
+        response.headers.update(reply.headers)
     return response
 
 
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A compact JSON response, the way Apollo writes them."""
+    return flask_response(json_reply(body, status, headers))
+
+
 def error_response(error: ApolloError) -> Response:
-    """An ApolloError as Apollo sends it: exact body, status, content type and headers."""
-    if isinstance(error.body, str):
-        response = Response(error.body, status=error.status, content_type=error.content_type)
-        response.headers.update(error.headers)
-        return response
-    return json_response(error.body, error.status, error.headers)
+    """An ApolloError as a Flask response."""
+    return flask_response(error_reply(error))
 
 
 def read_body() -> dict[str, Any]:
-    """The request body as a parameter mapping: a JSON object, form fields, or nothing."""
-    raw = request.get_data(cache=True)
+    """The Flask request's body as a parameter mapping."""
+    return parse_body(request.get_data(cache=True), request.mimetype, request.content_type or "")
+
+
+def parse_body(raw: bytes, mimetype: str, content_type: str) -> dict[str, Any]:
+    """A request body as a parameter mapping: a JSON object, form fields, or nothing."""
     if not raw.strip():
         return {}
-    mimetype = request.mimetype
-    looks_like_json = raw.lstrip()[:1] in (b"{", b"[")
     if mimetype in ("", JSON_TYPE) or mimetype.endswith("+json"):
         return _parse_json(raw)
     if mimetype == "application/x-www-form-urlencoded":
         # `curl -d '{...}'` sends JSON under the form type; read it as JSON when it is JSON.
-        if looks_like_json:
+        if raw.lstrip()[:1] in (b"{", b"["):
             return _parse_json(raw)
         return dict(parse_qsl(_decode(raw), keep_blank_values=True))
-    raise UnsupportedMediaType(request.content_type or "")
+    raise UnsupportedMediaType(content_type)
 
 
 def _decode(raw: bytes) -> str:
@@ -57,14 +83,22 @@ def _decode(raw: bytes) -> str:
 
 def _parse_json(raw: bytes) -> dict[str, Any]:
     try:
-        document = json.loads(_decode(raw))
+        document = loads(raw)
+    except ValueError:
+        # orjson refused it: the standard parser names the problem (or accepts NaN as before).
+        document = _parse_json_slowly(raw)
+    if not isinstance(document, dict):
+        kind = "an array" if isinstance(document, list) else "a " + type(document).__name__
+        raise BadRequest(f"The request body must be a JSON object, got {kind}")
+    return document
+
+
+def _parse_json_slowly(raw: bytes) -> Any:
+    try:
+        return json.loads(_decode(raw))
     except json.JSONDecodeError as exc:
         raise BadRequest(
             f"The request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from exc
     except RecursionError as exc:
         raise BadRequest("The request body is nested too deeply") from exc
-    if not isinstance(document, dict):
-        kind = "an array" if isinstance(document, list) else "a " + type(document).__name__
-        raise BadRequest(f"The request body must be a JSON object, got {kind}")
-    return document

@@ -1,0 +1,54 @@
+"""One journal entry per call outside the control API, written the same way by Flask and the fast path."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from mock_server.journal import Entry
+from mock_server.service import Enrichment
+from mock_server.views.apollo import Notes
+
+ADMIN_PREFIX = "/__admin/"
+
+
+def record(
+    service: Enrichment,
+    *,
+    at: datetime,
+    duration_ms: float,
+    method: str,
+    path: str,
+    query: dict[str, Any],
+    headers: dict[str, str],
+    notes: Notes | None,
+    status: int,
+    body: bytes,
+    content_type: str,
+    response_headers: Mapping[str, str],
+) -> None:
+    """Journal what was sent and what was answered, with the call's key, charge, limits and scenario."""
+    journal = service.store.journal
+    rate = notes.rate if notes is not None else None
+    outcome = notes.outcome if notes is not None else None
+    journal.record(
+        Entry(
+            sequence=journal.next_sequence(),
+            time=at,
+            method=method,
+            path=path,
+            query=query,
+            headers=headers,
+            body=notes.params if notes is not None else None,
+            status=status,
+            response_text=body.decode("utf-8", "replace"),
+            response_type=content_type,
+            duration_ms=duration_ms,
+            api_key=notes.api_key if notes is not None else None,
+            response_headers=dict(response_headers),
+            credits_charged=notes.receipt.credits if notes is not None else 0,
+            rate_limit=rate.describe() if rate is not None and rate.windows else None,
+            scenario=outcome.name if outcome is not None else None,
+        )
+    )
