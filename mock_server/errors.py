@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from mock_server.encoding import dumps
+
 JSONBody = dict[str, Any] | str
 
 
@@ -18,6 +20,10 @@ class ApolloError(Exception):
         super().__init__(body if isinstance(body, str) else body.get("error", body))
         self.body: JSONBody = body
         self.headers: dict[str, str] = dict(headers or {})
+
+    def encoded_body(self) -> bytes:
+        """The body exactly as Apollo sends it: the bare text, or compact JSON."""
+        return self.body.encode() if isinstance(self.body, str) else dumps(self.body)
 
 
 class Unauthorized(ApolloError):

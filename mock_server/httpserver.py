@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import logging
 import queue
 import signal
@@ -87,11 +86,8 @@ class _HeadersTooLarge(BadRequest):
 
 def render_error(error: ApolloError) -> HttpResponse:
     """An ApolloError rendered as the app renders it: status, exact body, content type, headers."""
-    if isinstance(error.body, str):
-        body = error.body.encode()
-    else:
-        body = json.dumps(error.body, ensure_ascii=False, separators=(",", ":")).encode()
-    return HttpResponse(error.status, [("Content-Type", error.content_type), *error.headers.items()], body)
+    headers = [("Content-Type", error.content_type), *error.headers.items()]
+    return HttpResponse(error.status, headers, error.encoded_body())
 
 
 _JSON = [("Content-Type", "application/json")]

@@ -32,9 +32,7 @@ def json_reply(body: Any, status: int = 200, headers: dict[str, str] | None = No
 
 def error_reply(error: ApolloError) -> Reply:
     """An ApolloError as Apollo sends it: exact body, status, content type and headers."""
-    if isinstance(error.body, str):
-        return Reply(error.status, error.body.encode(), error.content_type, dict(error.headers))
-    return Reply(error.status, dumps(error.body), JSON_TYPE, dict(error.headers))
+    return Reply(error.status, error.encoded_body(), error.content_type, dict(error.headers))
 
 
 def flask_response(reply: Reply) -> Response:

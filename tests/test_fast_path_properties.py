@@ -1,0 +1,117 @@
+"""Property test: the fast path (views/fast.py) answers every request byte for byte as the Flask app does."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mock_server.app import create_app
+from mock_server.httpserver import FastHandler, HttpRequest
+from mock_server.views.fast import handler_for
+
+KEYS = ["test-key", "free-plan-key", "load-test-key", "no-such-key", ""]
+EMAILS = ["ada@example.com", "x@nomatch.test", "p@partial.test", "e@eu.test", "tim@apollo.io", "not-an-email"]
+ROUTES = [
+    ("POST", "/api/v1/people/match"),
+    ("GET", "/v1/people/match"),
+    ("POST", "/api/v1/people/bulk_match"),
+    ("GET", "/api/v1/organizations/enrich"),
+    ("POST", "/api/v1/usage_stats/api_usage_stats"),
+]
+PARAMS = st.fixed_dictionaries(
+    {},
+    optional={
+        "email": st.sampled_from(EMAILS),
+        "first_name": st.sampled_from(["Ada", "Zoë"]),
+        "last_name": st.sampled_from(["Lovelace", "Müller"]),
+        "domain": st.sampled_from(["acme.com", "nomatch.test", "https://www.Example.org/x"]),
+        "reveal_personal_emails": st.sampled_from([True, "true", "maybe"]),
+        "reveal_phone_number": st.sampled_from([True, False]),
+        "webhook_url": st.sampled_from(["http://127.0.0.1:9/hook", "https://example.com/hook", "nope"]),
+        "api_key": st.sampled_from(["test-key"]),
+        "details": st.lists(st.fixed_dictionaries({"email": st.sampled_from(EMAILS)}), max_size=11),
+    },
+)
+
+
+@dataclass
+class Twins:
+    """Two emulators built alike: one answered through Flask, the other through the fast path."""
+
+    flask_app: Flask
+    fast_app: Flask
+    fast: FastHandler
+
+
+@pytest.fixture(scope="module")
+def twins() -> Iterator[Twins]:
+    """Twin emulators with their clocks frozen at the same instant (rate-limit resets agree)."""
+    apps = create_app(), create_app()
+    for app in apps:
+        app.extensions["fakeapollo"].clock.freeze()
+        app.extensions["fakeapollo"].clock.set(datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC))
+    yield Twins(apps[0], apps[1], handler_for(apps[1]))
+    for app in apps:
+        app.extensions["fakeapollo"].close()
+
+
+def _body(params: dict[str, Any], encoding: str) -> tuple[bytes, str]:
+    """The request body and its content type, in one of the forms clients send."""
+    if encoding == "json":
+        return json.dumps(params).encode(), "application/json"
+    if encoding == "form":
+        flat = {k: v if isinstance(v, str) else json.dumps(v) for k, v in params.items()}
+        return urlencode(flat).encode(), "application/x-www-form-urlencoded"
+    if encoding == "broken":
+        return b'{"email": ', "application/json"
+    return b"email=a@b.c", "text/csv"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    route=st.sampled_from(ROUTES),
+    params=PARAMS,
+    key=st.sampled_from(KEYS),
+    in_query=st.booleans(),
+    encoding=st.sampled_from(["json", "json", "form", "broken", "csv"]),
+)
+def test_fast_path_answers_exactly_what_flask_answers(
+    twins: Twins, route: tuple[str, str], params: dict[str, Any], key: str, in_query: bool, encoding: str
+) -> None:
+    method, path = route
+    query = urlencode({k: v for k, v in params.items() if isinstance(v, str)}) if in_query else ""
+    body, content_type = _body(params, encoding) if method == "POST" else (b"", "")
+    headers = {"content-type": content_type} if content_type else {}
+    if key:
+        headers["x-api-key"] = key
+
+    expected = twins.flask_app.test_client().open(
+        path, method=method, query_string=query, data=body, headers=headers
+    )
+    answered = twins.fast(HttpRequest(method, path, query, dict(headers), body, "127.0.0.1"))
+
+    assert answered is not None
+    sent = dict(answered.headers)
+    assert answered.status == expected.status_code
+    assert answered.body == expected.get_data()
+    assert sent.pop("Content-Type") == expected.headers["Content-Type"]
+    assert sent == {k: v for k, v in expected.headers.items() if k not in ("Content-Type", "Content-Length")}
+    shown = [
+        app.extensions["fakeapollo"].store.journal.entries(limit=1)[0].describe(datetime.isoformat)
+        for app in (twins.flask_app, twins.fast_app)
+    ]
+    for entry in shown:
+        entry.pop("duration_ms")
+        # The test client adds Host, User-Agent and Content-Length of its own.
+        entry["headers"] = {k: v for k, v in entry["headers"].items() if k.lower() in headers}
+        entry["response"]["headers"] = {k.lower(): v for k, v in entry["response"]["headers"].items()}
+    assert shown[0] == shown[1]
