@@ -290,7 +290,7 @@ class Enrichment:
     def _next_request_id(self) -> int:
         """A signed 64-bit id, often negative like Apollo's (FACTS.md 2.1), reproducible per seed."""
         sequence = int(self.store.incr("request_id_sequence"))
-        digest = hashlib.sha256(f"{self.config.seed}:request:{sequence}".encode()).digest()
+        digest = hashlib.sha256(b"%d:request:%d" % (self.config.seed, sequence)).digest()
         return int.from_bytes(digest[:8], "big", signed=True)
 
     def close(self) -> None:

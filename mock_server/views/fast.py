@@ -54,7 +54,9 @@ def handler_for(app: Flask) -> FastHandler:
         notes = Notes()
         endpoint, operation = route
         reply = answer(service, endpoint, operation, call, notes)
-        sent = [("Content-Type", reply.content_type), *reply.headers.items()]
+        shown = {"Content-Type": reply.content_type, **reply.headers}
+        sent = list(shown.items())
+        shown["Content-Length"] = str(len(reply.body))
         journaling.record(
             service,
             at=at,
@@ -67,7 +69,7 @@ def handler_for(app: Flask) -> FastHandler:
             status=reply.status,
             body=reply.body,
             content_type=reply.content_type,
-            response_headers=dict([*sent, ("Content-Length", str(len(reply.body)))]),
+            response_headers=shown,
         )
         return HttpResponse(reply.status, sent, reply.body)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -26,9 +25,12 @@ def record(
     status: int,
     body: bytes,
     content_type: str,
-    response_headers: Mapping[str, str],
+    response_headers: dict[str, str],
 ) -> None:
-    """Journal what was sent and what was answered, with the call's key, charge, limits and scenario."""
+    """Journal what was sent and what was answered, with the call's key, charge, limits and scenario.
+
+    The entry keeps `query`, `headers` and `response_headers` as given: callers pass fresh dicts.
+    """
     journal = service.store.journal
     rate = notes.rate if notes is not None else None
     outcome = notes.outcome if notes is not None else None
@@ -46,7 +48,7 @@ def record(
             response_type=content_type,
             duration_ms=duration_ms,
             api_key=notes.api_key if notes is not None else None,
-            response_headers=dict(response_headers),
+            response_headers=response_headers,
             credits_charged=notes.receipt.credits if notes is not None else 0,
             rate_limit=rate.describe() if rate is not None and rate.windows else None,
             scenario=outcome.name if outcome is not None else None,
