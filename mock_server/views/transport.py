@@ -32,7 +32,7 @@ def reset_connection(environ: Mapping[str, Any]) -> Reply:
     if callable(reset):
         reset()  # mock_server.httpserver resets from its loop and discards the answer
     else:
-        # The Werkzeug dev server (the pytest plugin) exposes its socket instead.
+        # Werkzeug's development server (`flask run`) exposes its socket instead.
         sock = environ.get("werkzeug.socket")
         if isinstance(sock, socket.socket):
             try:
