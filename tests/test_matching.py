@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from mock_server.errors import InvalidParameter
@@ -235,12 +233,12 @@ def test_identity_helpers_for_test_inputs() -> None:
 @pytest.mark.parametrize(
     "field", ["email", "domain", "linkedin_url", "hashed_email", "id", "name", "organization_name"]
 )
-def test_huge_inputs_are_rejected_quickly(field: str) -> None:
+def test_huge_inputs_are_rejected_by_length_or_form_before_any_pattern_work(field: str) -> None:
     huge = "a" * 100_000 + "@example.com" if field == "email" else "a" * 100_000
     extra = {"first_name": "Tim", "last_name": "Zheng"} if field in ("domain", "organization_name") else {}
     query = MatchQuery(**{field: huge, **extra})
-    started = time.perf_counter()
     with pytest.raises(InvalidParameter) as caught:
         resolve(query)
     assert caught.value.field == field
-    assert time.perf_counter() - started < 0.05
+    message = str(caught.value)
+    assert "is longer than" in message or field in ("hashed_email", "id") and "hex" in message
