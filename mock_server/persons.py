@@ -1084,9 +1084,10 @@ class PersonDirectory:
             organization = _enrich_shape(fixture, _rng(self.seed, "org-extra", domain))
         else:
             organization = _generate_organization(self.seed, domain, self._fixture_ids)
+        raw = dumps(organization)
         # Packed, a cached organization costs about 1 KB instead of about 7.6 KB of dicts.
-        self._organizations.put(domain, _PLAIN.pack(dumps(organization)))
-        fresh: dict[str, Any] = loads(dumps(organization))  # the round trip a cached one takes
+        self._organizations.put(domain, _PLAIN.pack(raw))
+        fresh: dict[str, Any] = loads(raw)  # the round trip a cached one takes
         return fresh
 
     def _generate(self, identity: Identity) -> Person:

@@ -95,8 +95,8 @@ def _serve(config: Config) -> int:
     return 0
 
 
-def _run_worker(config: Config, sock: socket.socket, on_ready: Callable[[str, int], None]) -> bool:
-    """Build the app and serve `sock` until SIGINT/SIGTERM; False when requests were left running."""
+def _run_worker(config: Config, sock: socket.socket, on_ready: Callable[[str, int], None]) -> None:
+    """Build the app and serve `sock` until SIGINT/SIGTERM."""
     from mock_server.app import create_app
     from mock_server.views.fast import handler_for
 
@@ -112,7 +112,7 @@ def _run_worker(config: Config, sock: socket.socket, on_ready: Callable[[str, in
         multiprocess=config.workers > 1,
     )
     try:
-        return server.serve_forever(on_ready, handle_signals=True)
+        server.serve_forever(on_ready, handle_signals=True)
     finally:
         app.extensions["fakeapollo"].close()
 

@@ -237,7 +237,7 @@ class Enrichment:
 
     def _has_credits(self, api_key: ApiKey) -> bool:
         """Whether the team may still spend credits; Apollo's answer when it may not (a setting)."""
-        if api_key.credits is None and self.keys.team_credits(api_key.team) is None:
+        if self.keys.team_credits(api_key.team) is None:
             return True  # unlimited: no need to read what the team spent
         left = self.ledger.balance(api_key.team).left
         if left is None or left > 0:
@@ -273,14 +273,11 @@ class Enrichment:
         return person
 
     def _require_webhook(self, options: Options) -> None:
-        if options.webhook_url is None and not (
-            options.reveal_phone_number or options.run_waterfall_email or options.run_waterfall_phone
-        ):
-            return  # the common case, checked first: this runs on every match
+        if not (options.reveal_phone_number or options.waterfall):
+            return  # nothing is delivered later: no URL needed, none checked
         if options.webhook_url is not None:
-            if options.reveal_phone_number or options.waterfall:
-                # Refused before any lookup or charge: a 400 saying the host is not allowed.
-                self.webhooks.check_url(options.webhook_url)
+            # Refused before any lookup or charge: a 400 saying the host is not allowed.
+            self.webhooks.check_url(options.webhook_url)
             return
         status = self.config.webhook_url_error_status
         for flag in ("reveal_phone_number", "run_waterfall_email", "run_waterfall_phone"):

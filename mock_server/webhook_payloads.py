@@ -9,7 +9,7 @@ from typing import Any
 
 from mock_server.clock import Clock
 from mock_server.credits import MOBILE_PHONE_CREDITS
-from mock_server.persons import Person, json_copy
+from mock_server.persons import Person
 
 # Third-party vendors a waterfall consults, as (provider id, display name); FACTS.md 4.3 names
 # Icypeas and Prospeo, the others are well-known vendors of the same kind.
@@ -67,7 +67,7 @@ def phone_payload(people: Sequence[Person], requested: int, request_id: int | No
         {
             "id": person.id,
             "status": "success",
-            "phone_numbers": [json_copy(phone) for phone in person.phone_numbers],
+            "phone_numbers": list(person.phone_numbers),  # fresh copies already
         }
         for person in people
     ]
@@ -124,7 +124,7 @@ def _steps(
 
 def _waterfall_phone(phone: Mapping[str, Any]) -> dict[str, Any]:
     """A phone object as a waterfall payload carries it."""
-    return {key: json_copy(phone.get(key)) for key in _WATERFALL_PHONE_KEYS}
+    return {key: phone.get(key) for key in _WATERFALL_PHONE_KEYS}
 
 
 def _waterfall_person(
