@@ -76,6 +76,16 @@ def _incr(db: sqlite3.Connection, key: str, amount: float) -> float:
     return float(db.execute("SELECT value FROM counters WHERE key = ?", (key,)).fetchone()[0])
 
 
+def _set_status(db: sqlite3.Connection, delivery_id: str, text: str, status: str) -> dict[str, Any]:
+    """Move one delivery row (its JSON `text`) to `status`, in its column and its document."""
+    document: dict[str, Any] = json.loads(text)
+    document["status"] = status
+    db.execute(
+        "UPDATE deliveries SET status = ?, doc = ? WHERE id = ?", (status, json.dumps(document), delivery_id)
+    )
+    return document
+
+
 class SqliteClockState:
     """The clock's offset and frozen instant, shared by every process on the file."""
 
@@ -369,28 +379,14 @@ class SqliteStore:
                 " ORDER BY due_at, seq LIMIT ?",
                 (now, limit),
             ).fetchall()
-            claimed = []
-            for delivery_id, text in rows:
-                document = json.loads(text)
-                document["status"] = "in_flight"
-                db.execute(
-                    "UPDATE deliveries SET status = 'in_flight', doc = ? WHERE id = ?",
-                    (json.dumps(document), delivery_id),
-                )
-                claimed.append(document)
-            return claimed
+            return [_set_status(db, delivery_id, text, "in_flight") for delivery_id, text in rows]
 
     def requeue_in_flight(self) -> int:
         """Put deliveries left in flight (by a crash) back to pending; how many there were."""
         with self.database.write() as db:
             rows = db.execute("SELECT id, doc FROM deliveries WHERE status = 'in_flight'").fetchall()
             for delivery_id, text in rows:
-                document = json.loads(text)
-                document["status"] = "pending"
-                db.execute(
-                    "UPDATE deliveries SET status = 'pending', doc = ? WHERE id = ?",
-                    (json.dumps(document), delivery_id),
-                )
+                _set_status(db, delivery_id, text, "pending")
             return len(rows)
 
     def reset(self) -> None:
