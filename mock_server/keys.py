@@ -141,6 +141,10 @@ class KeyRegistry:
         """Every team with a key."""
         return sorted({k.team for k in self._keys().values()})
 
+    def known(self, key: str | None) -> bool:
+        """Whether `key` is a registered key."""
+        return bool(key) and key in self._keys()
+
     def authenticate(self, key: str | None, message: str) -> ApiKey:
         """The registered key, or Apollo's 401 with `message`."""
         found = self._keys().get(key) if key else None

@@ -6,27 +6,69 @@ import itertools
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
+from mock_server.encoding import dumps
 from mock_server.errors import BadRequest
 
-# Outcomes that change what the emulator finds.
-DATA_OUTCOMES = ("match", "no_match", "partial")
-# Outcomes that replace the answer with one of Apollo's errors or a gateway's.
-ERROR_OUTCOMES = (
-    "unauthorized",
-    "forbidden",
-    "rate_limited",
-    "invalid_request",
-    "server_error",
-    "bad_gateway",
-    "service_unavailable",
+
+class OutcomeName(StrEnum):
+    """Every forced outcome a request can be given, by header or by a queued scenario."""
+
+    # What the emulator finds.
+    MATCH = "match"
+    NO_MATCH = "no_match"
+    PARTIAL = "partial"
+    # One of Apollo's errors or a gateway's instead of the answer.
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    RATE_LIMITED = "rate_limited"
+    INVALID_REQUEST = "invalid_request"
+    SERVER_ERROR = "server_error"
+    BAD_GATEWAY = "bad_gateway"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    # Misbehaviour at the transport level.
+    SLOW = "slow"
+    TIMEOUT = "timeout"
+    MALFORMED_JSON = "malformed_json"
+    CONNECTION_RESET = "connection_reset"
+    # The answer left alone, its webhook bent: sent twice, lost, or very late.
+    WEBHOOK_DUPLICATE = "webhook_duplicate"
+    WEBHOOK_NEVER = "webhook_never"
+    WEBHOOK_LATE = "webhook_late"
+    # Exactly the answers a queued scenario lists, in order (queued scenarios only).
+    RESPOND = "respond"
+
+
+DATA_OUTCOMES = frozenset({OutcomeName.MATCH, OutcomeName.NO_MATCH, OutcomeName.PARTIAL})
+ERROR_OUTCOMES = frozenset(
+    {
+        OutcomeName.UNAUTHORIZED,
+        OutcomeName.FORBIDDEN,
+        OutcomeName.RATE_LIMITED,
+        OutcomeName.INVALID_REQUEST,
+        OutcomeName.SERVER_ERROR,
+        OutcomeName.BAD_GATEWAY,
+        OutcomeName.SERVICE_UNAVAILABLE,
+    }
 )
-# Outcomes that misbehave at the transport level.
-TRANSPORT_OUTCOMES = ("slow", "timeout", "malformed_json", "connection_reset")
-# Outcomes that leave the answer alone and bend its webhook: sent twice, lost, or very late.
-WEBHOOK_OUTCOMES = ("webhook_duplicate", "webhook_never", "webhook_late")
-OUTCOMES = DATA_OUTCOMES + ERROR_OUTCOMES + TRANSPORT_OUTCOMES + WEBHOOK_OUTCOMES
+TRANSPORT_OUTCOMES = frozenset(
+    {OutcomeName.SLOW, OutcomeName.TIMEOUT, OutcomeName.MALFORMED_JSON, OutcomeName.CONNECTION_RESET}
+)
+WEBHOOK_OUTCOMES = frozenset(
+    {OutcomeName.WEBHOOK_DUPLICATE, OutcomeName.WEBHOOK_NEVER, OutcomeName.WEBHOOK_LATE}
+)
+OUTCOMES = tuple(name.value for name in OutcomeName)
+# Limits on a `respond` scenario's answers, checked when it is queued.
+MAX_RESPONSES = 100
+MAX_RESPONSE_HEADERS = 50
+MAX_HEADER_NAME = 256
+MAX_HEADER_VALUE = 8_192
+MAX_RESPONSE_BODY = 1 << 20
+# Framing headers the server writes itself; a scripted answer may not set them.
+SERVER_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
+_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 API_PREFIXES = ("/api/v1/", "/v1/", "api/v1/", "v1/")
 
 
@@ -34,8 +76,10 @@ API_PREFIXES = ("/api/v1/", "/v1/", "api/v1/", "v1/")
 class Outcome:
     """One forced outcome and its parameters (`slow; delay_ms=300`)."""
 
-    name: str
+    name: OutcomeName
     params: Mapping[str, str] = field(default_factory=dict)
+    # For `respond`: the one scripted answer this request gets.
+    response: ScriptedResponse | None = None
 
     def number(self, key: str, default: float, *, low: float, high: float) -> float:
         """A numeric parameter, clamped to [low, high]; 400 when it is not a number."""
@@ -49,11 +93,93 @@ class Outcome:
         return min(max(value, low), high)
 
 
-def check_outcome(name: Any) -> str:
+def check_outcome(name: Any) -> OutcomeName:
     """The outcome name, or a 400 listing the valid ones."""
     if not isinstance(name, str) or name not in OUTCOMES:
         raise BadRequest(f"Unknown scenario outcome {name!r}", valid_outcomes=list(OUTCOMES))
-    return name
+    return OutcomeName(name)
+
+
+@dataclass(frozen=True)
+class ScriptedResponse:
+    """One exact answer of a `respond` scenario: status, headers and the bytes of its body."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    # What the control API was given, shown back by `describe` and kept by the SQLite store.
+    document: Mapping[str, Any]
+
+    @property
+    def content_type(self) -> str:
+        """The Content-Type header it was given, else JSON or plain text after its body."""
+        for name, value in self.headers:
+            if name.lower() == "content-type":
+                return value
+        text = isinstance(self.document.get("body"), str)
+        return "text/plain; charset=utf-8" if text else "application/json"
+
+    @property
+    def other_headers(self) -> dict[str, str]:
+        """Its headers besides Content-Type."""
+        return {name: value for name, value in self.headers if name.lower() != "content-type"}
+
+
+def scripted_response(document: Any, where: str) -> ScriptedResponse:
+    """One `responses[i]` entry, or a 400 naming the field at fault (`where` is its path)."""
+    if not isinstance(document, dict):
+        raise BadRequest(f"Scenario '{where}' must be an object with status, headers and body")
+    unknown = sorted(set(document) - {"status", "headers", "body"})
+    if unknown:
+        raise BadRequest(f"Scenario '{where}.{unknown[0]}' is not a field; use status, headers, body")
+    status = document.get("status", 200)
+    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+        raise BadRequest(f"Scenario '{where}.status' must be an integer from 100 to 599")
+    headers = document.get("headers") or {}
+    if not isinstance(headers, dict):
+        raise BadRequest(f"Scenario '{where}.headers' must be an object of header names to strings")
+    if len(headers) > MAX_RESPONSE_HEADERS:
+        raise BadRequest(f"Scenario '{where}.headers' may hold at most {MAX_RESPONSE_HEADERS} headers")
+    pairs = tuple(_header(name, value, f"{where}.headers") for name, value in headers.items())
+    body = document.get("body")
+    try:
+        raw = body.encode("utf-8") if isinstance(body, str) else dumps(body)
+    except (TypeError, ValueError) as exc:
+        raise BadRequest(f"Scenario '{where}.body' cannot be encoded: {exc}") from exc
+    if "body" not in document:
+        raw = b""
+    if len(raw) > MAX_RESPONSE_BODY:
+        raise BadRequest(f"Scenario '{where}.body' is longer than {MAX_RESPONSE_BODY} bytes")
+    return ScriptedResponse(status, pairs, raw, dict(document))
+
+
+def _header(name: Any, value: Any, where: str) -> tuple[str, str]:
+    """A header a scripted answer may send: a token name, a value without line breaks, both bounded."""
+    if not isinstance(name, str) or not name or len(name) > MAX_HEADER_NAME or not set(name) <= _TOKEN:
+        raise BadRequest(
+            f"Scenario '{where}' has an invalid header name {str(name)[:80]!r}: "
+            f"letters, digits and !#$%&'*+-.^_`|~ only, at most {MAX_HEADER_NAME} characters"
+        )
+    if name.lower() in SERVER_HEADERS:
+        raise BadRequest(f"Scenario '{where}.{name}' is set by the server and cannot be scripted")
+    if not isinstance(value, str) or len(value) > MAX_HEADER_VALUE:
+        raise BadRequest(
+            f"Scenario '{where}.{name}' must be a string of at most {MAX_HEADER_VALUE} characters"
+        )
+    if any((ord(c) < 32 and c != "\t") or ord(c) == 127 for c in value):
+        raise BadRequest(f"Scenario '{where}.{name}' must not hold CR, LF or other control characters")
+    if not value.isascii():
+        raise BadRequest(f"Scenario '{where}.{name}' must be ASCII")
+    return name, value
+
+
+def scripted_responses(document: Any) -> tuple[ScriptedResponse, ...]:
+    """A `respond` scenario's `responses`: a non-empty list, each checked; a 400 otherwise."""
+    if not isinstance(document, list) or not document:
+        raise BadRequest("Scenario 'responses' must be a non-empty list for the outcome 'respond'")
+    if len(document) > MAX_RESPONSES:
+        raise BadRequest(f"Scenario 'responses' may hold at most {MAX_RESPONSES} answers")
+    return tuple(scripted_response(item, f"responses[{i}]") for i, item in enumerate(document))
 
 
 def parse_header(value: str) -> Outcome:
@@ -67,7 +193,10 @@ def parse_header(value: str) -> Outcome:
         if not sep or not key.strip():
             raise BadRequest(f"Scenario parameter {pair!r} must look like key=value")
         params[key.strip()] = raw.strip()
-    return Outcome(check_outcome(name), params)
+    outcome = check_outcome(name)
+    if outcome is OutcomeName.RESPOND:
+        raise BadRequest("The outcome 'respond' needs its responses: queue it with POST /__admin/scenarios")
+    return Outcome(outcome, params)
 
 
 def operation_of(path: str) -> str:
@@ -96,6 +225,8 @@ class Scenario:
     after: int = 0
     seen: int = 0
     used: int = 0
+    # A `respond` scenario's answers, in order; the last repeats.
+    responses: tuple[ScriptedResponse, ...] = ()
 
     def matches(self, path: str, api_key: str | None, params: Mapping[str, Any]) -> bool:
         """Whether a request to `path` by `api_key` with `params` is one this scenario is for."""
@@ -112,6 +243,13 @@ class Scenario:
             return False
         self.used += 1
         return True
+
+    def applied(self) -> Outcome:
+        """The outcome the request just counted by `use` gets (for `respond`, its answer in turn)."""
+        if not self.responses:
+            return self.outcome
+        answer = self.responses[min(self.used, len(self.responses)) - 1]
+        return Outcome(self.outcome.name, self.outcome.params, answer)
 
     @property
     def used_up(self) -> bool:
@@ -132,6 +270,7 @@ class Scenario:
             "times": self.times,
             "after": self.after,
             "used": self.used,
+            **({"responses": [dict(r.document) for r in self.responses]} if self.responses else {}),
         }
 
 
@@ -157,11 +296,17 @@ def scenario_from_document(document: Any, scenario_id: str) -> Scenario:
     outcome_params = document.get("params") or {}
     if not isinstance(outcome_params, dict):
         raise BadRequest("Scenario 'params' must be an object")
+    name = check_outcome(document.get("outcome"))
+    if name is OutcomeName.RESPOND:
+        responses = scripted_responses(document.get("responses"))
+    elif "responses" in document:
+        raise BadRequest("Scenario 'responses' is only for the outcome 'respond'")
+    else:
+        responses = ()
     return Scenario(
         id=scenario_id,
-        outcome=Outcome(
-            check_outcome(document.get("outcome")), {k: str(v) for k, v in outcome_params.items()}
-        ),
+        outcome=Outcome(name, {k: str(v) for k, v in outcome_params.items()}),
+        responses=responses,
         path=match.get("path"),
         api_key=match.get("api_key"),
         params=params,
@@ -210,5 +355,5 @@ class ScenarioBook:
                 if scenario.matches(path, api_key, params) and scenario.use():
                     if scenario.used_up:
                         self._scenarios.remove(scenario)
-                    return scenario.outcome
+                    return scenario.applied()
         return None

@@ -26,7 +26,7 @@ from mock_server.matching import Identity, MatchQuery, resolve
 from mock_server.params import BulkRequest, MatchRequest, Options, parse_string
 from mock_server.persons import Person, PersonDirectory, encoded, render
 from mock_server.ratelimit import RateLimiter, RateState
-from mock_server.scenarios import Outcome, parse_header
+from mock_server.scenarios import Outcome, OutcomeName, parse_header
 from mock_server.store import Store
 from mock_server.webhooks import Webhooks
 
@@ -92,14 +92,14 @@ class Enrichment:
     ) -> tuple[ApiKey, RateState]:
         """Authenticate, authorize and count the call; raise what Apollo (or a forced outcome) answers."""
         forced = outcome.name if outcome is not None else None
-        if forced == "unauthorized":
-            raise Unauthorized(self.config.unauthorized_message)
         api_key = self.authenticate(header_key, params)
-        if forced == "forbidden":
+        if forced is OutcomeName.UNAUTHORIZED:
+            raise Unauthorized(self.config.unauthorized_message)
+        if forced is OutcomeName.FORBIDDEN:
             # Apollo's wording for a key that may not call the endpoint (FACTS.md 2.5).
             raise Forbidden(f"{endpoint} is not accessible with this api_key")
         self.authorize(api_key, endpoint)
-        if forced == "rate_limited":
+        if forced is OutcomeName.RATE_LIMITED:
             raise self.limiter.exhausted(api_key, endpoint)
         state = self.limiter.hit(api_key, endpoint)
         if forced is not None:
@@ -213,7 +213,7 @@ class Enrichment:
         if domain is None:
             # FACTS.md 2.6, OAS 422 "Add a company to enrich".
             raise Unprocessable("Required parameter 'domain' missing")
-        if outcome is not None and outcome.name == "no_match":
+        if outcome is not None and outcome.name is OutcomeName.NO_MATCH:
             return {}
         organization = self.directory.organization_for_domain(domain)
         return {} if organization is None else {"organization": organization}
@@ -261,14 +261,14 @@ class Enrichment:
     def _find(self, query: MatchQuery, outcome: Outcome | None = None) -> Person | None:
         """The person a query means, bent by a forced `match`, `no_match` or `partial` outcome."""
         forced = outcome.name if outcome is not None else None
-        if forced == "no_match":
+        if forced is OutcomeName.NO_MATCH:
             return None
         identity: Identity | None = resolve(query)
-        if forced == "partial":
+        if forced is OutcomeName.PARTIAL:
             local = identity.value.partition("@")[0] if identity is not None else _stand_in(query)
             return self.directory.find(Identity("email", f"{local}@partial.test"))
         person = None if identity is None else self.directory.find(identity)
-        if person is None and forced == "match":
+        if person is None and forced is OutcomeName.MATCH:
             return self.directory.find(Identity("email", f"{_stand_in(query)}@match-scenario.example"))
         return person
 
@@ -302,19 +302,19 @@ def _stand_in(query: MatchQuery) -> str:
 
 
 # What forced error outcomes answer: Apollo's documented bodies, or a gateway's for the 5xx.
-def _raise_forced(outcome: str, endpoint: str) -> None:
+def _raise_forced(outcome: OutcomeName, endpoint: str) -> None:
     """Raise the error a forced outcome stands for."""
-    if outcome == "invalid_request":
+    if outcome is OutcomeName.INVALID_REQUEST:
         if endpoint.endswith("bulk_match"):
             # FACTS.md 2.6: OAS 422 for bulk_match, a Ruby error leaking through.
             raise BulkFailed(422, "UNKNOWN_ERROR", "no implicit conversion of Symbol into Integer")
         # FACTS.md 2.6: docs errors table, "Parameters misconfigured - Not a valid ID".
         raise Unprocessable("Parameters misconfigured - Not a valid ID")
-    if outcome == "server_error":
+    if outcome is OutcomeName.SERVER_ERROR:
         raise GatewayError(500, {"error": "Internal Server Error"})
-    if outcome == "bad_gateway":
+    if outcome is OutcomeName.BAD_GATEWAY:
         raise GatewayError(502, _gateway_page(502, "Bad Gateway"), "text/html; charset=utf-8")
-    if outcome == "service_unavailable":
+    if outcome is OutcomeName.SERVICE_UNAVAILABLE:
         raise GatewayError(
             503,
             _gateway_page(503, "Service Temporarily Unavailable"),

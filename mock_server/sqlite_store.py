@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_server.journal import DEFAULT_SIZE, Entry, filter_entries
-from mock_server.scenarios import Outcome, Scenario, scenario_from_document
+from mock_server.scenarios import Outcome, OutcomeName, Scenario, scenario_from_document, scripted_responses
 from mock_server.store import MAX_DELIVERIES, PRUNE_STEP
 
 SCHEMA = """
@@ -177,6 +177,7 @@ def _scenario_document(scenario: Scenario) -> str:
             "after": scenario.after,
             "seen": scenario.seen,
             "used": scenario.used,
+            "responses": [dict(r.document) for r in scenario.responses],
         }
     )
 
@@ -185,7 +186,7 @@ def _scenario(text: str) -> Scenario:
     d = json.loads(text)
     return Scenario(
         id=d["id"],
-        outcome=Outcome(d["outcome"], d["outcome_params"]),
+        outcome=Outcome(OutcomeName(d["outcome"]), d["outcome_params"]),
         path=d["path"],
         api_key=d["api_key"],
         params=d["params"],
@@ -193,6 +194,7 @@ def _scenario(text: str) -> Scenario:
         after=d["after"],
         seen=d["seen"],
         used=d["used"],
+        responses=scripted_responses(d["responses"]) if d.get("responses") else (),
     )
 
 
@@ -246,7 +248,7 @@ class SqliteScenarioBook:
                         (_scenario_document(scenario), scenario.id),
                     )
                 if applies:
-                    return scenario.outcome
+                    return scenario.applied()
         return None
 
 

@@ -21,7 +21,7 @@ from mock_server.credits import MOBILE_PHONE_CREDITS, Ledger
 from mock_server.errors import BadRequest, PollError
 from mock_server.params import Options
 from mock_server.persons import Person
-from mock_server.scenarios import WEBHOOK_OUTCOMES, Outcome
+from mock_server.scenarios import WEBHOOK_OUTCOMES, Outcome, OutcomeName
 from mock_server.store import Store
 from mock_server.webhook_payloads import mobile_count, phone_payload, waterfall_mobiles, waterfall_payload
 from mock_server.webhook_transport import Allowlist, Answer, post_json
@@ -171,10 +171,10 @@ class Webhooks:
         if self.settings.out_of_order:
             delay += rng.uniform(0, max(high, 1.0))
         forced = outcome.name if outcome is not None else None
-        if forced == "webhook_late" and outcome is not None:
+        if forced is OutcomeName.WEBHOOK_LATE and outcome is not None:
             # Far later than any configured delay, or `delay_s` seconds.
             delay = outcome.number("delay_s", max(10 * high, 30.0), low=0, high=10 * 365 * 86_400)
-        duplicate = forced == "webhook_duplicate" or rng.random() < self.settings.duplicate_rate
+        duplicate = forced is OutcomeName.WEBHOOK_DUPLICATE or rng.random() < self.settings.duplicate_rate
         now = self.clock.timestamp()
         delivery: dict[str, Any] = {
             "id": f"{request_id}:{kind}",
@@ -192,8 +192,8 @@ class Webhooks:
             "max_attempts": self.settings.attempts,
             "attempts": [],
             "copies": 2 if duplicate else 1,
-            "drop": forced == "webhook_never",
-            "scenario": forced if forced in WEBHOOK_OUTCOMES else None,
+            "drop": forced is OutcomeName.WEBHOOK_NEVER,
+            "scenario": forced.value if forced is not None and forced in WEBHOOK_OUTCOMES else None,
             "charged": False,
             "last_dispatched_at": None,
             "completed_at": None,

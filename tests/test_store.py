@@ -66,3 +66,13 @@ def test_scenarios_let_calls_through_then_apply_their_times(store: Store) -> Non
     assert [t.name if t else None for t in taken] == [None, "no_match", "no_match", None]
     assert store.scenarios.take("/v1/people/match", None, {"email": "other@b.c"}) is None
     assert store.scenarios.list() == []
+
+
+def test_respond_scenarios_hand_out_their_answers_in_order(store: Store) -> None:
+    store.scenarios.add(
+        {"outcome": "respond", "times": 3, "responses": [{"status": 500}, {"status": 200, "body": "ok"}]}
+    )
+    taken = [store.scenarios.take("/api/v1/people/match", "k", {}) for _ in range(4)]
+    answers = [o.response for o in taken if o is not None and o.response is not None]
+    assert [(a.status, a.body) for a in answers] == [(500, b""), (200, b"ok"), (200, b"ok")]
+    assert taken[3] is None

@@ -12,11 +12,11 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 
-from mock_server.errors import ApolloError
+from mock_server.errors import ApolloError, Unauthorized
 from mock_server.keys import ApiKey
 from mock_server.params import merge, parse_bulk, parse_match
 from mock_server.ratelimit import RateState
-from mock_server.scenarios import Outcome
+from mock_server.scenarios import Outcome, OutcomeName, ScriptedResponse
 from mock_server.service import (
     ORGANIZATIONS_ENRICH,
     PEOPLE_BULK_MATCH,
@@ -31,6 +31,10 @@ from mock_server.views.http import Reply, error_reply, flask_response, json_repl
 Operation = Callable[[Enrichment, ApiKey, dict[str, Any], Outcome | None, Receipt], dict[str, Any]]
 # A forced `slow` answer waits at most this long; `timeout` holds the connection this long by default.
 MAX_SLOW_MS = 30_000
+# A body larger than this is parsed only once its x-api-key header is known; the journal keeps
+# the first JOURNALED_PREFIX_BYTES of one that is not.
+UNAUTHENTICATED_BODY_BYTES = 16 * 1024
+JOURNALED_PREFIX_BYTES = 1024
 
 
 @dataclass(slots=True)
@@ -68,12 +72,19 @@ def answer(service: Enrichment, endpoint: str, operation: Operation, call: Call,
 
 def _answer(service: Enrichment, endpoint: str, operation: Operation, call: Call, notes: Notes) -> Reply:
     notes.api_key = call.header_key
+    if len(call.body) > UNAUTHENTICATED_BODY_BYTES and not service.keys.known(call.header_key):
+        # A large body is neither parsed nor journaled whole until its sender is known.
+        notes.params = call.body[:JOURNALED_PREFIX_BYTES].decode("utf-8", "replace")
+        raise Unauthorized(service.config.unauthorized_message)
     body = parse_body(call.body, call.mimetype, call.content_type)
     params = merge(call.query, body, body_wins=service.config.body_wins)
     notes.params = params
+    service.authenticate(call.header_key, params)  # before a forced outcome can cost anything
     outcome = service.choose_outcome(call.path, call.header_key, params, call.scenario_header)
     notes.outcome = outcome
     if outcome is not None:
+        if outcome.response is not None:
+            return scripted_reply(outcome.response)
         early = _transport_outcome(outcome, call.environ)
         if early is not None:
             return early
@@ -81,18 +92,23 @@ def _answer(service: Enrichment, endpoint: str, operation: Operation, call: Call
     notes.rate = rate
     body = operation(service, api_key, params, outcome, notes.receipt)
     reply = json_reply(body, headers=rate.headers())
-    if outcome is not None and outcome.name == "malformed_json":
+    if outcome is not None and outcome.name is OutcomeName.MALFORMED_JSON:
         reply.body = transport.truncate(reply.body)
     return reply
 
 
+def scripted_reply(response: ScriptedResponse) -> Reply:
+    """A `respond` scenario's answer, exactly as it was queued."""
+    return Reply(response.status, response.body, response.content_type, response.other_headers)
+
+
 def _transport_outcome(outcome: Outcome, environ: Mapping[str, Any]) -> Reply | None:
     """Answer `slow`, `timeout` and `connection_reset` before any work; None for the rest."""
-    if outcome.name == "slow":
+    if outcome.name is OutcomeName.SLOW:
         time.sleep(outcome.number("delay_ms", 1_000, low=0, high=MAX_SLOW_MS) / 1000)
-    elif outcome.name == "timeout":
+    elif outcome.name is OutcomeName.TIMEOUT:
         return transport.hold_then_gateway_timeout(outcome.number("seconds", 30, low=0, high=120))
-    elif outcome.name == "connection_reset":
+    elif outcome.name is OutcomeName.CONNECTION_RESET:
         return transport.reset_connection(environ)
     return None
 

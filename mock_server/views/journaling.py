@@ -51,6 +51,6 @@ def record(
             response_headers=response_headers,
             credits_charged=notes.receipt.credits if notes is not None else 0,
             rate_limit=rate.describe() if rate is not None and rate.windows else None,
-            scenario=outcome.name if outcome is not None else None,
+            scenario=outcome.name.value if outcome is not None else None,
         )
     )
