@@ -41,6 +41,20 @@ class Ledger:
         self.store.incr(f"credits:{team}", amount)
         self.store.incr(f"credits:{team}:{reason}", amount)
 
+    def spend(self, team: str, amount: float, reason: str = "match") -> bool:
+        """Charge `amount` only if the team's grant covers it, checked and charged in one step."""
+        if amount <= 0:
+            return True
+        limit = self.keys.team_credits(team)
+        return self.store.spend(f"credits:{team}", amount, limit, f"credits:{team}:{reason}")
+
+    def refund(self, team: str, amount: float, reason: str = "match") -> None:
+        """Give back credits charged for an answer that was never delivered (it ended in a 5xx)."""
+        if amount <= 0:
+            return
+        self.store.incr(f"credits:{team}", -amount)
+        self.store.incr(f"credits:{team}:{reason}", -amount)
+
     def spent(self, team: str, reason: str | None = None) -> float:
         """Credits `team` has spent, in all or for one reason."""
         return self.store.get(f"credits:{team}" if reason is None else f"credits:{team}:{reason}")

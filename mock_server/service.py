@@ -53,9 +53,10 @@ USAGE_ENDPOINTS = (
 
 @dataclass
 class Receipt:
-    """What one request cost: credits charged, for the journal."""
+    """What one request cost: credits charged (and to which team), for the journal and refunds."""
 
     credits: float = 0.0
+    team: str | None = None
 
 
 class Enrichment:
@@ -132,9 +133,8 @@ class Enrichment:
         if not self._has_credits(api_key):
             return {"person": None}
         person = self._find(request.query, outcome)
-        if person is None:
+        if person is None or not self._spend(api_key, MATCH_CREDITS, receipt):
             return {"person": None}
-        self._charge(api_key, MATCH_CREDITS, receipt)
         body: dict[str, Any] = {
             "person": encoded(person, reveal_personal_emails=request.options.reveal_personal_emails)
         }
@@ -163,6 +163,10 @@ class Enrichment:
         self._require_webhook(request.options)
         funded = self._has_credits(api_key)
         found = [self._find(query, outcome) if funded else None for query in request.details]
+        # All or nothing (README, "uncertain"): a bulk the credits left cannot pay for in full is
+        # refused like a single call, and nothing of it is charged.
+        if not self._spend(api_key, sum(p is not None for p in found) * MATCH_CREDITS, receipt):
+            found = [None] * len(found)
         reveal = request.options.reveal_personal_emails
         matches: list[Encoded | dict[str, Any] | None] = []
         for person in found:
@@ -177,7 +181,6 @@ class Enrichment:
             else:
                 matches.append(encoded(person, reveal_personal_emails=reveal))
         hits = [p for p in found if p is not None]
-        self._charge(api_key, len(hits) * MATCH_CREDITS, receipt)
         body: dict[str, Any] = {
             "status": "success",
             "error_code": None,
@@ -240,17 +243,28 @@ class Enrichment:
         if self.keys.team_credits(api_key.team) is None:
             return True  # unlimited: no need to read what the team spent
         left = self.ledger.balance(api_key.team).left
-        if left is None or left > 0:
-            return True
+        return left is None or left > 0 or self._out_of_credits()
+
+    def _out_of_credits(self) -> bool:
+        """Apollo's answer to a team without the credits a call needs: 422, or (a setting) no match."""
         if self.config.out_of_credits == "no_match":
             return False
         raise OutOfCredits()
 
-    def _charge(self, api_key: ApiKey, amount: float, receipt: Receipt | None) -> None:
-        """Charge the team's ledger, and note it on the request's receipt."""
-        self.ledger.charge(api_key.team, amount)
-        if receipt is not None:
+    def _spend(self, api_key: ApiKey, amount: float, receipt: Receipt | None) -> bool:
+        """Check and charge the team's credits in one step, noting it on the receipt; False when short."""
+        if not self.ledger.spend(api_key.team, amount):
+            return self._out_of_credits()
+        if receipt is not None and amount > 0:
             receipt.credits += amount
+            receipt.team = api_key.team
+        return True
+
+    def refund(self, receipt: Receipt) -> None:
+        """Give back what a request was charged: its answer ended in a 5xx, so nothing was delivered."""
+        if receipt.team is not None and receipt.credits > 0:
+            self.ledger.refund(receipt.team, receipt.credits)
+            receipt.credits = 0.0
 
     def reset(self) -> None:
         """Back to a freshly started emulator."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from mock_server.journal import DEFAULT_SIZE, Entry, filter_entries
 from mock_server.scenarios import Outcome, OutcomeName, Scenario, scenario_from_document, scripted_responses
-from mock_server.store import MAX_DELIVERIES, PRUNE_STEP
+from mock_server.store import MAX_DELIVERIES, PRUNE_STEP, SPEND_TOLERANCE
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value REAL NOT NULL);
@@ -276,6 +276,18 @@ class SqliteStore:
         """The value of counter `key` (0 when never touched)."""
         rows = self.database.read("SELECT value FROM counters WHERE key = ?", (key,))
         return float(rows[0][0]) if rows else 0.0
+
+    def spend(self, key: str, amount: float, limit: float | None, tally: str | None = None) -> bool:
+        """Add `amount` to `key` (and `tally`) only if `key` stays within `limit`: one write transaction."""
+        with self.database.write() as db:
+            if limit is not None:
+                row = db.execute("SELECT value FROM counters WHERE key = ?", (key,)).fetchone()
+                if (float(row[0]) if row else 0.0) + amount > limit + SPEND_TOLERANCE:
+                    return False
+            _incr(db, key, amount)
+            if tally is not None:
+                _incr(db, tally, amount)
+            return True
 
     def get_document(self, name: str) -> Any:
         """The JSON document stored under `name`, or None."""

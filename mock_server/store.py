@@ -21,6 +21,8 @@ MAX_DELIVERIES = 10_000
 # Pruning runs once this many deliveries past the cap, not on every add (it scans the outbox).
 PRUNE_STEP = 100
 FINISHED = frozenset({"delivered", "failed"})
+# Credits may be fractional (FACTS.md 5): `spend` lets a sum this close to the limit through.
+SPEND_TOLERANCE = 1e-9
 
 
 class JournalStore(Protocol):
@@ -106,6 +108,21 @@ class Store(Protocol):
         """Atomically add `amount` to counter `key` and return the new value."""
         ...
 
+    def spend(self, key: str, amount: float, limit: float | None, tally: str | None = None) -> bool:
+        """Check and charge in one atomic step: add `amount` to counter `key` only if it stays within `limit`.
+
+        The contract every backend keeps (tests/test_store.py runs it against each one):
+        - when `limit` is None, or `get(key) + amount <= limit` (with a tolerance of
+          `SPEND_TOLERANCE` for fractional credits), add `amount` to `key` and, when `tally` is
+          given, to counter `tally` too, and return True;
+        - otherwise change nothing (neither counter) and return False;
+        - the read, the comparison and both additions are one indivisible step across every thread
+          and process sharing the store: however many callers race, `key` never passes `limit`
+          (SQLite: one `BEGIN IMMEDIATE` transaction; Redis: one Lua script or WATCH/MULTI);
+        - `amount` is finite and > 0 (callers never spend nothing); a refund is `incr(key, -amount)`.
+        """
+        ...
+
     def get_document(self, name: str) -> Any:
         """The JSON document stored under `name`, or None."""
         ...
@@ -180,6 +197,16 @@ class MemoryStore:
         """The value of counter `key` (0 when never touched)."""
         with self._lock:
             return self._counters.get(key, 0.0)
+
+    def spend(self, key: str, amount: float, limit: float | None, tally: str | None = None) -> bool:
+        """Add `amount` to `key` (and `tally`) only if `key` stays within `limit`, atomically."""
+        with self._lock:
+            if limit is not None and self._counters.get(key, 0.0) + amount > limit + SPEND_TOLERANCE:
+                return False
+            self._counters[key] += amount
+            if tally is not None:
+                self._counters[tally] += amount
+            return True
 
     def get_document(self, name: str) -> Any:
         """The JSON document stored under `name`, or None."""

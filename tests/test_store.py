@@ -1,7 +1,13 @@
-"""The store backends: the same behaviour in memory and in SQLite."""
+"""The store backends: the same behaviour in memory and in SQLite.
+
+This is the shared contract of the `Store` protocol: a new backend joins by adding its name to the
+`store` fixture's params (skipping where its server is absent); every test here must then pass.
+"""
 
 from __future__ import annotations
 
+import concurrent.futures
+import threading
 from pathlib import Path
 
 import pytest
@@ -76,3 +82,35 @@ def test_respond_scenarios_hand_out_their_answers_in_order(store: Store) -> None
     answers = [o.response for o in taken if o is not None and o.response is not None]
     assert [(a.status, a.body) for a in answers] == [(500, b""), (200, b"ok"), (200, b"ok")]
     assert taken[3] is None
+
+
+def test_spend_charges_only_within_the_limit_and_tallies_the_reason(store: Store) -> None:
+    assert store.spend("credits:t", 3, 5, "credits:t:match") is True
+    assert store.spend("credits:t", 3, 5, "credits:t:match") is False  # 6 > 5: nothing changes
+    assert (store.get("credits:t"), store.get("credits:t:match")) == (3, 3)
+    assert store.spend("credits:t", 2, 5) is True  # exactly the limit is allowed
+    assert store.spend("credits:t", 0.5, None, "credits:t:phone") is True  # None: unlimited
+    assert (store.get("credits:t"), store.get("credits:t:match"), store.get("credits:t:phone")) == (
+        5.5,
+        3,
+        0.5,
+    )
+
+
+def test_spend_with_fractional_credits_reaches_the_limit_exactly(store: Store) -> None:
+    assert all(store.spend("credits:f", 0.1, 1.0) for _ in range(10))
+    assert store.spend("credits:f", 0.1, 1.0) is False
+
+
+def test_spend_is_atomic_under_racing_threads(store: Store) -> None:
+    """64 threads race for 50 credits: exactly 50 are granted, the counter never passes the limit."""
+    barrier = threading.Barrier(8)
+
+    def spender() -> int:
+        barrier.wait()
+        return sum(store.spend("credits:race", 1, 50, "credits:race:match") for _ in range(8))
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        granted = sum(pool.map(lambda _: spender(), range(8)))
+    assert granted == 50
+    assert store.get("credits:race") == 50 and store.get("credits:race:match") == 50

@@ -63,11 +63,20 @@ class Notes:
 
 
 def answer(service: Enrichment, endpoint: str, operation: Operation, call: Call, notes: Notes) -> Reply:
-    """Run one Apollo operation with its forced outcome and rate-limit headers; errors as Apollo's."""
+    """Run one Apollo operation with its forced outcome and rate-limit headers; errors as Apollo's.
+
+    An answer that ends in a 5xx (or in an exception, which becomes one) is not charged.
+    """
     try:
-        return _answer(service, endpoint, operation, call, notes)
+        reply = _answer(service, endpoint, operation, call, notes)
     except ApolloError as error:
-        return error_reply(error)
+        reply = error_reply(error)
+    except BaseException:
+        service.refund(notes.receipt)
+        raise
+    if reply.status >= 500:
+        service.refund(notes.receipt)
+    return reply
 
 
 def _answer(service: Enrichment, endpoint: str, operation: Operation, call: Call, notes: Notes) -> Reply:
