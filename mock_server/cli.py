@@ -68,7 +68,67 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("schema", help="schema name, e.g. people_match.response")
     validate.add_argument("document", type=Path, help="JSON file to check ('-' for stdin)")
     _add_contract_commands(commands)
+    _add_record_command(commands)
     return parser
+
+
+def _add_record_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`record` (issue 16): a recording proxy in front of Apollo; its code is mock_server/recording.py."""
+    record = commands.add_parser(
+        "record",
+        help="proxy to Apollo and record its answers as fixtures, under a credit cap",
+        description="Forward Apollo calls with the key in APOLLO_API_KEY and record every exchange, "
+        "the matched persons (as fixtures for `serve --fixtures DIR/persons`) and the drift from the "
+        "schemas. DIR holds personal data unless --scrub is given.",
+    )
+    record.add_argument("--upstream", required=True, help="base URL to forward to, e.g. https://api.apollo.io")
+    record.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to record into")
+    record.add_argument(
+        "--max-credits",
+        type=float,
+        help="refuse any call that could take the credits spent past N (required for a non-local upstream)",
+    )
+    record.add_argument("--scrub", action="store_true", help="replace personal data with consistent fakes")
+    record.add_argument("--port", type=int, default=8766, help="port on 127.0.0.1 (default 8766; 0: any)")
+    record.add_argument(
+        "--webhook-base",
+        metavar="URL",
+        help="public URL at which the upstream reaches this proxy's webhook receiver (a tunnel); "
+        "default http://127.0.0.1:PORT, which only a local upstream can reach",
+    )
+    record.add_argument(
+        "--upstream-timeout", type=float, default=60.0, help="seconds to wait for the upstream (default 60)"
+    )
+    record.add_argument(
+        "--webhook-allow",
+        action="append",
+        metavar="CIDR|HOST",
+        help="also pass webhooks on to this network or host (loopback and private networks always)",
+    )
+
+
+def _record(args: argparse.Namespace) -> int:
+    """Run `fakeapollo record` with the key from APOLLO_API_KEY."""
+    import os
+
+    from mock_server.recording import RecordSettings, record, settings_problem
+
+    settings = RecordSettings(
+        upstream=args.upstream,
+        out=args.out,
+        api_key=os.environ.get("APOLLO_API_KEY", "").strip(),
+        max_credits=args.max_credits,
+        scrub=args.scrub,
+        port=args.port,
+        webhook_base=args.webhook_base,
+        upstream_timeout=args.upstream_timeout,
+        webhook_allow=tuple(args.webhook_allow or ()),
+    )
+    problem = settings_problem(settings)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
+    return record(settings)
 
 
 def _add_contract_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -194,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
         from contract_tests import verify
 
         return verify.run(args)
+    if args.command == "record":
+        return _record(args)
     return _validate(args.schema, args.document)
 
 

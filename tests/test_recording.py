@@ -1,0 +1,359 @@
+"""`fakeapollo record` against a second fakeapollo as the upstream, over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from mock_server.data import load_fixture_persons, violations
+from tests.conftest import ROOT, key_registry, start_serve
+from tests.recording_helpers import SECRET, UPSTREAM_KEYS, files_containing, recorder, upstream_journal
+from tests.webhook_helpers import WITH_MOBILE, Emulator, emulator, receiver
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def upstream(tmp_path: Path) -> Iterator[Emulator]:
+    """A fakeapollo that knows only the recorder's real key."""
+    with emulator(keys=key_registry(tmp_path, UPSTREAM_KEYS), webhook_delay="1") as handle:
+        yield handle
+
+
+def _post(url: str, path: str, body: dict[str, Any], **headers: str) -> requests.Response:
+    """A client call through the recorder, with a key that is not the real one."""
+    return requests.post(
+        f"{url}{path}", json=body, headers={"x-api-key": "any-client-key", **headers}, timeout=10
+    )
+
+
+def test_recorded_persons_are_served_identically_by_serve_fixtures(
+    upstream: Emulator, tmp_path: Path
+) -> None:
+    out = tmp_path / "rec"
+    with recorder(upstream.url, out) as rec:
+        single = _post(rec.url, "/api/v1/people/match", {"email": "jane.doe@acme.com"})
+        bulk = _post(
+            rec.url,
+            "/v1/people/bulk_match",
+            {"details": [{"email": "sam.lee@globex.com"}, {"name": "Nobody"}]},
+        )
+    assert single.status_code == 200 and bulk.status_code == 200
+    recorded = [single.json()["person"], bulk.json()["matches"][0]]
+    assert bulk.json()["matches"][1] is None
+    assert sorted(p.name for p in (out / "persons").iterdir()) == sorted(f"{p['id']}.json" for p in recorded)
+
+    served = start_serve("--fixtures", str(out / "persons"))
+    try:
+        for person in recorded:
+            again = requests.post(
+                f"{served.url}/api/v1/people/match",
+                json={"email": person["email"]},
+                headers={"x-api-key": "test-key"},
+                timeout=10,
+            )
+            assert again.status_code == 200
+            assert again.json()["person"] == person
+    finally:
+        served.stop()
+
+
+def test_every_exchange_is_a_json_line_without_the_key(upstream: Emulator, tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    with recorder(upstream.url, out) as rec:
+        _post(rec.url, "/api/v1/people/match", {"email": "jane.doe@acme.com", "api_key": SECRET})
+        requests.get(
+            f"{rec.url}/api/v1/organizations/enrich?domain=acme.com",
+            headers={"x-api-key": SECRET},
+            timeout=10,
+        )
+        exchanges = rec.exchanges()
+    assert [(e["request"]["method"], e["request"]["path"], e["response"]["status"]) for e in exchanges] == [
+        ("POST", "/api/v1/people/match", 422),  # api_key in the body: the upstream's own answer, passed on
+        ("GET", "/api/v1/organizations/enrich", 200),
+    ]
+    assert exchanges[1]["response"]["body"]["organization"]["primary_domain"] == "acme.com"
+    assert "x-rate-limit-minute" in exchanges[1]["response"]["headers"]
+    assert all(isinstance(e["seconds"], float) and e["at"].endswith("Z") for e in exchanges)
+    assert files_containing(out, SECRET) == []
+    # The upstream saw the real key (it knows no other), never the client's.
+    assert [e["response"]["status"] for e in upstream_journal(upstream.url)] == [422, 200]
+
+
+def test_the_call_that_would_cross_the_cap_is_never_sent(upstream: Emulator, tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    with recorder(upstream.url, out, max_credits=2) as rec:
+        assert _post(rec.url, "/api/v1/people/match", {"email": "jane.doe@acme.com"}).status_code == 200
+        details = [{"email": "a.b@acme.com"}, {"email": "c.d@acme.com"}]
+        refused = _post(rec.url, "/api/v1/people/bulk_match", {"details": details})
+    assert refused.status_code == 422
+    assert refused.json() == {
+        "error": "fakeapollo record: this call could cost up to 2 credits, but 1 of the 2 allowed by "
+        "--max-credits are spent; it was not sent to the upstream",
+        "error_code": "RECORDING_CREDIT_CAP_REACHED",
+        "credits_spent": 1.0,
+        "credits_reserved": 0.0,
+        "max_credits": 2.0,
+        "call_could_cost": 2.0,
+    }
+    assert [e["path"] for e in upstream_journal(upstream.url)] == ["/api/v1/people/match"]
+    # The count survives a restart: one more credit is allowed, then nothing.
+    with recorder(upstream.url, out, max_credits=2) as rec:
+        assert _post(rec.url, "/v1/people/match", {"email": "e.f@acme.com"}).status_code == 200
+        assert _post(rec.url, "/v1/people/match", {"email": "g.h@acme.com"}).status_code == 422
+    assert json.loads((out / "credits.json").read_text())["spent"] == 2.0
+    assert len(upstream_journal(upstream.url)) == 2
+
+
+def test_a_phone_reveal_is_held_at_nine_credits_until_its_webhook_says_what_it_cost(
+    upstream: Emulator, tmp_path: Path
+) -> None:
+    out = tmp_path / "rec"
+    upstream.freeze()
+    with receiver() as client_hook, recorder(upstream.url, out, max_credits=10) as rec:
+        body = {"email": WITH_MOBILE, "reveal_phone_number": True, "webhook_url": client_hook.url}
+        answer = _post(rec.url, "/api/v1/people/match", body)
+        assert answer.status_code == 200
+        assert rec.proxy.cap.describe() == {"spent": 1.0, "reserved": 8.0, "max_credits": 10}
+        # A second reveal could cost 9 more: refused while the first one's phones are pending.
+        assert _post(rec.url, "/api/v1/people/match", {**body, "email": "p1@phones.com"}).status_code == 422
+        forwarded = upstream_journal(upstream.url)[0]["body"]["webhook_url"]
+        assert forwarded.startswith(rec.url + "/__record/webhooks/")
+        upstream.advance(10)
+        [payload] = client_hook.wait_for(1)
+        assert payload["people"][0]["id"] == answer.json()["person"]["id"]
+        assert rec.proxy.cap.describe() == {"spent": 9.0, "reserved": 0.0, "max_credits": 10}
+        hooks = [e for e in rec.exchanges() if e["kind"] == "webhook"]
+    assert [h["payload"] for h in hooks] == [payload]
+    assert hooks[0]["passed_on"] == {"status": 200, "error": None}
+    assert files_containing(out, SECRET) == []
+
+
+def test_a_webhook_url_off_the_allowlist_is_refused_before_anything_is_sent(
+    upstream: Emulator, tmp_path: Path
+) -> None:
+    with recorder(upstream.url, tmp_path / "rec") as rec:
+        body = {"email": WITH_MOBILE, "reveal_phone_number": True, "webhook_url": "http://203.0.113.9/hook"}
+        answer = _post(rec.url, "/api/v1/people/match", body)
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "error": "webhook_url host '203.0.113.9' is not on the allowlist "
+        "(loopback and private networks by default; see --webhook-allow)"
+    }
+    assert upstream_journal(upstream.url) == []
+
+
+def test_an_upstream_429_reaches_the_client_unchanged(upstream: Emulator, tmp_path: Path) -> None:
+    direct = upstream.http.post(
+        f"{upstream.url}/api/v1/people/match",
+        json={"email": "x@acme.com"},
+        headers={"X-Mock-Scenario": "rate_limited", "x-api-key": SECRET},
+    )
+    with recorder(upstream.url, tmp_path / "rec") as rec:
+        proxied = _post(
+            rec.url, "/api/v1/people/match", {"email": "x@acme.com"}, **{"X-Mock-Scenario": "rate_limited"}
+        )
+        [exchange] = rec.exchanges()
+    assert proxied.status_code == direct.status_code == 429
+    assert proxied.content == direct.content
+    assert {k.lower(): v for k, v in proxied.headers.items()} == {
+        k.lower(): v for k, v in direct.headers.items()
+    }
+    assert exchange["response"]["status"] == 429 and exchange["fault"] is None
+    assert [e["response"]["status"] for e in upstream_journal(upstream.url)] == [429, 429]
+
+
+def test_an_upstream_reset_resets_the_client_and_is_not_retried(upstream: Emulator, tmp_path: Path) -> None:
+    with recorder(upstream.url, tmp_path / "rec", max_credits=5) as rec:
+        with pytest.raises(requests.ConnectionError):
+            _post(
+                rec.url,
+                "/api/v1/people/match",
+                {"email": "x@acme.com"},
+                **{"X-Mock-Scenario": "connection_reset"},
+            )
+        [exchange] = rec.exchanges()
+        # Apollo may have charged before the reset: the reservation is kept as spent.
+        assert rec.proxy.cap.describe()["spent"] == 1.0
+    assert exchange["fault"].startswith("reset") and "response" not in exchange
+    assert len(upstream_journal(upstream.url)) == 1
+
+
+def test_an_upstream_5xx_reaches_the_client_unchanged(upstream: Emulator, tmp_path: Path) -> None:
+    with recorder(upstream.url, tmp_path / "rec") as rec:
+        proxied = _post(
+            rec.url, "/api/v1/people/match", {"email": "x@acme.com"}, **{"X-Mock-Scenario": "bad_gateway"}
+        )
+    assert proxied.status_code == 502
+    assert proxied.headers["content-type"] == "text/html; charset=utf-8"
+    assert proxied.text.startswith("<html>") and "502 Bad Gateway" in proxied.text
+    assert len(upstream_journal(upstream.url)) == 1
+
+
+RICH_PERSON_FILE = ROOT / "fixtures" / "persons" / "tim-zheng.json"
+
+
+def _rich_person() -> dict[str, Any]:
+    """A fixture person with every kind of personal data filled in."""
+    person: dict[str, Any] = json.loads(RICH_PERSON_FILE.read_text())
+    person.update(
+        first_name="Oriane",
+        last_name="Vasquez-Thorne",
+        name="Oriane Vasquez-Thorne",
+        email="oriane.vasquez-thorne@apollo.io",
+        personal_emails=["oriane.vt1987@gmail.com"],
+        linkedin_url="http://www.linkedin.com/in/oriane-vasquez-thorne-7f3a21",
+        twitter_url="https://twitter.com/orianevt",
+        github_url="https://github.com/orianevt",
+        facebook_url="https://www.facebook.com/oriane.vasquezthorne",
+        photo_url="https://media.licdn.com/dms/image/C4E03AQHoriane/profile-displayphoto-shrink_200_200/0/1611",
+        phone_numbers=[
+            {
+                "raw_number": "+1 415-555-0142",
+                "sanitized_number": "+14155550142",
+                "type": "mobile",
+                "position": 0,
+                "status": "valid_number",
+                "dnc_status": None,
+                "dnc_other_info": None,
+            }
+        ],
+        headline=None,
+    )
+    return person
+
+
+def test_scrub_leaves_no_personal_value_and_still_validates(tmp_path: Path) -> None:
+    fixtures = tmp_path / "upstream-persons"
+    fixtures.mkdir()
+    person = _rich_person()
+    (fixtures / "oriane.json").write_text(json.dumps(person))
+    real_email = person["email"]
+    md5, sha256 = (
+        hashlib.md5(real_email.encode()).hexdigest(),
+        hashlib.sha256(real_email.encode()).hexdigest(),
+    )
+    out = tmp_path / "rec"
+    with emulator(keys=key_registry(tmp_path, UPSTREAM_KEYS), fixtures=fixtures) as upstream:
+        with recorder(upstream.url, out, scrub=True) as rec:
+            by_email = _post(
+                rec.url, "/api/v1/people/match", {"email": real_email, "reveal_personal_emails": True}
+            )
+            by_hash = _post(rec.url, "/api/v1/people/match", {"hashed_email": md5})
+            by_url = _post(rec.url, "/api/v1/people/match", {"linkedin_url": person["linkedin_url"]})
+            exchanges = rec.exchanges()
+    real = by_email.json()["person"]
+    assert (
+        real["email"] == real_email
+        and by_hash.json()["person"]["id"] == by_url.json()["person"]["id"] == real["id"]
+    )
+
+    personal = ["oriane", "vasquez", "thorne", "orianevt", "1987", "5550142", md5, sha256]
+    for value in personal:
+        leaks = [p for p in out.rglob("*") if p.is_file() and value.encode() in p.read_bytes().lower()]
+        assert leaks == [], f"{value!r} left in {leaks}"
+
+    [fake] = load_fixture_persons(out / "persons")  # validates, as `serve --fixtures` does
+    assert violations("person", fake) == []
+    assert fake["id"] == real["id"] and fake["organization"] == real["organization"]
+    first, last = fake["first_name"], fake["last_name"]
+    assert fake["name"] == f"{first} {last}"
+    assert fake["email"] == f"{first.lower()}.{last.lower()}@apollo.io"
+    assert fake["linkedin_url"].startswith(f"http://www.linkedin.com/in/{first.lower()}-{last.lower()}-")
+    # The same real value became the same fake in every file: the request by hash names the fake's hash.
+    fake_md5 = hashlib.md5(fake["email"].encode()).hexdigest()
+    assert [e["request"]["body"] for e in exchanges[:2]] == [
+        {"email": fake["email"], "reveal_personal_emails": True},
+        {"hashed_email": fake_md5},
+    ]
+    assert exchanges[2]["request"]["body"] == {"linkedin_url": fake["linkedin_url"]}
+    assert exchanges[0]["response"]["body"]["person"]["personal_emails"] == fake["personal_emails"]
+    report = json.loads((out / "scrubbed.json").read_text())
+    assert {"names", "emails", "hashed_emails", "urls"} <= set(report)
+    assert (out / ".gitignore").read_text() == "scrub.key\n"
+
+
+def test_drift_report_names_unknown_keys_and_header_families(tmp_path: Path) -> None:
+    fixtures = tmp_path / "upstream-persons"
+    fixtures.mkdir()
+    person = _rich_person()
+    person["favourite_colour"] = "teal"  # a key the person schema does not document
+    (fixtures / "p.json").write_text(json.dumps(person))
+    out = tmp_path / "rec"
+    with emulator(keys=key_registry(tmp_path, UPSTREAM_KEYS), fixtures=fixtures) as upstream:
+        with recorder(upstream.url, out) as rec:
+            assert _post(rec.url, "/api/v1/people/match", {"email": person["email"]}).status_code == 200
+            _post(
+                rec.url,
+                "/api/v1/people/match",
+                {"email": "x@acme.com"},
+                **{"X-Mock-Scenario": "invalid_request"},
+            )
+    drift = (out / "drift.md").read_text()
+    assert "## unknown keys" in drift and "people/match $.person: Additional properties" in drift
+    assert "favourite_colour" in drift
+    # The 422 body is Apollo's documented one: not drift.
+    assert "## error bodies" not in drift
+
+
+def test_record_command_reads_the_key_from_the_environment_only(upstream: Emulator, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "rec"
+    command = [
+        sys.executable,
+        "-m",
+        "mock_server",
+        "record",
+        "--upstream",
+        upstream.url,
+        "--out",
+        str(out),
+        "--port",
+        "0",
+    ]
+    missing = subprocess.run(
+        command, capture_output=True, text=True, env={**os.environ, "APOLLO_API_KEY": ""}, timeout=30
+    )
+    assert missing.returncode == 2 and "APOLLO_API_KEY" in missing.stderr
+    remote = [*command[:5], "https://api.apollo.io", *command[6:]]
+    uncapped = subprocess.run(
+        remote, capture_output=True, text=True, env={**os.environ, "APOLLO_API_KEY": SECRET}, timeout=30
+    )
+    assert uncapped.returncode == 2 and "--max-credits is required" in uncapped.stderr
+
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "APOLLO_API_KEY": SECRET},
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    try:
+        assert process.stdout is not None
+        banner = process.stdout.readline()
+        url = banner.split()[2]
+        assert banner.startswith("fakeapollo record: http://127.0.0.1:") and upstream.url in banner
+        assert _post(url, "/api/v1/people/match", {"email": "jane.doe@acme.com"}).status_code == 200
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+    assert "1 person(s) written, 1 credits spent" in stdout
+    assert "will hold personal data" in stderr
+    assert files_containing(out, SECRET) == []
+    shutil.rmtree(out)
