@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -9,6 +11,30 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 Listener = Callable[[datetime], None]
+log = logging.getLogger("fakeapollo")
+
+# The instants the clock may show. Far from datetime's year-9999 edge, so that due times, retention
+# windows and ISO rendering never overflow however far a clock at the edge is advanced (issue 13).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+# The most one advance may move the clock.
+MAX_ADVANCE_SECONDS = 10 * 365 * 86_400
+
+
+class ClockOutOfRange(ValueError):
+    """A clock value outside the window the clock may show, or not a finite number."""
+
+
+def window() -> str:
+    """The clock's window as people read it, for error messages."""
+    return f"{Clock.iso(EARLIEST)} to {Clock.iso(LATEST)}"
+
+
+def check_timestamp(stamp: float) -> float:
+    """`stamp` when it is a finite instant inside the clock's window; ClockOutOfRange otherwise."""
+    if not (math.isfinite(stamp) and EARLIEST.timestamp() <= stamp <= LATEST.timestamp()):
+        raise ClockOutOfRange(f"the clock must stay between {window()}")
+    return stamp
 
 
 class ClockState(Protocol):
@@ -63,8 +89,15 @@ class Clock:
         self._lock = threading.RLock()
         self._initial = (start, frozen)
         self._listeners: list[Listener] = []
+        if start is not None:
+            check_timestamp(start.timestamp())
         self._state: ClockState = state or LocalClockState()
         if not self._state.has_value():
+            self._apply_initial()
+        elif not self._valid(*self._state.load()):
+            # A clock stored by an older version (or edited by hand) outside the window would break
+            # every request; it is not restored.
+            log.warning("fakeapollo: the stored clock was out of range (%s); it starts afresh", window())
             self._apply_initial()
 
     def _apply_initial(self) -> None:
@@ -72,6 +105,15 @@ class Clock:
         real = time.time()
         offset = 0.0 if start is None else start.timestamp() - real
         self._state.save(offset, real + offset if frozen else None)
+
+    @staticmethod
+    def _valid(offset: float, frozen_at: float | None) -> bool:
+        """Whether a stored (offset, frozen_at) gives a finite instant inside the window."""
+        try:
+            check_timestamp(offset + time.time() if frozen_at is None else frozen_at)
+            return math.isfinite(offset)
+        except (ClockOutOfRange, TypeError):
+            return False
 
     def timestamp(self) -> float:
         """Seconds since the epoch, by this clock."""
@@ -102,9 +144,9 @@ class Clock:
                 self._state.save(frozen_at - time.time(), None)
 
     def set(self, instant: datetime) -> None:
-        """Jump to `instant` (forwards or backwards) and run what falls due."""
+        """Jump to `instant` (forwards or backwards) and run what falls due; ClockOutOfRange outside."""
         with self._lock:
-            target = instant.timestamp()
+            target = check_timestamp(instant.timestamp())
             _, frozen_at = self._state.load()
             if frozen_at is not None:
                 self._state.save(target - time.time(), target)
@@ -113,11 +155,18 @@ class Clock:
         self._notify()
 
     def advance(self, seconds: float) -> None:
-        """Move the clock forward by `seconds` and run what falls due before returning."""
-        if seconds < 0:
-            raise ValueError("cannot advance the clock backwards")
+        """Move the clock forward by `seconds` and run what falls due before returning.
+
+        ClockOutOfRange (a ValueError) when `seconds` is negative, not finite, more than
+        MAX_ADVANCE_SECONDS, or would carry the clock past the window; the clock then stays put.
+        """
+        if not (math.isfinite(seconds) and 0 <= seconds <= MAX_ADVANCE_SECONDS):
+            raise ClockOutOfRange(
+                f"an advance must be a finite number of seconds from 0 to {MAX_ADVANCE_SECONDS}"
+            )
         with self._lock:
             offset, frozen_at = self._state.load()
+            check_timestamp(self.timestamp() + seconds)
             self._state.save(offset + seconds, None if frozen_at is None else frozen_at + seconds)
         self._notify()
 

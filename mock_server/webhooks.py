@@ -174,6 +174,9 @@ class Webhooks:
         if forced is OutcomeName.WEBHOOK_LATE and outcome is not None:
             # Far later than any configured delay, or `delay_s` seconds.
             delay = outcome.number("delay_s", max(10 * high, 30.0), low=0, high=10 * 365 * 86_400)
+        if not math.isfinite(delay):
+            # A due time that is not a number would make the delivery unpollable for good.
+            raise BadRequest("Scenario parameter 'delay_s' must be a finite number of seconds")
         duplicate = forced is OutcomeName.WEBHOOK_DUPLICATE or rng.random() < self.settings.duplicate_rate
         now = self.clock.timestamp()
         delivery: dict[str, Any] = {

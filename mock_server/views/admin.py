@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import hmac
+import math
 import time
 from typing import Any
 
 from flask import Blueprint, Response, request
 
-from mock_server.clock import Clock, parse_instant
+from mock_server.clock import (
+    LATEST,
+    MAX_ADVANCE_SECONDS,
+    Clock,
+    ClockOutOfRange,
+    check_timestamp,
+    parse_instant,
+    window,
+)
 from mock_server.errors import ApolloError, BadRequest, NotFound
 from mock_server.journal import mask_secret
 from mock_server.views.apollo import enrichment
@@ -109,6 +118,11 @@ def set_clock() -> Response:
     if "freeze" in body and not isinstance(freeze, bool):
         raise BadRequest("'freeze' must be true or false")
     target = _instant(body["now"], "now") if "now" in body else None
+    if target is not None:
+        try:
+            check_timestamp(target.timestamp())
+        except ClockOutOfRange as exc:
+            raise BadRequest(f"'now' must be an instant from {window()}, got {body['now']!r}") from exc
     if freeze is True:
         clock.freeze()
     elif freeze is False:
@@ -121,11 +135,19 @@ def set_clock() -> Response:
 def advance_clock() -> Response:
     """Move the clock forward by `{"seconds": N}`; what falls due runs before this returns."""
     seconds = read_body().get("seconds")
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-        raise BadRequest("'seconds' must be a number of seconds, zero or more")
-    if seconds > 10 * 365 * 86_400:
-        raise BadRequest("'seconds' must be at most ten years")
-    enrichment().clock.advance(float(seconds))
+    problem = f"'seconds' must be a finite number from 0 to {MAX_ADVANCE_SECONDS} (ten years)"
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        raise BadRequest(problem)
+    try:
+        value = float(seconds)
+    except OverflowError as exc:  # an integer too large for a float
+        raise BadRequest(problem) from exc
+    if not (math.isfinite(value) and 0 <= value <= MAX_ADVANCE_SECONDS):
+        raise BadRequest(problem)
+    try:
+        enrichment().clock.advance(value)
+    except ClockOutOfRange as exc:
+        raise BadRequest(f"'seconds' would move the clock past {Clock.iso(LATEST)}: {exc}") from exc
     return json_response(_clock_state())
 
 

@@ -65,7 +65,8 @@ class Notes:
 def answer(service: Enrichment, endpoint: str, operation: Operation, call: Call, notes: Notes) -> Reply:
     """Run one Apollo operation with its forced outcome and rate-limit headers; errors as Apollo's.
 
-    An answer that ends in a 5xx (or in an exception, which becomes one) is not charged.
+    An answer that ends in an error (a 4xx or 5xx, or an exception, which becomes a 500) is not
+    charged: the client got no data.
     """
     try:
         reply = _answer(service, endpoint, operation, call, notes)
@@ -74,7 +75,7 @@ def answer(service: Enrichment, endpoint: str, operation: Operation, call: Call,
     except BaseException:
         service.refund(notes.receipt)
         raise
-    if reply.status >= 500:
+    if reply.status >= 400:
         service.refund(notes.receipt)
     return reply
 
