@@ -25,7 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="address to bind (default 127.0.0.1, loopback only)")
     serve.add_argument("--port", type=int, help="port to bind (default 8765; 0 picks a free one)")
-    serve.add_argument("--seed", type=int, help="seed of the generated people (default 0)")
+    serve.add_argument(
+        "--seed",
+        type=int,
+        help="seed of the generated people (default 0); given, request ids are reproducible too",
+    )
     serve.add_argument("--fixtures", type=Path, help="folder of canned person JSON files")
     serve.add_argument("--keys", type=Path, help="key registry JSON file (default: fixtures/keys.json)")
     serve.add_argument(
@@ -216,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             host=args.host,
             port=args.port,
             seed=args.seed,
+            request_id_seed=args.seed,
             fixtures=args.fixtures,
             keys=args.keys,
             legacy_api_key=args.legacy_api_key,

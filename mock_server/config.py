@@ -18,6 +18,9 @@ class Config:
     host: str = "127.0.0.1"
     port: int = 8765
     seed: int = 0
+    # The seed of request ids; None (the default) draws a secret at start, so ids cannot be
+    # predicted across runs. `--seed` / FAKEAPOLLO_SEED set it to the seed: reproducible ids.
+    request_id_seed: int | None = None
     fixtures: Path | None = None
     keys: Path | None = None
     # FACTS.md 1.3: `api_key` in body/query gets a 422 since late 2025; older clients still send it.
@@ -79,6 +82,8 @@ class Config:
             if raw is None:
                 continue
             values[f.name] = _coerce(f.name, str(f.type), raw)
+        if "seed" in values and "request_id_seed" not in values:
+            values["request_id_seed"] = values["seed"]  # a seed asked for: reproducible request ids
         return cls(**values)
 
 
@@ -86,7 +91,7 @@ def _coerce(name: str, type_name: str, raw: str) -> Any:
     """Turn an environment string into the field's type."""
     if type_name == "bool":
         return raw.strip().lower() in {"1", "true", "yes", "on"}
-    if type_name == "int":
+    if type_name in ("int", "int | None"):
         try:
             return int(raw)
         except ValueError as exc:

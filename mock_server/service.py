@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -75,6 +77,8 @@ class Enrichment:
         self.store = store
         self.keys = keys
         self.directory = directory
+        seeded = config.request_id_seed
+        self._request_id_key = secrets.token_bytes(32) if seeded is None else b"seed:%d" % seeded
         self.limiter = RateLimiter(store, clock, config.bulk_share)
         self.ledger = Ledger(store, keys)
         # The outbox and dispatcher of webhook deliveries; app.py starts it and subscribes it.
@@ -299,9 +303,13 @@ class Enrichment:
                 raise WebhookUrlRequired(flag, status)
 
     def _next_request_id(self) -> int:
-        """A signed 64-bit id, often negative like Apollo's (FACTS.md 2.1), reproducible per seed."""
+        """A signed 64-bit id, often negative like Apollo's (FACTS.md 2.1).
+
+        Keyed by a secret drawn at start, so another caller cannot work out ids it never saw;
+        reproducible only when a request-id seed was asked for (`--seed`).
+        """
         sequence = int(self.store.incr("request_id_sequence"))
-        digest = hashlib.sha256(b"%d:request:%d" % (self.config.seed, sequence)).digest()
+        digest = hmac.new(self._request_id_key, b"request:%d" % sequence, hashlib.sha256).digest()
         return int.from_bytes(digest[:8], "big", signed=True)
 
     def close(self) -> None:

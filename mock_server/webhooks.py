@@ -381,11 +381,14 @@ class Webhooks:
                 return found
         return None
 
-    def poll(self, raw_request_id: str) -> dict[str, Any]:
-        """Poll Webhook Result (FACTS.md 2.8, 4.5): the wrapper, or Apollo's 400/404/410 `PollError`."""
+    def poll(self, raw_request_id: str, team: str) -> dict[str, Any]:
+        """Poll Webhook Result (FACTS.md 2.8, 4.5) for `team`: the wrapper, or Apollo's 400/404/410.
+
+        Another team's request id answers exactly as an unknown one: nothing tells it exists.
+        """
         request_id = parse_request_id(raw_request_id)
         delivery = self.find(request_id)
-        if delivery is None:
+        if delivery is None or delivery.get("team") != team:
             raise PollError(404, "request_id_unknown")
         now = self.clock.timestamp()
         status = delivery.get("status")

@@ -20,10 +20,10 @@ def webhook_result(request_id: str) -> Response:
     params = request.args.to_dict(flat=True)
     notes = Notes(params=params, api_key=header_key)
     g.fakeapollo_notes = notes
-    _, rate = service.admit(WEBHOOK_RESULT, header_key, params, None)
+    api_key, rate = service.admit(WEBHOOK_RESULT, header_key, params, None)
     notes.rate = rate
     try:
-        body = service.webhooks.poll(request_id)
+        body = service.webhooks.poll(request_id, api_key.team)
     except PollError as error:
         error.headers.update(rate.headers())
         raise
