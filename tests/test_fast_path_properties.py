@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mock_server.app import create_app
+from mock_server.config import Config
 from mock_server.httpserver import FastHandler, HttpRequest
 from mock_server.views.fast import handler_for
 
@@ -55,7 +56,7 @@ class Twins:
 @pytest.fixture(scope="module")
 def twins() -> Iterator[Twins]:
     """Twin emulators with their clocks frozen at the same instant (rate-limit resets agree)."""
-    apps = create_app(), create_app()
+    apps = create_app(Config(request_id_seed=0)), create_app(Config(request_id_seed=0))  # alike ids
     for app in apps:
         app.extensions["fakeapollo"].clock.freeze()
         app.extensions["fakeapollo"].clock.set(datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC))
