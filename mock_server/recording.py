@@ -402,7 +402,7 @@ class RecordingProxy:
         if status is not None and fault is None:
             writer.check_answer(request.path, status, dict(headers or []), private_answer)
             if status < 300:
-                writer.persons(request.path, answer)
+                writer.persons(request.path, private_answer)
 
     # -- webhooks --------------------------------------------------------------------------
 
@@ -427,16 +427,18 @@ class RecordingProxy:
             status, problem = delivered.status, delivered.error
         else:
             status, problem = None, refusal
+        private = self.writer.private(payload)
         self.writer.exchange(
             {
                 "at": Clock.iso(self.clock.now()),
                 "kind": "webhook",
-                "payload": self.writer.private(payload),
+                "payload": private,
                 "passed_on": {"status": status, "error": problem},
                 "credits": self.cap.describe(),
             }
         )
-        self.writer.check_payload(self.writer.private(payload))
+        self.writer.check_payload(private)
+        self.writer.phones(private)
         # The client's answer goes back to the upstream, which retries as it would for the client.
         body = dumps({"passed_on_status": status, "error": problem})
         await _reply(send, status if status is not None else 502, body, "application/json")

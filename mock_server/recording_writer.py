@@ -80,7 +80,7 @@ class RecordingWriter:
                 _write(self.folder / SCRUBBED, json.dumps(self.scrubber.report(), indent=2) + "\n")
 
     def persons(self, path: str, body: Any) -> list[str]:
-        """Save every person of a 2xx people/match or bulk_match answer as a fixture; their ids."""
+        """Save every person of a 2xx people/match or bulk_match answer (already scrubbed) as a fixture."""
         operation = operation_of(path)
         found: list[Any] = []
         if isinstance(body, Mapping):
@@ -94,10 +94,32 @@ class RecordingWriter:
                 saved.append(self._save_person(person))
         return saved
 
+    def phones(self, payload: Any) -> list[str]:
+        """Add the numbers a phone webhook (payload already scrubbed) delivered to the saved persons.
+
+        Fixtures keep numbers in the person schema's (legacy) shape, which `serve --fixtures` turns
+        back into webhook phone objects when it delivers a reveal.
+        """
+        people = payload.get("people") if isinstance(payload, Mapping) else None
+        updated = []
+        for entry in people if isinstance(people, list) else ():
+            if not isinstance(entry, Mapping) or not isinstance(entry.get("phone_numbers"), list):
+                continue
+            path = self.persons_dir / f"{_file_stem(entry.get('id'))}.json"
+            numbers = [_fixture_phone(p) for p in entry["phone_numbers"] if isinstance(p, Mapping)]
+            if not path.exists() or not numbers:
+                continue
+            with self._lock:
+                record = json.loads(path.read_text(encoding="utf-8"))
+                record["phone_numbers"] = numbers
+                _write(path, self.redact(json.dumps(record, indent=2, ensure_ascii=False) + "\n"))
+            updated.append(path.stem)
+        return updated
+
     def _save_person(self, person: Mapping[str, Any]) -> str:
-        """Write one person (scrubbed when asked); schema violations become drift, the file stays."""
-        record = self.private(dict(person))
-        person_id = re.sub(r"[^0-9A-Za-z_-]", "_", str(record["id"]))[:64] or "person"
+        """Write one person; schema violations become drift, the file stays."""
+        record = dict(person)
+        person_id = _file_stem(record["id"])
         path = self.persons_dir / f"{person_id}.json"
         if path.exists():
             # A person met again keeps what only an earlier call revealed (personal e-mails).
@@ -155,6 +177,25 @@ class RecordingWriter:
             self.drift("types and values", f"{where} {json_path}: {message}")
         for json_path, message in sorted(strict - loose):
             self.drift("unknown keys", f"{where} {json_path}: {message}")
+
+
+def _file_stem(person_id: Any) -> str:
+    """A person id made safe as a file name."""
+    return re.sub(r"[^0-9A-Za-z_-]", "_", str(person_id))[:64] or "person"
+
+
+def _fixture_phone(phone: Mapping[str, Any]) -> dict[str, Any]:
+    """A webhook phone object (FACTS.md 4.2, `*_cd` keys) in the person schema's phone shape."""
+    return {
+        "id": phone.get("id") or phone.get("_id"),
+        "raw_number": phone.get("raw_number"),
+        "sanitized_number": phone.get("sanitized_number"),
+        "type": phone.get("type_cd", phone.get("type")),
+        "position": phone.get("position", 0),
+        "status": phone.get("status_cd", phone.get("status")),
+        "dnc_status": phone.get("dnc_status_cd", phone.get("dnc_status")),
+        "dnc_other_info": phone.get("dnc_other_info"),
+    }
 
 
 def _write(path: Path, text: str) -> None:

@@ -34,6 +34,11 @@ def _post(url: str, path: str, body: dict[str, Any], **headers: str) -> requests
     )
 
 
+def _forced(url: str, outcome: str) -> requests.Response:
+    """A people/match through the recorder that asks the upstream for a forced outcome."""
+    return _post(url, "/api/v1/people/match", {"email": "x@acme.com"}, **{"X-Mock-Scenario": outcome})
+
+
 def test_recorded_persons_are_served_identically_by_serve_fixtures(
     upstream: Emulator, tmp_path: Path
 ) -> None:
@@ -135,6 +140,16 @@ def test_a_phone_reveal_is_held_at_nine_credits_until_its_webhook_says_what_it_c
     assert hooks[0]["passed_on"] == {"status": 200, "error": None}
     assert files_containing(out, SECRET) == []
 
+    # The recorded numbers are the ones `serve --fixtures` delivers for the same reveal offline.
+    with emulator(fixtures=out / "persons", webhook_delay="1") as offline, receiver() as offline_hook:
+        offline.freeze()
+        assert offline.match(WITH_MOBILE, offline_hook.url).status_code == 200
+        offline.advance(10)
+        [replayed] = offline_hook.wait_for(1)
+    numbers = [(p["sanitized_number"], p["type_cd"]) for p in payload["people"][0]["phone_numbers"]]
+    assert [(p["sanitized_number"], p["type_cd"]) for p in replayed["people"][0]["phone_numbers"]] == numbers
+    assert replayed["credits_consumed"] == payload["credits_consumed"]
+
 
 def test_a_webhook_url_off_the_allowlist_is_refused_before_anything_is_sent(
     upstream: Emulator, tmp_path: Path
@@ -157,9 +172,7 @@ def test_an_upstream_429_reaches_the_client_unchanged(upstream: Emulator, tmp_pa
         headers={"X-Mock-Scenario": "rate_limited", "x-api-key": SECRET},
     )
     with recorder(upstream.url, tmp_path / "rec") as rec:
-        proxied = _post(
-            rec.url, "/api/v1/people/match", {"email": "x@acme.com"}, **{"X-Mock-Scenario": "rate_limited"}
-        )
+        proxied = _forced(rec.url, "rate_limited")
         [exchange] = rec.exchanges()
     assert proxied.status_code == direct.status_code == 429
     assert proxied.content == direct.content
@@ -173,12 +186,7 @@ def test_an_upstream_429_reaches_the_client_unchanged(upstream: Emulator, tmp_pa
 def test_an_upstream_reset_resets_the_client_and_is_not_retried(upstream: Emulator, tmp_path: Path) -> None:
     with recorder(upstream.url, tmp_path / "rec", max_credits=5) as rec:
         with pytest.raises(requests.ConnectionError):
-            _post(
-                rec.url,
-                "/api/v1/people/match",
-                {"email": "x@acme.com"},
-                **{"X-Mock-Scenario": "connection_reset"},
-            )
+            _forced(rec.url, "connection_reset")
         [exchange] = rec.exchanges()
         # Apollo may have charged before the reset: the reservation is kept as spent.
         assert rec.proxy.cap.describe()["spent"] == 1.0
@@ -188,9 +196,7 @@ def test_an_upstream_reset_resets_the_client_and_is_not_retried(upstream: Emulat
 
 def test_an_upstream_5xx_reaches_the_client_unchanged(upstream: Emulator, tmp_path: Path) -> None:
     with recorder(upstream.url, tmp_path / "rec") as rec:
-        proxied = _post(
-            rec.url, "/api/v1/people/match", {"email": "x@acme.com"}, **{"X-Mock-Scenario": "bad_gateway"}
-        )
+        proxied = _forced(rec.url, "bad_gateway")
     assert proxied.status_code == 502
     assert proxied.headers["content-type"] == "text/html; charset=utf-8"
     assert proxied.text.startswith("<html>") and "502 Bad Gateway" in proxied.text
@@ -290,12 +296,7 @@ def test_drift_report_names_unknown_keys_and_header_families(tmp_path: Path) -> 
     with emulator(keys=key_registry(tmp_path, UPSTREAM_KEYS), fixtures=fixtures) as upstream:
         with recorder(upstream.url, out) as rec:
             assert _post(rec.url, "/api/v1/people/match", {"email": person["email"]}).status_code == 200
-            _post(
-                rec.url,
-                "/api/v1/people/match",
-                {"email": "x@acme.com"},
-                **{"X-Mock-Scenario": "invalid_request"},
-            )
+            _forced(rec.url, "invalid_request")
     drift = (out / "drift.md").read_text()
     assert "## unknown keys" in drift and "people/match $.person: Additional properties" in drift
     assert "favourite_colour" in drift
@@ -357,3 +358,94 @@ def test_record_command_reads_the_key_from_the_environment_only(upstream: Emulat
     assert "will hold personal data" in stderr
     assert files_containing(out, SECRET) == []
     shutil.rmtree(out)
+
+
+def _queue(upstream: Emulator, *responses: dict[str, Any]) -> None:
+    """Make the upstream answer exactly `responses`, in order, to the recorder's key."""
+    scenario = {
+        "match": {"api_key": SECRET},
+        "outcome": "respond",
+        "responses": list(responses),
+        "times": len(responses),
+    }
+    answer = requests.post(f"{upstream.url}/__admin/scenarios", json=scenario, timeout=10)
+    assert answer.status_code in (200, 201), answer.text
+
+
+def test_a_person_that_does_not_validate_is_saved_and_reported_as_drift(
+    upstream: Emulator, tmp_path: Path
+) -> None:
+    odd = {"id": "0123456789abcdef01234567", "first_name": 5, "name": "Odd Person"}
+    _queue(
+        upstream,
+        {"status": 200, "headers": {"X-Credit-Balance": "41"}, "body": {"person": odd, "request_id": 1}},
+        {"status": 404, "body": {"weird": True}},
+    )
+    out = tmp_path / "rec"
+    with recorder(upstream.url, out) as rec:
+        assert _post(rec.url, "/api/v1/people/match", {"email": "odd@acme.com"}).json()["person"] == odd
+        assert _post(rec.url, "/api/v1/people/match", {"email": "odd@acme.com"}).status_code == 404
+    assert json.loads((out / "persons" / f"{odd['id']}.json").read_text()) == odd
+    drift = (out / "drift.md").read_text()
+    assert "## person fixtures do not validate" in drift
+    assert f"{odd['id']}.json $.first_name: 5 is not of type 'string', 'null'" in drift
+    assert "`x-credit-balance` (on people/match, HTTP 200)" in drift
+    assert '## error bodies\n\n- people/match HTTP 404: {"weird": true}' in drift
+
+
+def test_a_fractional_credits_consumed_settles_the_count(upstream: Emulator, tmp_path: Path) -> None:
+    details = [{"email": "a.b@acme.com"}, {"email": "c.d@acme.com"}]
+    body = {"status": "success", "credits_consumed": 1.5, "matches": [None, None], "request_id": 7}
+    _queue(upstream, {"status": 200, "body": body})
+    with recorder(upstream.url, tmp_path / "rec", max_credits=3) as rec:
+        assert _post(rec.url, "/api/v1/people/bulk_match", {"details": details}).json() == body
+        assert rec.proxy.cap.describe() == {"spent": 1.5, "reserved": 0.0, "max_credits": 3}
+
+
+def test_an_upstream_that_does_not_answer_in_time_resets_the_client(
+    upstream: Emulator, tmp_path: Path
+) -> None:
+    with recorder(upstream.url, tmp_path / "rec", upstream_timeout=0.3) as rec:
+        with pytest.raises(requests.ConnectionError):
+            _forced(rec.url, "slow; delay_ms=2000")
+        [exchange] = rec.exchanges()
+    assert exchange["fault"] == "timeout"
+    assert exchange["request"]["headers"]["x-mock-scenario"] == "slow; delay_ms=2000"
+
+
+def test_a_scrubbed_recording_holds_fake_phones_while_the_client_gets_the_real_payload(
+    upstream: Emulator, tmp_path: Path
+) -> None:
+    out = tmp_path / "rec"
+    upstream.freeze()
+    with receiver() as client_hook, recorder(upstream.url, out, scrub=True) as rec:
+        body = {"email": WITH_MOBILE, "reveal_phone_number": True, "webhook_url": client_hook.url}
+        assert _post(rec.url, "/api/v1/people/match", body).status_code == 200
+        upstream.advance(10)
+        [payload] = client_hook.wait_for(1)
+        [hook] = [e for e in rec.exchanges() if e["kind"] == "webhook"]
+    real_numbers = [p["sanitized_number"] for p in payload["people"][0]["phone_numbers"]]
+    fake_numbers = [p["sanitized_number"] for p in hook["payload"]["people"][0]["phone_numbers"]]
+    assert len(fake_numbers) == len(real_numbers) > 0
+    for number in real_numbers:
+        assert files_containing(out, number[3:]) == []
+    assert hook["payload"]["people"][0]["id"] == payload["people"][0]["id"]
+    assert WITH_MOBILE not in json.dumps(hook) and files_containing(out, WITH_MOBILE) == []
+
+
+def test_the_recorder_answers_what_it_cannot_forward_with_a_json_4xx(
+    upstream: Emulator, tmp_path: Path
+) -> None:
+    with recorder(upstream.url, tmp_path / "rec") as rec:
+        elsewhere = requests.get(f"{rec.url}/__admin/requests", timeout=10)
+        unknown_hook = requests.post(f"{rec.url}/__record/webhooks/not-a-token", json={}, timeout=10)
+        huge = requests.post(
+            f"{rec.url}/api/v1/people/match", data=b"{" + b" " * (1024 * 1024) + b"}", timeout=10
+        )
+    assert (elsewhere.status_code, elsewhere.json()) == (404, {"error": "Not Found"})
+    assert (unknown_hook.status_code, unknown_hook.json()) == (
+        404,
+        {"error": "No recorded call has this webhook receiver"},
+    )
+    assert (huge.status_code, huge.json()) == (413, {"error": "Request body is larger than 1048576 bytes"})
+    assert upstream_journal(upstream.url) == []
