@@ -59,7 +59,16 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def build_store(config: Config) -> Store:
-    """The in-memory store, or the SQLite one when state must be shared or must survive a crash."""
+    """The in-memory store; the Redis one for `--store redis://...`; the SQLite one for a state file."""
+    if config.store is not None:
+        from mock_server.redis_store import RedisStore
+
+        return RedisStore(
+            config.store,
+            prefix=config.store_prefix,
+            journal_size=config.journal_size,
+            lease_seconds=config.store_lease,
+        )
     if config.state_file is not None:
         from mock_server.sqlite_store import SqliteStore
 

@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="keep all state in this SQLite file: pending webhook deliveries survive a crash",
     )
+    _add_store_flags(serve)
     serve.add_argument(
         "--journal-size", type=int, help="requests the journal keeps, oldest dropped first (default 1000)"
     )
@@ -153,6 +154,29 @@ def _add_contract_commands(commands: argparse._SubParsersAction[argparse.Argumen
     verify.add_arguments(probe)
 
 
+def _add_store_flags(serve: argparse.ArgumentParser) -> None:
+    """The flags of the shared Redis store (issue 17)."""
+    serve.add_argument(
+        "--store",
+        metavar="redis://HOST:PORT/DB",
+        help="keep all state in this Redis (or Valkey) server: every process and host naming it "
+        "serves one emulator (rate limits, credits, journal, clock, webhooks)",
+    )
+    serve.add_argument(
+        "--store-prefix",
+        metavar="NAME",
+        help="start every key in the store with NAME: (default fakeapollo); deployments sharing "
+        "one server use different ones",
+    )
+    serve.add_argument(
+        "--store-lease",
+        type=float,
+        metavar="SECONDS",
+        help="how long a claimed webhook delivery stays with its process before another may send it "
+        "after a crash (default 30)",
+    )
+
+
 def _add_webhook_flags(serve: argparse.ArgumentParser) -> None:
     """The flags of webhook deliveries (issue 6)."""
     hooks = serve.add_argument_group("webhooks")
@@ -202,9 +226,30 @@ def _config_problem(config: Config) -> str | None:
     for name in ("journal_size", "workers", "threads"):
         if getattr(config, name) < 1:
             return f"--{name.replace('_', '-')} must be at least 1"
+    store_problem = _store_problem(config)
+    if store_problem is not None:
+        return store_problem
     try:
         Settings.from_config(config)
         Allowlist(config.webhook_allow).close()
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _store_problem(config: Config) -> str | None:
+    """Why the store settings cannot work, or None (whether the server answers is checked at start)."""
+    import math
+
+    if config.store is None:
+        return None
+    from mock_server.redis_store import check_prefix, connect
+
+    if not (math.isfinite(config.store_lease) and 1 <= config.store_lease <= 86_400):
+        return "--store-lease must be between 1 and 86400 seconds"
+    try:
+        check_prefix(config.store_prefix)
+        connect(config.store).close()
     except ValueError as exc:
         return str(exc)
     return None
@@ -227,6 +272,9 @@ def main(argv: list[str] | None = None) -> int:
             threads=args.threads,
             workers=args.workers,
             state_file=args.state_file,
+            store=args.store,
+            store_prefix=args.store_prefix,
+            store_lease=args.store_lease,
             journal_size=args.journal_size,
             out_of_credits=args.out_of_credits,
             bulk_share=args.bulk_share,

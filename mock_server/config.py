@@ -64,6 +64,15 @@ class Config:
     workers: int = 1
     # A SQLite file holding all state: shared by --workers, and pending deliveries survive a crash.
     state_file: Path | None = None
+    # A Redis (or Valkey) server holding all state, `redis://HOST:PORT/DB`: shared by every process
+    # that names it, on this host or others (mock_server/redis_store.py). Wins over state_file.
+    store: str | None = None
+    # Every key this deployment keeps in that server starts with `<store_prefix>:`, so several
+    # deployments can share one server.
+    store_prefix: str = "fakeapollo"
+    # Seconds a claimed webhook delivery stays with the process that claimed it (renewed while it
+    # lives); after a crash another process sends it once this has passed.
+    store_lease: float = 30.0
     # Generated persons kept, least recently asked for dropped first. Each costs ~2.5 KB with its
     # aliases (bench/); 16,000 keep bench/'s 10,000 recurring persons cached under its 5% one-offs.
     person_cache_size: int = 16_000

@@ -6,8 +6,8 @@ import json
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 DEFAULT_SIZE = 1_000
@@ -113,6 +113,20 @@ class Entry:
             "rate_limit": self.rate_limit,
             "scenario": self.scenario,
         }
+
+
+def entry_to_json(entry: Entry) -> str:
+    """An entry as the JSON a shared store keeps (its time as a POSIX timestamp)."""
+    document = asdict(entry)
+    document["time"] = entry.time.timestamp()
+    return json.dumps(document, default=str)
+
+
+def entry_from_json(text: str | bytes) -> Entry:
+    """The entry `entry_to_json` wrote."""
+    document = json.loads(text)
+    document["time"] = datetime.fromtimestamp(document["time"], UTC)
+    return Entry(**document)
 
 
 class Journal:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -357,3 +358,39 @@ class ScenarioBook:
                         self._scenarios.remove(scenario)
                     return scenario.applied()
         return None
+
+
+def scenario_to_json(scenario: Scenario) -> str:
+    """A scenario, its counts included, as the JSON a shared store keeps."""
+    return json.dumps(
+        {
+            "id": scenario.id,
+            "outcome": scenario.outcome.name,
+            "outcome_params": dict(scenario.outcome.params),
+            "path": scenario.path,
+            "api_key": scenario.api_key,
+            "params": dict(scenario.params),
+            "times": scenario.times,
+            "after": scenario.after,
+            "seen": scenario.seen,
+            "used": scenario.used,
+            "responses": [dict(r.document) for r in scenario.responses],
+        }
+    )
+
+
+def scenario_from_json(text: str | bytes) -> Scenario:
+    """The scenario `scenario_to_json` wrote."""
+    d = json.loads(text)
+    return Scenario(
+        id=d["id"],
+        outcome=Outcome(OutcomeName(d["outcome"]), d["outcome_params"]),
+        path=d["path"],
+        api_key=d["api_key"],
+        params=d["params"],
+        times=d["times"],
+        after=d["after"],
+        seen=d["seen"],
+        used=d["used"],
+        responses=scripted_responses(d["responses"]) if d.get("responses") else (),
+    )

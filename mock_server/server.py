@@ -44,7 +44,7 @@ def bind_address(host: str, port: int) -> str:
 
 def serve(config: Config) -> int:
     """Serve until SIGINT or SIGTERM; returns the exit status."""
-    if config.workers > 1 and config.state_file is None:
+    if config.workers > 1 and config.state_file is None and config.store is None:
         # Several processes must share counters, credits and the journal: give them one file.
         with tempfile.TemporaryDirectory(prefix="fakeapollo-") as folder:
             return _serve(config.with_overrides(state_file=Path(folder) / "state.sqlite3"))
@@ -61,7 +61,11 @@ def _check_start_up(config: Config) -> list[str] | None:
     from mock_server import data
 
     try:
-        if config.state_file is not None:
+        if config.store is not None:
+            from mock_server.redis_store import check_reachable
+
+            check_reachable(config.store)
+        elif config.state_file is not None:
             from mock_server.sqlite_store import SqliteStore
 
             SqliteStore(config.state_file)  # create the tables once, before the workers start

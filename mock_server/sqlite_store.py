@@ -7,14 +7,19 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from mock_server.journal import DEFAULT_SIZE, Entry, filter_entries
-from mock_server.scenarios import Outcome, OutcomeName, Scenario, scenario_from_document, scripted_responses
-from mock_server.store import MAX_DELIVERIES, PRUNE_STEP, SPEND_TOLERANCE
+from mock_server.journal import DEFAULT_SIZE, Entry, entry_from_json, entry_to_json, filter_entries
+from mock_server.scenarios import (
+    Outcome,
+    Scenario,
+    scenario_from_document,
+    scenario_from_json,
+    scenario_to_json,
+)
+from mock_server.store import MAX_DELIVERIES, PRUNE_STEP, SPEND_TOLERANCE, SharedAliasIndex
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value REAL NOT NULL);
@@ -130,9 +135,7 @@ class SqliteJournal:
 
     def record(self, entry: Entry) -> None:
         """Append an entry, dropping the oldest beyond the ring's size."""
-        document = asdict(entry)
-        document["time"] = entry.time.timestamp()
-        text = json.dumps(document, default=str)
+        text = entry_to_json(entry)
         with self.database.write() as db:
             db.execute("INSERT OR REPLACE INTO journal (seq, doc) VALUES (?, ?)", (entry.sequence, text))
             db.execute(
@@ -150,11 +153,8 @@ class SqliteJournal:
         limit: int | None = None,
     ) -> list[Entry]:
         """Entries, oldest first, filtered; `limit` keeps the newest ones."""
-        found = []
-        for (text,) in self.database.read("SELECT doc FROM journal ORDER BY seq"):
-            document = json.loads(text)
-            document["time"] = datetime.fromtimestamp(document["time"], UTC)
-            found.append(Entry(**document))
+        rows = self.database.read("SELECT doc FROM journal ORDER BY seq")
+        found = [entry_from_json(text) for (text,) in rows]
         return filter_entries(found, path=path, status=status, api_key=api_key, since=since, limit=limit)
 
     def clear(self) -> None:
@@ -162,40 +162,6 @@ class SqliteJournal:
         with self.database.write() as db:
             db.execute("DELETE FROM journal")
             db.execute("DELETE FROM counters WHERE key = 'journal_sequence'")
-
-
-def _scenario_document(scenario: Scenario) -> str:
-    return json.dumps(
-        {
-            "id": scenario.id,
-            "outcome": scenario.outcome.name,
-            "outcome_params": dict(scenario.outcome.params),
-            "path": scenario.path,
-            "api_key": scenario.api_key,
-            "params": dict(scenario.params),
-            "times": scenario.times,
-            "after": scenario.after,
-            "seen": scenario.seen,
-            "used": scenario.used,
-            "responses": [dict(r.document) for r in scenario.responses],
-        }
-    )
-
-
-def _scenario(text: str) -> Scenario:
-    d = json.loads(text)
-    return Scenario(
-        id=d["id"],
-        outcome=Outcome(OutcomeName(d["outcome"]), d["outcome_params"]),
-        path=d["path"],
-        api_key=d["api_key"],
-        params=d["params"],
-        times=d["times"],
-        after=d["after"],
-        seen=d["seen"],
-        used=d["used"],
-        responses=scripted_responses(d["responses"]) if d.get("responses") else (),
-    )
 
 
 class SqliteScenarioBook:
@@ -211,13 +177,14 @@ class SqliteScenarioBook:
             scenario = scenario_from_document(document, f"scn_{number}")
             db.execute(
                 "INSERT INTO scenarios (id, seq, doc) VALUES (?, ?, ?)",
-                (scenario.id, number, _scenario_document(scenario)),
+                (scenario.id, number, scenario_to_json(scenario)),
             )
             return scenario
 
     def list(self) -> list[Scenario]:
         """Every queued scenario, oldest first."""
-        return [_scenario(text) for (text,) in self.database.read("SELECT doc FROM scenarios ORDER BY seq")]
+        rows = self.database.read("SELECT doc FROM scenarios ORDER BY seq")
+        return [scenario_from_json(text) for (text,) in rows]
 
     def remove(self, scenario_id: str) -> bool:
         """Delete one scenario; False when there is none with that id."""
@@ -236,7 +203,7 @@ class SqliteScenarioBook:
             return None  # the common case: nothing queued, no write lock taken
         with self.database.write() as db:
             for (text,) in db.execute("SELECT doc FROM scenarios ORDER BY seq").fetchall():
-                scenario = _scenario(text)
+                scenario = scenario_from_json(text)
                 if not scenario.matches(path, api_key, params):
                     continue
                 applies = scenario.use()
@@ -245,7 +212,7 @@ class SqliteScenarioBook:
                 else:
                     db.execute(
                         "UPDATE scenarios SET doc = ? WHERE id = ?",
-                        (_scenario_document(scenario), scenario.id),
+                        (scenario_to_json(scenario), scenario.id),
                     )
                 if applies:
                     return scenario.applied()
@@ -410,51 +377,25 @@ class SqliteStore:
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
 
 
-class SharedAliases:
-    """The person directory's alias index in the shared file, with a local cache in front.
-
-    An id served by one worker process must find the same person in another (identity chain).
-    """
+class SharedAliases(SharedAliasIndex):
+    """The alias index in the shared file (table `aliases`), with a local cache in front."""
 
     def __init__(self, database: Database, local: Any) -> None:
+        super().__init__(local)
         self.database = database
-        self.local = local
         database.connection().execute(
             "CREATE TABLE IF NOT EXISTS aliases (key TEXT PRIMARY KEY, kind TEXT, value TEXT)"
         )
 
-    @staticmethod
-    def _key(key: Any) -> str:
-        return "\t".join(str(part) for part in key) if isinstance(key, tuple) else str(key)
+    def _load(self, key: str) -> tuple[str, str] | None:
+        rows = self.database.read("SELECT kind, value FROM aliases WHERE key = ?", (key,))
+        return (rows[0][0], rows[0][1]) if rows else None
 
-    def get(self, key: Any) -> Any:
-        """The identity stored under `key`, or None."""
-        from mock_server.matching import Identity
-
-        found = self.local.get(key)
-        if found is not None:
-            return found
-        rows = self.database.read("SELECT kind, value FROM aliases WHERE key = ?", (self._key(key),))
-        if not rows:
-            return None
-        identity = Identity(rows[0][0], rows[0][1])
-        self.local.put(key, identity)
-        return identity
-
-    def put(self, key: Any, value: Any, *, overwrite: bool = True) -> None:
-        """Store `value` (an Identity) under `key`; written to the file only when new here."""
-        if self.local.get(key) is not None and not overwrite:
-            return
-        self.local.put(key, value, overwrite=overwrite)
+    def _save(self, key: str, kind: str, value: str, *, overwrite: bool) -> None:
         verb = "INSERT OR REPLACE" if overwrite else "INSERT OR IGNORE"
         with self.database.write() as db:
-            db.execute(
-                f"{verb} INTO aliases (key, kind, value) VALUES (?, ?, ?)",
-                (self._key(key), value.kind, value.value),
-            )
+            db.execute(f"{verb} INTO aliases (key, kind, value) VALUES (?, ?, ?)", (key, kind, value))
 
-    def clear(self) -> None:
-        """Forget every alias."""
-        self.local.clear()
+    def _forget(self) -> None:
         with self.database.write() as db:
             db.execute("DELETE FROM aliases")

@@ -307,3 +307,53 @@ class MemoryStore:
             self._deliveries.clear()
         self.journal.clear()
         self.scenarios.clear()
+
+
+class SharedAliasIndex:
+    """The person directory's alias index kept in a shared store, with a local LRU cache in front.
+
+    An id served by one process must find the same person in another (identity chain). Subclasses
+    say where the shared copy lives: `_load`, `_save` and `_forget`.
+    """
+
+    def __init__(self, local: AliasMap) -> None:
+        self.local = local
+
+    @staticmethod
+    def _key(key: Any) -> str:
+        return "\t".join(str(part) for part in key) if isinstance(key, tuple) else str(key)
+
+    def _load(self, key: str) -> tuple[str, str] | None:
+        raise NotImplementedError
+
+    def _save(self, key: str, kind: str, value: str, *, overwrite: bool) -> None:
+        raise NotImplementedError
+
+    def _forget(self) -> None:
+        raise NotImplementedError
+
+    def get(self, key: Any) -> Any:
+        """The identity stored under `key`, or None."""
+        from mock_server.matching import Identity
+
+        found = self.local.get(key)
+        if found is not None:
+            return found
+        stored = self._load(self._key(key))
+        if stored is None:
+            return None
+        identity = Identity(*stored)
+        self.local.put(key, identity)
+        return identity
+
+    def put(self, key: Any, value: Any, *, overwrite: bool = True) -> None:
+        """Store `value` (an Identity) under `key`; written to the shared copy only when new here."""
+        if self.local.get(key) is not None and not overwrite:
+            return
+        self.local.put(key, value, overwrite=overwrite)
+        self._save(self._key(key), value.kind, value.value, overwrite=overwrite)
+
+    def clear(self) -> None:
+        """Forget every alias."""
+        self.local.clear()
+        self._forget()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from redis_helpers import NOT_FOUND, RedisServer, redis_server_binary
 
 pytest_plugins = ["pytester"]
 
@@ -110,3 +111,28 @@ def key_registry(folder: Path, *entries: dict[str, object]) -> Path:
     path = folder / "keys.json"
     path.write_text(json.dumps({"keys": list(entries)}))
     return path
+
+
+# Set when a test needed a redis-server and none was found: the run's summary then says so loudly.
+_REDIS_MISSING: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real redis-server on a free loopback port for the session; skipped, loudly, when none exists."""
+    binary = redis_server_binary()
+    if binary is None:
+        _REDIS_MISSING.append(NOT_FOUND)
+        pytest.skip(NOT_FOUND)
+    server = RedisServer(binary).start()
+    try:
+        yield server.url
+    finally:
+        server.close()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say loudly when the Redis store went untested for want of a redis-server."""
+    if _REDIS_MISSING:
+        terminalreporter.section("Redis store NOT tested", sep="!", red=True, bold=True)
+        terminalreporter.write_line(_REDIS_MISSING[0], red=True, bold=True)

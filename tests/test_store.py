@@ -1,4 +1,4 @@
-"""The store backends: the same behaviour in memory and in SQLite.
+"""The store backends: the same behaviour in memory, in SQLite and on a real Redis server.
 
 This is the shared contract of the `Store` protocol: a new backend joins by adding its name to the
 `store` fixture's params (skipping where its server is absent); every test here must then pass.
@@ -8,19 +8,29 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from mock_server import store as store_module
+from mock_server.redis_store import RedisStore
 from mock_server.sqlite_store import SqliteStore
 from mock_server.store import MemoryStore, Store
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    """Each backend in turn."""
-    return MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "state.sqlite3")
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Each backend in turn; the Redis one on a real server, under a prefix of its own."""
+    if request.param == "memory":
+        yield MemoryStore()
+    elif request.param == "sqlite":
+        yield SqliteStore(tmp_path / "state.sqlite3")
+    else:
+        redis_store = RedisStore(request.getfixturevalue("redis_url"), prefix=f"test-{uuid.uuid4().hex}")
+        yield redis_store
+        redis_store.close()
 
 
 def test_window_counting_stops_at_the_limit(store: Store) -> None:
@@ -30,11 +40,19 @@ def test_window_counting_stops_at_the_limit(store: Store) -> None:
     assert store.peek("team|ep", [("minute", 8), ("hour", 0), ("minute", 9)]) == [1, 3, 0]
 
 
+def crash(store: Store) -> None:
+    """What a crash of the claiming process leaves: for Redis, claims whose lease ran out."""
+    if isinstance(store, RedisStore):
+        leases = store.keys.deliveries()[4]
+        store.client.zadd(leases, {member: 0 for member in store.client.zrange(leases, 0, -1)})
+
+
 def test_deliveries_are_claimed_once_and_requeued_after_a_crash(store: Store) -> None:
     store.add_delivery({"id": "a", "status": "pending", "due_at": 10.0})
     store.add_delivery({"id": "b", "status": "pending", "due_at": 20.0})
     assert [d["id"] for d in store.claim_due_deliveries(15.0, 10)] == ["a"]
     assert store.claim_due_deliveries(15.0, 10) == []
+    crash(store)
     assert store.requeue_in_flight() == 1
     assert [d["id"] for d in store.claim_due_deliveries(25.0, 10)] == ["a", "b"]
     store.update_delivery("a", {"status": "delivered"})
@@ -46,6 +64,7 @@ def test_finished_deliveries_beyond_the_cap_are_forgotten(
 ) -> None:
     monkeypatch.setattr(store_module, "MAX_DELIVERIES", 5)
     monkeypatch.setattr("mock_server.sqlite_store.MAX_DELIVERIES", 5)
+    monkeypatch.setattr("mock_server.redis_store.MAX_DELIVERIES", 5)
     for n in range(300):
         store.add_delivery({"id": f"d{n}", "status": "delivered", "due_at": 0.0})
     store.add_delivery({"id": "pending", "status": "pending", "due_at": 0.0})

@@ -30,6 +30,11 @@ class Receiver:
 
     def __init__(self, statuses: list[int] | None = None, hang: float = 0.0) -> None:
         self.bodies: list[dict[str, Any]] = []
+        # Set hold_first to hold the first POST until `release` is set, then drop it unanswered
+        # (its sender never learns it arrived); its body goes to `held`, not `bodies`.
+        self.hold_first = False
+        self.held: list[dict[str, Any]] = []
+        self.release = threading.Event()
         self.paths: list[str] = []
         self.headers: list[dict[str, str]] = []
         self.statuses = list(statuses or [])
@@ -41,6 +46,14 @@ class Receiver:
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"null")
+                with receiver._lock:
+                    hold = receiver.hold_first and not receiver.held
+                    if hold:
+                        receiver.held.append(body)
+                        receiver._lock.notify_all()
+                if hold:
+                    receiver.release.wait(60)
+                    return
                 if receiver.hang:
                     time.sleep(receiver.hang)
                 with receiver._lock:
@@ -74,7 +87,8 @@ class Receiver:
             return list(self.bodies)
 
     def close(self) -> None:
-        """Stop listening."""
+        """Let a held request go and stop listening."""
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
 

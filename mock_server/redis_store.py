@@ -1,0 +1,642 @@
+"""A store on a Redis (or Valkey) server: one state for any number of processes on any number of hosts.
+
+Every step that counts runs on the server in one Lua script or one MULTI transaction, so processes
+never read-then-write in Python: rate-limit windows, counters and credits, request and journal ids,
+claims of webhook deliveries. Claims carry a lease in the server's own time (TIME): a delivery whose
+claimer died goes back to pending once its lease runs out, and a live claimer renews its leases.
+All keys start with a prefix, so several deployments can share one server.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import redis
+
+from mock_server.journal import DEFAULT_SIZE, Entry, entry_from_json, entry_to_json, filter_entries
+from mock_server.scenarios import (
+    Outcome,
+    Scenario,
+    scenario_from_document,
+    scenario_from_json,
+    scenario_to_json,
+)
+from mock_server.store import MAX_DELIVERIES, PRUNE_STEP, SPEND_TOLERANCE, SharedAliasIndex
+
+if TYPE_CHECKING:
+    from mock_server.persons import LRUMap
+
+log = logging.getLogger("fakeapollo.redis")
+
+SCHEMES = ("redis", "rediss", "unix")
+DEFAULT_PREFIX = "fakeapollo"
+# Seconds a claimed webhook delivery stays with its claimer; renewed every third of it while alive.
+DEFAULT_LEASE = 30.0
+# Seconds to wait for the server on connect and on each reply; a dead server is a clear error.
+SOCKET_TIMEOUT = 10.0
+
+# Count one call in each window unless one is full. KEYS[1]: the windows hash.
+# ARGV: scope, then (name, index, limit or "") per window. Each field holds "index:count".
+TAKE = """
+local n = (#ARGV - 1) / 3
+local used, allowed = {}, 1
+for i = 0, n - 1 do
+  local field = ARGV[1] .. '\\t' .. ARGV[2 + 3 * i]
+  local stored = redis.call('HGET', KEYS[1], field)
+  local count = 0
+  if stored then
+    local index, value = string.match(stored, '^(-?%d+):(%d+)$')
+    if index == ARGV[3 + 3 * i] then count = tonumber(value) end
+  end
+  used[i + 1] = count
+  local limit = ARGV[4 + 3 * i]
+  if limit ~= '' and count >= tonumber(limit) then allowed = 0 end
+end
+if allowed == 1 then
+  for i = 0, n - 1 do
+    used[i + 1] = used[i + 1] + 1
+    redis.call('HSET', KEYS[1], ARGV[1] .. '\\t' .. ARGV[2 + 3 * i], ARGV[3 + 3 * i] .. ':' .. used[i + 1])
+  end
+end
+table.insert(used, 1, allowed)
+return used
+"""
+
+# Check and charge in one step. KEYS[1]: the counters hash. ARGV: key, amount, limit ("" for none),
+# tolerance, tally ("" for none). 1: charged; 0: the limit would be passed, nothing changed.
+SPEND = """
+if ARGV[3] ~= '' then
+  local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+  if current + tonumber(ARGV[2]) > tonumber(ARGV[3]) + tonumber(ARGV[4]) then return 0 end
+end
+redis.call('HINCRBYFLOAT', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[5] ~= '' then redis.call('HINCRBYFLOAT', KEYS[1], ARGV[5], ARGV[2]) end
+return 1
+"""
+
+# Deliveries live in: documents (id -> JSON), status (id -> status), order (zset, id by sequence),
+# pending (zset, id by due_at), leases (zset, id by lease expiry in server seconds), owners
+# (id -> claimer), leased_due (id -> due_at, to requeue an expired claim at its place).
+DELIVERY_KEYS = ("documents", "status", "order", "pending", "leases", "owners", "leased_due")
+
+# Put back to pending every claim whose lease ran out; how many. KEYS: DELIVERY_KEYS.
+_REQUEUE_EXPIRED = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local expired = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now)
+for _, id in ipairs(expired) do
+  redis.call('ZREM', KEYS[5], id)
+  redis.call('HDEL', KEYS[6], id)
+  if redis.call('HGET', KEYS[2], id) == 'in_flight' then
+    redis.call('HSET', KEYS[2], id, 'pending')
+    redis.call('ZADD', KEYS[4], redis.call('HGET', KEYS[7], id) or '0', id)
+  end
+  redis.call('HDEL', KEYS[7], id)
+end
+"""
+REQUEUE_EXPIRED = _REQUEUE_EXPIRED + "return #expired\n"
+
+# Claim up to ARGV[2] deliveries due by ARGV[1] (the emulator's clock) for owner ARGV[4], leased for
+# ARGV[3] seconds of server time; expired claims are requeued first. Returns [id, JSON, ...].
+CLAIM = (
+    _REQUEUE_EXPIRED
+    + """
+local due = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
+local claimed = {}
+for i = 1, #due, 2 do
+  local id = due[i]
+  redis.call('ZREM', KEYS[4], id)
+  redis.call('HSET', KEYS[2], id, 'in_flight')
+  redis.call('ZADD', KEYS[5], now + tonumber(ARGV[3]), id)
+  redis.call('HSET', KEYS[6], id, ARGV[4])
+  redis.call('HSET', KEYS[7], id, due[i + 1])
+  table.insert(claimed, id)
+  table.insert(claimed, redis.call('HGET', KEYS[1], id))
+end
+return claimed
+"""
+)
+
+# Extend the leases of the claims ARGV[3..] that owner ARGV[2] still holds by ARGV[1] seconds.
+RENEW = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local renewed = 0
+for i = 3, #ARGV do
+  if redis.call('HGET', KEYS[6], ARGV[i]) == ARGV[2] then
+    redis.call('ZADD', KEYS[5], 'XX', now + tonumber(ARGV[1]), ARGV[i])
+    renewed = renewed + 1
+  end
+end
+return renewed
+"""
+
+# Record a delivery (ARGV: id, JSON, status, due_at, cap, prune step); now and then forget the
+# oldest finished ones beyond the cap. KEYS: DELIVERY_KEYS, then the counters hash.
+ADD = """
+local id = ARGV[1]
+local seq = redis.call('HINCRBY', KEYS[8], 'delivery_sequence', 1)
+redis.call('HSET', KEYS[1], id, ARGV[2])
+redis.call('HSET', KEYS[2], id, ARGV[3])
+redis.call('ZADD', KEYS[3], seq, id)
+redis.call('ZREM', KEYS[5], id)
+redis.call('HDEL', KEYS[6], id)
+redis.call('HDEL', KEYS[7], id)
+if ARGV[3] == 'pending' then redis.call('ZADD', KEYS[4], ARGV[4], id) else redis.call('ZREM', KEYS[4], id) end
+if seq % tonumber(ARGV[6]) == 0 then
+  for _, old in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', seq - tonumber(ARGV[5]))) do
+    local status = redis.call('HGET', KEYS[2], old)
+    if status == 'delivered' or status == 'failed' then
+      redis.call('HDEL', KEYS[1], old)
+      redis.call('HDEL', KEYS[2], old)
+      redis.call('ZREM', KEYS[3], old)
+    end
+  end
+end
+return seq
+"""
+
+# Replace a delivery's JSON if it is still ARGV[2] (compare and set); ARGV: id, old JSON, new JSON,
+# new status ("" keeps the current one), due_at. 1: done, 0: changed meanwhile, -1: no such delivery.
+UPDATE = """
+local id = ARGV[1]
+local current = redis.call('HGET', KEYS[1], id)
+if not current then return -1 end
+if current ~= ARGV[2] then return 0 end
+local status = ARGV[4]
+if status == '' then status = redis.call('HGET', KEYS[2], id) end
+redis.call('HSET', KEYS[1], id, ARGV[3])
+redis.call('HSET', KEYS[2], id, status)
+if status == 'pending' then redis.call('ZADD', KEYS[4], ARGV[5], id) else redis.call('ZREM', KEYS[4], id) end
+if status ~= 'in_flight' then
+  redis.call('ZREM', KEYS[5], id)
+  redis.call('HDEL', KEYS[6], id)
+  redis.call('HDEL', KEYS[7], id)
+end
+return 1
+"""
+
+
+def is_redis_url(url: str) -> bool:
+    """Whether `url` names a Redis server (redis://, rediss:// or unix://)."""
+    return urlsplit(url).scheme in SCHEMES
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def connect(url: str) -> redis.Redis:
+    """A client for `url`; ValueError when the URL is malformed."""
+    if not is_redis_url(url):
+        raise ValueError(f"--store must be a redis://HOST:PORT/DB URL, got {describe(url)!r}")
+    try:
+        return redis.Redis.from_url(
+            url,
+            socket_timeout=SOCKET_TIMEOUT,
+            socket_connect_timeout=SOCKET_TIMEOUT,
+            health_check_interval=30,
+        )
+    except ValueError as exc:
+        raise ValueError(f"--store {describe(url)}: {exc}") from exc
+
+
+def check_reachable(url: str) -> None:
+    """Ping the server once; ValueError saying why it cannot be used."""
+    client = connect(url)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise ValueError(f"cannot reach Redis at {describe(url)}: {exc}") from exc
+    finally:
+        client.close()
+
+
+def check_prefix(prefix: str) -> str:
+    """A key prefix: 1 to 64 letters, digits, `-`, `_`, `.` or `:`; ValueError otherwise."""
+    if not 1 <= len(prefix) <= 64 or not all(c.isascii() and (c.isalnum() or c in "-_.:") for c in prefix):
+        raise ValueError("--store-prefix must be 1 to 64 letters, digits, '-', '_', '.' or ':'")
+    return prefix
+
+
+class Keys:
+    """The names of one deployment's keys: everything under `prefix:`."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = check_prefix(prefix)
+
+    def __call__(self, name: str) -> str:
+        """The full name of key `name`."""
+        return f"{self.prefix}:{name}"
+
+    def deliveries(self) -> list[str]:
+        """The keys the delivery scripts take, in DELIVERY_KEYS order."""
+        return [self(f"deliveries:{name}") for name in DELIVERY_KEYS]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class RedisClockState:
+    """The clock's offset and frozen instant in one key, shared by every process."""
+
+    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+        self.client = client
+        self.key = keys("clock")
+
+    def has_value(self) -> bool:
+        """Whether a clock was stored before (another process's)."""
+        return bool(self.client.exists(self.key))
+
+    def load(self) -> tuple[float, float | None]:
+        """The stored (offset, frozen_at)."""
+        raw = self.client.get(self.key)
+        if raw is None:
+            return 0.0, None
+        offset, _, frozen_at = _text(raw).partition(" ")
+        return float(offset), None if frozen_at == "-" else float(frozen_at)
+
+    def save(self, offset: float, frozen_at: float | None) -> None:
+        """Store (offset, frozen_at)."""
+        self.client.set(self.key, f"{offset!r} {'-' if frozen_at is None else repr(frozen_at)}")
+
+
+class RedisJournal:
+    """The request journal as a sorted set by entry number, trimmed to `size` on the server."""
+
+    def __init__(self, client: redis.Redis, keys: Keys, size: int = DEFAULT_SIZE) -> None:
+        if size < 1:
+            raise ValueError("the journal needs room for at least one entry")
+        self.client = client
+        self.size = size
+        self.key = keys("journal")
+        self.counters = keys("counters")
+
+    def next_sequence(self) -> int:
+        """A fresh entry number, unique across processes."""
+        return int(self.client.hincrby(self.counters, "journal_sequence", 1))
+
+    def record(self, entry: Entry) -> None:
+        """Append an entry and drop the oldest beyond the ring's size, in one transaction."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.zadd(self.key, {entry_to_json(entry): entry.sequence})
+        pipe.zremrangebyrank(self.key, 0, -self.size - 1)
+        pipe.execute()
+
+    def entries(
+        self,
+        *,
+        path: str | None = None,
+        status: int | None = None,
+        api_key: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Entry]:
+        """Entries, oldest first, filtered; `limit` keeps the newest ones."""
+        texts: list[bytes] = self.client.zrange(self.key, 0, -1)  # type: ignore[assignment]
+        found = [entry_from_json(text) for text in texts]
+        return filter_entries(found, path=path, status=status, api_key=api_key, since=since, limit=limit)
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.delete(self.key)
+        pipe.hdel(self.counters, "journal_sequence")
+        pipe.execute()
+
+
+class RedisScenarioBook:
+    """Queued scenarios; taking one is an optimistic transaction (WATCH), retried on a conflict."""
+
+    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+        self.client = client
+        self.key = keys("scenarios")
+        self.order = keys("scenarios:order")
+        self.counters = keys("counters")
+
+    def add(self, document: Any) -> Scenario:
+        """Queue a scenario described by the control API's JSON."""
+        scenario = scenario_from_document(document, "scn_0")  # a 400 before any number is used
+        number = int(self.client.hincrby(self.counters, "scenario_sequence", 1))
+        scenario.id = f"scn_{number}"
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hset(self.key, scenario.id, scenario_to_json(scenario))
+        pipe.zadd(self.order, {scenario.id: number})
+        pipe.execute()
+        return scenario
+
+    def _read(self, pipe: Any) -> list[Scenario]:
+        ids = [_text(i) for i in pipe.zrange(self.order, 0, -1)]
+        documents = pipe.hgetall(self.key)
+        found = {_text(k): v for k, v in documents.items()}
+        return [scenario_from_json(found[i]) for i in ids if i in found]
+
+    def list(self) -> list[Scenario]:
+        """Every queued scenario, oldest first."""
+        if not self.client.exists(self.key):
+            return []
+        return self._read(self.client)
+
+    def remove(self, scenario_id: str) -> bool:
+        """Delete one scenario; False when there is none with that id."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hdel(self.key, scenario_id)
+        pipe.zrem(self.order, scenario_id)
+        return bool(pipe.execute()[0])
+
+    def clear(self) -> None:
+        """Delete every scenario."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.delete(self.key, self.order)
+        pipe.hdel(self.counters, "scenario_sequence")
+        pipe.execute()
+
+    def take(self, path: str, api_key: str | None, params: Mapping[str, Any]) -> Outcome | None:
+        """The outcome of the first scenario matching this request, using up one of its times."""
+        if not self.client.exists(self.key):
+            return None  # the common case: nothing queued, one round trip
+
+        def attempt(pipe: Any) -> Outcome | None:
+            changed: list[Scenario] = []
+            chosen = None
+            for scenario in self._read(pipe):
+                if not scenario.matches(path, api_key, params):
+                    continue
+                applies = scenario.use()
+                changed.append(scenario)
+                if applies:
+                    chosen = scenario.applied()
+                    break
+            pipe.multi()
+            for scenario in changed:
+                if scenario.used_up:
+                    pipe.hdel(self.key, scenario.id)
+                    pipe.zrem(self.order, scenario.id)
+                else:
+                    pipe.hset(self.key, scenario.id, scenario_to_json(scenario))
+            return chosen
+
+        outcome = self.client.transaction(
+            attempt,  # type: ignore[arg-type]  # redis-py types the callable as returning None
+            self.key,
+            self.order,
+            value_from_callable=True,
+        )
+        return outcome if isinstance(outcome, Outcome) else None
+
+
+class RedisStore:
+    """The Store interface on a Redis server, for processes on one host or many (`--store redis://`)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        journal_size: int = DEFAULT_SIZE,
+        lease_seconds: float = DEFAULT_LEASE,
+    ) -> None:
+        self.url = url
+        self.keys = Keys(prefix)
+        self.client = connect(url)
+        self.lease_seconds = lease_seconds
+        self.journal = RedisJournal(self.client, self.keys, journal_size)
+        self.scenarios = RedisScenarioBook(self.client, self.keys)
+        self.clock_state = RedisClockState(self.client, self.keys)
+        self._counters = self.keys("counters")
+        self._windows = self.keys("windows")
+        self._documents = self.keys("documents")
+        self._delivery_keys = self.keys.deliveries()
+        self._take = self.client.register_script(TAKE)
+        self._spend = self.client.register_script(SPEND)
+        self._add = self.client.register_script(ADD)
+        self._claim = self.client.register_script(CLAIM)
+        self._requeue = self.client.register_script(REQUEUE_EXPIRED)
+        self._renew = self.client.register_script(RENEW)
+        self._update = self.client.register_script(UPDATE)
+        # This process's claims, whose leases the renewer thread extends while they are in flight.
+        self.owner = uuid.uuid4().hex
+        self._held: set[str] = set()
+        self._held_lock = threading.Lock()
+        self._renewer: threading.Thread | None = None
+        self._closed = threading.Event()
+
+    def alias_map(self) -> RedisAliases:
+        """The alias index on the server, so an id served by one process resolves in another."""
+        from mock_server.persons import LRUMap
+
+        return RedisAliases(self.client, self.keys, LRUMap(10_000))
+
+    def incr(self, key: str, amount: float = 1) -> float:
+        """Atomically add `amount` to counter `key` and return the new value."""
+        return float(self.client.hincrbyfloat(self._counters, key, amount))
+
+    def get(self, key: str) -> float:
+        """The value of counter `key` (0 when never touched)."""
+        raw = self.client.hget(self._counters, key)
+        return 0.0 if raw is None else float(raw)
+
+    def spend(self, key: str, amount: float, limit: float | None, tally: str | None = None) -> bool:
+        """Add `amount` to `key` (and `tally`) only if `key` stays within `limit`: one script."""
+        args = [
+            key,
+            repr(float(amount)),
+            "" if limit is None else repr(float(limit)),
+            SPEND_TOLERANCE,
+            tally or "",
+        ]
+        return bool(self._spend(keys=[self._counters], args=args))
+
+    def get_document(self, name: str) -> Any:
+        """The JSON document stored under `name`, or None."""
+        raw = self.client.hget(self._documents, name)
+        return None if raw is None else json.loads(raw)
+
+    def set_document(self, name: str, document: Any) -> None:
+        """Store a JSON document under `name`."""
+        self.client.hset(self._documents, name, json.dumps(document))
+
+    def take(self, scope: str, windows: list[tuple[str, int, int | None]]) -> tuple[bool, list[int]]:
+        """Atomically count one call in each (name, index, limit) window unless one is full."""
+        args: list[str] = [scope]
+        for name, index, limit in windows:
+            args += [name, str(index), "" if limit is None else str(limit)]
+        allowed, *usages = self._take(keys=[self._windows], args=args)
+        return bool(allowed), [int(u) for u in usages]
+
+    def peek(self, scope: str, windows: list[tuple[str, int]]) -> list[int]:
+        """The usage of each (name, index) window, without counting."""
+        if not windows:
+            return []
+        stored = self.client.hmget(self._windows, [f"{scope}\t{name}" for name, _ in windows])
+        usages = []
+        for raw, (_, index) in zip(stored, windows, strict=True):
+            at, _, count = _text(raw).partition(":") if raw is not None else ("", "", "0")
+            usages.append(int(count) if at == str(index) else 0)
+        return usages
+
+    def add_delivery(self, delivery: dict[str, Any]) -> None:
+        """Record a webhook delivery (a JSON-ready dict with a unique "id") that is due later."""
+        self._add(
+            keys=[*self._delivery_keys, self._counters],
+            args=[
+                str(delivery["id"]),
+                json.dumps(delivery),
+                str(delivery.get("status", "pending")),
+                repr(float(delivery.get("due_at", 0))),
+                MAX_DELIVERIES,
+                PRUNE_STEP,
+            ],
+        )
+
+    def deliveries(self) -> list[dict[str, Any]]:
+        """Every recorded delivery, oldest first."""
+        documents, status, order = self._delivery_keys[:3]
+        pipe = self.client.pipeline(transaction=True)
+        pipe.zrange(order, 0, -1)
+        pipe.hgetall(documents)
+        pipe.hgetall(status)
+        ids, texts, states = pipe.execute()
+        found = []
+        for raw_id in ids:
+            text = texts.get(raw_id)
+            if text is not None:
+                found.append(_with_status(text, states.get(raw_id)))
+        return found
+
+    def get_delivery(self, delivery_id: str) -> dict[str, Any] | None:
+        """One delivery by id."""
+        documents, status = self._delivery_keys[:2]
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hget(documents, delivery_id)
+        pipe.hget(status, delivery_id)
+        text, state = pipe.execute()
+        return None if text is None else _with_status(text, state)
+
+    def update_delivery(self, delivery_id: str, changes: dict[str, Any]) -> None:
+        """Merge `changes` into a delivery (compare and set on the server, retried on a conflict)."""
+        documents = self._delivery_keys[0]
+        for _ in range(100):
+            text = self.client.hget(documents, delivery_id)
+            if text is None:
+                return
+            document = json.loads(text)
+            document.update(changes)
+            status = str(changes["status"]) if "status" in changes else ""
+            done = self._update(
+                keys=self._delivery_keys,
+                args=[
+                    delivery_id,
+                    text,
+                    json.dumps(document),
+                    status,
+                    repr(float(document.get("due_at", 0))),
+                ],
+            )
+            if int(done) != 0:
+                if status and status != "in_flight":
+                    with self._held_lock:
+                        self._held.discard(delivery_id)
+                return
+        raise RuntimeError(f"delivery {delivery_id} kept changing under an update")
+
+    def claim_due_deliveries(self, now: float, limit: int) -> list[dict[str, Any]]:
+        """Atomically take up to `limit` pending deliveries with `due_at <= now`, marking them in flight.
+
+        Each claim is leased to this process; a claim whose process died is requeued once its
+        lease runs out, and claimed again (here or by another process).
+        """
+        found = self._claim(
+            keys=self._delivery_keys, args=[repr(float(now)), int(limit), self.lease_seconds, self.owner]
+        )
+        claimed = []
+        for raw_id, text in zip(found[::2], found[1::2], strict=True):
+            claimed.append(_with_status(text, b"in_flight"))
+            with self._held_lock:
+                self._held.add(_text(raw_id))
+        if claimed:
+            self._ensure_renewer()
+        return claimed
+
+    def requeue_in_flight(self) -> int:
+        """Put deliveries whose claim expired (their process died) back to pending; how many.
+
+        Claims other live processes hold are left alone: they renew their leases.
+        """
+        return int(self._requeue(keys=self._delivery_keys))
+
+    def _ensure_renewer(self) -> None:
+        with self._held_lock:
+            if self._renewer is not None:
+                return
+            self._renewer = threading.Thread(target=self._renew_loop, name="fakeapollo-leases", daemon=True)
+            self._renewer.start()
+
+    def _renew_loop(self) -> None:
+        """Extend the leases this process holds every third of a lease, until closed."""
+        while not self._closed.wait(self.lease_seconds / 3):
+            with self._held_lock:
+                held = list(self._held)
+            if not held:
+                continue
+            try:
+                self._renew(keys=self._delivery_keys, args=[self.lease_seconds, self.owner, *held])
+            except redis.RedisError:
+                log.warning("could not renew webhook delivery leases", exc_info=True)
+
+    def reset(self) -> None:
+        """Forget everything this deployment shares (its prefix only): back to a fresh emulator."""
+        names = ["counters", "windows", "documents", "journal", "scenarios", "scenarios:order"]
+        self.client.delete(*[self.keys(name) for name in names], *self._delivery_keys)
+        with self._held_lock:
+            self._held.clear()
+
+    def close(self) -> None:
+        """Stop renewing leases and close the connections."""
+        self._closed.set()
+        self.client.close()
+
+
+def _with_status(text: bytes | str, status: bytes | str | None) -> dict[str, Any]:
+    """A delivery's document with its authoritative status (kept apart, changed by the scripts)."""
+    document: dict[str, Any] = json.loads(text)
+    if status is not None:
+        document["status"] = _text(status)
+    return document
+
+
+class RedisAliases(SharedAliasIndex):
+    """The alias index in one hash on the server, with a local cache in front."""
+
+    def __init__(self, client: redis.Redis, keys: Keys, local: LRUMap) -> None:
+        super().__init__(local)
+        self.client = client
+        self.key = keys("aliases")
+
+    def _load(self, key: str) -> tuple[str, str] | None:
+        raw = self.client.hget(self.key, key)
+        if raw is None:
+            return None
+        kind, _, value = _text(raw).partition("\t")
+        return kind, value
+
+    def _save(self, key: str, kind: str, value: str, *, overwrite: bool) -> None:
+        if overwrite:
+            self.client.hset(self.key, key, f"{kind}\t{value}")
+        else:
+            self.client.hsetnx(self.key, key, f"{kind}\t{value}")
+
+    def _forget(self) -> None:
+        self.client.delete(self.key)

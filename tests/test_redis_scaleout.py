@@ -1,0 +1,195 @@
+"""Two separate `fakeapollo serve` processes on one real Redis behave as one emulator."""
+
+from __future__ import annotations
+
+import itertools
+import signal
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from conftest import ServeProcess, key_registry, start_serve
+from webhook_helpers import Receiver, receiver
+
+pytestmark = pytest.mark.slow
+
+LIMITED = {"key": "limited-key", "team": "team-limited", "plan": "custom", "credits": None,
+           "limits": {"minute": 100, "hour": None, "day": None}, "scopes": None}  # fmt: skip
+FUNDED = {"key": "fifty-key", "team": "team-fifty", "plan": "custom", "credits": 50,
+          "limits": {"minute": None, "hour": None, "day": None}, "scopes": None}  # fmt: skip
+HOOKS = {"key": "hooks-key", "team": "team-hooks", "plan": "custom", "credits": None,
+         "limits": {"minute": None, "hour": None, "day": None}, "scopes": None}  # fmt: skip
+
+
+class Pair:
+    """Two serve processes on one Redis deployment (same prefix), and a session for each."""
+
+    def __init__(self, first: ServeProcess, second: ServeProcess) -> None:
+        self.servers = [first, second]
+        self.urls = [first.url, second.url]
+
+    def post(self, index: int, path: str, key: str, body: dict[str, Any]) -> requests.Response:
+        """POST `body` to server `index`'s `path` with `key`."""
+        return requests.post(f"{self.urls[index]}{path}", json=body, headers={"x-api-key": key}, timeout=30)
+
+    def admin(self, index: int, method: str, path: str, **kwargs: Any) -> Any:
+        """A control call on server `index`; its JSON answer."""
+        response = requests.request(method, f"{self.urls[index]}/__admin{path}", timeout=30, **kwargs)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.fixture
+def pair(redis_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Pair]:
+    """Two processes sharing a fresh prefix on the session's Redis (extra flags from the test's marker)."""
+    keys = key_registry(tmp_path, LIMITED, FUNDED, HOOKS, {"key": "test-key", "team": "team-test",
+                        "plan": "professional", "credits": None, "scopes": None})  # fmt: skip
+    marker = request.node.get_closest_marker("serve_flags")
+    extra = list(marker.args) if marker is not None else []
+    args = ["--store", redis_url, "--store-prefix", f"pair-{uuid.uuid4().hex[:12]}", "--keys", str(keys)]
+    first = start_serve(*args, "--threads", "16", *extra)
+    try:
+        second = start_serve(*args, "--threads", "16", *extra)
+    except BaseException:
+        first.stop(signal.SIGKILL)
+        raise
+    try:
+        yield Pair(first, second)
+    finally:
+        for server in (first, second):
+            server.stop(signal.SIGKILL if server.process.poll() is None else signal.SIGTERM)
+
+
+def spread(pair: Pair, key: str, emails: list[str], clients: int = 50) -> list[requests.Response]:
+    """people/match for each email, from `clients` concurrent clients alternating between the servers."""
+    counter = itertools.count()
+
+    def call(email: str) -> requests.Response:
+        return pair.post(next(counter) % 2, "/api/v1/people/match", key, {"email": email})
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        return list(pool.map(call, emails))
+
+
+def test_fifty_clients_over_two_processes_get_exactly_the_minute_limit(pair: Pair) -> None:
+    pair.admin(0, "POST", "/clock", json={"freeze": True})  # one window for the whole test
+    answers = spread(pair, "limited-key", [f"client{n}@limits.example" for n in range(200)])
+    statuses = Counter(answer.status_code for answer in answers)
+    assert statuses == {200: 100, 429: 100}
+    refused = next(a for a in answers if a.status_code == 429)
+    assert refused.json()["error_details"] == {"code": "USAGE.RATE_LIMIT.API_RATE_LIMIT_EXCEEDED"}
+    assert refused.headers["x-minute-usage"] == "100"
+
+
+def test_a_team_with_fifty_credits_spends_exactly_fifty_over_two_processes(pair: Pair) -> None:
+    answers = spread(pair, "fifty-key", [f"buyer{n}@credits.example" for n in range(120)])
+    matched = [a for a in answers if a.status_code == 200 and a.json()["person"] is not None]
+    refused = [a for a in answers if a.status_code == 422]
+    assert len(matched) == 50
+    assert len(refused) == 70
+    assert refused[0].json()["error_code"] == "INSUFFICIENT_CREDITS"
+    usage = {team["team"]: team for team in pair.admin(1, "GET", "/usage")["teams"]}
+    assert usage["team-fifty"]["credits"]["spent"] == 50
+
+
+def test_a_request_journaled_by_one_process_is_listed_by_the_other(pair: Pair) -> None:
+    answer = pair.post(0, "/api/v1/people/match", "test-key", {"email": "journal@scaleout.example"})
+    assert answer.status_code == 200
+    listed = pair.admin(1, "GET", "/requests", params={"path": "/api/v1/people/match"})["requests"]
+    assert [entry["body"] for entry in listed] == [{"email": "journal@scaleout.example"}]
+    assert listed[0]["response"]["body"]["person"]["email"] == "journal@scaleout.example"
+
+
+def test_a_clock_advanced_on_one_process_is_advanced_on_the_other(pair: Pair) -> None:
+    pair.admin(1, "POST", "/clock", json={"freeze": True})
+    pair.admin(0, "POST", "/clock", json={"now": "2026-03-01T12:00:00Z"})
+    pair.admin(0, "POST", "/clock/advance", json={"seconds": 90})
+    assert pair.admin(1, "GET", "/clock") == {"now": "2026-03-01T12:01:30.000Z", "frozen": True}
+    pair.admin(1, "POST", "/reset")
+    assert pair.admin(0, "GET", "/clock")["frozen"] is False
+    assert pair.admin(0, "GET", "/requests")["requests"] == []
+
+
+@pytest.fixture
+def hooks() -> Iterator[Receiver]:
+    """A webhook receiver for one test."""
+    with receiver() as handle:
+        yield handle
+
+
+def acknowledged(hooks: Receiver) -> Counter[str]:
+    """How many times each request id's webhook was received and answered."""
+    return Counter(str(body["request_id"]) for body in hooks.bodies)
+
+
+def request_phones(pair: Pair, url: str, count: int, on: list[int]) -> list[str]:
+    """`count` people/match calls asking for phones by webhook, spread over servers `on`; request ids."""
+    ids = []
+    for n in range(count):
+        answer = pair.post(
+            on[n % len(on)],
+            "/api/v1/people/match",
+            "hooks-key",
+            {"email": f"phone{n}@hooks.example", "reveal_phone_number": True, "webhook_url": url},
+        )
+        assert answer.status_code == 200, answer.text
+        ids.append(str(answer.json()["request_id"]))
+    return ids
+
+
+@pytest.mark.serve_flags("--webhook-delay", "0")
+def test_twenty_webhooks_requested_across_both_processes_arrive_exactly_once(
+    pair: Pair, hooks: Receiver
+) -> None:
+    ids = request_phones(pair, hooks.url, 20, on=[0, 1])
+    hooks.wait_for(20, timeout=60)
+    for index in (0, 1):  # anything still pending would go now
+        pair.admin(index, "POST", "/webhooks/flush")
+    deliveries = pair.admin(0, "GET", "/webhooks")["deliveries"]
+    assert sorted(acknowledged(hooks)) == sorted(ids)
+    assert set(acknowledged(hooks).values()) == {1}
+    assert [d["status"] for d in deliveries] == ["delivered"] * 20
+    assert all(len(d["attempts"]) == 1 for d in deliveries)
+
+
+@pytest.mark.serve_flags("--webhook-delay", "5", "--store-lease", "1")
+def test_deliveries_claimed_by_a_killed_process_arrive_once_from_the_other(
+    pair: Pair, hooks: Receiver
+) -> None:
+    hooks.hold_first = True
+    pair.admin(0, "POST", "/clock", json={"freeze": True})
+    ids = request_phones(pair, hooks.url, 10, on=[0])
+    # The advance makes all ten due; process 0 claims them (one batch) before it answers, sends the
+    # first, which the receiver holds, and is killed while holding the other nine unsent.
+    def advance() -> None:
+        try:
+            requests.post(f"{pair.urls[0]}/__admin/clock/advance", json={"seconds": 10}, timeout=60)
+        except requests.ConnectionError:
+            pass  # killed before it could answer: expected
+
+    threading.Thread(target=advance, daemon=True).start()
+    deadline = time.monotonic() + 30
+    while not hooks.held and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(hooks.held) == 1
+    held = pair.admin(1, "GET", "/webhooks")["deliveries"]
+    assert [d["status"] for d in held] == ["in_flight"] * 10
+    pair.servers[0].stop(signal.SIGKILL)
+    hooks.release.set()
+    # Process 1 takes the claims over once their lease (1 s) runs out; flushing asks it to look.
+    deadline = time.monotonic() + 60
+    while len(hooks.bodies) < 10 and time.monotonic() < deadline:
+        pair.admin(1, "POST", "/webhooks/flush")
+        time.sleep(0.2)
+    hooks.wait_for(10, timeout=30)
+    assert str(hooks.held[0]["request_id"]) in ids
+    assert sorted(acknowledged(hooks)) == sorted(ids)
+    assert set(acknowledged(hooks).values()) == {1}
+    assert [d["status"] for d in pair.admin(1, "GET", "/webhooks")["deliveries"]] == ["delivered"] * 10
