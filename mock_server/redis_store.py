@@ -450,13 +450,8 @@ class RedisStore:
 
     def spend(self, key: str, amount: float, limit: float | None, tally: str | None = None) -> bool:
         """Add `amount` to `key` (and `tally`) only if `key` stays within `limit`: one script."""
-        args = [
-            key,
-            repr(float(amount)),
-            "" if limit is None else repr(float(limit)),
-            SPEND_TOLERANCE,
-            tally or "",
-        ]
+        bound = "" if limit is None else repr(float(limit))
+        args = [key, repr(float(amount)), bound, repr(SPEND_TOLERANCE), tally or ""]
         return bool(self._spend(keys=[self._counters], args=args))
 
     def get_document(self, name: str) -> Any:
