@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -41,6 +42,8 @@ DEFAULT_PREFIX = "fakeapollo"
 DEFAULT_LEASE = 30.0
 # Seconds to wait for the server on connect and on each reply; a dead server is a clear error.
 SOCKET_TIMEOUT = 10.0
+# Seconds a change (clock, keys, scenarios, reset) waits for every process to drop its copies.
+ACK_TIMEOUT = 2.0
 
 # Count one call in each window unless one is full. KEYS[1]: the windows hash.
 # ARGV: scope, then (name, index, limit or "") per window. Each field holds "index:count".
@@ -249,28 +252,134 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-class RedisClockState:
-    """The clock's offset and frozen instant in one key, shared by every process."""
+class Mirror:
+    """Local copies of values that change rarely (clock, key registry, whether scenarios are queued).
+
+    Every process subscribes to one channel. A change is written together with a message on that
+    channel (one MULTI), and the writer waits until every subscribed process has dropped its copies
+    and acknowledged (at most ACK_TIMEOUT): once a change returns, no process reads the old value.
+    Reads are then served from memory, without a round trip. Until its subscription is confirmed
+    (and again after a lost connection, until it is back), a process reads from the server.
+    """
 
     def __init__(self, client: redis.Redis, keys: Keys) -> None:
         self.client = client
+        self.channel = keys("changes")
+        self.ack_prefix = keys("ack:")
+        self._values: dict[str, Any] = {}
+        self._generation = 0
+        self._live = False
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._pubsub = client.pubsub()  # type: ignore[no-untyped-call]
+        self._subscribed = threading.Event()
+        self._thread = threading.Thread(target=self._listen, name="fakeapollo-mirror", daemon=True)
+        self._thread.start()
+        self._subscribed.wait(SOCKET_TIMEOUT)
+
+    def get(self, name: str, load: Callable[[], Any]) -> Any:
+        """The value `name`, from memory when a current copy is there, else `load()` (and kept)."""
+        with self._lock:
+            if self._live and name in self._values:
+                return self._values[name]
+            generation = self._generation
+        value = load()
+        with self._lock:
+            if self._live and generation == self._generation:
+                self._values[name] = value
+        return value
+
+    def change(self, write: Callable[[Any], None]) -> list[Any]:
+        """Write (`write(pipe)`) and announce in one MULTI; returns once every process dropped its copies."""
+        pipe = self.client.pipeline(transaction=True)
+        write(pipe)
+        nonce = uuid.uuid4().hex
+        pipe.publish(self.channel, nonce)
+        *results, receivers = pipe.execute()
+        self.wait_for_acks(nonce, int(receivers))
+        return list(results)
+
+    def wait_for_acks(self, nonce: str, receivers: int) -> None:
+        """Wait until `receivers` processes acknowledged the change `nonce` (at most ACK_TIMEOUT)."""
+        key = self.ack_prefix + nonce
+        deadline = time.monotonic() + ACK_TIMEOUT
+        for _ in range(receivers):
+            left = deadline - time.monotonic()
+            if left <= 0 or self.client.blpop([key], timeout=left) is None:
+                log.warning("a process did not acknowledge a change within %s s", ACK_TIMEOUT)
+                break
+        self.client.delete(key)
+
+    def _drop(self, live: bool) -> None:
+        with self._lock:
+            self._values.clear()
+            self._generation += 1
+            self._live = live
+
+    def _listen(self) -> None:
+        """Drop every copy on each change message (and acknowledge it); reconnect after a failure."""
+        while not self._closed.is_set():
+            try:
+                self._pubsub.subscribe(self.channel)
+                while not self._closed.is_set():
+                    message = self._pubsub.get_message(timeout=1.0)
+                    if message is None:
+                        continue
+                    if message["type"] == "subscribe":
+                        self._drop(live=True)
+                        self._subscribed.set()
+                    elif message["type"] == "message":
+                        self._drop(live=True)
+                        key = self.ack_prefix + _text(message["data"])
+                        pipe = self.client.pipeline(transaction=False)
+                        pipe.rpush(key, 1)
+                        pipe.expire(key, 60)
+                        pipe.execute()
+            except (redis.RedisError, OSError, ValueError):
+                self._drop(live=False)  # read from the server until subscribed again
+                if not self._closed.is_set():
+                    log.warning("lost the change channel; reading from Redis until it is back", exc_info=True)
+                    self._closed.wait(0.5)
+
+    def close(self) -> None:
+        """Stop listening."""
+        self._closed.set()
+        self._drop(live=False)
+        self._thread.join(2.0)
+        try:
+            self._pubsub.close()
+        except (redis.RedisError, OSError):
+            pass
+
+
+class RedisClockState:
+    """The clock's offset and frozen instant in one key, shared by every process (mirrored locally)."""
+
+    def __init__(self, client: redis.Redis, keys: Keys, mirror: Mirror) -> None:
+        self.client = client
+        self.mirror = mirror
         self.key = keys("clock")
 
-    def has_value(self) -> bool:
-        """Whether a clock was stored before (another process's)."""
-        return bool(self.client.exists(self.key))
-
-    def load(self) -> tuple[float, float | None]:
-        """The stored (offset, frozen_at)."""
+    def _read(self) -> tuple[float, float | None] | None:
         raw = self.client.get(self.key)
         if raw is None:
-            return 0.0, None
+            return None
         offset, _, frozen_at = _text(raw).partition(" ")
         return float(offset), None if frozen_at == "-" else float(frozen_at)
 
+    def has_value(self) -> bool:
+        """Whether a clock was stored before (another process's)."""
+        return self.mirror.get("clock", self._read) is not None
+
+    def load(self) -> tuple[float, float | None]:
+        """The stored (offset, frozen_at)."""
+        stored: tuple[float, float | None] | None = self.mirror.get("clock", self._read)
+        return (0.0, None) if stored is None else stored
+
     def save(self, offset: float, frozen_at: float | None) -> None:
-        """Store (offset, frozen_at)."""
-        self.client.set(self.key, f"{offset!r} {'-' if frozen_at is None else repr(frozen_at)}")
+        """Store (offset, frozen_at); every process reads the new value once this returns."""
+        text = f"{offset!r} {'-' if frozen_at is None else repr(frozen_at)}"
+        self.mirror.change(lambda pipe: pipe.set(self.key, text))
 
 
 class RedisJournal:
@@ -318,23 +427,32 @@ class RedisJournal:
 
 
 class RedisScenarioBook:
-    """Queued scenarios; taking one is an optimistic transaction (WATCH), retried on a conflict."""
+    """Queued scenarios; taking one is an optimistic transaction (WATCH), retried on a conflict.
 
-    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+    Whether any scenario is queued is mirrored locally: the common case (none) costs no round trip.
+    """
+
+    def __init__(self, client: redis.Redis, keys: Keys, mirror: Mirror) -> None:
         self.client = client
+        self.mirror = mirror
         self.key = keys("scenarios")
         self.order = keys("scenarios:order")
         self.counters = keys("counters")
+
+    def _any(self) -> bool:
+        return bool(self.mirror.get("scenarios", lambda: bool(self.client.exists(self.key))))
 
     def add(self, document: Any) -> Scenario:
         """Queue a scenario described by the control API's JSON."""
         scenario = scenario_from_document(document, "scn_0")  # a 400 before any number is used
         number = int(self.client.hincrby(self.counters, "scenario_sequence", 1))
         scenario.id = f"scn_{number}"
-        pipe = self.client.pipeline(transaction=True)
-        pipe.hset(self.key, scenario.id, scenario_to_json(scenario))
-        pipe.zadd(self.order, {scenario.id: number})
-        pipe.execute()
+
+        def write(pipe: Any) -> None:
+            pipe.hset(self.key, scenario.id, scenario_to_json(scenario))
+            pipe.zadd(self.order, {scenario.id: number})
+
+        self.mirror.change(write)
         return scenario
 
     def _read(self, pipe: Any) -> list[Scenario]:
@@ -345,39 +463,43 @@ class RedisScenarioBook:
 
     def list(self) -> list[Scenario]:
         """Every queued scenario, oldest first."""
-        if not self.client.exists(self.key):
-            return []
-        return self._read(self.client)
+        return self._read(self.client) if self._any() else []
 
     def remove(self, scenario_id: str) -> bool:
         """Delete one scenario; False when there is none with that id."""
-        pipe = self.client.pipeline(transaction=True)
-        pipe.hdel(self.key, scenario_id)
-        pipe.zrem(self.order, scenario_id)
-        return bool(pipe.execute()[0])
+
+        def write(pipe: Any) -> None:
+            pipe.hdel(self.key, scenario_id)
+            pipe.zrem(self.order, scenario_id)
+
+        return bool(self.mirror.change(write)[0])
 
     def clear(self) -> None:
         """Delete every scenario."""
-        pipe = self.client.pipeline(transaction=True)
-        pipe.delete(self.key, self.order)
-        pipe.hdel(self.counters, "scenario_sequence")
-        pipe.execute()
+
+        def write(pipe: Any) -> None:
+            pipe.delete(self.key, self.order)
+            pipe.hdel(self.counters, "scenario_sequence")
+
+        self.mirror.change(write)
 
     def take(self, path: str, api_key: str | None, params: Mapping[str, Any]) -> Outcome | None:
         """The outcome of the first scenario matching this request, using up one of its times."""
-        if not self.client.exists(self.key):
-            return None  # the common case: nothing queued, one round trip
+        if not self._any():
+            return None  # the common case: nothing queued, no round trip
+        chosen: list[Outcome] = []
+        nonce = uuid.uuid4().hex
 
-        def attempt(pipe: Any) -> Outcome | None:
+        def attempt(pipe: Any) -> None:
+            chosen.clear()
             changed: list[Scenario] = []
-            chosen = None
             for scenario in self._read(pipe):
                 if not scenario.matches(path, api_key, params):
                     continue
                 applies = scenario.use()
                 changed.append(scenario)
                 if applies:
-                    chosen = scenario.applied()
+                    chosen.append(scenario.applied())
                     break
             pipe.multi()
             for scenario in changed:
@@ -386,15 +508,11 @@ class RedisScenarioBook:
                     pipe.zrem(self.order, scenario.id)
                 else:
                     pipe.hset(self.key, scenario.id, scenario_to_json(scenario))
-            return chosen
+            pipe.publish(self.mirror.channel, nonce)
 
-        outcome = self.client.transaction(
-            attempt,  # type: ignore[arg-type]  # redis-py types the callable as returning None
-            self.key,
-            self.order,
-            value_from_callable=True,
-        )
-        return outcome if isinstance(outcome, Outcome) else None
+        results: list[Any] = self.client.transaction(attempt, self.key, self.order)  # type: ignore[assignment]
+        self.mirror.wait_for_acks(nonce, int(results[-1]))
+        return chosen[0] if chosen else None
 
 
 class RedisStore:
@@ -412,9 +530,10 @@ class RedisStore:
         self.keys = Keys(prefix)
         self.client = connect(url)
         self.lease_seconds = lease_seconds
+        self.mirror = Mirror(self.client, self.keys)
         self.journal = RedisJournal(self.client, self.keys, journal_size)
-        self.scenarios = RedisScenarioBook(self.client, self.keys)
-        self.clock_state = RedisClockState(self.client, self.keys)
+        self.scenarios = RedisScenarioBook(self.client, self.keys, self.mirror)
+        self.clock_state = RedisClockState(self.client, self.keys, self.mirror)
         self._counters = self.keys("counters")
         self._windows = self.keys("windows")
         self._documents = self.keys("documents")
@@ -455,13 +574,14 @@ class RedisStore:
         return bool(self._spend(keys=[self._counters], args=args))
 
     def get_document(self, name: str) -> Any:
-        """The JSON document stored under `name`, or None."""
-        raw = self.client.hget(self._documents, name)
+        """The JSON document stored under `name`, or None (mirrored: no round trip while unchanged)."""
+        raw = self.mirror.get(f"document:{name}", lambda: self.client.hget(self._documents, name))
         return None if raw is None else json.loads(raw)
 
     def set_document(self, name: str, document: Any) -> None:
-        """Store a JSON document under `name`."""
-        self.client.hset(self._documents, name, json.dumps(document))
+        """Store a JSON document under `name`; every process reads it once this returns."""
+        text = json.dumps(document)
+        self.mirror.change(lambda pipe: pipe.hset(self._documents, name, text))
 
     def take(self, scope: str, windows: list[tuple[str, int, int | None]]) -> tuple[bool, list[int]]:
         """Atomically count one call in each (name, index, limit) window unless one is full."""
@@ -594,13 +714,15 @@ class RedisStore:
     def reset(self) -> None:
         """Forget everything this deployment shares (its prefix only): back to a fresh emulator."""
         names = ["counters", "windows", "documents", "journal", "scenarios", "scenarios:order"]
-        self.client.delete(*[self.keys(name) for name in names], *self._delivery_keys)
+        doomed = [self.keys(name) for name in names] + self._delivery_keys
+        self.mirror.change(lambda pipe: pipe.delete(*doomed))
         with self._held_lock:
             self._held.clear()
 
     def close(self) -> None:
-        """Stop renewing leases and close the connections."""
+        """Stop renewing leases and listening for changes; close the connections."""
         self._closed.set()
+        self.mirror.close()
         self.client.close()
 
 

@@ -1,0 +1,110 @@
+"""What only the Redis store does: leases on claimed deliveries, key prefixes, start-up checks."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+from conftest import start_serve
+
+from mock_server.cli import main
+from mock_server.redis_store import RedisStore
+
+StoreFactory = Callable[..., RedisStore]
+
+
+@pytest.fixture
+def stores(redis_url: str) -> Iterator[StoreFactory]:
+    """Opens RedisStores on the session's server (one prefix per test unless given); closes them after."""
+    opened: list[RedisStore] = []
+    prefix = f"test-{uuid.uuid4().hex}"
+
+    def open_store(**options: object) -> RedisStore:
+        store = RedisStore(redis_url, **{"prefix": prefix, **options})  # type: ignore[arg-type]
+        opened.append(store)
+        return store
+
+    yield open_store
+    for store in opened:
+        store.close()
+
+
+def wait_until(condition: Callable[[], object], timeout: float) -> object:
+    """Poll `condition` (real time: leases run on the server's clock) until it is truthy."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    return condition()
+
+
+def test_a_live_process_keeps_its_claims_past_the_lease(stores: StoreFactory) -> None:
+    holder, other = stores(lease_seconds=1.0), stores(lease_seconds=1.0)
+    holder.add_delivery({"id": "d", "status": "pending", "due_at": 0.0})
+    assert [d["id"] for d in holder.claim_due_deliveries(1.0, 10)] == ["d"]
+    time.sleep(2.0)  # two leases: the holder's renewer keeps extending it
+    assert other.requeue_in_flight() == 0
+    assert other.claim_due_deliveries(1.0, 10) == []
+    assert other.get_delivery("d") == {"id": "d", "status": "in_flight", "due_at": 0.0}
+
+
+def test_a_dead_process_claims_go_to_another_after_the_lease(stores: StoreFactory) -> None:
+    holder, other = stores(lease_seconds=1.0), stores(lease_seconds=1.0)
+    holder.add_delivery({"id": "d", "status": "pending", "due_at": 0.0})
+    holder.claim_due_deliveries(1.0, 10)
+    holder.close()  # stops renewing, as a killed process would
+    assert other.claim_due_deliveries(1.0, 10) == []  # not before the lease runs out
+    taken = wait_until(lambda: other.claim_due_deliveries(1.0, 10), timeout=10)
+    assert taken == [{"id": "d", "status": "in_flight", "due_at": 0.0}]
+    other.update_delivery("d", {"status": "delivered"})
+    assert other.claim_due_deliveries(1.0, 10) == []
+
+
+def test_deployments_with_different_prefixes_share_nothing(stores: StoreFactory) -> None:
+    staging = stores(prefix=f"staging-{uuid.uuid4().hex}")
+    load_test = stores(prefix=f"load-{uuid.uuid4().hex}")
+    staging.incr("credits:team", 5)
+    staging.clock_state.save(60.0, None)
+    staging.scenarios.add({"outcome": "no_match"})
+    assert load_test.get("credits:team") == 0
+    assert not load_test.clock_state.has_value()
+    assert load_test.scenarios.list() == []
+    load_test.incr("credits:team", 1)
+    load_test.reset()
+    assert staging.get("credits:team") == 5
+    assert len(staging.scenarios.list()) == 1
+
+
+def test_two_stores_on_one_prefix_share_the_clock_and_aliases(stores: StoreFactory) -> None:
+    from mock_server.matching import Identity
+
+    first, second = stores(), stores()
+    first.clock_state.save(120.5, 1_700_000_000.25)
+    assert second.clock_state.load() == (120.5, 1_700_000_000.25)
+    first.alias_map().put(42, Identity("email", "ada@example.com"), overwrite=False)
+    assert second.alias_map().get(42) == Identity("email", "ada@example.com")
+
+
+def test_serve_refuses_a_store_that_is_not_a_redis_url(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--store", "mysql://db/0"]) == 2
+    assert "--store must be a redis://HOST:PORT/DB URL, got 'mysql://db/0'" in capsys.readouterr().err
+
+
+def test_serve_says_why_when_redis_cannot_be_reached() -> None:
+    with pytest.raises(AssertionError, match=r"cannot start: cannot reach Redis at redis://127\.0\.0\.1:1/0"):
+        start_serve("--store", "redis://:secret@127.0.0.1:1/0", timeout=30)
+
+
+def test_serve_reads_the_store_from_the_environment(redis_url: str) -> None:
+    prefix = f"env-{uuid.uuid4().hex}"
+    server = start_serve(env={"FAKEAPOLLO_STORE": redis_url, "FAKEAPOLLO_STORE_PREFIX": prefix})
+    try:
+        observer = RedisStore(redis_url, prefix=prefix)
+        assert observer.clock_state.has_value()  # the server stored its clock there
+        observer.close()
+    finally:
+        server.stop()
