@@ -58,6 +58,13 @@ def create_app(config: Config | None = None) -> Flask:
     return app
 
 
+def listening(app: Flask, host: str, port: int) -> None:
+    """Tell the app where its server listens: webhooks aimed there are refused (issue 13)."""
+    service = app.extensions.get("fakeapollo")
+    if isinstance(service, Enrichment):
+        service.webhooks.listening_on(host, port)
+
+
 def build_store(config: Config) -> Store:
     """The in-memory store; the Redis one for `--store redis://...`; the SQLite one for a state file."""
     if config.store is not None:

@@ -210,7 +210,7 @@ def _add_webhook_flags(serve: argparse.ArgumentParser) -> None:
         action="append",
         metavar="CIDR|HOST",
         help="also allow webhooks to this network or host (repeatable; '*' allows any); "
-        "loopback and private networks are always allowed",
+        "loopback and private networks are allowed unless 'none' is given",
     )
 
 

@@ -79,6 +79,15 @@ class BulkFailed(ApolloError):
         self.status = status
 
 
+class Conflict(ApolloError):
+    """409 from the control API: the thing to create exists already."""
+
+    status = 409
+
+    def __init__(self, message: str) -> None:
+        super().__init__({"error": message})
+
+
 class NotFound(ApolloError):
     """404 for a path Apollo does not serve."""
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mock_server.errors import BadRequest, Forbidden, Unauthorized
+from mock_server.errors import BadRequest, Conflict, Forbidden, Unauthorized
 
 PLANS = ("free", "basic", "professional", "custom")
 # FACTS.md 2.5 / examples/errors/observed_live_error_bodies.json: enrichment is not on the free plan.
@@ -66,6 +67,10 @@ def key_from_entry(entry: Mapping[str, Any]) -> ApiKey:
         validate("key_registry", {"keys": [dict(entry)]})
     except SchemaViolation as exc:
         raise BadRequest(f"Invalid key: {'; '.join(f'{p}: {m}' for p, m in exc.violations)}") from exc
+    credits = entry.get("credits")
+    if isinstance(credits, float) and not math.isfinite(credits):
+        # JSON Schema's bounds let NaN through (every comparison with it is false).
+        raise BadRequest("Invalid key: credits: must be a finite number from 0 to 1e12, or null")
     scopes = entry.get("scopes")
     return ApiKey(
         key=entry["key"],
@@ -113,6 +118,16 @@ class KeyRegistry:
     def get(self, key: str) -> ApiKey | None:
         """The registered key, or None."""
         return self._keys().get(key)
+
+    def add(self, entry: Mapping[str, Any]) -> ApiKey:
+        """Add a new key; 409 when the key exists already (change one with `put`)."""
+        key = key_from_entry(entry)
+        keys = dict(self._keys())
+        if key.key in keys:
+            raise Conflict("This key exists already; change it with PATCH /__admin/keys/{key}")
+        keys[key.key] = key
+        self._save(keys)
+        return key
 
     def put(self, entry: Mapping[str, Any]) -> ApiKey:
         """Add a key, or replace the one with the same value."""

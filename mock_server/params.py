@@ -97,8 +97,12 @@ def parse_webhook_url(value: Any) -> str | None:
     # Apollo's docs advise encoding the URL when deliveries go missing (FACTS.md 1.1): accept both.
     if text.lower().startswith(("http%3a", "https%3a")):
         text = unquote(text)
-    parts = urlsplit(text)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    try:
+        parts = urlsplit(text)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            return None
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:  # "Invalid IPv6 URL" (`http://a]b/`), a bad port: not a valid URL
         return None
     return text
 

@@ -42,14 +42,20 @@ class LiveServer:
 
 def start_live_server(app: Flask, host: str = "127.0.0.1") -> LiveServer:
     """Serve `app` on a free port of `host` in a daemon thread, on the server `fakeapollo serve` uses."""
+    from mock_server.app import listening
     from mock_server.httpserver import Server, bind_socket
     from mock_server.views.fast import handler_for
 
     server = Server(app, bind_socket(host, 0), fast=handler_for(app))
     ready = threading.Event()
+
+    def on_ready(bound_host: str, port: int) -> None:
+        listening(app, bound_host, port)
+        ready.set()
+
     thread = threading.Thread(
         target=server.serve_forever,
-        kwargs={"on_ready": lambda _host, _port: ready.set(), "handle_signals": False},
+        kwargs={"on_ready": on_ready, "handle_signals": False},
         name="fakeapollo",
         daemon=True,
     )

@@ -101,7 +101,7 @@ def _serve(config: Config) -> int:
 
 def _run_worker(config: Config, sock: socket.socket, on_ready: Callable[[str, int], None]) -> None:
     """Build the app and serve `sock` until SIGINT/SIGTERM."""
-    from mock_server.app import create_app
+    from mock_server.app import create_app, listening
     from mock_server.views.fast import handler_for
 
     app = create_app(config)
@@ -115,6 +115,7 @@ def _run_worker(config: Config, sock: socket.socket, on_ready: Callable[[str, in
         max_body_bytes=config.max_body_bytes,
         multiprocess=config.workers > 1,
     )
+    listening(app, *sock.getsockname()[:2])  # webhooks aimed at this server are refused
     try:
         server.serve_forever(on_ready, handle_signals=True)
     finally:

@@ -294,8 +294,8 @@ class Enrichment:
         if not (options.reveal_phone_number or options.waterfall):
             return  # nothing is delivered later: no URL needed, none checked
         if options.webhook_url is not None:
-            # Refused before any lookup or charge: a 400 saying the host is not allowed.
-            self.webhooks.check_url(options.webhook_url)
+            # Apollo checks only the URL's form (FACTS.md 2.3): any host is accepted here. A host
+            # off the allowlist is never contacted; its delivery is recorded as failed, with why.
             return
         status = self.config.webhook_url_error_status
         for flag in ("reveal_phone_number", "run_waterfall_email", "run_waterfall_phone"):

@@ -24,7 +24,7 @@ from mock_server.persons import Person
 from mock_server.scenarios import WEBHOOK_OUTCOMES, Outcome, OutcomeName
 from mock_server.store import Store
 from mock_server.webhook_payloads import mobile_count, phone_payload, waterfall_mobiles, waterfall_payload
-from mock_server.webhook_transport import Allowlist, Answer, post_json
+from mock_server.webhook_transport import Allowlist, Answer, Refused, Target, post_json
 
 log = logging.getLogger("fakeapollo.webhooks")
 
@@ -129,11 +129,9 @@ class Webhooks:
 
     # ----------------------------------------------------------------------------- request time
 
-    def check_url(self, url: str) -> None:
-        """Apollo-style 400 when deliveries may not go to `url` (checked before any lookup)."""
-        refusal = self.allowlist.refusal(url)
-        if refusal is not None:
-            raise BadRequest(refusal)
+    def listening_on(self, host: str, port: int) -> None:
+        """Where the emulator itself listens: deliveries there are refused (and recorded as failed)."""
+        self.allowlist.refuse_own(host, port)
 
     def record(
         self,
@@ -282,13 +280,19 @@ class Webhooks:
         number = len(attempts) + 1
         at = self.clock.now()
         dropped = bool(delivery.get("drop"))  # webhook_never: "sent" but lost on the way
-        refused = not dropped and self.allowlist.refusal(url) is not None
+        refused = False
+        target: Target | None = None
         if dropped:
             answer, duration = Answer(None, None), 0.0
-        elif refused:
-            answer, duration = Answer(None, "host not allowed"), 0.0
         else:
-            answer, duration = self._post(delivery, payload, number)
+            try:
+                # Resolved and checked now, and the POST connects to the very addresses checked.
+                target = self.allowlist.target(url)
+            except Refused as exc:
+                refused = True
+                answer, duration = Answer(None, f"not delivered: {exc}"), 0.0
+            else:
+                answer, duration = self._post(delivery, payload, number, target)
         attempt = _attempt_record(number, at, url, answer, duration)
         if dropped:
             attempt["dropped"] = True
@@ -299,9 +303,9 @@ class Webhooks:
             "last_dispatched_at": Clock.iso(at),
         }
         if answer.ok or dropped:
-            if int(delivery.get("copies", 1)) > 1 and not dropped:
+            if int(delivery.get("copies", 1)) > 1 and target is not None:
                 sent_at = self.clock.now()
-                again, again_duration = self._post(delivery, payload, number)
+                again, again_duration = self._post(delivery, payload, number, target)
                 attempts.append(
                     {**_attempt_record(number, sent_at, url, again, again_duration), "duplicate": True}
                 )
@@ -325,7 +329,9 @@ class Webhooks:
         changes["completed_at"] = Clock.iso(self.clock.now())
         changes["completed_ts"] = self.clock.timestamp()
 
-    def _post(self, delivery: Mapping[str, Any], payload: Any, number: int) -> tuple[Answer, float]:
+    def _post(
+        self, delivery: Mapping[str, Any], payload: Any, number: int, target: Target
+    ) -> tuple[Answer, float]:
         body = json.dumps(payload, separators=(",", ":")).encode()
         headers = {
             "Content-Type": "application/json",
@@ -334,7 +340,7 @@ class Webhooks:
             "X-Fakeapollo-Attempt": str(number),
         }
         started = time.perf_counter()
-        answer = post_json(str(delivery["webhook_url"]), body, headers, self.settings.timeout)
+        answer = post_json(str(delivery["webhook_url"]), body, headers, self.settings.timeout, target)
         return answer, time.perf_counter() - started
 
     def _executor(self) -> concurrent.futures.ThreadPoolExecutor:

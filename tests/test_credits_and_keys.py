@@ -177,3 +177,31 @@ def test_state_is_shared_by_four_workers() -> None:
         assert next(t for t in credits if t["team"] == "team-test")["credits"]["spent"] == 11
     finally:
         server.stop()
+
+
+def test_adding_a_key_that_exists_is_409_and_changes_nothing(admin: str) -> None:
+    before = requests.get(f"{admin}/keys", timeout=10).json()
+    entry = {"key": "test-key", "team": "thief", "plan": "custom", "credits": 0, "scopes": None}
+    response = requests.post(f"{admin}/keys", json=entry, timeout=10)
+    assert response.status_code == 409
+    assert response.json() == {"error": "This key exists already; change it with PATCH /__admin/keys/{key}"}
+    assert requests.get(f"{admin}/keys", timeout=10).json() == before
+
+
+@pytest.mark.parametrize("credits", [b"NaN", b"Infinity", b"-Infinity", b"1e300"])
+def test_key_credits_must_be_finite_and_in_range(admin: str, credits: bytes) -> None:
+    before = requests.get(f"{admin}/keys", timeout=10).json()
+    body = b'{"key": "nan-key", "team": "t", "plan": "basic", "scopes": null, "credits": %s}' % credits
+    added = requests.post(
+        f"{admin}/keys", data=body, headers={"Content-Type": "application/json"}, timeout=10
+    )
+    changed = requests.patch(
+        f"{admin}/keys/test-key",
+        data=b'{"credits": %s}' % credits,
+        headers={"Content-Type": "application/json"},
+    )
+    for response in (added, changed):
+        assert response.status_code == 400
+        assert response.json()["error"].startswith("Invalid key: ")
+        assert "credits" in response.json()["error"]
+    assert requests.get(f"{admin}/keys", timeout=10).json() == before

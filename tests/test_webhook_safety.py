@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
+from typing import Any
 
+import pytest
 import requests
 
 from mock_server.config import Config
+from mock_server.webhook_transport import Allowlist
 from tests.conftest import key_registry, start_serve
 from tests.webhook_helpers import TEAM, WITH_MOBILE, Emulator, emulator, receiver
 
@@ -75,3 +79,102 @@ def test_serve_with_seed_gives_the_same_request_ids_every_run() -> None:
         finally:
             server.stop()
     assert ids[0] == ids[1]
+
+
+def flush(emu: Emulator) -> list[dict[str, Any]]:
+    """Send everything pending now; the deliveries afterwards."""
+    assert emu.http.post(f"{emu.url}/__admin/webhooks/flush").status_code == 200
+    return emu.deliveries()
+
+
+def test_a_webhook_aimed_at_the_emulator_itself_is_refused_and_recorded_as_failed() -> None:
+    with emulator() as emu:
+        port = emu.url.rsplit(":", 1)[1]
+        emu.http.post(f"{emu.url}/__admin/scenarios", json={"outcome": "no_match", "after": 100})
+        for url in (f"{emu.url}/__admin/reset", f"http://localhost:{port}/__admin/reset"):
+            assert emu.match(WITH_MOBILE, url).status_code == 200
+        deliveries = flush(emu)
+        assert [d["status"] for d in deliveries] == ["failed", "failed"]
+        assert all("is this emulator itself: never delivered" in d["failure_reason"] for d in deliveries)
+        assert len(emu.http.get(f"{emu.url}/__admin/scenarios").json()["scenarios"]) == 1  # no reset ran
+
+
+def test_webhook_allow_none_narrows_the_default_to_nothing() -> None:
+    with emulator(webhook_allow=("none",)) as emu, receiver() as hook:
+        assert emu.match(WITH_MOBILE, hook.url).status_code == 200
+        [delivery] = flush(emu)
+        assert delivery["status"] == "failed"
+        assert "is not on the allowlist" in delivery["failure_reason"]
+        assert hook.bodies == []
+    with emulator(webhook_allow=("none", "127.0.0.1")) as emu, receiver() as hook:
+        emu.match(WITH_MOBILE, hook.url)
+        assert [d["status"] for d in flush(emu)] == ["delivered"]
+
+
+def test_the_delivery_connects_to_the_address_it_checked_and_names_the_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DNS rebinding: the first lookup says loopback, any later one a public address."""
+    real = socket.getaddrinfo
+    lookups: list[str] = []
+
+    def rebinding(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "rebind.example":
+            return real(host, port, *args, **kwargs)
+        lookups.append(host)
+        address = "127.0.0.1" if len(lookups) == 1 else "203.0.113.7"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    with emulator(webhook_timeout=1.0) as emu, receiver() as hook:
+        port = hook.url.split(":")[2].split("/")[0]
+        emu.match(WITH_MOBILE, f"http://rebind.example:{port}/hook")
+        assert [d["status"] for d in flush(emu)] == ["delivered"]
+        assert len(hook.bodies) == 1 and lookups == ["rebind.example"]
+        assert hook.headers[0]["Host"] == f"rebind.example:{port}"
+
+
+def test_names_under_localhost_are_resolved_and_checked_like_any_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = socket.getaddrinfo
+
+    def public_localhost(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "evil.localhost":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("8.8.8.8", port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", public_localhost)
+    allow = Allowlist()
+    refusal = allow.refusal("http://evil.localhost/hook")
+    assert refusal is not None and "is not on the allowlist" in refusal
+    assert allow.refusal("http://localhost/hook") is None  # resolves to loopback
+    allow.close()
+
+
+def test_the_emulators_own_address_is_refused_also_behind_a_wildcard_bind() -> None:
+    allow = Allowlist(["*"])
+    allow.refuse_own("0.0.0.0", 8765)  # noqa: S104 - a wildcard address, never bound here
+    assert "this emulator itself" in (allow.refusal("http://127.0.0.5:8765/__admin/reset") or "")
+    assert "this emulator itself" in (allow.refusal("http://[::ffff:127.0.0.1]:8765/") or "")
+    assert allow.refusal("http://127.0.0.5:8766/hook") is None  # another port: someone else
+    allow.close()
+
+
+def test_a_non_ascii_webhook_path_is_delivered_percent_encoded(caplog: pytest.LogCaptureFixture) -> None:
+    with emulator() as emu, receiver() as hook:
+        assert emu.match(WITH_MOBILE, hook.url + "/ünï?q=é ñ").status_code == 200
+        assert [d["status"] for d in flush(emu)] == ["delivered"]
+        assert hook.paths == ["/hook/%C3%BCn%C3%AF?q=%C3%A9%20%C3%B1"]
+    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+@pytest.mark.parametrize("url", ["http://a]b/", "http://[::1/h", "http://127.0.0.1:99999/h", "http://h:x/"])
+def test_a_webhook_url_that_cannot_be_parsed_is_apollos_400(url: str) -> None:
+    with emulator() as emu:
+        response = emu.match(WITH_MOBILE, url)
+        assert response.status_code == 400
+        assert response.json() == {
+            "error": "Please add a valid 'webhook_url' parameter when using 'reveal_phone_number'"
+        }
+        assert emu.deliveries() == []

@@ -308,17 +308,23 @@ def test_admin_webhooks_needs_the_admin_token_when_one_is_set() -> None:
 
 
 @pytest.mark.parametrize("url", ["http://8.8.8.8/hook", "https://[2001:4860:4860::8888]/hook"])
-def test_hosts_off_the_allowlist_are_refused_at_request_time(url: str) -> None:
+def test_hosts_off_the_allowlist_are_accepted_and_their_delivery_fails_unsent(url: str) -> None:
+    """Apollo checks only the URL's form (issue 12): a 200, then a failed delivery saying why."""
     with emulator() as emu:
         response = emu.match(WITH_MOBILE, url)
-        assert response.status_code == 400
+        assert response.status_code == 200
+        emu.http.post(f"{emu.url}/__admin/webhooks/flush")
         host = url.split("/")[2].strip("[]")
-        assert response.json() == {
-            "error": f"webhook_url host '{host}' is not on the allowlist"
+        reason = (
+            f"Webhook error: not delivered: webhook_url host '{host}' is not on the allowlist"
             " (loopback and private networks by default; see --webhook-allow)"
-        }
-        assert emu.deliveries() == []
-        assert emu.service.store.get("request_id_sequence") == 0  # refused before the lookup
+        )
+        [delivery] = emu.deliveries()
+        assert (delivery["status"], delivery["failure_reason"]) == ("failed", reason)
+        assert [(a["status"], a["duration_ms"]) for a in delivery["attempts"]] == [(None, 0.0)]
+        polled = emu.poll(response.json()["request_id"]).json()
+        assert (polled["webhook_status"], polled["failure_reason"]) == ("failed", reason)
+        assert emu.service.ledger.spent(TEAM, "phone") == 0
 
 
 @pytest.mark.parametrize(

@@ -201,8 +201,8 @@ def list_keys() -> Response:
 
 
 def put_key() -> Response:
-    """Add a key (or replace the key with the same value)."""
-    key = enrichment().keys.put(read_body())
+    """Add a key; 409 when it exists (PATCH changes one)."""
+    key = enrichment().keys.add(read_body())
     return json_response(key.describe(mask_secret), 201)
 
 
