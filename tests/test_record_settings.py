@@ -46,7 +46,7 @@ def test_a_local_upstream_needs_no_cap() -> None:
         ({"upstream_timeout": 0.0}, "--upstream-timeout must be above 0 and at most 3600 seconds"),
         (
             {"webhook_allow": ("not a host!",)},
-            "--webhook-allow: 'not a host!' is neither a CIDR, a hostname nor '*'",
+            "--webhook-allow: 'not a host!' is neither a CIDR, a hostname, '*' nor 'none'",
         ),
     ],
 )
