@@ -14,6 +14,10 @@ not document are listed too (as notes, not failures): Apollo adds fields over ti
 
 Apollo does not charge for misses, but the budget counts them anyway. `--max-credits N` is
 required: verify refuses to start when the selected probes could spend more than N credits.
+
+Every documented shape is accepted: keys Apollo's examples leave out, and a miss answered as a
+stub person (`match_confidence: "none"`). Exit status: 0 as documented, 1 drift, 2 refused to
+start, 3 the provider could not be reached (no drift seen; nothing can be said).
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ from mock_server.data import violations
 EXAMPLE_PERSON = {"email": "tim@apollo.io"}
 NOBODY = {"first_name": "Nobody", "last_name": "Matchesthisname"}
 INVALID_KEY = "fakeapollo-verify-invalid-key"
+# Exit statuses besides 0 (as documented) and 2 (refused to start).
+DRIFT = 1
+UNREACHABLE = 3
 
 
 @dataclass(frozen=True)
@@ -52,14 +59,19 @@ class Probe:
 
 
 def _expect_person(document: Any) -> list[str]:
-    if isinstance(document, dict) and document.get("person") is None:
-        return ["$.person: expected the example person, got null"]
+    if isinstance(document, dict) and is_miss(document.get("person")):
+        return ["$.person: expected the example person, got a miss"]
     return []
 
 
+def is_miss(person: Any) -> bool:
+    """Whether a person slot means "nobody matched": null, or a stub person (match_confidence none)."""
+    return person is None or (isinstance(person, dict) and person.get("match_confidence") == "none")
+
+
 def _expect_no_person(document: Any) -> list[str]:
-    if isinstance(document, dict) and document.get("person") is not None:
-        return ["$.person: expected null for a name without a domain"]
+    if isinstance(document, dict) and not is_miss(document.get("person")):
+        return ["$.person: expected null (or a stub person) for a name without a domain"]
     return []
 
 
@@ -68,10 +80,10 @@ def _expect_bulk(document: Any) -> list[str]:
     if not isinstance(matches, list) or len(matches) != 2:
         return [f"$.matches: expected 2 positional matches, got {json.dumps(matches)[:80]}"]
     problems = []
-    if matches[0] is None:
-        problems.append("$.matches[0]: expected the example person, got null")
-    if matches[1] is not None:
-        problems.append("$.matches[1]: expected null for the no-match details")
+    if is_miss(matches[0]):
+        problems.append("$.matches[0]: expected the example person, got a miss")
+    if not is_miss(matches[1]):
+        problems.append("$.matches[1]: expected null (or a stub person) for the no-match details")
     return problems
 
 
@@ -144,11 +156,13 @@ class ProbeResult:
     drift: list[str] = field(default_factory=list)
     undocumented: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # Set when nothing came back (refused, timed out, DNS): not drift, the provider was not reached.
+    unreachable: str | None = None
 
     @property
     def ok(self) -> bool:
-        """True when the answer matched the schemas and the expected status."""
-        return not self.drift
+        """True when the provider answered, as its schemas and the expected status say."""
+        return not self.drift and self.unreachable is None
 
 
 def send(base_url: str, api_key: str, probe: Probe, timeout: float) -> tuple[int | None, str, str]:
@@ -181,7 +195,7 @@ def check_answer(probe: Probe, status: int | None, content_type: str, text: str)
     """Compare one answer with what the probe expects, field by field."""
     result = ProbeResult(probe, status)
     if status is None:
-        result.drift.append(f"no answer: {text}")
+        result.unreachable = text or "no answer"
         return result
     if status not in probe.expect_status:
         expected = " or ".join(str(s) for s in probe.expect_status)
@@ -240,17 +254,34 @@ def render(base_url: str, results: list[ProbeResult]) -> str:
     lines.append(f"  {'probe'.ljust(13)} status  result")
     for r in results:
         verdict = "ok" if r.ok else f"DRIFT ({len(r.drift)})"
+        if r.unreachable is not None:
+            verdict = "UNREACHABLE"
         if r.undocumented:
             verdict += f", {len(r.undocumented)} undocumented field(s)"
         lines.append(f"  {r.probe.name.ljust(13)} {str(r.status or '-').ljust(6)}  {verdict}")
     for r in results:
+        if r.unreachable is not None:
+            lines += ["", f"{r.probe.name}: could not reach the provider: {r.unreachable}"]
         if r.drift or r.undocumented:
             lines += ["", f"{r.probe.name}: {r.probe.description}"]
             lines += [f"  drift: {item}" for item in r.drift]
             lines += [f"  undocumented: {item}" for item in r.undocumented]
-    drifted = sum(1 for r in results if not r.ok)
-    lines += ["", f"{len(results) - drifted} probe(s) as documented, {drifted} drifted"]
+    drifted = sum(1 for r in results if r.drift)
+    unreached = sum(1 for r in results if r.unreachable is not None)
+    summary = f"{len(results) - drifted - unreached} probe(s) as documented, {drifted} drifted"
+    if unreached:
+        summary += f", {unreached} could not reach the provider"
+    lines += ["", summary]
     return "\n".join(lines)
+
+
+def exit_status(results: list[ProbeResult]) -> int:
+    """0 as documented, 1 drift, 3 could not reach the provider (and no drift seen)."""
+    if any(r.drift for r in results):
+        return DRIFT
+    if any(r.unreachable is not None for r in results):
+        return UNREACHABLE
+    return 0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -274,7 +305,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the probes and print the report; 1 on drift, 2 when refused."""
+    """Run the probes and print the report; exit status as `exit_status`, 2 when refused."""
     api_key = args.api_key or os.environ.get("APOLLO_API_KEY")
     if not api_key:
         print("no API key: pass --api-key or set APOLLO_API_KEY", file=sys.stderr)
@@ -287,7 +318,19 @@ def run(args: argparse.Namespace) -> int:
         print(f"refusing to start: {exc}", file=sys.stderr)
         return 2
     print(render(args.base_url, results))
-    return 0 if all(r.ok for r in results) else 1
+    status = exit_status(results)
+    if status == UNREACHABLE:
+        print(f"could not reach {args.base_url}: no drift can be reported", file=sys.stderr)
+    return status
 
 
-__all__ = ["PROBES", "Probe", "ProbeResult", "check_answer", "render", "verify_provider"]
+__all__ = [
+    "PROBES",
+    "Probe",
+    "ProbeResult",
+    "check_answer",
+    "exit_status",
+    "is_miss",
+    "render",
+    "verify_provider",
+]

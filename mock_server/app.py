@@ -11,11 +11,11 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 from mock_server import data
 from mock_server.clock import Clock
 from mock_server.config import Config
+from mock_server.directory import PersonDirectory
 from mock_server.errors import ApolloError, PayloadTooLarge
 from mock_server.errors import MethodNotAllowed as ApolloMethodNotAllowed
 from mock_server.errors import NotFound as ApolloNotFound
 from mock_server.keys import KeyRegistry
-from mock_server.persons import PersonDirectory
 from mock_server.service import Enrichment
 from mock_server.store import MemoryStore, Store
 from mock_server.views import admin, apollo, journaling, meta, webhooks

@@ -67,7 +67,8 @@ class InvalidParameter(Unprocessable):
     """422 for a parameter of the wrong type or form; names the field and the problem."""
 
     def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"Invalid parameter '{field}': {problem}", field=field)
+        # Apollo's 422 bodies carry `error` alone (OAS): the field is named in the message only.
+        super().__init__(f"Invalid parameter '{field}': {problem}")
         self.field = field
 
 

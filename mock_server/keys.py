@@ -37,6 +37,8 @@ class ApiKey:
     credits: float | None
     scopes: frozenset[str] | None
     limits: Mapping[str, int | None] | None = None
+    # "api_key" (sent as x-api-key) or "oauth_token" (sent as Authorization: Bearer, FACTS.md 1.3).
+    kind: str = "api_key"
 
     def describe(self, mask: Any) -> dict[str, Any]:
         """The key as the control API shows it, the key itself masked."""
@@ -47,6 +49,7 @@ class ApiKey:
             "credits": self.credits,
             "scopes": None if self.scopes is None else sorted(self.scopes),
             "limits": None if self.limits is None else dict(self.limits),
+            "kind": self.kind,
         }
 
     def entry(self) -> dict[str, Any]:
@@ -54,6 +57,8 @@ class ApiKey:
         entry = self.describe(lambda secret: secret)
         if entry["limits"] is None:
             del entry["limits"]
+        if entry["kind"] == "api_key":
+            del entry["kind"]
         return entry
 
 
@@ -79,6 +84,7 @@ def key_from_entry(entry: Mapping[str, Any]) -> ApiKey:
         credits=entry.get("credits"),
         scopes=None if scopes is None else frozenset(scopes),
         limits=entry.get("limits"),
+        kind=entry.get("kind", "api_key"),
     )
 
 
@@ -160,10 +166,14 @@ class KeyRegistry:
         """Whether `key` is a registered key."""
         return bool(key) and key in self._keys()
 
-    def authenticate(self, key: str | None, message: str) -> ApiKey:
-        """The registered key, or Apollo's 401 with `message`."""
+    def authenticate(self, key: str | None, message: str, *, bearer: bool = False) -> ApiKey:
+        """The registered key, or Apollo's 401 with `message`.
+
+        An API key is accepted only as x-api-key, an OAuth token only as a Bearer token: an API
+        key sent as Bearer is Apollo's 401 (FACTS.md 1.3), and so, here, is the reverse.
+        """
         found = self._keys().get(key) if key else None
-        if found is None:
+        if found is None or found.kind != ("oauth_token" if bearer else "api_key"):
             raise Unauthorized(message)
         return found
 

@@ -316,3 +316,47 @@ def resolve(q: MatchQuery) -> Identity | None:
         return Identity("email", work_email)
     # Names with no ASCII letters at all (e.g. only CJK or emoji) keep their own identity.
     return Identity("name", f"{first} {last}@{domain}")
+
+
+_COMPANY_LINKEDIN_RE = re.compile(
+    r"(?:https?://)?(?:[a-z]{2,3}\.)?linkedin\.com/company/([^/?#\s]+)/?(?:[?#].*)?", re.IGNORECASE
+)
+
+
+class OrganizationQuery(NamedTuple):
+    """The identifying parameters of one organization (organizations/enrich and bulk_enrich)."""
+
+    domain: str | None = None
+    website: str | None = None
+    linkedin_url: str | None = None
+    name: str | None = None
+
+
+def resolve_organization(q: OrganizationQuery) -> tuple[str, str] | None:
+    """Which organization a query means, as ("domain", host) or ("linkedin", slug).
+
+    Precedence: domain > website > linkedin_url > name; every parameter given is validated. A name
+    means the domain `domain_for_organization_name` gives. None when nothing identifying was given.
+    """
+    domain_raw = _present(q.domain)
+    domain = normalize_domain(domain_raw) if domain_raw is not None else None
+    website = _present(q.website)
+    site = normalize_domain(website, "website") if website is not None else None
+    linkedin = _present(q.linkedin_url)
+    slug: str | None = None
+    if linkedin is not None:
+        if len(linkedin) > MAX_URL_LENGTH:
+            raise InvalidParameter("linkedin_url", f"is longer than {MAX_URL_LENGTH} characters")
+        match = _COMPANY_LINKEDIN_RE.fullmatch(linkedin)
+        slug = ascii_fold(match.group(1))[:63] if match is not None else ""
+        if not slug:
+            raise InvalidParameter(
+                "linkedin_url", "must be a LinkedIn company URL like http://www.linkedin.com/company/name"
+            )
+    name = _present(q.name)
+    name_domain = domain_for_organization_name(normalize_name(name)) if name is not None else None
+    if domain or site:
+        return ("domain", domain or site or "")
+    if slug is not None:
+        return ("linkedin", slug)
+    return ("domain", name_domain) if name_domain else None

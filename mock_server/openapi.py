@@ -109,6 +109,19 @@ def _paths() -> dict[str, Any]:
         "parameters": match_parameters,
         "responses": match_responses,
     }
+    organization = {
+        "tags": ["Organization Enrichment"],
+        "summary": "Enrich one organization",
+        "description": "At least one of the four identifiers, in the query string or a JSON body.",
+        "parameters": _query("organization_enrich.request"),
+        "responses": {
+            "200": {
+                "description": "The organization, or `{}` when unknown.",
+                **_content("organization_enrich.response"),
+            },
+            **_errors("401", "403", "422", "429"),
+        },
+    }
     return {
         "/api/v1/people/match": {
             "post": {
@@ -137,24 +150,53 @@ def _paths() -> dict[str, Any]:
             }
         },
         "/api/v1/organizations/enrich": {
-            "get": {
+            "get": {**organization, "operationId": "organization-enrichment"},
+            "post": {
+                **organization,
+                "operationId": "organization-enrichment-post",
+                "requestBody": {"required": False, "content": _json("organization_enrich.request")},
+            },
+        },
+        "/api/v1/organizations/bulk_enrich": {
+            "post": {
                 "tags": ["Organization Enrichment"],
-                "operationId": "organization-enrichment",
-                "summary": "Enrich one organization",
+                "operationId": "bulk-organization-enrichment",
+                "summary": "Enrich up to 10 organizations",
+                "description": "`details` in the JSON body, or `domains[]` in the query string.",
                 "parameters": [
                     {
-                        "name": "domain",
+                        "name": "domains[]",
                         "in": "query",
                         "required": False,
-                        "description": "The organization's domain; 422 when missing.",
-                        "schema": {"type": "string"},
+                        "schema": _schemas()["organizations_bulk_enrich.request"]["properties"]["domains"],
+                    }
+                ],
+                "requestBody": {"required": False, "content": _json("organizations_bulk_enrich.request")},
+                "responses": {
+                    "200": {
+                        "description": "The organizations found, with counters.",
+                        **_content("organizations_bulk_enrich.response"),
+                    },
+                    **_errors("400", "401", "403", "422", "429"),
+                },
+            }
+        },
+        "/api/v1/people/{id}": {
+            "get": {
+                "tags": ["People Enrichment"],
+                "operationId": "get-person",
+                "summary": "One person by Apollo id",
+                "parameters": [
+                    {
+                        "name": "id",
+                        "in": "path",
+                        "required": True,
+                        "description": "An Apollo person id (24 hexadecimal digits).",
+                        "schema": {"$ref": _COMPONENTS + "apollo_id"},
                     }
                 ],
                 "responses": {
-                    "200": {
-                        "description": "The organization, or `{}` when unknown.",
-                        **_content("organization_enrich.response"),
-                    },
+                    "200": {"description": "The person.", **_content("people_show.response")},
                     **_errors("401", "403", "422", "429"),
                 },
             }

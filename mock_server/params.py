@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from mock_server.errors import BulkFailed, InvalidParameter
-from mock_server.matching import MatchQuery
+from mock_server.matching import MatchQuery, OrganizationQuery
 
 IDENTIFYING_FIELDS = (
     "first_name",
@@ -21,6 +21,9 @@ IDENTIFYING_FIELDS = (
     "id",
     "linkedin_url",
 )
+ORGANIZATION_FIELDS = ("domain", "website", "linkedin_url", "name")
+# OAS 422 for bulk_match (FACTS.md 2.6): Ruby's TypeError for a details item that is not an object.
+NOT_AN_OBJECT = "no implicit conversion of Symbol into Integer"
 FLAGS = ("reveal_personal_emails", "reveal_phone_number", "run_waterfall_email", "run_waterfall_phone")
 MAX_STRING_LENGTH = 2048
 MAX_BULK_DETAILS = 10
@@ -144,9 +147,51 @@ def parse_bulk(raw: Mapping[str, Any]) -> BulkRequest:
     queries = []
     for index, item in enumerate(details):
         if not isinstance(item, dict):
-            raise InvalidParameter(f"details[{index}]", f"must be an object, got {_json_type(item)}")
+            raise BulkFailed(422, "UNKNOWN_ERROR", NOT_AN_OBJECT)
         queries.append(parse_query(item, prefix=f"details[{index}]."))
     return BulkRequest(details=tuple(queries), options=parse_options(raw))
+
+
+def _organization_query(raw: Mapping[str, Any], prefix: str = "") -> OrganizationQuery | None:
+    """One company's identifiers; None when none is given."""
+    values = {name: parse_string(prefix + name, raw.get(name)) for name in ORGANIZATION_FIELDS}
+    if all(value is None for value in values.values()):
+        return None
+    return OrganizationQuery(**values)
+
+
+def parse_organization(raw: Mapping[str, Any]) -> OrganizationQuery | None:
+    """organizations/enrich: domain, website, linkedin_url or name; None when none is given."""
+    return _organization_query(raw)
+
+
+def parse_organizations(raw: Mapping[str, Any]) -> list[OrganizationQuery]:
+    """organizations/bulk_enrich: `details` (body) or else `domains[]` (query), with Apollo's errors."""
+    details = raw.get("details")
+    if details is None or details == []:
+        domains = raw.get("domains[]", raw.get("domains"))
+        if isinstance(domains, str):
+            domains = [domains]
+        if not domains:
+            # OAS bulk_enrich 400 "Add domains".
+            raise BulkFailed(400, "INVALID_REQUEST", "invalid request, missing domains")
+        if not isinstance(domains, list):
+            raise BulkFailed(422, "UNKNOWN_ERROR", NOT_AN_OBJECT)
+        details = [{"domain": domain} for domain in domains]
+    if not isinstance(details, list):
+        raise BulkFailed(422, "UNKNOWN_ERROR", NOT_AN_OBJECT)
+    if len(details) > MAX_BULK_DETAILS:
+        # OAS bulk_enrich 400 "More than 10 companies".
+        raise BulkFailed(400, "RECORD_LIMIT_EXCEEDED", "domain count cannot be more than 10")
+    queries = []
+    for index, item in enumerate(details):
+        if not isinstance(item, dict):
+            raise BulkFailed(422, "UNKNOWN_ERROR", NOT_AN_OBJECT)
+        query = _organization_query(item, prefix=f"details[{index}].")
+        if query is None:
+            raise BulkFailed(400, "INVALID_REQUEST", "invalid request, missing domains")
+        queries.append(query)
+    return queries
 
 
 def _json_type(value: Any) -> str:

@@ -32,7 +32,7 @@ from mock_server.scenarios import (
 from mock_server.store import MAX_DELIVERIES, PRUNE_STEP, SPEND_TOLERANCE, SharedAliasIndex
 
 if TYPE_CHECKING:
-    from mock_server.persons import LRUMap
+    from mock_server.directory import LRUMap
 
 log = logging.getLogger("fakeapollo.redis")
 
@@ -554,7 +554,7 @@ class RedisStore:
 
     def alias_map(self) -> RedisAliases:
         """The alias index on the server, so an id served by one process resolves in another."""
-        from mock_server.persons import LRUMap
+        from mock_server.directory import LRUMap
 
         return RedisAliases(self.client, self.keys, LRUMap(10_000))
 

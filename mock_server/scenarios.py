@@ -21,6 +21,7 @@ class OutcomeName(StrEnum):
     MATCH = "match"
     NO_MATCH = "no_match"
     PARTIAL = "partial"
+    STUB_NO_MATCH = "stub_no_match"
     # One of Apollo's errors or a gateway's instead of the answer.
     UNAUTHORIZED = "unauthorized"
     FORBIDDEN = "forbidden"
@@ -42,7 +43,9 @@ class OutcomeName(StrEnum):
     RESPOND = "respond"
 
 
-DATA_OUTCOMES = frozenset({OutcomeName.MATCH, OutcomeName.NO_MATCH, OutcomeName.PARTIAL})
+DATA_OUTCOMES = frozenset(
+    {OutcomeName.MATCH, OutcomeName.NO_MATCH, OutcomeName.PARTIAL, OutcomeName.STUB_NO_MATCH}
+)
 ERROR_OUTCOMES = frozenset(
     {
         OutcomeName.UNAUTHORIZED,

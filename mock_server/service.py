@@ -13,20 +13,28 @@ from typing import Any
 from mock_server.clock import Clock
 from mock_server.config import Config
 from mock_server.credits import MATCH_CREDITS, Ledger
+from mock_server.directory import PersonDirectory
 from mock_server.encoding import Encoded
 from mock_server.errors import (
     BulkFailed,
     Forbidden,
     GatewayError,
+    InvalidParameter,
     OutOfCredits,
     Unauthorized,
     Unprocessable,
     WebhookUrlRequired,
 )
 from mock_server.keys import ApiKey, KeyRegistry
-from mock_server.matching import Identity, MatchQuery, resolve
-from mock_server.params import BulkRequest, MatchRequest, Options, parse_string
-from mock_server.persons import Person, PersonDirectory, encoded, render
+from mock_server.matching import Identity, MatchQuery, normalize_id, resolve
+from mock_server.params import (
+    BulkRequest,
+    MatchRequest,
+    Options,
+    parse_organization,
+    parse_organizations,
+)
+from mock_server.persons import Person, encoded, render
 from mock_server.ratelimit import RateLimiter, RateState
 from mock_server.scenarios import Outcome, OutcomeName, parse_header
 from mock_server.store import Store
@@ -35,6 +43,18 @@ from mock_server.webhooks import Webhooks
 PEOPLE_MATCH = "api/v1/people/match"
 PEOPLE_BULK_MATCH = "api/v1/people/bulk_match"
 ORGANIZATIONS_ENRICH = "api/v1/organizations/enrich"
+ORGANIZATIONS_BULK_ENRICH = "api/v1/organizations/bulk_enrich"
+# OAS people/{id}: "API key access: api/v1/people/show"; rate-limited as one of the other APIs.
+PEOPLE_SHOW = "api/v1/people/show"
+# OAS organizations/enrich, bulk_enrich and people/{id}: "1 credit per organization" / "per person".
+RECORD_CREDITS = 1
+# OAS people/{id}: the email of a person who is not the team's contact.
+EMAIL_NOT_UNLOCKED = "email_not_unlocked@domain.com"
+# OAS people/{id} 422 "Person Does Not Exist".
+PERSON_DOES_NOT_EXIST = "Person does not exist."
+# No source shows phone_enrichment's message: fakeapollo's wording (README, "uncertain").
+PHONES_PENDING = "Phone numbers will be sent to the provided webhook URL."
+PHONES_SKIPPED = "No person was matched: no phone numbers will be sent."
 USAGE_STATS = "api/v1/usage_stats/api_usage_stats"
 # FACTS.md 4.4: the synchronous answer to a waterfall request.
 WATERFALL_ACCEPTED = {
@@ -48,6 +68,8 @@ USAGE_ENDPOINTS = (
     "api/v1/people/match",
     "api/v1/people/bulk_match",
     "api/v1/organizations/enrich",
+    "api/v1/organizations/bulk_enrich",
+    "api/v1/people/show",
     "api/v1/webhook_result/show",
     "api/v1/usage_stats/api_usage_stats",
 )
@@ -93,11 +115,16 @@ class Enrichment:
         return self.store.scenarios.take(path, header_key, params)
 
     def admit(
-        self, endpoint: str, header_key: str | None, params: Mapping[str, Any], outcome: Outcome | None
+        self,
+        endpoint: str,
+        header_key: str | None,
+        params: Mapping[str, Any],
+        outcome: Outcome | None,
+        bearer: str | None = None,
     ) -> tuple[ApiKey, RateState]:
         """Authenticate, authorize and count the call; raise what Apollo (or a forced outcome) answers."""
         forced = outcome.name if outcome is not None else None
-        api_key = self.authenticate(header_key, params)
+        api_key = self.authenticate(header_key, params, bearer)
         if forced is OutcomeName.UNAUTHORIZED:
             raise Unauthorized(self.config.unauthorized_message)
         if forced is OutcomeName.FORBIDDEN:
@@ -111,11 +138,15 @@ class Enrichment:
             _raise_forced(forced, endpoint)
         return api_key, state
 
-    def authenticate(self, header_key: str | None, params: Mapping[str, Any]) -> ApiKey:
-        """The caller's key from `x-api-key`; Apollo's 401 or 422 otherwise."""
+    def authenticate(
+        self, header_key: str | None, params: Mapping[str, Any], bearer: str | None = None
+    ) -> ApiKey:
+        """The caller's key from `x-api-key`, or an OAuth token sent as Bearer; Apollo's 401 or 422."""
         param_key = params.get("api_key")
         if param_key is not None and not self.config.legacy_api_key:
             raise Unprocessable(API_KEY_NOT_IN_HEADER)
+        if not header_key and bearer:
+            return self.keys.authenticate(bearer, self.config.unauthorized_message, bearer=True)
         key = header_key
         if not key and isinstance(param_key, str):
             key = param_key
@@ -136,11 +167,19 @@ class Enrichment:
         self._require_webhook(request.options)
         if not self._has_credits(api_key):
             return {"person": None}
+        if _forced(outcome) is OutcomeName.STUB_NO_MATCH:
+            # A miss answered as a stub person, uncharged (SuperAgent #1114, README).
+            stub = self.directory.stub_person(request.query)
+            return {"person": stub, "request_id": self._next_request_id()}
         person = self._find(request.query, outcome)
         if person is None or not self._spend(api_key, MATCH_CREDITS, receipt):
             return {"person": None}
         body: dict[str, Any] = {
-            "person": encoded(person, reveal_personal_emails=request.options.reveal_personal_emails)
+            "person": encoded(
+                person,
+                reveal_personal_emails=request.options.reveal_personal_emails,
+                extra=self.directory.team_keys(person, api_key.team),
+            )
         }
         request_id = self._next_request_id()
         if request.options.waterfall:
@@ -172,18 +211,21 @@ class Enrichment:
         if not self._spend(api_key, sum(p is not None for p in found) * MATCH_CREDITS, receipt):
             found = [None] * len(found)
         reveal = request.options.reveal_personal_emails
+        stubs = _forced(outcome) is OutcomeName.STUB_NO_MATCH
         matches: list[Encoded | dict[str, Any] | None] = []
-        for person in found:
+        for query, person in zip(request.details, found, strict=True):
+            extra = None if person is None else self.directory.team_keys(person, api_key.team)
             if person is None:
-                matches.append(None)
+                # Apollo's bulk docs: a waterfall miss carries match_confidence "none".
+                matches.append(self.directory.stub_person(query) if stubs else None)
             elif request.options.run_waterfall_email:
                 # FACTS.md 4.4: with run_waterfall_email each match omits email and email_status.
-                record = render(person, reveal_personal_emails=reveal)
+                record = render(person, reveal_personal_emails=reveal, extra=extra)
                 record.pop("email", None)
                 record.pop("email_status", None)
                 matches.append(record)
             else:
-                matches.append(encoded(person, reveal_personal_emails=reveal))
+                matches.append(encoded(person, reveal_personal_emails=reveal, extra=extra))
         hits = [p for p in found if p is not None]
         body: dict[str, Any] = {
             "status": "success",
@@ -202,6 +244,13 @@ class Enrichment:
             body["matches"] = matches
         request_id = self._next_request_id()
         body["request_id"] = request_id
+        if request.options.reveal_phone_number:
+            # OAS bulk_match: phones asked for in bulk are announced, then sent to the webhook.
+            body["phone_enrichment"] = {
+                "request_id": str(request_id),
+                "status": "pending" if hits else "skipped",
+                "message": PHONES_PENDING if hits else PHONES_SKIPPED,
+            }
         self.webhooks.record(
             team=api_key.team,
             options=request.options,
@@ -213,17 +262,88 @@ class Enrichment:
         return body
 
     def organization_enrich(
-        self, api_key: ApiKey, params: Mapping[str, Any], outcome: Outcome | None = None
+        self,
+        api_key: ApiKey,
+        params: Mapping[str, Any],
+        outcome: Outcome | None = None,
+        receipt: Receipt | None = None,
     ) -> dict[str, Any]:
-        """The organization for a domain; `{}` when Apollo knows none (FACTS.md 2.2)."""
-        domain = parse_string("domain", params.get("domain"))
-        if domain is None:
+        """The organization a domain, website, LinkedIn URL or name means; `{}` when none (FACTS.md 2.2)."""
+        query = parse_organization(params)
+        if query is None:
             # FACTS.md 2.6, OAS 422 "Add a company to enrich".
             raise Unprocessable("Required parameter 'domain' missing")
-        if outcome is not None and outcome.name is OutcomeName.NO_MATCH:
+        if not self._has_credits(api_key) or _forced(outcome) is OutcomeName.NO_MATCH:
             return {}
-        organization = self.directory.organization_for_domain(domain)
-        return {} if organization is None else {"organization": organization}
+        organization = self.directory.find_organization(query)
+        if organization is None or not self._spend(api_key, RECORD_CREDITS, receipt):
+            return {}
+        organization.update(self.directory.organization_team_keys(organization, api_key.team))
+        return {"organization": organization}
+
+    def organizations_bulk_enrich(
+        self,
+        api_key: ApiKey,
+        params: Mapping[str, Any],
+        outcome: Outcome | None = None,
+        receipt: Receipt | None = None,
+    ) -> dict[str, Any]:
+        """Up to ten organizations; the ones found, with Apollo's counters (OAS bulk_enrich)."""
+        queries = parse_organizations(params)
+        found: dict[str, dict[str, Any]] = {}
+        keys: set[str] = set()
+        funded = self._has_credits(api_key) and _forced(outcome) is not OutcomeName.NO_MATCH
+        for query in queries:
+            keys.add(repr(query))
+            organization = self.directory.find_organization(query) if funded else None
+            if organization is not None:
+                found.setdefault(organization["id"], organization)
+        if not self._spend(api_key, len(found) * RECORD_CREDITS, receipt):
+            found = {}
+        organizations = []
+        for organization in found.values():
+            organization.update(self.directory.organization_team_keys(organization, api_key.team))
+            organizations.append(organization)
+        return {
+            "status": "success",
+            "error_code": None,
+            "error_message": None,
+            "total_requested_records": None,
+            "total_requested_domains": len(queries),
+            "unique_domains": len(keys),
+            "unique_records": None,
+            "unique_enriched_records": len(organizations),
+            "missing_records": len(keys) - len(organizations),
+            "organizations": organizations,
+        }
+
+    def people_show(
+        self,
+        api_key: ApiKey,
+        params: Mapping[str, Any],
+        outcome: Outcome | None = None,
+        receipt: Receipt | None = None,
+    ) -> dict[str, Any]:
+        """GET people/{id}: the person served under that id, as Get Complete Person Info shows them."""
+        raw = params.get("person_id")
+        try:
+            identity = Identity("id", normalize_id(raw)) if isinstance(raw, str) else None
+        except InvalidParameter:
+            identity = None
+        person = None if identity is None else self._find_identity(identity, outcome)
+        if person is None:
+            raise Unprocessable(PERSON_DOES_NOT_EXIST)
+        if not self._spend(api_key, RECORD_CREDITS, receipt):
+            raise Unprocessable(PERSON_DOES_NOT_EXIST)
+        extra = self.directory.team_keys(person, api_key.team)
+        record = render(person, reveal_personal_emails=False, extra=extra)
+        if "contact" not in record:
+            # OAS people/{id}: for someone who is not the team's contact, a verified address is
+            # replaced by a fixed placeholder, and revealed_for_current_team is left out.
+            record.pop("revealed_for_current_team", None)
+            if record.get("email") and record.get("email_status") == "verified":
+                record["email"] = EMAIL_NOT_UNLOCKED
+        return {"person": record}
 
     def usage_stats(self, api_key: ApiKey) -> dict[str, Any]:
         """Apollo's api_usage_stats: per endpoint, each window's limit, consumption and what is left."""
@@ -276,10 +396,16 @@ class Enrichment:
         self.directory.reset()
         self.clock.reset()
 
+    def _find_identity(self, identity: Identity, outcome: Outcome | None) -> Person | None:
+        """The person an identity means; none under a forced no_match."""
+        if _forced(outcome) in (OutcomeName.NO_MATCH, OutcomeName.STUB_NO_MATCH):
+            return None
+        return self.directory.find(identity)
+
     def _find(self, query: MatchQuery, outcome: Outcome | None = None) -> Person | None:
         """The person a query means, bent by a forced `match`, `no_match` or `partial` outcome."""
         forced = outcome.name if outcome is not None else None
-        if forced is OutcomeName.NO_MATCH:
+        if forced in (OutcomeName.NO_MATCH, OutcomeName.STUB_NO_MATCH):
             return None
         identity: Identity | None = resolve(query)
         if forced is OutcomeName.PARTIAL:
@@ -315,6 +441,11 @@ class Enrichment:
     def close(self) -> None:
         """Stop background work (the webhook dispatcher); pending deliveries stay in the store."""
         self.webhooks.stop()
+
+
+def _forced(outcome: Outcome | None) -> OutcomeName | None:
+    """The forced outcome's name, if any."""
+    return outcome.name if outcome is not None else None
 
 
 def _stand_in(query: MatchQuery) -> str:

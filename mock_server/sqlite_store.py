@@ -230,7 +230,7 @@ class SqliteStore:
 
     def alias_map(self) -> SharedAliases:
         """The alias index in the shared file, so an id served by one worker resolves in another."""
-        from mock_server.persons import LRUMap
+        from mock_server.directory import LRUMap
 
         return SharedAliases(self.database, LRUMap(10_000))
 

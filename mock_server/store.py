@@ -13,7 +13,7 @@ from mock_server.journal import DEFAULT_SIZE, Entry, Journal
 from mock_server.scenarios import Outcome, Scenario, ScenarioBook
 
 if TYPE_CHECKING:
-    from mock_server.persons import AliasMap
+    from mock_server.directory import AliasMap
 
 # Deliveries kept at most; beyond it the oldest finished ones are forgotten (memory stays flat
 # under load), so polling them answers request_id_unknown. Pending ones are never dropped.

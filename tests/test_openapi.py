@@ -46,6 +46,9 @@ def test_every_emulated_operation_is_described() -> None:
         ("/api/v1/people/match", "get"),
         ("/api/v1/people/bulk_match", "post"),
         ("/api/v1/organizations/enrich", "get"),
+        ("/api/v1/organizations/enrich", "post"),
+        ("/api/v1/organizations/bulk_enrich", "post"),
+        ("/api/v1/people/{id}", "get"),
         ("/api/v1/webhook_result/{request_id}", "get"),
         ("/api/v1/usage_stats/api_usage_stats", "post"),
     }

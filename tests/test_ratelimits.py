@@ -105,6 +105,8 @@ def test_the_1001st_call_in_a_minute_gets_apollos_429(frozen: str, base_url: str
 def test_free_plan_hourly_window_is_enforced(frozen: str, base_url: str) -> None:
     url = f"{base_url}/api/v1/organizations/enrich"
     headers = {"x-api-key": "free-plan-key"}
+    # Each organization costs a credit (Apollo's OpenAPI): enough of them to reach the hourly limit.
+    requests.patch(f"{frozen}/keys/free-plan-key", json={"credits": 1000}, timeout=10).raise_for_status()
     with requests.Session() as session:
         for minute in range(4):
             for _ in range(50):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,15 @@ import pytest
 
 from contract_tests.priming import PrimedResponses
 from contract_tests.strategies import CannedResponse, json_response
-from contract_tests.verify import PROBES, render, verify_provider
+from contract_tests.verify import (
+    PROBES,
+    Probe,
+    check_answer,
+    exit_status,
+    is_miss,
+    render,
+    verify_provider,
+)
 from mock_server.pytest_plugin import FakeApollo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,4 +101,38 @@ def test_the_command_line(fakeapollo: FakeApollo) -> None:
         timeout=60,
         cwd=ROOT,
     )
-    assert unreachable.returncode == 1 and "no answer" in unreachable.stdout
+    # Not reaching the provider is not drift: its own status and message.
+    assert unreachable.returncode == 3, unreachable.stdout + unreachable.stderr
+    assert "UNREACHABLE" in unreachable.stdout and "DRIFT" not in unreachable.stdout
+    assert "could not reach http://127.0.0.1:9" in unreachable.stderr
+
+
+EXAMPLES = ROOT / "tests" / "data" / "apollo_examples"
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(EXAMPLES.glob("*people_match*.json")) + sorted(EXAMPLES.glob("*people_bulk_match*.json")),
+    ids=lambda path: path.name,
+)
+def test_every_public_example_is_no_drift(path: Path) -> None:
+    probe = next(p for p in PROBES if p.name == ("bulk" if "bulk" in path.name else "match"))
+    schema_only = Probe(probe.name, probe.description, probe.path, probe.body, (200,), probe.schema, 0)
+    result = check_answer(schema_only, 200, "application/json", path.read_text(encoding="utf-8"))
+    assert result.drift == [] and result.ok
+
+
+def test_a_stub_person_is_a_miss_not_drift() -> None:
+    [no_match] = [p for p in PROBES if p.name == "no_match"]
+    stub = {"person": {"id": "5f2a0c0e8e4d2b0001a1b2c3", "first_name": "", "last_name": "", "name": "",
+                       "linkedin_url": None, "title": None, "organization_id": None, "state": None,
+                       "city": None, "country": None, "match_confidence": "none"}}  # fmt: skip
+    assert check_answer(no_match, 200, "application/json", json.dumps(stub)).ok
+    assert is_miss(None) and is_miss(stub["person"]) and not is_miss({"name": "Tim Zheng"})
+
+
+def test_not_reaching_the_provider_is_not_drift() -> None:
+    results = verify_provider("http://127.0.0.1:9", "k", max_credits=0, probes=["bad_key"], timeout=2)
+    assert results[0].drift == [] and results[0].unreachable is not None
+    assert exit_status(results) == 3
+    assert "could not reach the provider" in render("http://127.0.0.1:9", results)

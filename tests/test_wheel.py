@@ -19,7 +19,8 @@ import mock_server
 from mock_server import data
 from mock_server.openapi import build_openapi
 from mock_server.matching import Identity
-from mock_server.persons import PersonDirectory, render
+from mock_server.directory import PersonDirectory
+from mock_server.persons import render
 data.validate("people_match.response", {"person": data.load_fixture_persons()[0]})
 generated = PersonDirectory(0, []).find(Identity("email", "ana@example.de"))
 print(json.dumps({

@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
+from flask.blueprints import BlueprintSetupState
+from werkzeug.routing import BaseConverter
 
 from mock_server.errors import ApolloError, Unauthorized
 from mock_server.keys import ApiKey
@@ -18,9 +20,11 @@ from mock_server.params import merge, parse_bulk, parse_match
 from mock_server.ratelimit import RateState
 from mock_server.scenarios import Outcome, OutcomeName, ScriptedResponse
 from mock_server.service import (
+    ORGANIZATIONS_BULK_ENRICH,
     ORGANIZATIONS_ENRICH,
     PEOPLE_BULK_MATCH,
     PEOPLE_MATCH,
+    PEOPLE_SHOW,
     USAGE_STATS,
     Enrichment,
     Receipt,
@@ -42,13 +46,16 @@ class Call:
     """One request to an Apollo route, whichever server received it."""
 
     path: str
-    query: dict[str, str]
+    query: dict[str, Any]
     header_key: str | None
     scenario_header: str | None
     body: bytes
     mimetype: str
     content_type: str
     environ: Mapping[str, Any] = field(default_factory=dict)
+    # The token of an `Authorization: Bearer` header (OAuth), and path parameters (people/{id}).
+    bearer: str | None = None
+    path_params: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -81,16 +88,19 @@ def answer(service: Enrichment, endpoint: str, operation: Operation, call: Call,
 
 
 def _answer(service: Enrichment, endpoint: str, operation: Operation, call: Call, notes: Notes) -> Reply:
-    notes.api_key = call.header_key
-    if len(call.body) > UNAUTHENTICATED_BODY_BYTES and not service.keys.known(call.header_key):
+    bearer = None if call.header_key else call.bearer
+    credential = call.header_key or bearer
+    notes.api_key = credential
+    if len(call.body) > UNAUTHENTICATED_BODY_BYTES and not service.keys.known(credential):
         # A large body is neither parsed nor journaled whole until its sender is known.
         notes.params = call.body[:JOURNALED_PREFIX_BYTES].decode("utf-8", "replace")
         raise Unauthorized(service.config.unauthorized_message)
     body = parse_body(call.body, call.mimetype, call.content_type)
     params = merge(call.query, body, body_wins=service.config.body_wins)
+    params.update(call.path_params)
     notes.params = params
-    service.authenticate(call.header_key, params)  # before a forced outcome can cost anything
-    outcome = service.choose_outcome(call.path, call.header_key, params, call.scenario_header)
+    service.authenticate(call.header_key, params, bearer)  # before a forced outcome can cost anything
+    outcome = service.choose_outcome(call.path, credential, params, call.scenario_header)
     notes.outcome = outcome
     if outcome is not None:
         if outcome.response is not None:
@@ -98,7 +108,7 @@ def _answer(service: Enrichment, endpoint: str, operation: Operation, call: Call
         early = _transport_outcome(outcome, call.environ)
         if early is not None:
             return early
-    api_key, rate = service.admit(endpoint, call.header_key, params, outcome)
+    api_key, rate = service.admit(endpoint, call.header_key, params, outcome, bearer)
     notes.rate = rate
     body = operation(service, api_key, params, outcome, notes.receipt)
     reply = json_reply(body, headers=rate.headers())
@@ -138,7 +148,17 @@ def bulk_match(s: Enrichment, k: ApiKey, p: Params, o: Outcome | None, r: Receip
 
 def organization(s: Enrichment, k: ApiKey, p: Params, o: Outcome | None, r: Receipt) -> dict[str, Any]:
     """organizations/enrich."""
-    return s.organization_enrich(k, p, o)
+    return s.organization_enrich(k, p, o, r)
+
+
+def organizations(s: Enrichment, k: ApiKey, p: Params, o: Outcome | None, r: Receipt) -> dict[str, Any]:
+    """organizations/bulk_enrich."""
+    return s.organizations_bulk_enrich(k, p, o, r)
+
+
+def person(s: Enrichment, k: ApiKey, p: Params, o: Outcome | None, r: Receipt) -> dict[str, Any]:
+    """people/{id}."""
+    return s.people_show(k, p, o, r)
 
 
 def usage(s: Enrichment, k: ApiKey, p: Params, o: Outcome | None, r: Receipt) -> dict[str, Any]:
@@ -150,7 +170,9 @@ def usage(s: Enrichment, k: ApiKey, p: Params, o: Outcome | None, r: Receipt) ->
 ROUTES: tuple[tuple[str, tuple[str, ...], str, Operation], ...] = (
     ("/people/match", ("GET", "POST"), PEOPLE_MATCH, match),
     ("/people/bulk_match", ("POST",), PEOPLE_BULK_MATCH, bulk_match),
-    ("/organizations/enrich", ("GET",), ORGANIZATIONS_ENRICH, organization),
+    ("/organizations/enrich", ("GET", "POST"), ORGANIZATIONS_ENRICH, organization),
+    ("/organizations/bulk_enrich", ("POST",), ORGANIZATIONS_BULK_ENRICH, organizations),
+    ("/people/<apollo_id:person_id>", ("GET",), PEOPLE_SHOW, person),
     ("/usage_stats/api_usage_stats", ("POST", "GET"), USAGE_STATS, usage),
 )
 PREFIXES = ("/api/v1", "/v1")
@@ -162,14 +184,16 @@ def enrichment() -> Enrichment:
     return service
 
 
-def _flask_view(endpoint: str, operation: Operation) -> Callable[[], Response]:
+def _flask_view(endpoint: str, operation: Operation) -> Callable[..., Response]:
     """A Flask view answering `endpoint` through `answer`; the journal reads its notes from `g`."""
 
-    def view() -> Response:
+    def view(**path_params: str) -> Response:
         call = Call(
             path=request.path,
-            query=request.args.to_dict(flat=True),
+            query=query_dict(request.args.items(multi=True)),
             header_key=request.headers.get("x-api-key"),
+            bearer=bearer_token(request.headers.get("Authorization")),
+            path_params=path_params,
             scenario_header=request.headers.get("X-Mock-Scenario"),
             body=request.get_data(cache=True),
             mimetype=request.mimetype,
@@ -183,10 +207,41 @@ def _flask_view(endpoint: str, operation: Operation) -> Callable[[], Response]:
     return view
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, else None."""
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def query_dict(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """Query parameters: the first value of each, and every value of an array one (`domains[]`)."""
+    params: dict[str, Any] = {}
+    for name, value in pairs:
+        if name.endswith("[]"):
+            params.setdefault(name, []).append(value)
+        else:
+            params.setdefault(name, value)
+    return params
+
+
+class ApolloIdConverter(BaseConverter):
+    """A path segment that is an Apollo id (24 hex digits): other words under people/ stay 404/405."""
+
+    regex = "[0-9a-fA-F]{24}"
+
+
+def _register_converter(state: BlueprintSetupState) -> None:
+    """Make `<apollo_id:...>` known to the app before the blueprint's rules are added."""
+    state.app.url_map.converters.setdefault("apollo_id", ApolloIdConverter)
+
+
 def blueprint(name: str, prefix: str) -> Blueprint:
     """Apollo's routes under `prefix`; registered once for /api/v1 and once for /v1."""
     bp = Blueprint(name, __name__, url_prefix=prefix)
+    bp.record_once(_register_converter)
     for route, methods, endpoint, operation in ROUTES:
-        view_name = route.strip("/").replace("/", "_")
+        view_name = route.strip("/").replace("/", "_").replace("<apollo_id:", "").replace(">", "")
         bp.add_url_rule(route, view_name, _flask_view(endpoint, operation), methods=list(methods))
     return bp

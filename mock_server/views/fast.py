@@ -8,6 +8,7 @@ something wraps the app's WSGI callable (contract_tests' priming layer, a user's
 from __future__ import annotations
 
 import time
+from typing import Any
 from urllib.parse import parse_qsl
 
 from flask import Flask
@@ -15,7 +16,16 @@ from flask import Flask
 from mock_server.httpserver import FastHandler, HttpRequest, HttpResponse
 from mock_server.service import Enrichment
 from mock_server.views import journaling
-from mock_server.views.apollo import PREFIXES, ROUTES, Call, Notes, Operation, answer
+from mock_server.views.apollo import (
+    PREFIXES,
+    ROUTES,
+    Call,
+    Notes,
+    Operation,
+    answer,
+    bearer_token,
+    query_dict,
+)
 
 
 def handler_for(app: Flask) -> FastHandler:
@@ -46,6 +56,7 @@ def handler_for(app: Flask) -> FastHandler:
             path=request.path,
             query=query,
             header_key=headers.get("x-api-key"),
+            bearer=bearer_token(headers.get("authorization")),
             scenario_header=None,
             body=request.body,
             mimetype=content_type.partition(";")[0].strip().lower(),
@@ -76,10 +87,8 @@ def handler_for(app: Flask) -> FastHandler:
     return handle
 
 
-def query_params(query_string: str) -> dict[str, str]:
-    """Query parameters as Flask's `request.args.to_dict()` gives them: the first value of each."""
-    params: dict[str, str] = {}
-    if query_string:
-        for name, value in parse_qsl(query_string, keep_blank_values=True):
-            params.setdefault(name, value)
-    return params
+def query_params(query_string: str) -> dict[str, Any]:
+    """Query parameters as the Flask views read them (`query_dict`)."""
+    if not query_string:
+        return {}
+    return query_dict(parse_qsl(query_string, keep_blank_values=True))

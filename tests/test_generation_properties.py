@@ -1,0 +1,108 @@
+"""Generated answers leave optional keys out, in some answers and not others, and always validate strictly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mock_server import data
+from mock_server.directory import PersonDirectory
+from mock_server.generation import OPTIONAL_PERSON_KEYS
+from mock_server.matching import Identity
+from mock_server.persons import render
+from mock_server.vocabularies import DEPARTMENTS
+
+PERSONS = 1_000
+TEAMS = ("team-test", "team-load")
+
+
+def _definition(name: str) -> dict[str, Any]:
+    definition: dict[str, Any] = data.load_schema("definitions")["definitions"][name]
+    return definition
+
+
+def _optional(name: str) -> set[str]:
+    """Keys the schema documents for `name` but does not require."""
+    definition = _definition(name)
+    return set(definition["properties"]) - set(definition.get("required", []))
+
+
+def _answers() -> list[dict[str, Any]]:
+    """1,000 generated persons (by email or LinkedIn URL) as teams see them, half with reveals."""
+    directory = PersonDirectory(7, [])
+    answers = []
+    for i in range(PERSONS):
+        domain = ("eu.test", "gmail.com", "partial.test")[i % 3] if i % 10 == 0 else f"firm{i % 97}.com"
+        identity = (
+            Identity("linkedin", f"http://www.linkedin.com/in/member-{i}")
+            if i % 5 == 4
+            else Identity("email", f"person{i}@{domain}")
+        )
+        person = directory.find(identity)
+        assert person is not None
+        extra = directory.team_keys(person, TEAMS[i % 2])
+        answers.append(render(person, reveal_personal_emails=i % 2 == 0, extra=extra))
+    return answers
+
+
+ANSWERS = _answers()
+
+
+def test_every_optional_person_key_is_absent_in_some_and_present_in_others() -> None:
+    # Never on a generated person: street_address (no source gives a person's street) and
+    # match_confidence (stub no-match persons only, tested over HTTP).
+    expected = _optional("person") - {"street_address", "match_confidence"}
+    for key in sorted(expected):
+        present = sum(key in answer for answer in ANSWERS)
+        assert 0 < present < PERSONS, f"{key}: present in {present} of {PERSONS}"
+
+
+def test_every_optional_organization_key_is_absent_in_some_and_present_in_others() -> None:
+    organizations = [a["organization"] for a in ANSWERS if isinstance(a.get("organization"), dict)]
+    nested = set().union(*organizations)
+    for key in sorted(_optional("organization") & nested):
+        present = sum(key in organization for organization in organizations)
+        assert 0 < present < len(organizations), f"{key}: present in {present} of {len(organizations)}"
+
+
+def test_partial_persons_always_leave_keys_out() -> None:
+    directory = PersonDirectory(3, [])
+    for i in range(200):
+        person = directory.find(Identity("email", f"thin{i}@partial.test"))
+        assert person is not None and person.partial
+        missing = set(OPTIONAL_PERSON_KEYS) - set(person.record)
+        assert missing, f"thin{i}@partial.test carries every optional key"
+
+
+def test_every_generated_answer_validates_strictly() -> None:
+    for answer in ANSWERS:
+        data.validate("people_match.response", {"person": answer}, strict=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    local=st.from_regex(r"[a-z]{1,12}(\.[a-z]{1,12})?", fullmatch=True),
+    domain=st.sampled_from(["example.com", "acme.de", "eu.test", "partial.test", "gmail.com"]),
+    seed=st.integers(min_value=0, max_value=2**31),
+    team=st.sampled_from(TEAMS),
+    reveal=st.booleans(),
+)
+def test_any_generated_answer_validates_strictly(
+    local: str, domain: str, seed: int, team: str, reveal: bool
+) -> None:
+    directory = PersonDirectory(seed, [])
+    person = directory.find(Identity("email", f"{local}@{domain}"))
+    assert person is not None
+    answer = render(person, reveal_personal_emails=reveal, extra=directory.team_keys(person, team))
+    data.validate("people_match.response", {"person": answer}, strict=True)
+    organization = answer.get("organization")
+    if isinstance(organization, dict):
+        enriched = directory.organization_for_domain(organization["primary_domain"])
+        assert enriched is not None
+        enriched.update(directory.organization_team_keys(enriched, team))
+        data.validate("organization_enrich.response", {"organization": enriched}, strict=True)
+        if "departmental_head_count" in enriched:
+            # Every department key, zeros included, as in all of Apollo's organization examples.
+            assert tuple(enriched["departmental_head_count"]) == DEPARTMENTS
