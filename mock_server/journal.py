@@ -11,32 +11,64 @@ from datetime import UTC, datetime
 from typing import Any
 
 DEFAULT_SIZE = 1_000
-SENSITIVE_HEADERS = frozenset({"x-api-key", "authorization", "cookie"})
+# Header names (lower case, `_` read as `-`) whose values are secrets.
+SENSITIVE_HEADERS = frozenset(
+    {"x-api-key", "api-key", "authorization", "proxy-authorization", "cookie", "x-admin-token"}
+)
+# Parameter names (lower case, `-` read as `_`) whose values are secrets.
+SENSITIVE_PARAMS = frozenset({"api_key", "x_api_key", "apikey", "access_token", "token"})
+MASK = "\u2026"  # "…": where the hidden middle of a secret was
+SHORT_SECRET_MASK = "****"
 
 
 def mask_secret(secret: str) -> str:
-    """A secret with all but its last four characters replaced by `*`."""
-    return "*" * max(len(secret) - 4, 0) + secret[-4:]
+    """A secret shown only by its ends: `free-plan-key` → `fr…ey`; 4 characters or fewer → `****`.
+
+    A fifth of the secret at most shows at each end, never more than four characters, so keys that
+    differ at either end stay distinguishable while a real 32-character key shows 8 of its 32.
+    """
+    shown = min(4, len(secret) // 5)
+    if shown == 0:
+        return SHORT_SECRET_MASK
+    return secret[:shown] + MASK + secret[-shown:]
+
+
+def is_masked(text: str) -> bool:
+    """Whether `text` is already a mask (what mask_secret returns), so it is never masked twice."""
+    return text == SHORT_SECRET_MASK or (MASK in text and len(text) <= 9)
+
+
+def _mask_once(secret: str) -> str:
+    return secret if is_masked(secret) else mask_secret(secret)
 
 
 def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Request headers with API keys and tokens masked (all but the last four characters)."""
+    """Request headers with API keys and tokens masked (an Authorization scheme stays readable)."""
     shown = {}
     for name, value in headers.items():
-        if name.lower() in SENSITIVE_HEADERS:
+        lowered = name.lower().replace("_", "-")
+        if lowered in SENSITIVE_HEADERS:
             scheme, sep, token = value.partition(" ")
             value = (
-                f"{scheme} {mask_secret(token)}"
-                if sep and name.lower() == "authorization"
-                else mask_secret(value)
+                f"{scheme} {_mask_once(token)}"
+                if sep and lowered.endswith("authorization")
+                else _mask_once(value)
             )
         shown[name] = value
     return shown
 
 
 def mask_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Parameters with an `api_key` masked."""
-    return {k: mask_secret(v) if k == "api_key" and isinstance(v, str) else v for k, v in params.items()}
+    """Parameters with an `api_key` (and other secret-named parameters) masked."""
+    return {
+        k: _mask_once(v) if isinstance(v, str) and k.lower().replace("-", "_") in SENSITIVE_PARAMS else v
+        for k, v in params.items()
+    }
+
+
+def mask_key(key: str | None) -> str | None:
+    """An API key as the journal keeps it: masked, None staying None."""
+    return None if key is None else _mask_once(key)
 
 
 def filter_entries(
@@ -54,7 +86,9 @@ def filter_entries(
     if status is not None:
         found = [e for e in found if e.status == status]
     if api_key is not None:
-        found = [e for e in found if e.api_key == api_key]
+        # Entries keep the key masked: a filter by the real key compares masks.
+        wanted = mask_key(api_key)
+        found = [e for e in found if e.api_key == wanted]
     if since is not None:
         found = [e for e in found if e.time >= since]
     if limit is not None:
@@ -64,7 +98,11 @@ def filter_entries(
 
 @dataclass
 class Entry:
-    """One journaled request and its answer; the response body is parsed only when shown."""
+    """One journaled request and its answer; the response body is parsed only when shown.
+
+    Keys, tokens and `api_key` values are masked before an entry is built (views/journaling.py),
+    so no store, in memory or on disk, ever holds them whole.
+    """
 
     sequence: int
     time: datetime
@@ -101,7 +139,7 @@ class Entry:
             # The fast path keeps the lower-case names it parsed; Flask's are already title-cased.
             "headers": mask_headers({name.title(): value for name, value in self.headers.items()}),
             "body": mask_params(self.body) if isinstance(self.body, dict) else self.body,
-            "api_key": None if self.api_key is None else mask_secret(self.api_key),
+            "api_key": mask_key(self.api_key),
             "response": {
                 "status": self.status,
                 "content_type": self.response_type,

@@ -66,15 +66,43 @@ def _check_start_up(config: Config) -> list[str] | None:
 
             check_reachable(config.store)
         elif config.state_file is not None:
-            from mock_server.sqlite_store import SqliteStore
+            from mock_server.sqlite_store import SqliteStore, check_state_file
 
+            problem = check_state_file(config.state_file)
+            if problem is not None:
+                print(f"fakeapollo: cannot start: {problem}", file=sys.stderr)
+                return None
             SqliteStore(config.state_file)  # create the tables once, before the workers start
         keys = data.load_key_registry(config.keys)
         data.load_fixture_persons(config.fixtures)
     except (data.SchemaViolation, OSError, ValueError, sqlite3.Error) as exc:
         print(f"fakeapollo: cannot start: {exc}", file=sys.stderr)
         return None
-    return [entry["key"] for entry in keys["keys"]]
+    return banner_keys(config, [entry["key"] for entry in keys["keys"]])
+
+
+def banner_keys(config: Config, names: list[str]) -> list[str]:
+    """The key names the banner shows: the bundled test keys as they are, a custom registry's masked."""
+    from mock_server.journal import mask_secret
+
+    return names if config.keys is None else [mask_secret(name) for name in names]
+
+
+def exposure_warning(config: Config, host: str) -> str | None:
+    """A warning when the control API is open to more than this machine, or None."""
+    import ipaddress
+
+    if not config.admin or config.admin_token is not None:
+        return None
+    try:
+        if ipaddress.ip_address(host.split("%")[0]).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return (
+        f"fakeapollo: warning: listening on {host}, beyond loopback, with the control API open and no"
+        " --admin-token: anyone who can reach this port can reset state, change keys and move the clock"
+    )
 
 
 def _serve(config: Config) -> int:
@@ -88,6 +116,10 @@ def _serve(config: Config) -> int:
         where = bind_address(config.host, config.port)
         print(f"fakeapollo: cannot start: cannot listen on {where}: {exc.strerror or exc}", file=sys.stderr)
         return 2
+
+    warning = exposure_warning(config, str(sock.getsockname()[0]))
+    if warning is not None:
+        print(warning, file=sys.stderr, flush=True)
 
     def announce(host: str, port: int) -> None:
         shown = f"[{host}]" if ":" in host else host

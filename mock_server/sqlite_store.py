@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -43,6 +45,10 @@ class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
+        if not path.exists():
+            # Created readable by its owner only: it holds the key registry (SQLite gives the
+            # -wal and -shm files the same mode).
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         self.connection().executescript(SCHEMA)
 
     def connection(self) -> sqlite3.Connection:
@@ -89,6 +95,52 @@ def _set_status(db: sqlite3.Connection, delivery_id: str, text: str, status: str
         "UPDATE deliveries SET status = ?, doc = ? WHERE id = ?", (status, json.dumps(document), delivery_id)
     )
     return document
+
+
+def _columns(db: sqlite3.Connection) -> dict[str, list[str]]:
+    """Every table of a database and its column names, in order."""
+    tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    return {t: [col[1] for col in db.execute(f"PRAGMA table_info('{t}')")] for t in tables}
+
+
+def check_state_file(path: Path) -> str | None:
+    """Why `path` cannot be the state file, or None: it must be writable, sound and ours.
+
+    Sound: SQLite's `PRAGMA quick_check` answers ok. Ours: every table it shares with fakeapollo's
+    schema has the same columns (a table it lacks is created).
+    """
+    if not path.exists():
+        return None if os.access(path.parent, os.W_OK) else f"state file {path}: its folder is not writable"
+    if not path.is_file():
+        return f"state file {path} is not a file"
+    # The mode bits too: root may write to a read-only file, but a read-only file says "keep out".
+    if not os.access(path, os.R_OK | os.W_OK) or not path.stat().st_mode & stat.S_IWUSR:
+        return f"state file {path} is read-only; fakeapollo writes to it (chmod u+rw, or choose another file)"
+    if not os.access(path.parent, os.W_OK):
+        return f"state file {path}: its folder is not writable (SQLite keeps its -wal file beside it)"
+    expected_db = sqlite3.connect(":memory:")
+    try:
+        expected_db.executescript(SCHEMA)
+        expected = _columns(expected_db)
+    finally:
+        expected_db.close()
+    try:
+        db = sqlite3.connect(path, timeout=30)
+        try:
+            verdict = [row[0] for row in db.execute("PRAGMA quick_check(5)")]
+            if verdict != ["ok"]:
+                return f"state file {path} is damaged (SQLite quick_check: {'; '.join(map(str, verdict))})"
+            found = _columns(db)
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        if "malformed" in str(exc):
+            return f"state file {path} is damaged (SQLite: {exc})"
+        return f"state file {path} is not a usable SQLite database ({exc})"
+    for table, columns in expected.items():
+        if table in found and found[table] != columns:
+            return f"state file {path} is not a fakeapollo state file (table {table!r} has other columns)"
+    return None
 
 
 class SqliteClockState:

@@ -38,6 +38,7 @@ class ServeProcess:
     process: subprocess.Popen[str]
     url: str
     banner: str
+    before_banner: str = ""
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> int:
         """Send `sig` and wait for the exit status."""
@@ -68,7 +69,7 @@ def start_serve(*args: str, env: dict[str, str] | None = None, timeout: float = 
         seen.append(line)
         match = BANNER.search(line)
         if match:
-            return ServeProcess(process, match.group(1), line.strip())
+            return ServeProcess(process, match.group(1), line.strip(), "".join(seen[:-1]))
     process.kill()
     raise AssertionError("fakeapollo serve never printed its banner:\n" + "".join(seen))
 

@@ -40,8 +40,8 @@ def test_journal_records_what_was_sent_and_answered(admin: str, base_url: str) -
     assert entry["body"] == {"email": "journal@example.com"}
     assert entry["response"]["status"] == 200
     assert entry["response"]["body"] == sent.json()
-    assert entry["headers"]["X-Api-Key"] == "****-key"
-    assert entry["api_key"] == "****-key"
+    assert entry["headers"]["X-Api-Key"] == "t…y"
+    assert entry["api_key"] == "t…y"
     assert entry["duration_ms"] >= 0
     assert entry["rate_limit"]["minute"] == {"limit": 1000, "usage": 1, "left": 999}
     assert entry["time"].endswith("Z")
@@ -61,7 +61,7 @@ def test_journal_never_shows_an_api_key_unmasked(admin: str, base_url: str) -> N
     )
     assert "test-key" not in text
     assert "secret-body-key" not in text
-    assert "***********-key" in text
+    assert "sec…key" in text and "t…y" in text
 
 
 def test_journal_filters_and_limit(admin: str, base_url: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from mock_server.journal import Entry
+from mock_server.journal import Entry, mask_headers, mask_key, mask_params
 from mock_server.service import Enrichment
 from mock_server.views.apollo import Notes
 
@@ -29,25 +29,26 @@ def record(
 ) -> None:
     """Journal what was sent and what was answered, with the call's key, charge, limits and scenario.
 
-    The entry keeps `query`, `headers` and `response_headers` as given: callers pass fresh dicts.
+    Keys, tokens and `api_key` values are masked here, before the entry reaches any store.
     """
     journal = service.store.journal
     rate = notes.rate if notes is not None else None
     outcome = notes.outcome if notes is not None else None
+    params = notes.params if notes is not None else None
     journal.record(
         Entry(
             sequence=journal.next_sequence(),
             time=at,
             method=method,
             path=path,
-            query=query,
-            headers=headers,
-            body=notes.params if notes is not None else None,
+            query=mask_params(query),
+            headers=mask_headers(headers),
+            body=mask_params(params) if isinstance(params, dict) else params,
             status=status,
             response_text=body.decode("utf-8", "replace"),
             response_type=content_type,
             duration_ms=duration_ms,
-            api_key=notes.api_key if notes is not None else None,
+            api_key=mask_key(notes.api_key) if notes is not None else None,
             response_headers=response_headers,
             credits_charged=notes.receipt.credits if notes is not None else 0,
             rate_limit=rate.describe() if rate is not None and rate.windows else None,
