@@ -527,6 +527,125 @@ def check_client_overhead(client: Path) -> dict[str, Any]:
             "exit": done.returncode, "reported": reported.group(1).strip() if reported else ""}
 
 
+# -- the Redis store (issue 17) ----------------------------------------------------------------------
+
+TARGET_REDIS_RATIO = 5.0  # two processes on one Redis vs the SQLite `--workers 2` figure
+TARGET_REDIS_P99_MS = 10.0
+STORE_SERVERS = ("sqlite2w", "redis1p", "redis2p")
+
+
+def start_redis() -> Any:
+    """A redis-server on a free loopback port (tests/redis_helpers.py), or why there is none (a str)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from redis_helpers import NOT_FOUND, RedisServer, redis_server_binary
+
+    binary = redis_server_binary()
+    if binary is None:
+        return NOT_FOUND
+    server = RedisServer(binary).start()
+    atexit.register(server.close)
+    return server
+
+
+def store_servers(redis_url: str | None) -> list[Server]:
+    """The state-sharing setups: SQLite with 2 workers, and Redis with 1 and 2 processes."""
+
+    def serve(*extra: str) -> Callable[[int], list[str]]:
+        return lambda port: fakeapollo_command(port) + list(extra)
+
+    servers = [Server("sqlite2w", "SQLite 2w", serve("--workers", "2"), env=clean_env(),
+                      note="`fakeapollo serve --workers 2`: two processes sharing one SQLite file")]
+    if redis_url is not None:
+        one = serve("--store", redis_url, "--store-prefix", "bench-1p")
+        servers.append(Server("redis1p", "Redis 1p", one, env=clean_env(),
+                              note="`fakeapollo serve --store redis://…`: one process"))
+        servers.append(Server("redis2p", "Redis 2p",
+                              serve("--workers", "2", "--store", redis_url, "--store-prefix", "bench-2p"),
+                              env=clean_env(), note="`fakeapollo serve --workers 2 --store redis://…`: "
+                              "two processes on one Redis (the same redis-server as Redis 1p)"))
+    return servers
+
+
+def redis_info(url: str) -> dict[str, float]:
+    """The Redis server's CPU seconds and read events so far (INFO)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        info = client.info("all")
+    finally:
+        client.close()
+    return {"cpu": float(info["used_cpu_user"]) + float(info["used_cpu_sys"]),
+            "reads": float(info.get("total_reads_processed", 0)),
+            "commands": float(info["total_commands_processed"])}
+
+
+def measure_redis_cost(server: Server, url: str, args: argparse.Namespace, load: Callable[..., Load],
+                       results: Results) -> None:
+    """One load run on a fresh `server` with Redis's counters read around it: what a request costs Redis."""
+    running, _ = start(server)
+    if running is None:
+        results.notes.append(f"{server.label} did not start for the Redis cost run")
+        return
+    try:
+        load(running.port, args.warmup, seed=1)
+        before = redis_info(url)
+        result = load(running.port, args.seconds, seed=90)
+        after = redis_info(url)
+    finally:
+        stop(running.process)
+    n = max(result.requests, 1)
+    trips = (after["reads"] - before["reads"]) / n  # one read event per request a client sends
+    cpu_us = (after["cpu"] - before["cpu"]) / n * 1e6
+    results.redis_cost[server.name] = {
+        "rps": result.rps, "trips": trips, "commands": (after["commands"] - before["commands"]) / n,
+        "cpu_us": cpu_us, "cpu_per_trip_us": cpu_us / trips if trips else float("nan"),
+    }
+    print(f"  Redis cost {server.label}: {trips:.2f} round trips, {cpu_us:.1f} µs of Redis CPU per request",
+          flush=True)
+
+
+def redis_rows(results: Results, row: Callable[..., None]) -> None:
+    """The store figures: ratio and p99 targets of issue 17, and what a request costs Redis."""
+    redis2p, sqlite2w = results.median("redis2p", "rps"), results.median("sqlite2w", "rps")
+    if redis2p and sqlite2w:
+        ratio = redis2p / sqlite2w
+        row("throughput Redis 2p / SQLite 2w", {"redis2p": fmt(ratio, "×")}, f"≥ {TARGET_REDIS_RATIO:g}×",
+            ratio >= TARGET_REDIS_RATIO)
+    p99 = results.median("redis2p", "p99_ms")
+    if p99 is not None:
+        row("latency p99, Redis 2p", {"redis2p": fmt(p99, "ms")}, f"< {TARGET_REDIS_P99_MS:g} ms",
+            p99 < TARGET_REDIS_P99_MS)
+    mine, memory = results.median("redis1p", "rps"), results.median("fakeapollo", "rps")
+    if mine and memory:
+        row("throughput Redis 1p / in-memory 1p", {"redis1p": fmt(mine / memory, "×")})
+    costs = results.redis_cost
+    if not costs:
+        return
+    row("Redis round trips per request", {n: f"{c['trips']:.2f}" for n, c in costs.items()})
+    row("Redis commands per request (inside scripts counted)",
+        {n: f"{c['commands']:.1f}" for n, c in costs.items()})
+    row("Redis CPU per request / per round trip",
+        {n: f"{c['cpu_us']:.1f} µs / {c['cpu_per_trip_us']:.1f} µs" for n, c in costs.items()})
+    row("Redis's own ceiling (1 s of its CPU / CPU per request)",
+        {n: fmt(1e6 / c["cpu_us"] if c["cpu_us"] > 0 else None, "req/s") for n, c in costs.items()})
+
+
+def run_store_bench(args: argparse.Namespace, load: Callable[..., Load], results: Results,
+                    only: set[str] | None) -> list[Server]:
+    """Start Redis, add the store servers to the run; returns them (their load rounds run with the rest)."""
+    if only is not None and not only & set(STORE_SERVERS):
+        return []
+    redis_server = start_redis()
+    url = None if isinstance(redis_server, str) else str(redis_server.url)
+    if url is None:
+        for name in ("redis1p", "redis2p"):
+            results.skipped[name] = str(redis_server)
+    results.redis_url = url
+    servers = store_servers(url)
+    return [s for s in servers if only is None or s.name in only]
+
+
 # -- the run -----------------------------------------------------------------------------------------
 
 
@@ -544,6 +663,8 @@ class Results:
     inproc: dict[str, dict[str, float]] = field(default_factory=dict)
     soak: dict[str, Any] = field(default_factory=dict)
     check_client: dict[str, Any] = field(default_factory=dict)
+    redis_url: str | None = None
+    redis_cost: dict[str, dict[str, float]] = field(default_factory=dict)
     loadavg_start: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -660,7 +781,7 @@ def table(results: Results) -> list[str]:
     """The one Markdown table of every figure, with targets and verdicts."""
     names = [s.name for s in results.servers] + list(results.skipped)
     labels = {s.name: s.label for s in results.servers}
-    pretty = {"wiremock": "WireMock", "prism": "Prism"}
+    pretty = {"wiremock": "WireMock", "prism": "Prism", "redis1p": "Redis 1p", "redis2p": "Redis 2p"}
     labels.update({name: pretty.get(name, name) for name in results.skipped})
     rows: list[list[str]] = []
 
@@ -742,6 +863,7 @@ def table(results: Results) -> list[str]:
             {"fakeapollo": fmt(check["overhead_ms"], "ms", 1)})
         row("check-client: its own report per case / fixed start-up",
             {"fakeapollo": f"{check['reported'] or '–'} / {fmt(check['fixed_s'], 's', 2)}"})
+    redis_rows(results, row)
     header = ["figure"] + [labels[n] for n in names] + ["target", "met?"]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(cells) + " |" for cells in rows]
@@ -825,6 +947,7 @@ def main(argv: list[str] | None = None) -> int:
     only = set(args.only.split(",")) if args.only else None
     print("== preparing servers", flush=True)
     results.servers, results.skipped = build_servers(only)
+    results.servers += run_store_bench(args, load, results, only)
     print("== import time", flush=True)
     results.import_s = import_time("mock_server")
     results.import_app_s = import_time("mock_server.app")
@@ -838,6 +961,11 @@ def main(argv: list[str] | None = None) -> int:
     measure_startups(results.servers, args.starts, results)
     print("== load rounds", flush=True)
     run_load(results.servers, args, load, results)
+    if results.redis_url is not None:
+        print("== what a request costs Redis", flush=True)
+        for server in results.servers:
+            if server.name.startswith("redis"):
+                measure_redis_cost(server, results.redis_url, args, load, results)
     if args.soak and (only is None or "fakeapollo" in only):
         print(f"== memory soak: {args.soak:,} requests", flush=True)
         run_soak(args.soak, args.soak_mix, load, results)

@@ -44,6 +44,11 @@ DEFAULT_LEASE = 30.0
 SOCKET_TIMEOUT = 10.0
 # Seconds a change (clock, keys, scenarios, reset) waits for every process to drop its copies.
 ACK_TIMEOUT = 2.0
+# Counters that only hand out unique numbers (request ids; never read back as totals): each process
+# reserves them from the server BLOCK at a time, so most requests need no round trip for one. A
+# reset drops every process's block (through the Mirror), so numbering starts again everywhere.
+NUMBERED = frozenset({"request_id_sequence"})
+BLOCK = 64
 
 # Count one call in each window unless one is full. KEYS[1]: the windows hash.
 # ARGV: scope, then (name, index, limit or "") per window. Each field holds "index:count".
@@ -82,6 +87,15 @@ end
 redis.call('HINCRBYFLOAT', KEYS[1], ARGV[1], ARGV[2])
 if ARGV[5] ~= '' then redis.call('HINCRBYFLOAT', KEYS[1], ARGV[5], ARGV[2]) end
 return 1
+"""
+
+# Append a journal entry numbered here, atomically with the write, and trim the ring. KEYS: the
+# journal (a sorted set by number), the counters hash. ARGV: entry JSON, ring size. Returns the number.
+RECORD = """
+local number = redis.call('HINCRBY', KEYS[2], 'journal_sequence', 1)
+redis.call('ZADD', KEYS[1], number, number .. '\\n' .. ARGV[1])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[2]) - 1)
+return number
 """
 
 # Deliveries live in: documents (id -> JSON), status (id -> status), order (zset, id by sequence),
@@ -277,6 +291,11 @@ class Mirror:
         self._thread.start()
         self._subscribed.wait(SOCKET_TIMEOUT)
 
+    def generation(self) -> int | None:
+        """How many times copies were dropped (None while not subscribed: nothing may be kept)."""
+        with self._lock:
+            return self._generation if self._live else None
+
     def get(self, name: str, load: Callable[[], Any]) -> Any:
         """The value `name`, from memory when a current copy is there, else `load()` (and kept)."""
         with self._lock:
@@ -383,7 +402,11 @@ class RedisClockState:
 
 
 class RedisJournal:
-    """The request journal as a sorted set by entry number, trimmed to `size` on the server."""
+    """The request journal as a sorted set by entry number, trimmed to `size` on the server.
+
+    Entries are numbered by the script that records them (a member is the number, a newline, the
+    JSON), so the numbers are unique across processes and follow the order they were written in.
+    """
 
     def __init__(self, client: redis.Redis, keys: Keys, size: int = DEFAULT_SIZE) -> None:
         if size < 1:
@@ -392,17 +415,15 @@ class RedisJournal:
         self.size = size
         self.key = keys("journal")
         self.counters = keys("counters")
+        self._record = client.register_script(RECORD)
 
     def next_sequence(self) -> int:
-        """A fresh entry number, unique across processes."""
-        return int(self.client.hincrby(self.counters, "journal_sequence", 1))
+        """0: the server numbers each entry when `record` writes it (one round trip, not two)."""
+        return 0
 
     def record(self, entry: Entry) -> None:
-        """Append an entry and drop the oldest beyond the ring's size, in one transaction."""
-        pipe = self.client.pipeline(transaction=True)
-        pipe.zadd(self.key, {entry_to_json(entry): entry.sequence})
-        pipe.zremrangebyrank(self.key, 0, -self.size - 1)
-        pipe.execute()
+        """Append an entry, numbered on the server, and drop the oldest beyond the ring's size: one script."""
+        self._record(keys=[self.key, self.counters], args=[entry_to_json(entry), self.size])
 
     def entries(
         self,
@@ -414,8 +435,13 @@ class RedisJournal:
         limit: int | None = None,
     ) -> list[Entry]:
         """Entries, oldest first, filtered; `limit` keeps the newest ones."""
-        texts: list[bytes] = self.client.zrange(self.key, 0, -1)  # type: ignore[assignment]
-        found = [entry_from_json(text) for text in texts]
+        members: list[bytes] = self.client.zrange(self.key, 0, -1)  # type: ignore[assignment]
+        found = []
+        for member in members:
+            number, _, text = member.partition(b"\n")
+            entry = entry_from_json(text)
+            entry.sequence = int(number)
+            found.append(entry)
         return filter_entries(found, path=path, status=status, api_key=api_key, since=since, limit=limit)
 
     def clear(self) -> None:
@@ -549,6 +575,9 @@ class RedisStore:
         self.owner = uuid.uuid4().hex
         self._held: set[str] = set()
         self._held_lock = threading.Lock()
+        # Reserved blocks of NUMBERED counters: key -> [mirror generation, next, last].
+        self._blocks: dict[str, list[int]] = {}
+        self._blocks_lock = threading.Lock()
         self._renewer: threading.Thread | None = None
         self._closed = threading.Event()
 
@@ -559,8 +588,23 @@ class RedisStore:
         return RedisAliases(self.client, self.keys, LRUMap(10_000))
 
     def incr(self, key: str, amount: float = 1) -> float:
-        """Atomically add `amount` to counter `key` and return the new value."""
+        """Atomically add `amount` to counter `key` and return the new value (unique numbers: a block)."""
+        if key in NUMBERED and amount == 1:
+            return float(self._numbered(key))
         return float(self.client.hincrbyfloat(self._counters, key, amount))
+
+    def _numbered(self, key: str) -> int:
+        """The next number of `key` from this process's block; a new block from the server when used up."""
+        with self._blocks_lock:
+            generation = self.mirror.generation()
+            if generation is None:  # not subscribed: a reset could not reach a block, so take one number
+                return int(self.client.hincrby(self._counters, key, 1))
+            block = self._blocks.get(key)
+            if block is None or block[0] != generation or block[1] > block[2]:
+                end = int(self.client.hincrby(self._counters, key, BLOCK))
+                block = self._blocks[key] = [generation, end - BLOCK + 1, end]
+            block[1] += 1
+            return block[1] - 1
 
     def get(self, key: str) -> float:
         """The value of counter `key` (0 when never touched)."""
@@ -735,7 +779,13 @@ def _with_status(text: bytes | str, status: bytes | str | None) -> dict[str, Any
 
 
 class RedisAliases(SharedAliasIndex):
-    """The alias index in one hash on the server, with a local cache in front."""
+    """The alias index in one hash on the server, with a local cache in front (misses included).
+
+    Most lookups are of emails nobody aliased (a person's own email is its identity): remembering
+    the miss saves a round trip on every request for a person this process already served.
+    """
+
+    remember_misses = True
 
     def __init__(self, client: redis.Redis, keys: Keys, local: LRUMap) -> None:
         super().__init__(local)

@@ -309,12 +309,19 @@ class MemoryStore:
         self.scenarios.clear()
 
 
+_ABSENT = object()  # a SharedAliasIndex's local note that the shared copy has no such key
+
+
 class SharedAliasIndex:
     """The person directory's alias index kept in a shared store, with a local LRU cache in front.
 
     An id served by one process must find the same person in another (identity chain). Subclasses
     say where the shared copy lives: `_load`, `_save` and `_forget`.
     """
+
+    # Whether a key found in neither copy is remembered as absent here (no second lookup). An alias
+    # another process writes later is then missed here until this process writes or clears it.
+    remember_misses = False
 
     def __init__(self, local: AliasMap) -> None:
         self.local = local
@@ -338,9 +345,11 @@ class SharedAliasIndex:
 
         found = self.local.get(key)
         if found is not None:
-            return found
+            return None if found is _ABSENT else found
         stored = self._load(self._key(key))
         if stored is None:
+            if self.remember_misses:
+                self.local.put(key, _ABSENT)
             return None
         identity = Identity(*stored)
         self.local.put(key, identity)
@@ -348,9 +357,10 @@ class SharedAliasIndex:
 
     def put(self, key: Any, value: Any, *, overwrite: bool = True) -> None:
         """Store `value` (an Identity) under `key`; written to the shared copy only when new here."""
-        if self.local.get(key) is not None and not overwrite:
+        known = self.local.get(key)
+        if known is not None and known is not _ABSENT and not overwrite:
             return
-        self.local.put(key, value, overwrite=overwrite)
+        self.local.put(key, value, overwrite=overwrite or known is _ABSENT)
         self._save(self._key(key), value.kind, value.value, overwrite=overwrite)
 
     def clear(self) -> None:

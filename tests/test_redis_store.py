@@ -43,22 +43,22 @@ def wait_until(condition: Callable[[], object], timeout: float) -> object:
 
 
 def test_a_live_process_keeps_its_claims_past_the_lease(stores: StoreFactory) -> None:
-    holder, other = stores(lease_seconds=1.0), stores(lease_seconds=1.0)
+    holder, other = stores(lease_seconds=2.0), stores(lease_seconds=2.0)
     holder.add_delivery({"id": "d", "status": "pending", "due_at": 0.0})
     assert [d["id"] for d in holder.claim_due_deliveries(1.0, 10)] == ["d"]
-    time.sleep(2.0)  # two leases: the holder's renewer keeps extending it
+    time.sleep(3.0)  # one lease and a half: the holder's renewer keeps extending it
     assert other.requeue_in_flight() == 0
     assert other.claim_due_deliveries(1.0, 10) == []
     assert other.get_delivery("d") == {"id": "d", "status": "in_flight", "due_at": 0.0}
 
 
 def test_a_dead_process_claims_go_to_another_after_the_lease(stores: StoreFactory) -> None:
-    holder, other = stores(lease_seconds=1.0), stores(lease_seconds=1.0)
+    holder, other = stores(lease_seconds=5.0), stores(lease_seconds=5.0)
     holder.add_delivery({"id": "d", "status": "pending", "due_at": 0.0})
     holder.claim_due_deliveries(1.0, 10)
     holder.close()  # stops renewing, as a killed process would
     assert other.claim_due_deliveries(1.0, 10) == []  # not before the lease runs out
-    taken = wait_until(lambda: other.claim_due_deliveries(1.0, 10), timeout=10)
+    taken = wait_until(lambda: other.claim_due_deliveries(1.0, 10), timeout=20)
     assert taken == [{"id": "d", "status": "in_flight", "due_at": 0.0}]
     other.update_delivery("d", {"status": "delivered"})
     assert other.claim_due_deliveries(1.0, 10) == []
@@ -87,6 +87,11 @@ def test_two_stores_on_one_prefix_share_the_clock_and_aliases(stores: StoreFacto
     assert second.clock_state.load() == (120.5, 1_700_000_000.25)
     first.alias_map().put(42, Identity("email", "ada@example.com"), overwrite=False)
     assert second.alias_map().get(42) == Identity("email", "ada@example.com")
+    aliases = second.alias_map()
+    assert aliases.get(7) is None  # remembered as absent here
+    aliases.put(7, Identity("linkedin", "http://www.linkedin.com/in/ada"), overwrite=False)
+    assert aliases.get(7) == Identity("linkedin", "http://www.linkedin.com/in/ada")
+    assert first.alias_map().get(7) == Identity("linkedin", "http://www.linkedin.com/in/ada")
 
 
 def test_serve_refuses_a_store_that_is_not_a_redis_url(capsys: pytest.CaptureFixture[str]) -> None:
@@ -108,3 +113,23 @@ def test_serve_reads_the_store_from_the_environment(redis_url: str) -> None:
         observer.close()
     finally:
         server.stop()
+
+
+def test_request_numbers_are_unique_across_processes_and_restart_after_a_reset(stores: StoreFactory) -> None:
+    first, second = stores(), stores()
+    numbers = [store.incr("request_id_sequence") for _ in range(100) for store in (first, second)]
+    assert len(set(numbers)) == 200
+    first.reset()
+    assert first.incr("request_id_sequence") == 1
+    assert second.incr("request_id_sequence") == 1 + 64  # its old block was dropped by the reset
+
+
+def test_a_change_made_by_one_process_is_seen_by_the_other_when_it_returns(stores: StoreFactory) -> None:
+    first, second = stores(), stores()
+    assert second.get_document("keys") is None  # now kept in second's memory
+    assert second.scenarios.take("/v1/people/match", None, {}) is None
+    first.set_document("keys", [{"key": "k"}])
+    first.scenarios.add({"outcome": "no_match", "times": 1})
+    assert second.get_document("keys") == [{"key": "k"}]
+    assert second.scenarios.take("/v1/people/match", None, {}) is not None
+    assert first.scenarios.list() == []

@@ -10,11 +10,13 @@ import concurrent.futures
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from mock_server import store as store_module
+from mock_server.journal import Entry
 from mock_server.redis_store import RedisStore
 from mock_server.sqlite_store import SqliteStore
 from mock_server.store import MemoryStore, Store
@@ -23,14 +25,59 @@ from mock_server.store import MemoryStore, Store
 @pytest.fixture(params=["memory", "sqlite", "redis"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """Each backend in turn; the Redis one on a real server, under a prefix of its own."""
+    yield from open_store(request, tmp_path)
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def small_journal_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Each backend in turn, with a journal of 3 entries."""
+    yield from open_store(request, tmp_path, journal_size=3)
+
+
+def open_store(request: pytest.FixtureRequest, tmp_path: Path, journal_size: int = 1000) -> Iterator[Store]:
+    """The backend `request.param` names, closed after the test."""
     if request.param == "memory":
-        yield MemoryStore()
+        yield MemoryStore(journal_size=journal_size)
     elif request.param == "sqlite":
-        yield SqliteStore(tmp_path / "state.sqlite3")
+        yield SqliteStore(tmp_path / "state.sqlite3", journal_size=journal_size)
     else:
-        redis_store = RedisStore(request.getfixturevalue("redis_url"), prefix=f"test-{uuid.uuid4().hex}")
+        url = request.getfixturevalue("redis_url")
+        redis_store = RedisStore(url, prefix=f"test-{uuid.uuid4().hex}", journal_size=journal_size)
         yield redis_store
         redis_store.close()
+
+
+def journal_entry(store: Store, path: str) -> Entry:
+    """A journal entry for a request to `path`, numbered by the store."""
+    return Entry(
+        sequence=store.journal.next_sequence(),
+        time=datetime(2026, 3, 1, tzinfo=UTC),
+        method="POST",
+        path=path,
+        query={},
+        headers={"x-api-key": "test-key"},
+        body={"email": "ada@example.com"},
+        status=200,
+        response_text='{"person": null}',
+        response_type="application/json",
+        duration_ms=1.5,
+    )
+
+
+def test_the_journal_keeps_the_newest_entries_numbered_in_order(small_journal_store: Store) -> None:
+    journal = small_journal_store.journal
+    for n in range(5):
+        journal.record(journal_entry(small_journal_store, f"/api/v1/call{n}"))
+    kept = journal.entries()
+    assert [e.path for e in kept] == ["/api/v1/call2", "/api/v1/call3", "/api/v1/call4"]
+    assert [e.sequence for e in kept] == [3, 4, 5]
+    assert kept[0].body == {"email": "ada@example.com"} and kept[0].time == datetime(2026, 3, 1, tzinfo=UTC)
+    assert [e.path for e in journal.entries(path="/api/v1/call3")] == ["/api/v1/call3"]
+    assert [e.path for e in journal.entries(limit=1)] == ["/api/v1/call4"]
+    journal.clear()
+    assert journal.entries() == []
+    journal.record(journal_entry(small_journal_store, "/api/v1/again"))
+    assert [e.sequence for e in journal.entries()] == [1]
 
 
 def test_window_counting_stops_at_the_limit(store: Store) -> None:
