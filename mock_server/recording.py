@@ -67,6 +67,7 @@ NOT_FORWARDED = HOP_BY_HOP | {
 # Request headers never written down.
 NOT_RECORDED = frozenset({"x-api-key", "authorization", "cookie", "proxy-authorization"})
 MAX_REQUEST_BYTES = 1024 * 1024
+MIN_KEY_LENGTH = 8
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
 
 
@@ -135,6 +136,9 @@ def settings_problem(settings: RecordSettings) -> str | None:
         return f"--upstream {settings.upstream!r} must be an http(s) URL, e.g. https://api.apollo.io"
     if not settings.api_key:
         return "APOLLO_API_KEY is not set: the recorder forwards with the key from that variable only"
+    if len(settings.api_key) < MIN_KEY_LENGTH:
+        # Every written line has the key replaced: a very short "key" would mangle the files.
+        return f"APOLLO_API_KEY is shorter than {MIN_KEY_LENGTH} characters: not an API key"
     if settings.max_credits is None and not is_loopback(settings.upstream):
         return "--max-credits is required when the upstream is not on this machine (it spends real credits)"
     if settings.max_credits is not None and not (
@@ -264,8 +268,9 @@ class RecordingProxy:
             return
         try:
             query, body, client_hook = self._point_webhook_here(request, document, kind, params, ticket)
-        except ApolloError:
+        except ApolloError as refusal:
             self.cap.settle(ticket, 0.0)
+            self._record_call(request, document, kind, started, cost, refused=refusal)
             raise
         upstream = self.settings.upstream.rstrip("/") + request.raw_path.decode("latin-1")
         if query:

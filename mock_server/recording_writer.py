@@ -15,7 +15,7 @@ from typing import Any
 
 from mock_server.data import violations
 from mock_server.scenarios import operation_of
-from mock_server.scrubbing import KEY_FILE, Scrubber, load_key
+from mock_server.scrubbing import HASHES_FILE, KEY_FILE, Scrubber, load_key
 
 PERSONS = "persons"
 EXCHANGES = "exchanges.jsonl"
@@ -26,8 +26,11 @@ ANSWER_SCHEMAS = {
     "people/match": "people_match.response",
     "people/bulk_match": "people_bulk_match.response",
     "organizations/enrich": "organization_enrich.response",
+    "organizations/bulk_enrich": "organizations_bulk_enrich.response",
     "usage_stats/api_usage_stats": "api_usage_stats.response",
 }
+# Operations with an id in the path: webhook_result/{request_id}, people/{id}.
+ANSWER_SCHEMA_PREFIXES = (("webhook_result/", "webhook_result.response"), ("people/", "people_show.response"))
 # Header families fakeapollo's schemas and README describe (FACTS.md 3.1), plus plain HTTP ones.
 KNOWN_HEADERS = re.compile(
     r"^(x-rate-limit-(minute|hourly|24-hour|daily)|x-(minute|hourly|24-hour|daily)-(usage|requests-left)"
@@ -53,7 +56,9 @@ class RecordingWriter:
         self._lock = threading.Lock()
         self.scrubber: Scrubber | None = None
         if scrub:
-            self.scrubber = Scrubber(load_key(folder))
+            hashes = folder / HASHES_FILE
+            known = json.loads(hashes.read_text(encoding="utf-8")) if hashes.exists() else {}
+            self.scrubber = Scrubber(load_key(folder), known)
             # The key reverses nothing by itself, but with it guesses can be checked: keep it out of git.
             (folder / ".gitignore").write_text(f"{KEY_FILE}\n", encoding="utf-8")
         self._drift: dict[str, set[str]] = {}
@@ -78,16 +83,16 @@ class RecordingWriter:
                 handle.write(line + "\n")
             if self.scrubber is not None:
                 _write(self.folder / SCRUBBED, json.dumps(self.scrubber.report(), indent=2) + "\n")
+                _write(self.folder / HASHES_FILE, json.dumps(self.scrubber.hashes(), indent=0) + "\n")
 
     def persons(self, path: str, body: Any) -> list[str]:
         """Save every person of a 2xx people/match or bulk_match answer (already scrubbed) as a fixture."""
-        operation = operation_of(path)
         found: list[Any] = []
-        if isinstance(body, Mapping):
-            if operation == "people/match":
-                found = [body.get("person")]
-            elif operation == "people/bulk_match" and isinstance(body.get("matches"), list):
-                found = list(body["matches"])
+        if isinstance(body, Mapping) and operation_of(path).startswith("people/"):
+            # people/match and people/{id} answer `person`; bulk_match answers `matches`.
+            found = [body.get("person")]
+            if isinstance(body.get("matches"), list):
+                found += body["matches"]
         saved = []
         for person in found:
             if isinstance(person, Mapping) and isinstance(person.get("id"), str):
@@ -157,7 +162,9 @@ class RecordingWriter:
             if status < 500 and not _validates("error.response", body):
                 self.drift("error bodies", f"{operation} HTTP {status}: {_short(body)}")
             return
-        schema = ANSWER_SCHEMAS.get(operation)
+        schema = ANSWER_SCHEMAS.get(operation) or next(
+            (name for prefix, name in ANSWER_SCHEMA_PREFIXES if operation.startswith(prefix)), None
+        )
         if schema is None:
             self.drift("operations without a schema", operation)
             return

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 KEY_FILE = "scrub.key"
+HASHES_FILE = "scrub-hashes.json"
 # Subtrees that describe companies, not people: kept as they are.
 COMPANY_KEYS = frozenset({"organization", "account", "employment_history"})
 NAME_KEYS = frozenset({"first_name", "last_name", "name"})
@@ -78,11 +79,19 @@ def email_hashes(email: str) -> tuple[str, str]:
 class Scrubber:
     """Deterministic fakes for one recording; `counts` says how many values of each kind it replaced."""
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, hashes: Mapping[str, str] | None = None) -> None:
         self._key = key
         self.counts: Counter[str] = Counter()
-        # Hashes of real addresses seen so far -> the hashes of their fakes (requests by hash).
-        self._hashes: dict[str, str] = {}
+        # For every real address seen so far (this run or, through `hashes`, an earlier one): a
+        # keyed tag of each of its hashes -> the same hash of its fake. Requests by hash use it.
+        self._hashes: dict[str, str] = dict(hashes or {})
+
+    def hashes(self) -> dict[str, str]:
+        """The hash map to carry into a later run of the same recording (no real value in it)."""
+        return dict(self._hashes)
+
+    def _tag(self, real_hash: str) -> str:
+        return self._digest("hash", real_hash.lower()).hex()[:32]
 
     # -- single values -----------------------------------------------------------------------
 
@@ -137,13 +146,13 @@ class Scrubber:
         local, _, domain = real.rpartition("@")
         fake = f"{self._tokens(local, capitalize=False)}@{domain}"
         for real_hash, fake_hash in zip(email_hashes(real), email_hashes(fake), strict=True):
-            self._hashes[real_hash] = fake_hash
+            self._hashes[self._tag(real_hash)] = fake_hash
         return fake
 
     def hashed_email(self, real: str) -> str:
         """The hash of the fake address when the real one was seen, else a fake of the same form."""
         self.counts["hashed_emails"] += 1
-        known = self._hashes.get(real.lower())
+        known = self._hashes.get(self._tag(real))
         return known if known is not None else self._hex(real)
 
     def phone(self, real: str) -> str:

@@ -44,9 +44,7 @@ def _instances(schema: str, document: Any) -> Iterator[tuple[str, dict[str, Any]
     """(definition or schema name, object) for the message and every nested object it documents."""
     yield schema, document
     persons: list[Any] = [document.get("person")] + list(document.get("matches") or [])
-    organizations: list[Any] = [document.get("organization")] + list(
-        document.get("organizations") or []
-    )
+    organizations: list[Any] = [document.get("organization")] + list(document.get("organizations") or [])
     for person in persons:
         if not isinstance(person, dict):
             continue

@@ -43,8 +43,13 @@ def test_a_plain_match_is_answered_on_the_fast_path(fast: FastHandler) -> None:
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("HEAD", MATCH), ("DELETE", MATCH), ("GET", "/api/v1/people/bulk_match"), ("GET", "/__admin/journal"),
-     ("POST", MATCH + "/")],
+    [
+        ("HEAD", MATCH),
+        ("DELETE", MATCH),
+        ("GET", "/api/v1/people/bulk_match"),
+        ("GET", "/__admin/journal"),
+        ("POST", MATCH + "/"),
+    ],
 )
 def test_other_routes_and_methods_are_left_to_flask(fast: FastHandler, method: str, path: str) -> None:
     assert fast(match_request(method, path)) is None

@@ -158,12 +158,22 @@ def test_missing_fixture_folder_is_reported(tmp_path: Path) -> None:
 def test_default_key_registry_is_the_documented_one() -> None:
     assert data.load_key_registry() == {
         "keys": [
-            {"key": "test-key", "team": "team-test", "plan": "professional", "credits": 10000,
-             "scopes": None},
-            {"key": "free-plan-key", "team": "team-free", "plan": "free", "credits": 50,
-             "scopes": None},
-            {"key": "load-test-key", "team": "team-load", "plan": "custom", "credits": None,
-             "limits": {"minute": None, "hour": None, "day": None}, "scopes": None},
+            {
+                "key": "test-key",
+                "team": "team-test",
+                "plan": "professional",
+                "credits": 10000,
+                "scopes": None,
+            },
+            {"key": "free-plan-key", "team": "team-free", "plan": "free", "credits": 50, "scopes": None},
+            {
+                "key": "load-test-key",
+                "team": "team-load",
+                "plan": "custom",
+                "credits": None,
+                "limits": {"minute": None, "hour": None, "day": None},
+                "scopes": None,
+            },
         ]
     }
 
@@ -175,8 +185,9 @@ def test_key_registry_file_validates() -> None:
 
 def test_key_registry_with_unknown_plan_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "keys.json"
-    path.write_text(json.dumps({"keys": [{"key": "k", "team": "t", "plan": "gold",
-                                          "credits": 1, "scopes": None}]}))
+    path.write_text(
+        json.dumps({"keys": [{"key": "k", "team": "t", "plan": "gold", "credits": 1, "scopes": None}]})
+    )
     with pytest.raises(data.SchemaViolation, match="keys.json") as caught:
         data.load_key_registry(path)
     assert caught.value.violations[0][0] == "$.keys[0].plan"
@@ -192,8 +203,13 @@ def test_key_registry_with_duplicate_keys_is_refused(tmp_path: Path) -> None:
 
 
 def test_key_registry_with_scopes_is_accepted(tmp_path: Path) -> None:
-    entry = {"key": "k", "team": "t", "plan": "basic", "credits": 1,
-             "scopes": ["api/v1/people/match", "api/v1/organizations/enrich"]}
+    entry = {
+        "key": "k",
+        "team": "t",
+        "plan": "basic",
+        "credits": 1,
+        "scopes": ["api/v1/people/match", "api/v1/organizations/enrich"],
+    }
     path = tmp_path / "keys.json"
     path.write_text(json.dumps({"keys": [entry]}))
     assert data.load_key_registry(path)["keys"][0]["scopes"] == entry["scopes"]

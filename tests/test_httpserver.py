@@ -506,4 +506,3 @@ def test_two_workers_share_state_and_a_dead_worker_is_replaced() -> None:
             assert requests.get(f"{server.url}/openapi.json", timeout=SOCKET_TIMEOUT).status_code == 200
     finally:
         assert server.stop() == 0
-

@@ -66,9 +66,9 @@ def test_components_are_the_schema_files_and_shared_definitions() -> None:
     schemas = build_openapi()["components"]["schemas"]
     assert set(data.schema_names()) <= set(schemas)
     assert set(data.definition_names()) <= set(schemas)
-    assert schemas["person"]["required"] == data.load_schema("definitions")["definitions"][
-        "person"
-    ]["required"]
+    assert (
+        schemas["person"]["required"] == data.load_schema("definitions")["definitions"]["person"]["required"]
+    )
 
 
 def test_every_reference_points_at_a_component() -> None:
@@ -125,9 +125,7 @@ def test_query_parameters_share_the_request_schema() -> None:
     operation = build_openapi()["paths"]["/api/v1/people/match"]["get"]
     parameters = {p["name"]: p["schema"] for p in operation["parameters"]}
     assert set(parameters) == set(data.load_schema("people_match.request")["properties"])
-    assert parameters["reveal_phone_number"] == {
-        "$ref": "#/components/schemas/boolean_parameter"
-    }
+    assert parameters["reveal_phone_number"] == {"$ref": "#/components/schemas/boolean_parameter"}
 
 
 def test_webhook_payloads_are_described() -> None:

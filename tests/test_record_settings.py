@@ -9,7 +9,7 @@ import pytest
 
 from mock_server.recording import RecordSettings, is_loopback, settings_problem
 
-BASE = RecordSettings(upstream="http://127.0.0.1:9", out=Path("rec"), api_key="k")
+BASE = RecordSettings(upstream="http://127.0.0.1:9", out=Path("rec"), api_key="a-long-enough-key")
 
 
 @pytest.mark.parametrize(
@@ -39,6 +39,7 @@ def test_a_local_upstream_needs_no_cap() -> None:
             {"api_key": ""},
             "APOLLO_API_KEY is not set: the recorder forwards with the key from that variable only",
         ),
+        ({"api_key": "short"}, "APOLLO_API_KEY is shorter than 8 characters: not an API key"),
         ({"upstream": "ftp://x"}, "--upstream 'ftp://x' must be an http(s) URL, e.g. https://api.apollo.io"),
         ({"max_credits": float("nan")}, "--max-credits must be a finite number, at least 0"),
         ({"max_credits": -1.0}, "--max-credits must be a finite number, at least 0"),

@@ -157,11 +157,15 @@ def test_a_webhook_url_off_the_allowlist_is_refused_before_anything_is_sent(
     with recorder(upstream.url, tmp_path / "rec") as rec:
         body = {"email": WITH_MOBILE, "reveal_phone_number": True, "webhook_url": "http://203.0.113.9/hook"}
         answer = _post(rec.url, "/api/v1/people/match", body)
+        exchanges = rec.exchanges()
     assert answer.status_code == 400
     assert answer.json() == {
         "error": "webhook_url host '203.0.113.9' is not on the allowlist "
         "(loopback and private networks by default; see --webhook-allow)"
     }
+    assert [(e["kind"], e["forwarded"], e["response"]["status"]) for e in exchanges] == [
+        ("refused", False, 400)
+    ]
     assert upstream_journal(upstream.url) == []
 
 

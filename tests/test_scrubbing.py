@@ -105,3 +105,12 @@ def test_the_key_is_made_once_per_folder_and_kept_private(tmp_path: Path) -> Non
     key = load_key(tmp_path)
     assert load_key(tmp_path) == key and len(key) == 32
     assert (tmp_path / "scrub.key").stat().st_mode & 0o077 == 0
+
+
+def test_a_later_run_of_the_same_recording_maps_hashes_the_same_way() -> None:
+    first = Scrubber(KEY)
+    fake = first.email("jane.doe@acme.com")
+    later = Scrubber(KEY, first.hashes())
+    real_hash = hashlib.sha256(b"jane.doe@acme.com").hexdigest()
+    assert later.hashed_email(real_hash) == hashlib.sha256(fake.encode()).hexdigest()
+    assert real_hash not in str(first.hashes())
