@@ -31,7 +31,7 @@ from mock_server.encoding import dumps
 from mock_server.errors import ApolloError, BadRequest, NotFound, PayloadTooLarge
 from mock_server.params import merge, parse_webhook_url
 from mock_server.recording_writer import RecordingWriter
-from mock_server.webhook_transport import Allowlist, post_json
+from mock_server.webhook_transport import Allowlist, Refused, post_json
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -206,6 +206,8 @@ class RecordingProxy:
         self.cap = CreditCap(settings.out, settings.max_credits)
         self.writer = RecordingWriter(settings.out, secret=settings.api_key, scrub=settings.scrub)
         self.allowlist = Allowlist(settings.webhook_allow)
+        if settings.port:
+            self.allowlist.refuse_own(settings.host, settings.port)  # a webhook passed on to itself: a loop
         self.receiver_base = (settings.webhook_base or f"http://{settings.host}:{settings.port}").rstrip("/")
         routes_path = settings.out / ROUTES_FILE
         self.routes: dict[str, str] = (
@@ -266,12 +268,14 @@ class RecordingProxy:
             self._record_call(request, document, kind, started, cost, refused=refusal)
             await _reply(send, refusal.status, refusal.encoded_body(), refusal.content_type)
             return
-        try:
-            query, body, client_hook = self._point_webhook_here(request, document, kind, params, ticket)
-        except ApolloError as refusal:
+        client_url = _client_webhook(params)
+        problem = None if client_url is None else await asyncio.to_thread(self.allowlist.refusal, client_url)
+        if problem is not None:
+            # Not sent: the payload could never reach the client, and a reveal would cost credits.
             self.cap.settle(ticket, 0.0)
-            self._record_call(request, document, kind, started, cost, refused=refusal)
-            raise
+            self._record_call(request, document, kind, started, cost, refused=BadRequest(problem))
+            raise BadRequest(problem)
+        query, body, client_hook = self._point_webhook_here(request, document, kind, client_url, ticket)
         upstream = self.settings.upstream.rstrip("/") + request.raw_path.decode("latin-1")
         if query:
             upstream += "?" + query
@@ -325,20 +329,12 @@ class RecordingProxy:
             await _send(send, status, passed, raw)
 
     def _point_webhook_here(
-        self, request: _Request, document: Any, kind: str, params: Mapping[str, Any], ticket: str
+        self, request: _Request, document: Any, kind: str, client_url: str | None, ticket: str
     ) -> tuple[str, bytes, str | None]:
         """The query and body to forward, `webhook_url` replaced by this call's receiver."""
-        raw_url = params.get("webhook_url")
-        try:
-            client_url = parse_webhook_url(raw_url)
-        except ApolloError:
-            client_url = None  # not a string: the upstream answers the client's mistake
         query = urlencode(request.query) if request.query else ""
         if client_url is None:
             return query, request.body, None
-        refusal = self.allowlist.refusal(client_url)
-        if refusal is not None:
-            raise BadRequest(refusal)
         receiver = f"{self.receiver_base}{RECEIVER_PREFIX}{ticket}"
         self.routes[ticket] = client_url
         (self.settings.out / ROUTES_FILE).write_text(
@@ -423,15 +419,19 @@ class RecordingProxy:
             self.cap.settle(ticket, float(consumed))
         else:
             self.cap.settle(ticket, self.cap.pending.get(ticket, 0.0))
-        refusal = await asyncio.to_thread(self.allowlist.refusal, client_url)
-        if refusal is None:
+        status: int | None
+        problem: str | None
+        try:
+            # Resolved and checked once; the POST connects only to the checked addresses.
+            target = await asyncio.to_thread(self.allowlist.target, client_url)
+        except Refused as refused:
+            status, problem = None, str(refused)  # recorded; the upstream hears 502
+        else:
             headers = {"Content-Type": request.header("content-type") or "application/json"}
             delivered = await asyncio.to_thread(
-                post_json, client_url, request.body, headers, self.settings.webhook_timeout
+                post_json, client_url, request.body, headers, self.settings.webhook_timeout, target
             )
             status, problem = delivered.status, delivered.error
-        else:
-            status, problem = None, refusal
         private = self.writer.private(payload)
         self.writer.exchange(
             {
@@ -447,6 +447,14 @@ class RecordingProxy:
         # The client's answer goes back to the upstream, which retries as it would for the client.
         body = dumps({"passed_on_status": status, "error": problem})
         await _reply(send, status if status is not None else 502, body, "application/json")
+
+
+def _client_webhook(params: Mapping[str, Any]) -> str | None:
+    """The client's `webhook_url` (decoded), or None when there is none the upstream would accept."""
+    try:
+        return parse_webhook_url(params.get("webhook_url"))
+    except ApolloError:
+        return None  # not a string: the upstream answers the client's mistake
 
 
 class _AnswerTooLarge(Exception):
