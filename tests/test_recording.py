@@ -218,7 +218,7 @@ def _rich_person() -> dict[str, Any]:
         last_name="Vasquez-Thorne",
         name="Oriane Vasquez-Thorne",
         email="oriane.vasquez-thorne@apollo.io",
-        personal_emails=["oriane.vt1987@gmail.com"],
+        personal_emails=["oriane.vt48213957@gmail.com"],
         linkedin_url="http://www.linkedin.com/in/oriane-vasquez-thorne-7f3a21",
         twitter_url="https://twitter.com/orianevt",
         github_url="https://github.com/orianevt",
@@ -265,7 +265,7 @@ def test_scrub_leaves_no_personal_value_and_still_validates(tmp_path: Path) -> N
         and by_hash.json()["person"]["id"] == by_url.json()["person"]["id"] == real["id"]
     )
 
-    personal = ["oriane", "vasquez", "thorne", "orianevt", "1987", "5550142", md5, sha256]
+    personal = ["oriane", "vasquez", "thorne", "orianevt", "48213957", "5550142", md5, sha256]
     for value in personal:
         leaks = [p for p in out.rglob("*") if p.is_file() and value.encode() in p.read_bytes().lower()]
         assert leaks == [], f"{value!r} left in {leaks}"
