@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -64,6 +65,18 @@ def mask_params(params: Mapping[str, Any]) -> dict[str, Any]:
         k: _mask_once(v) if isinstance(v, str) and k.lower().replace("-", "_") in SENSITIVE_PARAMS else v
         for k, v in params.items()
     }
+
+
+# A secret-named parameter inside raw text: JSON (`"api_key": "…"`) or form (`api_key=…`).
+_SECRET_NAMES = "|".join(sorted(SENSITIVE_PARAMS))
+_SECRET_IN_TEXT = re.compile(
+    rf"""(?P<lead>["']?(?:{_SECRET_NAMES})["']?\s*[:=]\s*["']?)(?P<value>[^"'&\s,}}]+)""", re.IGNORECASE
+)
+
+
+def mask_text(text: str) -> str:
+    """Raw request text (a body kept only in part) with the values of secret-named parameters masked."""
+    return _SECRET_IN_TEXT.sub(lambda m: m.group("lead") + _mask_once(m.group("value")), text)
 
 
 def mask_key(key: str | None) -> str | None:

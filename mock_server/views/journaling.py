@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from mock_server.journal import Entry, mask_headers, mask_key, mask_params
+from mock_server.journal import Entry, mask_headers, mask_key, mask_params, mask_text
 from mock_server.service import Enrichment
 from mock_server.views.apollo import Notes
 
@@ -43,7 +43,7 @@ def record(
             path=path,
             query=mask_params(query),
             headers=mask_headers(headers),
-            body=mask_params(params) if isinstance(params, dict) else params,
+            body=_masked_body(params),
             status=status,
             response_text=body.decode("utf-8", "replace"),
             response_type=content_type,
@@ -55,3 +55,12 @@ def record(
             scenario=outcome.name.value if outcome is not None else None,
         )
     )
+
+
+def _masked_body(params: Any) -> Any:
+    """The journaled body with secrets masked: parsed parameters, or the raw prefix of one never parsed."""
+    if isinstance(params, dict):
+        return mask_params(params)
+    if isinstance(params, str):
+        return mask_text(params)
+    return params
