@@ -70,6 +70,10 @@ class AliasMap(Protocol):
         """Store `value` under `key`."""
         ...
 
+    def put_new(self, pairs: list[tuple[Any, Any]]) -> None:
+        """Store each (key, value) whose key is not there yet (a shared index: in one write)."""
+        ...
+
     def clear(self) -> None:
         """Forget every alias."""
         ...
@@ -104,6 +108,11 @@ class LRUMap:
             self._data[key] = value
             while len(self._data) > self._capacity:
                 self._data.popitem(last=False)
+
+    def put_new(self, pairs: list[tuple[Any, Any]]) -> None:
+        """Store each (key, value) whose key is not there yet."""
+        for key, value in pairs:
+            self.put(key, value, overwrite=False)
 
     def clear(self) -> None:
         """Forget everything."""
@@ -279,16 +288,16 @@ class PersonDirectory:
             self._fixtures.setdefault(key, person)
 
     def _remember(self, person: Person, canonical: Identity) -> None:
-        self._aliases.put(_alias_key("id", person.id), canonical, overwrite=False)
+        keys = [_alias_key("id", person.id)]
         linkedin = person.linkedin_url
         if linkedin is not None:
-            self._aliases.put(_alias_key("linkedin", linkedin), canonical, overwrite=False)
+            keys.append(_alias_key("linkedin", linkedin))
         email = person.email
         if email is not None:
-            for digest in email_hashes(email):
-                self._aliases.put(_alias_key("hash", digest), canonical, overwrite=False)
+            keys += [_alias_key("hash", digest) for digest in email_hashes(email)]
             if canonical != Identity("email", email):
-                self._aliases.put(_alias_key("email", email), canonical, overwrite=False)
+                keys.append(_alias_key("email", email))
+        self._aliases.put_new([(key, canonical) for key in keys])  # one write to a shared index
 
     # -- generation -----------------------------------------------------------------------
 

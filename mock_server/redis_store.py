@@ -805,5 +805,11 @@ class RedisAliases(SharedAliasIndex):
         else:
             self.client.hsetnx(self.key, key, f"{kind}\t{value}")
 
+    def _save_new(self, rows: list[tuple[str, str, str]]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for key, kind, value in rows:
+            pipe.hsetnx(self.key, key, f"{kind}\t{value}")
+        pipe.execute()
+
     def _forget(self) -> None:
         self.client.delete(self.key)

@@ -448,6 +448,10 @@ class SharedAliases(SharedAliasIndex):
         with self.database.write() as db:
             db.execute(f"{verb} INTO aliases (key, kind, value) VALUES (?, ?, ?)", (key, kind, value))
 
+    def _save_new(self, rows: list[tuple[str, str, str]]) -> None:
+        with self.database.write() as db:
+            db.executemany("INSERT OR IGNORE INTO aliases (key, kind, value) VALUES (?, ?, ?)", rows)
+
     def _forget(self) -> None:
         with self.database.write() as db:
             db.execute("DELETE FROM aliases")

@@ -336,6 +336,10 @@ class SharedAliasIndex:
     def _save(self, key: str, kind: str, value: str, *, overwrite: bool) -> None:
         raise NotImplementedError
 
+    def _save_new(self, rows: list[tuple[str, str, str]]) -> None:
+        """Write each (key, kind, value) whose key the shared copy does not have yet, in one go."""
+        raise NotImplementedError
+
     def _forget(self) -> None:
         raise NotImplementedError
 
@@ -362,6 +366,17 @@ class SharedAliasIndex:
             return
         self.local.put(key, value, overwrite=overwrite or known is _ABSENT)
         self._save(self._key(key), value.kind, value.value, overwrite=overwrite)
+
+    def put_new(self, pairs: list[tuple[Any, Any]]) -> None:
+        """Store each (key, Identity) not known here yet; one write to the shared copy for all of them."""
+        fresh = []
+        for key, value in pairs:
+            known = self.local.get(key)
+            if known is None or known is _ABSENT:
+                self.local.put(key, value)
+                fresh.append((self._key(key), value.kind, value.value))
+        if fresh:
+            self._save_new(fresh)
 
     def clear(self) -> None:
         """Forget every alias."""

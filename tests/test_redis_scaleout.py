@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import signal
 import threading
@@ -127,6 +128,15 @@ def test_a_request_journaled_by_one_process_is_listed_by_the_other(pair: Pair) -
     listed = pair.admin(1, "GET", "/requests", params={"path": "/api/v1/people/match"})["requests"]
     assert [entry["body"] for entry in listed] == [{"email": "journal@scaleout.example"}]
     assert listed[0]["response"]["body"]["person"]["email"] == "journal@scaleout.example"
+
+
+def test_a_person_served_by_one_process_is_found_by_id_and_hash_on_the_other(pair: Pair) -> None:
+    email = "chain@scaleout.example"
+    person = pair.post(0, "/api/v1/people/match", "test-key", {"email": email}).json()["person"]
+    by_id = pair.post(1, "/api/v1/people/match", "test-key", {"id": person["id"]}).json()["person"]
+    digest = hashlib.md5(email.encode()).hexdigest()  # noqa: S324 - Apollo's hashed_email is MD5
+    by_hash = pair.post(1, "/api/v1/people/match", "test-key", {"hashed_email": digest}).json()["person"]
+    assert by_id == by_hash == person
 
 
 def test_a_clock_advanced_on_one_process_is_advanced_on_the_other(pair: Pair) -> None:
