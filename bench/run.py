@@ -916,7 +916,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--starts", type=int, default=3, help="cold starts per server (default 3)")
     parser.add_argument("--first-person", type=int, default=1000,
                         help="fresh emails in-process (default 1000)")
-    parser.add_argument("--only", help="comma-separated servers: fakeapollo,flask1w,wiremock,prism")
+    parser.add_argument("--only", help="comma-separated servers: fakeapollo,flask1w,wiremock,prism,"
+                        "sqlite2w,redis1p,redis2p")
     parser.add_argument("--no-check-client", action="store_true", help="skip the check-client overhead")
     parser.add_argument("--python-load", action="store_true", help="use the Python load generator, not wrk")
     args = parser.parse_args(argv)
