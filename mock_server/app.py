@@ -33,7 +33,7 @@ def create_app(config: Config | None = None) -> Flask:
     keys = KeyRegistry.from_document(data.load_key_registry(config.keys), store)
     directory = PersonDirectory(
         config.seed,
-        data.load_fixture_persons(config.fixtures),
+        data.load_served_persons(config.fixtures, bundled=config.bundled_fixtures),
         cache_size=config.person_cache_size,
         aliases=store.alias_map(),
     )

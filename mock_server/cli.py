@@ -30,7 +30,16 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="seed of the generated people (default 0); given, request ids are reproducible too",
     )
-    serve.add_argument("--fixtures", type=Path, help="folder of canned person JSON files")
+    serve.add_argument(
+        "--fixtures", type=Path, help="folder of canned person JSON files, served besides the bundled ones"
+    )
+    serve.add_argument(
+        "--no-bundled-fixtures",
+        action="store_false",
+        dest="bundled_fixtures",
+        default=None,
+        help="leave out the bundled fixture persons (tim@apollo.io and the others)",
+    )
     serve.add_argument("--keys", type=Path, help="key registry JSON file (default: fixtures/keys.json)")
     serve.add_argument(
         "--legacy-api-key",
@@ -267,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             request_id_seed=args.seed,
             fixtures=args.fixtures,
+            bundled_fixtures=args.bundled_fixtures,
             keys=args.keys,
             legacy_api_key=args.legacy_api_key,
             threads=args.threads,

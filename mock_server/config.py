@@ -21,7 +21,10 @@ class Config:
     # The seed of request ids; None (the default) draws a secret at start, so ids cannot be
     # predicted across runs. `--seed` / FAKEAPOLLO_SEED set it to the seed: reproducible ids.
     request_id_seed: int | None = None
+    # A folder of person fixtures served besides the bundled ones (its persons win on a shared id/email).
     fixtures: Path | None = None
+    # Serve the bundled fixtures (Tim Zheng and the others in fixtures/persons).
+    bundled_fixtures: bool = True
     keys: Path | None = None
     # FACTS.md 1.3: `api_key` in body/query gets a 422 since late 2025; older clients still send it.
     legacy_api_key: bool = False

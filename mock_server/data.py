@@ -25,6 +25,7 @@ __all__ = [
     "definition_names",
     "fixtures_dir",
     "load_fixture_persons",
+    "load_served_persons",
     "load_key_registry",
     "load_schema",
     "schema_names",
@@ -348,6 +349,26 @@ def load_fixture_persons(directory: Path | None = None) -> list[dict[str, Any]]:
     files = sorted(folder.glob("*.json"), key=lambda path: path.name)
     signature = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
     return copy.deepcopy(_persons(folder, signature))
+
+
+def load_served_persons(directory: Path | None, *, bundled: bool = True) -> list[dict[str, Any]]:
+    """The persons a server answers with: `directory`'s, then the bundled ones unless `bundled` is off.
+
+    A bundled person sharing an id or email with one of `directory`'s is left out: the user's wins.
+    """
+    own = load_fixture_persons(directory) if directory is not None else []
+    if not bundled:
+        return own
+    taken = {str(p["id"]).lower() for p in own} | {
+        p["email"].lower() for p in own if isinstance(p.get("email"), str)
+    }
+    extra = [
+        p
+        for p in load_fixture_persons()
+        if str(p["id"]).lower() not in taken
+        and not (isinstance(p.get("email"), str) and p["email"].lower() in taken)
+    ]
+    return own + extra
 
 
 def load_key_registry(path: Path | None = None) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -15,10 +16,45 @@ if TYPE_CHECKING:
     from flask import Flask
     from flask.testing import FlaskClient
 
+    from mock_server.config import Config
     from mock_server.httpserver import Server
     from mock_server.service import Enrichment
 
 DEFAULT_API_KEY = "test-key"
+# Marks a test whose emulator may answer a 5xx that no scenario forced (the teardown check skips it).
+ALLOW_5XX_MARKER = "fakeapollo_allow_5xx"
+# Options naming a file or folder: given as str or Path, kept as Path.
+_PATH_OPTIONS = frozenset({"fixtures", "keys", "state_file"})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the plugin's marker, so `--strict-markers` suites may use it."""
+    config.addinivalue_line(
+        "markers",
+        f"{ALLOW_5XX_MARKER}: the fakeapollo fixture does not fail the test for 5xx answers "
+        "that no scenario forced",
+    )
+
+
+def config_from_options(options: Mapping[str, Any]) -> Config:
+    """The emulator's settings from `fakeapollo_options`: `Config` field names, as `serve` takes them."""
+    from dataclasses import fields
+
+    from mock_server.config import Config
+
+    known = {f.name for f in fields(Config)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise pytest.UsageError(
+            f"fakeapollo_options: unknown option(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}"
+        )
+    values = dict(options)
+    for name in _PATH_OPTIONS & values.keys():
+        if values[name] is not None:
+            values[name] = Path(values[name])
+    if isinstance(values.get("webhook_allow"), list | tuple):
+        values["webhook_allow"] = tuple(values["webhook_allow"])
+    return Config().with_overrides(**values)
 
 
 @dataclass
@@ -107,6 +143,24 @@ class FakeApollo:
         )
         return [entry.describe(Clock.iso) for entry in entries]
 
+    def unforced_server_errors(self) -> list[dict[str, Any]]:
+        """Journal entries answered with a 5xx that no scenario (queued or by header) asked for."""
+        return [e for e in self.requests() if e["response"]["status"] >= 500 and e["scenario"] is None]
+
+    @property
+    def admin_token(self) -> str | None:
+        """The token the control API wants (`Authorization: Bearer ...`), None when it wants none."""
+        return self.service.config.admin_token
+
+    def deliveries(self, *, request_id: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+        """Webhook deliveries with every attempt, oldest first, as `GET /__admin/webhooks` shows them."""
+        return self.service.webhooks.deliveries(request_id=request_id, status=status)
+
+    def flush(self) -> list[dict[str, Any]]:
+        """Send every pending webhook now, whatever its due time; answers with all deliveries."""
+        self.service.webhooks.flush()
+        return self.deliveries()
+
     def clear_requests(self) -> None:
         """Empty the journal."""
         self.service.store.journal.clear()
@@ -178,11 +232,21 @@ class Scenario:
 
 
 @pytest.fixture(scope="session")
-def fakeapollo_server() -> Iterator[LiveServer]:
+def fakeapollo_options() -> dict[str, Any]:
+    """Serve options for the session's emulator (seed, fixtures, keys, webhook_delay, admin_token, ...).
+
+    Override this fixture in your conftest.py; the names are `fakeapollo serve`'s options in
+    snake_case, e.g. `{"seed": 7, "fixtures": "tests/persons", "webhook_delay": "0"}`.
+    """
+    return {}
+
+
+@pytest.fixture(scope="session")
+def fakeapollo_server(fakeapollo_options: dict[str, Any]) -> Iterator[LiveServer]:
     """A live fakeapollo on a free loopback port, shared by the whole test session."""
     from mock_server.app import create_app
 
-    server = start_live_server(create_app())
+    server = start_live_server(create_app(config_from_options(fakeapollo_options)))
     try:
         yield server
     finally:
@@ -190,9 +254,20 @@ def fakeapollo_server() -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def fakeapollo(fakeapollo_server: LiveServer) -> Iterator[FakeApollo]:
-    """The emulator for one test: `.url`, `.api_url`, `.api_key`; state is reset around the test."""
+def fakeapollo(fakeapollo_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[FakeApollo]:
+    """The emulator for one test: `.url`, `.api_url`, `.api_key`; state is reset around the test.
+
+    A 5xx answer that no scenario forced fails the test at teardown (an emulator bug, or input the
+    emulator mishandled); mark the test `@pytest.mark.fakeapollo_allow_5xx` to allow it.
+    """
     handle = FakeApollo(fakeapollo_server)
     handle.reset()
     yield handle
+    unforced = handle.unforced_server_errors()
     handle.reset()
+    if unforced and request.node.get_closest_marker(ALLOW_5XX_MARKER) is None:
+        shown = "; ".join(
+            f"{e['method']} {e['path']} -> {e['response']['status']} {e['response']['body']!r:.200}"
+            for e in unforced
+        )
+        pytest.fail(f"fakeapollo answered {len(unforced)} unforced 5xx: {shown}", pytrace=False)

@@ -74,7 +74,7 @@ def _check_start_up(config: Config) -> list[str] | None:
                 return None
             SqliteStore(config.state_file)  # create the tables once, before the workers start
         keys = data.load_key_registry(config.keys)
-        data.load_fixture_persons(config.fixtures)
+        data.load_served_persons(config.fixtures, bundled=config.bundled_fixtures)
     except (data.SchemaViolation, OSError, ValueError, sqlite3.Error) as exc:
         print(f"fakeapollo: cannot start: {exc}", file=sys.stderr)
         return None

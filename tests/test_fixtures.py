@@ -213,3 +213,66 @@ def test_key_registry_with_scopes_is_accepted(tmp_path: Path) -> None:
     path = tmp_path / "keys.json"
     path.write_text(json.dumps({"keys": [entry]}))
     assert data.load_key_registry(path)["keys"][0]["scopes"] == entry["scopes"]
+
+
+def _served_name(config: Any, email: str) -> Any:
+    from mock_server.app import create_app
+
+    app = create_app(config)
+    try:
+        answer = app.test_client().post(
+            "/api/v1/people/match", json={"email": email}, headers={"x-api-key": "test-key"}
+        )
+        return answer.get_json()["person"]["name"]
+    finally:
+        app.extensions["fakeapollo"].close()
+
+
+def test_a_fixtures_folder_adds_to_the_bundled_persons(tmp_path: Path) -> None:
+    from mock_server.config import Config
+
+    mine = {**_fixture("tim-zheng.json"), "id": "0123456789abcdef01234567", "email": "me@acme.test",
+            "name": "Me Myself"}
+    _write(tmp_path, "me.json", mine)
+    config = Config(fixtures=tmp_path)
+    assert _served_name(config, "me@acme.test") == "Me Myself"
+    assert _served_name(config, "tim@apollo.io") == "Tim Zheng"
+
+
+def test_no_bundled_fixtures_leaves_them_out(tmp_path: Path) -> None:
+    from mock_server.config import Config
+
+    mine = {**_fixture("tim-zheng.json"), "id": "0123456789abcdef01234567", "email": "me@acme.test"}
+    _write(tmp_path, "me.json", mine)
+    assert _served_name(Config(fixtures=tmp_path, bundled_fixtures=False), "tim@apollo.io") != "Tim Zheng"
+
+
+def test_a_users_fixture_wins_over_a_bundled_one_with_its_email(tmp_path: Path) -> None:
+    from mock_server.config import Config
+
+    _write(tmp_path, "tim.json", {**_fixture("tim-zheng.json"), "name": "Tim Override"})
+    assert _served_name(Config(fixtures=tmp_path), "tim@apollo.io") == "Tim Override"
+
+
+@pytest.mark.slow
+def test_serve_flags_add_or_replace_the_bundled_fixtures(tmp_path: Path) -> None:
+    import requests
+
+    from tests.conftest import start_serve
+
+    _write(tmp_path, "me.json", {**_fixture("tim-zheng.json"), "id": "0123456789abcdef01234567",
+                                 "email": "me@acme.test", "name": "Me Myself"})
+
+    def name(url: str, email: str) -> Any:
+        answer = requests.post(
+            url + "/api/v1/people/match", json={"email": email}, headers={"x-api-key": "test-key"}, timeout=10
+        )
+        return answer.json()["person"]["name"]
+
+    for flags, bundled in (((), True), (("--no-bundled-fixtures",), False)):
+        server = start_serve("--fixtures", str(tmp_path), *flags)
+        try:
+            assert name(server.url, "me@acme.test") == "Me Myself"
+            assert (name(server.url, "tim@apollo.io") == "Tim Zheng") is bundled
+        finally:
+            server.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 
@@ -101,3 +103,144 @@ def test_fixture_controls_clock_scenarios_and_journal(pytester: pytest.Pytester)
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=4)
+
+
+def test_fakeapollo_options_configure_the_sessions_server(pytester: pytest.Pytester) -> None:
+    from tests.conftest import ROOT
+
+    tim = json.loads((ROOT / "fixtures" / "persons" / "tim-zheng.json").read_text(encoding="utf-8"))
+    persons = pytester.mkdir("persons")
+    mine = {**tim, "id": "0123456789abcdef01234567", "email": "mine@acme.test", "first_name": "Mine"}
+    (persons / "mine.json").write_text(json.dumps(mine), encoding="utf-8")
+    key = {"key": "my-own-key", "team": "t", "plan": "professional", "credits": 5, "scopes": None}
+    keys = {"keys": [key]}
+    (pytester.path / "keys.json").write_text(json.dumps(keys), encoding="utf-8")
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def fakeapollo_options():
+            return {"seed": 7, "fixtures": "persons", "keys": "keys.json", "webhook_delay": "0",
+                    "admin_token": "s3cret"}
+        """
+    )
+    pytester.makepyfile(
+        """
+        import requests
+
+        def match(fakeapollo, email, key):
+            return requests.post(fakeapollo.api_url + "/people/match", json={"email": email},
+                                 headers={"x-api-key": key})
+
+        def test_options(fakeapollo):
+            assert match(fakeapollo, "mine@acme.test", "my-own-key").json()["person"]["first_name"] == "Mine"
+            assert match(fakeapollo, "tim@apollo.io", "my-own-key").json()["person"]["name"] == "Tim Zheng"
+            assert match(fakeapollo, "a@example.com", "test-key").status_code == 401
+            assert fakeapollo.service.config.seed == 7
+            assert fakeapollo.admin_token == "s3cret"
+            assert requests.get(fakeapollo.url + "/__admin/clock").status_code == 401
+            authorized = {"Authorization": "Bearer s3cret"}
+            assert requests.get(fakeapollo.url + "/__admin/clock", headers=authorized).status_code == 200
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_an_unknown_option_names_the_valid_ones(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def fakeapollo_options():
+            return {"sed": 7}
+        """
+    )
+    pytester.makepyfile("def test_it(fakeapollo):\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["*unknown option(s) sed; valid: *seed*"])
+    assert result.ret != 0
+
+
+def test_handle_lists_and_flushes_webhook_deliveries(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+
+        import requests
+
+        received = []
+
+        class Receiver(BaseHTTPRequestHandler):
+            def do_POST(self):
+                received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        def test_flush(fakeapollo):
+            server = HTTPServer(("127.0.0.1", 0), Receiver)
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            hook = f"http://127.0.0.1:{server.server_address[1]}/hook"
+            fakeapollo.freeze()
+            answer = requests.post(fakeapollo.api_url + "/people/match",
+                                   json={"email": "ada@example.com", "reveal_phone_number": True,
+                                         "webhook_url": hook},
+                                   headers={"x-api-key": fakeapollo.api_key}).json()
+            (pending,) = fakeapollo.deliveries()
+            assert pending["status"] == "pending" and pending["attempts"] == []
+            (sent,) = fakeapollo.flush()
+            server.shutdown()
+            assert sent["status"] == "delivered"
+            assert [a["status"] for a in sent["attempts"]] == [200]
+            assert fakeapollo.deliveries(status="delivered") == [sent]
+            assert fakeapollo.deliveries(request_id=str(answer["request_id"])) == [sent]
+            assert received[0]["request_id"] == answer["request_id"]
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_an_unforced_server_error_fails_the_test_at_teardown(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def boom(*args, **kwargs):
+            raise RuntimeError("emulator bug")
+
+        def call(fakeapollo):
+            return fakeapollo.client().post("/api/v1/people/match", json={"email": "a@example.com"})
+
+        def test_unforced(fakeapollo, monkeypatch):
+            monkeypatch.setattr(fakeapollo.service.directory, "find", boom)
+            assert call(fakeapollo).status_code == 500
+
+        @pytest.mark.fakeapollo_allow_5xx
+        def test_allowed(fakeapollo, monkeypatch):
+            monkeypatch.setattr(fakeapollo.service.directory, "find", boom)
+            assert call(fakeapollo).status_code == 500
+
+        def test_forced(fakeapollo):
+            with fakeapollo.scenario("server_error"):
+                assert call(fakeapollo).status_code == 500
+            assert fakeapollo.client().get(
+                "/api/v1/people/match", headers={"X-Mock-Scenario": "service_unavailable"}
+            ).status_code == 503
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--strict-markers")
+    result.assert_outcomes(passed=3, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_unforced*",
+            "*fakeapollo answered 1 unforced 5xx: POST /api/v1/people/match -> 500*",
+        ]
+    )

@@ -54,6 +54,8 @@ def test_installed_wheel_finds_its_schemas_and_fixtures(tmp_path: Path) -> None:
     assert "mock_server/_data/fixtures/keys.json" in names
     assert "mock_server/_data/fixtures/persons/tim-zheng.json" in names
     assert "mock_server/name_pools.json" in names
+    assert {"mock_server/py.typed", "contract_tests/py.typed"} <= set(names)
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
 
     env = {**os.environ, "PYTHONPATH": str(site)}
     result = subprocess.run(
