@@ -18,7 +18,7 @@ from mock_server.errors import NotFound as ApolloNotFound
 from mock_server.keys import KeyRegistry
 from mock_server.service import Enrichment
 from mock_server.store import MemoryStore, Store
-from mock_server.views import admin, apollo, journaling, meta, webhooks
+from mock_server.views import admin, apollo, inspector, journaling, meta, webhooks
 from mock_server.views.http import error_response, json_response
 
 log = logging.getLogger("fakeapollo")
@@ -49,6 +49,7 @@ def create_app(config: Config | None = None) -> Flask:
     if config.admin:
         app.register_blueprint(admin.blueprint(config.admin_token))
         app.register_blueprint(webhooks.admin_blueprint(config.admin_token))
+        app.register_blueprint(inspector.blueprint())
     # Deliveries fall due by the clock: an advance sends them before it returns. `service.close()`
     # stops the dispatcher; deliveries a crash left in flight are requeued here.
     clock.subscribe(service.webhooks.on_clock)

@@ -133,7 +133,15 @@ def redis_url() -> Iterator[str]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Say loudly when the Redis store went untested for want of a redis-server."""
+    """Say loudly when the Redis store or the inspector page's browser test went untested."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if any("BROWSER TEST SKIPPED" in str(getattr(report, "longrepr", "")) for report in skipped):
+        terminalreporter.write_sep(
+            "!",
+            "BROWSER TEST SKIPPED: chromium and chromium-driver are missing; the inspector page is untested",
+            red=True,
+            bold=True,
+        )
     if _REDIS_MISSING:
         terminalreporter.section("Redis store NOT tested", sep="!", red=True, bold=True)
         terminalreporter.write_line(_REDIS_MISSING[0], red=True, bold=True)

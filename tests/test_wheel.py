@@ -36,16 +36,23 @@ print(json.dumps({
 """
 
 
-@pytest.mark.slow
-def test_installed_wheel_finds_its_schemas_and_fixtures(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel of this checkout, built once."""
+    out = tmp_path_factory.mktemp("dist")
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path)],
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out)],
         cwd=REPO,
         check=True,
         capture_output=True,
         timeout=120,
     )
-    (wheel,) = tmp_path.glob("fakeapollo-*.whl")
+    (built,) = out.glob("fakeapollo-*.whl")
+    return built
+
+
+@pytest.mark.slow
+def test_installed_wheel_finds_its_schemas_and_fixtures(tmp_path: Path, wheel: Path) -> None:
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
@@ -55,6 +62,8 @@ def test_installed_wheel_finds_its_schemas_and_fixtures(tmp_path: Path) -> None:
     assert "mock_server/_data/fixtures/persons/tim-zheng.json" in names
     assert "mock_server/name_pools.json" in names
     assert {"mock_server/py.typed", "contract_tests/py.typed"} <= set(names)
+    inspector = {f"mock_server/inspector/{name}" for name in ("index.html", "inspector.js", "inspector.css")}
+    assert inspector <= set(names)
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
 
     env = {**os.environ, "PYTHONPATH": str(site)}
@@ -76,3 +85,92 @@ def test_installed_wheel_finds_its_schemas_and_fixtures(tmp_path: Path) -> None:
     assert probe["keys"] == ["test-key", "free-plan-key", "load-test-key"]
     assert probe["components"] > 20
     assert probe["generated"] == "ana@example.de"  # generation reads the shipped name pools
+
+
+_NEWCOMER_CONFTEST = """
+import pytest
+
+
+@pytest.fixture(scope="session")
+def fakeapollo_options():
+    return {"seed": 3, "webhook_delay": "0", "admin_token": "t0ken"}
+"""
+
+_NEWCOMER_TEST = """
+import mock_server
+import requests
+
+
+def test_the_installed_plugin_serves_with_my_options(fakeapollo):
+    assert "site-packages" in mock_server.__file__
+    answer = requests.post(fakeapollo.api_url + "/people/match", json={"email": "tim@apollo.io"},
+                           headers={"x-api-key": fakeapollo.api_key})
+    assert answer.json()["person"]["name"] == "Tim Zheng"
+    assert fakeapollo.service.config.seed == 3
+    page = requests.get(fakeapollo.url + "/__admin/ui/")
+    assert page.status_code == 200 and "inspector.js" in page.text
+    assert requests.get(fakeapollo.url + "/__admin/ui/assets/inspector.js").status_code == 200
+    auth = {"Authorization": "Bearer t0ken"}
+    assert requests.get(fakeapollo.url + "/__admin/clock", headers=auth).status_code == 200
+"""
+
+
+@pytest.mark.slow
+def test_a_new_project_installs_the_wheel_and_uses_the_fixture(tmp_path: Path, wheel: Path) -> None:
+    """README's install section, into a separate project's own venv (dependencies borrowed, offline)."""
+    import sysconfig
+    import venv
+
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=False)
+    python = env_dir / "bin" / "python"
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout.strip()
+    )
+    # This checkout's venv lends the dependencies (pytest, flask, ...) without its editable fakeapollo.
+    (site / "borrowed.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    project = tmp_path / "my-project"
+    (project / "tests").mkdir(parents=True)
+    (project / "tests" / "conftest.py").write_text(_NEWCOMER_CONFTEST, encoding="utf-8")
+    (project / "tests" / "test_apollo.py").write_text(_NEWCOMER_TEST, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS")}
+    result = subprocess.run(
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+    command = subprocess.run(
+        [str(env_dir / "bin" / "fakeapollo"), "serve", "--help"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert command.returncode == 0 and "--no-bundled-fixtures" in command.stdout

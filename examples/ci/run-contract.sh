@@ -3,10 +3,13 @@
 #
 #   CLIENT_CMD="node my_client.js" TEST_CMD="npm test" examples/ci/run-contract.sh
 #
-# 1. starts `fakeapollo serve` in the background and waits until it answers;
+# 1. starts `fakeapollo serve` in the background with a fresh random admin token and waits until it
+#    answers; it fails when that server did not start, and checks (by that token) that the server on
+#    the port is the one it started, not another one that was already listening there;
 # 2. runs `fakeapollo check-client --cmd "$CLIENT_CMD"` (its own in-process emulator, primed per case);
 # 3. runs "$TEST_CMD" (if set) with APOLLO_BASE_URL, APOLLO_API_URL and APOLLO_API_KEY pointing at the
-#    background emulator, so your suite never calls the real Apollo;
+#    background emulator, so your suite never calls the real Apollo (FAKEAPOLLO_ADMIN_TOKEN holds the
+#    token its control API /__admin/ wants, as `Authorization: Bearer $FAKEAPOLLO_ADMIN_TOKEN`);
 # 4. stops the emulator. The exit status is the first failure's.
 #
 # Settings (environment): FAKEAPOLLO (how to run fakeapollo; default `fakeapollo`), FAKEAPOLLO_PORT
@@ -19,24 +22,43 @@ FAKEAPOLLO=${FAKEAPOLLO:-fakeapollo}
 PORT=${FAKEAPOLLO_PORT:-8765}
 LOG=${FAKEAPOLLO_LOG:-${RUNNER_TEMP:-/tmp}/fakeapollo.log}
 BASE_URL="http://127.0.0.1:${PORT}"
+# A token only the server started here knows: another server on the port cannot answer to it.
+FAKEAPOLLO_ADMIN_TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+export FAKEAPOLLO_ADMIN_TOKEN
+
+fail() {
+  echo "run-contract.sh: $1" >&2
+  echo "--- fakeapollo's output ($LOG):" >&2
+  cat "$LOG" >&2
+  exit 1
+}
+
+# Is the server on the port ours? Ours refuses the control API without its token and accepts it with.
+ours() {
+  local without with
+  without=$(curl -sS -o /dev/null -w '%{http_code}' "$BASE_URL/__admin/clock" 2>/dev/null) || return 1
+  with=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $FAKEAPOLLO_ADMIN_TOKEN" \
+    "$BASE_URL/__admin/clock" 2>/dev/null) || return 1
+  [ "$without" = 401 ] && [ "$with" = 200 ]
+}
 
 # shellcheck disable=SC2086  # FAKEAPOLLO and CHECK_ARGS are word lists on purpose
-$FAKEAPOLLO serve --port "$PORT" >"$LOG" 2>&1 &
+$FAKEAPOLLO serve --port "$PORT" --admin-token "$FAKEAPOLLO_ADMIN_TOKEN" >"$LOG" 2>&1 &
 SERVER_PID=$!
 trap 'kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true' EXIT
 
-for _ in $(seq 1 100); do
-  if curl -fsS -o /dev/null "$BASE_URL/openapi.json" 2>/dev/null; then
-    break
-  fi
+started=false
+for _ in $(seq 1 150); do
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    echo "fakeapollo serve exited:" >&2
-    cat "$LOG" >&2
-    exit 1
+    fail "fakeapollo serve exited before it answered (is port $PORT taken?)"
+  fi
+  if ours; then
+    started=true
+    break
   fi
   sleep 0.2
 done
-curl -fsS -o /dev/null "$BASE_URL/openapi.json" || { echo "fakeapollo never answered" >&2; cat "$LOG" >&2; exit 1; }
+[ "$started" = true ] || fail "the server on $BASE_URL is not the one this script started (or it never answered)"
 echo "fakeapollo is serving on $BASE_URL"
 
 echo "::group::fakeapollo check-client"

@@ -1,0 +1,93 @@
+"""README's examples run as written, and its claims hold (issue 15, item 9)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from typing import Any
+
+import pytest
+
+from mock_server.pytest_plugin import FakeApollo
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+BLOCKS = re.findall(r"^```(\w*)\n(.*?)^```", README, re.S | re.M)
+README_URL = "http://127.0.0.1:8765"
+
+
+def _blocks(language: str, *needles: str) -> list[str]:
+    return [code for lang, code in BLOCKS if lang == language and all(n in code for n in needles)]
+
+
+def test_readme_links_nowhere_users_do_not_have() -> None:
+    assert "../shared" not in README
+    for target in re.findall(r"\]\(([^)#]+)\)", README):
+        if not target.startswith(("http://", "https://")):
+            assert (ROOT / target).exists(), target
+
+
+@pytest.mark.slow
+def test_readme_curl_examples_answer_as_described(fakeapollo: FakeApollo) -> None:
+    blocks = _blocks("sh", "curl", README_URL)
+    assert len(blocks) == 2, "a new curl example? run it here too"
+    answers = []
+    for block in blocks:
+        result = subprocess.run(
+            ["bash", "-e", "-c", block.replace(README_URL, fakeapollo.url)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert result.returncode == 0, result.stderr
+        answers.append(json.loads(result.stdout))
+    match, scenario = answers
+    assert match["person"]["name"] == "Tim Zheng"
+    assert scenario["outcome"] == "rate_limited" and scenario["times"] == 2 and scenario["after"] == 1
+    assert fakeapollo.service.store.scenarios.list()[0].id == scenario["id"]
+
+
+def test_readme_requests_example_finds_the_person(fakeapollo: FakeApollo) -> None:
+    (block,) = _blocks("python", "requests.post", README_URL)
+    namespace: dict[str, Any] = {}
+    exec(compile(block.replace(README_URL, fakeapollo.url), "README.md", "exec"), namespace)
+    assert namespace["person"]["email"] == "ada@example.com"
+    assert isinstance(namespace["person"]["personal_emails"], list)
+
+
+@pytest.mark.slow
+def test_readme_pytest_examples_pass_in_a_fresh_project(pytester: pytest.Pytester) -> None:
+    (first_test,) = _blocks("python", "def test_my_client_reads_a_match(fakeapollo)")
+    (conftest,) = _blocks("python", "# conftest.py", "def fakeapollo_options")
+    pytester.makeconftest(conftest)
+    pytester.makepyfile(
+        test_readme=first_test,
+        test_options="""
+        def test_the_options_reached_the_emulator(fakeapollo):
+            assert fakeapollo.service.config.seed == 7
+            assert fakeapollo.admin_token == "local-secret"
+        """,
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
+
+def test_reveal_personal_emails_is_as_the_readme_says(fakeapollo: FakeApollo) -> None:
+    client = fakeapollo.client()
+
+    def person(email: str, reveal: bool) -> dict[str, Any]:
+        body = {"email": email, "reveal_personal_emails": reveal}
+        found: dict[str, Any] = client.post("/api/v1/people/match", json=body).get_json()["person"]
+        return found
+
+    from mock_server.persons import _GDPR_COUNTRY_NAMES as GDPR_COUNTRIES
+
+    revealed = [person(f"reader{i}@example.com", True) for i in range(300)]
+    withheld = [p for p in revealed if "personal_emails" not in p]
+    assert all(p["country"] in GDPR_COUNTRIES for p in withheld)
+    assert all(isinstance(p["personal_emails"], list) for p in revealed if p["country"] not in GDPR_COUNTRIES)
+    share = sum(1 for p in revealed if p.get("personal_emails")) / len(revealed)
+    assert 0.25 <= share <= 0.42, share  # "about a third of generated persons"
+    assert "personal_emails" not in person("reader1@example.com", False)
+    assert all("personal_emails" not in person(f"reader{i}@eu.test", True) for i in range(20))
