@@ -28,24 +28,28 @@ def test_readme_links_nowhere_users_do_not_have() -> None:
             assert (ROOT / target).exists(), target
 
 
+def _run_curl(block: str, url: str) -> Any:
+    result = subprocess.run(
+        ["bash", "-e", "-c", block.replace(README_URL, url)], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
 @pytest.mark.slow
-def test_readme_curl_examples_answer_as_described(fakeapollo: FakeApollo) -> None:
-    blocks = _blocks("sh", "curl", README_URL)
-    assert len(blocks) == 2, "a new curl example? run it here too"
-    answers = []
-    for block in blocks:
-        result = subprocess.run(
-            ["bash", "-e", "-c", block.replace(README_URL, fakeapollo.url)],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-        assert result.returncode == 0, result.stderr
-        answers.append(json.loads(result.stdout))
-    match, scenario = answers
-    assert match["person"]["name"] == "Tim Zheng"
-    assert scenario["outcome"] == "rate_limited" and scenario["times"] == 2 and scenario["after"] == 1
-    assert fakeapollo.service.store.scenarios.list()[0].id == scenario["id"]
+@pytest.mark.parametrize("block", _blocks("sh", "curl", README_URL + "/__admin/scenarios"))
+def test_readme_scenario_examples_are_queued_as_written(fakeapollo: FakeApollo, block: str) -> None:
+    document = json.loads(re.search(r"-d '(.*)'", block, re.S).group(1))  # type: ignore[union-attr]
+    answer = _run_curl(block, fakeapollo.url)
+    assert answer["outcome"] == document["outcome"]
+    assert (answer["times"], answer["after"]) == (document.get("times"), document.get("after", 0))
+    assert [s.id for s in fakeapollo.service.store.scenarios.list()] == [answer["id"]]
+
+
+@pytest.mark.slow
+def test_readme_curl_match_example_finds_the_documented_person(fakeapollo: FakeApollo) -> None:
+    (block,) = _blocks("sh", "curl", README_URL + "/api/v1/people/match")
+    assert _run_curl(block, fakeapollo.url)["person"]["name"] == "Tim Zheng"
 
 
 def test_readme_requests_example_finds_the_person(fakeapollo: FakeApollo) -> None:
