@@ -54,6 +54,8 @@ def config_from_options(options: Mapping[str, Any]) -> Config:
             values[name] = Path(values[name])
     if isinstance(values.get("webhook_allow"), list | tuple):
         values["webhook_allow"] = tuple(values["webhook_allow"])
+    if "seed" in values:  # as `serve --seed`: a seed makes request ids reproducible too
+        values.setdefault("request_id_seed", values["seed"])
     return Config().with_overrides(**values)
 
 

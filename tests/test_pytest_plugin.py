@@ -138,6 +138,7 @@ def test_fakeapollo_options_configure_the_sessions_server(pytester: pytest.Pytes
             assert match(fakeapollo, "tim@apollo.io", "my-own-key").json()["person"]["name"] == "Tim Zheng"
             assert match(fakeapollo, "a@example.com", "test-key").status_code == 401
             assert fakeapollo.service.config.seed == 7
+            assert fakeapollo.service.config.request_id_seed == 7
             assert fakeapollo.admin_token == "s3cret"
             assert requests.get(fakeapollo.url + "/__admin/clock").status_code == 401
             authorized = {"Authorization": "Bearer s3cret"}
