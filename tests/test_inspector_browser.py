@@ -10,7 +10,6 @@ import os
 import shutil
 import socket
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,9 +43,12 @@ def server() -> Iterator[LiveServer]:
         live.stop()
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    """Headless Chromium through chromium-driver, with a fresh profile and no background traffic."""
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Headless Chromium through chromium-driver, with a fresh profile and no background traffic.
+
+    One browser serves the module; each test's server has its own port, so its own origin and storage.
+    """
     if BROWSER_MISSING:
         if os.environ.get("CI"):
             pytest.fail(MISSING_REASON + "; .ci/run should have installed them")
@@ -65,7 +67,7 @@ def browser(tmp_path: Path) -> Iterator[Any]:
         "--disable-sync",
         "--no-first-run",
         "--window-size=1500,1000",
-        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
     ):
         options.add_argument(argument)
     driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
