@@ -17,6 +17,7 @@ import requests
 
 from mock_server.app import create_app
 from mock_server.config import Config
+from mock_server.journal import mask_secret
 from mock_server.pytest_plugin import LiveServer, start_live_server
 from tests.conftest import ROOT
 
@@ -28,6 +29,7 @@ MISSING_REASON = (
     "(apt-get install chromium chromium-driver, or run `make test` as root)"
 )
 TOKEN = "inspector-token"
+MASKED = mask_secret("test-key")
 WAIT_SECONDS = 15
 
 pytestmark = pytest.mark.slow
@@ -127,8 +129,8 @@ def test_requests_appear_live_newest_first_with_masked_keys(server: LiveServer, 
     rows = _wait(browser, lambda: (found := _rows(browser)) and len(found) == 2 and found, "two requests")
     # time, method, path, key, status, outcome, credits, ms
     assert [row[1:7] for row in rows] == [
-        ["POST", "/api/v1/people/match", "****-key", "200", "no_match", "0"],
-        ["POST", "/api/v1/people/match", "****-key", "200", "match", "1"],
+        ["POST", "/api/v1/people/match", MASKED, "200", "no_match", "0"],
+        ["POST", "/api/v1/people/match", MASKED, "200", "match", "1"],
     ]
     assert "test-key" not in browser.find_element(By.ID, "journal").text
 
@@ -218,7 +220,7 @@ def test_clock_webhooks_usage_and_keys(server: LiveServer, browser: Any) -> None
     assert f"#{reveal.json()['request_id']}" in webhooks.text
 
     usage = browser.find_element(By.ID, "usage").text
-    assert "team-test" in usage and "****-key" in usage
+    assert "team-test" in usage and MASKED in usage
     keys = browser.find_element(By.ID, "keys").text
     assert "free-plan-key" not in keys and "professional" in keys
 
