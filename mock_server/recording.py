@@ -28,7 +28,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from mock_server.clock import Clock
 from mock_server.credit_cap import CapReached, CreditCap, Estimate, charged_now, estimate
 from mock_server.encoding import dumps
-from mock_server.errors import ApolloError, BadRequest, NotFound, PayloadTooLarge
+from mock_server.errors import ApolloError, NotFound, PayloadTooLarge
 from mock_server.params import merge, parse_webhook_url
 from mock_server.recording_writer import RecordingWriter
 from mock_server.webhook_transport import Allowlist, Refused, post_json
@@ -268,13 +268,9 @@ class RecordingProxy:
             self._record_call(request, document, kind, started, cost, refused=refusal)
             await _reply(send, refusal.status, refusal.encoded_body(), refusal.content_type)
             return
+        # Like Apollo (and `serve`), any webhook host is accepted; one off the allowlist is never
+        # contacted: its payloads are recorded and not passed on (mock_server/webhook_transport.py).
         client_url = _client_webhook(params)
-        problem = None if client_url is None else await asyncio.to_thread(self.allowlist.refusal, client_url)
-        if problem is not None:
-            # Not sent: the payload could never reach the client, and a reveal would cost credits.
-            self.cap.settle(ticket, 0.0)
-            self._record_call(request, document, kind, started, cost, refused=BadRequest(problem))
-            raise BadRequest(problem)
         query, body, client_hook = self._point_webhook_here(request, document, kind, client_url, ticket)
         upstream = self.settings.upstream.rstrip("/") + request.raw_path.decode("latin-1")
         if query:
@@ -425,7 +421,8 @@ class RecordingProxy:
             # Resolved and checked once; the POST connects only to the checked addresses.
             target = await asyncio.to_thread(self.allowlist.target, client_url)
         except Refused as refused:
-            status, problem = None, str(refused)  # recorded; the upstream hears 502
+            status, problem = None, f"not passed on: {refused}"
+            print(f"fakeapollo record: a webhook payload was recorded, {problem}", file=sys.stderr)
         else:
             headers = {"Content-Type": request.header("content-type") or "application/json"}
             delivered = await asyncio.to_thread(
@@ -444,9 +441,12 @@ class RecordingProxy:
         )
         self.writer.check_payload(private)
         self.writer.phones(private)
-        # The client's answer goes back to the upstream, which retries as it would for the client.
+        # The client's answer goes back to the upstream, which retries as it would for the client;
+        # a payload that may not be passed on is recorded, which is all the upstream needs to hear.
         body = dumps({"passed_on_status": status, "error": problem})
-        await _reply(send, status if status is not None else 502, body, "application/json")
+        withheld = problem is not None and problem.startswith("not passed on")
+        answer = status if status is not None else (200 if withheld else 502)
+        await _reply(send, answer, body, "application/json")
 
 
 def _client_webhook(params: Mapping[str, Any]) -> str | None:

@@ -151,22 +151,23 @@ def test_a_phone_reveal_is_held_at_nine_credits_until_its_webhook_says_what_it_c
     assert replayed["credits_consumed"] == payload["credits_consumed"]
 
 
-def test_a_webhook_url_off_the_allowlist_is_refused_before_anything_is_sent(
+def test_a_webhook_off_the_allowlist_is_recorded_and_never_passed_on(
     upstream: Emulator, tmp_path: Path
 ) -> None:
+    upstream.freeze()
     with recorder(upstream.url, tmp_path / "rec") as rec:
         body = {"email": WITH_MOBILE, "reveal_phone_number": True, "webhook_url": "http://203.0.113.9/hook"}
-        answer = _post(rec.url, "/api/v1/people/match", body)
-        exchanges = rec.exchanges()
-    assert answer.status_code == 400
-    assert answer.json() == {
-        "error": "webhook_url host '203.0.113.9' is not on the allowlist "
-        "(loopback and private networks by default; see --webhook-allow)"
+        assert _post(rec.url, "/api/v1/people/match", body).status_code == 200
+        upstream.advance(10)
+        [hook] = [e for e in rec.exchanges() if e["kind"] == "webhook"]
+    assert hook["passed_on"] == {
+        "status": None,
+        "error": "not passed on: webhook_url host '203.0.113.9' is not on the allowlist "
+        "(loopback and private networks by default; see --webhook-allow)",
     }
-    assert [(e["kind"], e["forwarded"], e["response"]["status"]) for e in exchanges] == [
-        ("refused", False, 400)
-    ]
-    assert upstream_journal(upstream.url) == []
+    assert hook["payload"]["people"][0]["phone_numbers"]
+    # The payload was recorded: the upstream hears success and does not retry.
+    assert [d["status"] for d in upstream.deliveries()] == ["delivered"]
 
 
 def test_an_upstream_429_reaches_the_client_unchanged(upstream: Emulator, tmp_path: Path) -> None:
