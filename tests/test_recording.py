@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
+import os
+import re
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -309,35 +313,25 @@ def test_drift_report_names_unknown_keys_and_header_families(tmp_path: Path) -> 
     assert "## error bodies" not in drift
 
 
-def test_record_command_reads_the_key_from_the_environment_only(upstream: Emulator, tmp_path: Path) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-
-    out = tmp_path / "rec"
-    command = [
+def _record_command(upstream: str, out: Path, *flags: str) -> list[str]:
+    """`python -m mock_server record` for `upstream` into `out` on a free port."""
+    return [
         sys.executable,
         "-m",
         "mock_server",
         "record",
         "--upstream",
-        upstream.url,
+        upstream,
         "--out",
         str(out),
         "--port",
         "0",
+        *flags,
     ]
-    missing = subprocess.run(
-        command, capture_output=True, text=True, env={**os.environ, "APOLLO_API_KEY": ""}, timeout=30
-    )
-    assert missing.returncode == 2 and "APOLLO_API_KEY" in missing.stderr
-    remote = [*command[:5], "https://api.apollo.io", *command[6:]]
-    uncapped = subprocess.run(
-        remote, capture_output=True, text=True, env={**os.environ, "APOLLO_API_KEY": SECRET}, timeout=30
-    )
-    assert uncapped.returncode == 2 and "--max-credits is required" in uncapped.stderr
 
+
+def _record_one_call(command: list[str]) -> tuple[str, str]:
+    """Run the recorder, send one match through it, stop it with Ctrl-C; its stdout and stderr."""
     process = subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
@@ -350,19 +344,49 @@ def test_record_command_reads_the_key_from_the_environment_only(upstream: Emulat
     try:
         assert process.stdout is not None
         banner = process.stdout.readline()
-        url = banner.split()[2]
-        assert banner.startswith("fakeapollo record: http://127.0.0.1:") and upstream.url in banner
-        assert _post(url, "/api/v1/people/match", {"email": "jane.doe@acme.com"}).status_code == 200
+        assert banner.startswith("fakeapollo record: http://127.0.0.1:"), banner
+        assert (
+            _post(banner.split()[2], "/api/v1/people/match", {"email": "jane.doe@acme.com"}).status_code
+            == 200
+        )
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=15)
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 0
+    assert process.returncode == 0, stderr
+    return banner + stdout, stderr
+
+
+def test_record_command_reads_the_key_from_the_environment_only(upstream: Emulator, tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    command = _record_command(upstream.url, out)
+    missing = subprocess.run(
+        command, capture_output=True, text=True, env={**os.environ, "APOLLO_API_KEY": ""}, timeout=30
+    )
+    assert missing.returncode == 2 and "APOLLO_API_KEY" in missing.stderr
+    uncapped = subprocess.run(
+        _record_command("https://api.apollo.io", out),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "APOLLO_API_KEY": SECRET},
+        timeout=30,
+    )
+    assert uncapped.returncode == 2 and "--max-credits is required" in uncapped.stderr
+
+    stdout, stderr = _record_one_call(command)
+    assert upstream.url in stdout
     assert "1 person(s) written, 1 credits spent" in stdout
     assert "will hold personal data" in stderr
     assert files_containing(out, SECRET) == []
-    shutil.rmtree(out)
+
+
+def test_record_command_says_what_it_scrubbed(upstream: Emulator, tmp_path: Path) -> None:
+    stdout, stderr = _record_one_call(_record_command(upstream.url, tmp_path / "rec", "--scrub"))
+    assert re.search(
+        r"1 person\(s\) written, 1 credits spent; scrubbed: .*\b2 emails, .*\b3 names, 1 urls\n", stdout
+    )
+    assert "personal data" not in stderr
 
 
 def _queue(upstream: Emulator, *responses: dict[str, Any]) -> None:

@@ -198,6 +198,7 @@ def test_deliveries_claimed_by_a_killed_process_arrive_once_from_the_other(
     hooks.hold_first = True
     pair.admin(0, "POST", "/clock", json={"freeze": True})
     ids = request_phones(pair, hooks.url, 10, on=[0])
+
     # The advance makes all ten due; process 0 claims them (one batch) before it answers, sends the
     # first, which the receiver holds, and is killed while holding the other nine unsent.
     def advance() -> None:

@@ -114,3 +114,9 @@ def test_a_later_run_of_the_same_recording_maps_hashes_the_same_way() -> None:
     real_hash = hashlib.sha256(b"jane.doe@acme.com").hexdigest()
     assert later.hashed_email(real_hash) == hashlib.sha256(fake.encode()).hexdigest()
     assert real_hash not in str(first.hashes())
+
+
+def test_a_persons_own_hashed_email_is_the_hash_of_its_fake_address() -> None:
+    person = {**_person(), "hashed_email": hashlib.md5(b"jane.doe@acme.com").hexdigest()}
+    fake = Scrubber(KEY).document(person)
+    assert fake["hashed_email"] == hashlib.md5(fake["email"].encode()).hexdigest()
