@@ -287,7 +287,7 @@ def generate_organization(seed: int, domain: str, taken_ids: set[str]) -> dict[s
         "linkedin_url": f"http://www.linkedin.com/company/{slug}",
         "twitter_url": twitter,
         "facebook_url": facebook,
-        "primary_phone": _primary_phone(seed, domain, country, city),
+        "primary_phone": {},  # drawn last, below
         "languages": [],
         "num_languages": 0,
         "alexa_ranking": rng.randint(5_000, 2_000_000) if rng.random() < 0.4 else None,
@@ -341,17 +341,17 @@ def generate_organization(seed: int, domain: str, taken_ids: set[str]) -> dict[s
         "organization_headcount_twelve_month_growth": round(rng.uniform(-10, 30), 1),
         "organization_headcount_twenty_four_month_growth": round(rng.uniform(-15, 60), 1),
     }
+    # Draws added since come after every earlier one, so the earlier values of a seed stay put.
+    organization["primary_phone"] = _primary_phone(rng, country, city)
     organization["phone"] = organization["primary_phone"].get("number")
-    extra = _rng(seed, "org-extra-keys", domain)
     for key in OPTIONAL_ORGANIZATION_KEYS:
-        if extra.random() < ABSENT_SHARE:
+        if rng.random() < ABSENT_SHARE:
             del organization[key]
     return organization
 
 
-def _primary_phone(seed: int, domain: str, country: Country, city: City) -> dict[str, Any]:
+def _primary_phone(rng: random.Random, country: Country, city: City) -> dict[str, Any]:
     """The organization's main line ({} for some, as in Apollo's examples)."""
-    rng = _rng(seed, "org-phone", domain)
     if rng.random() >= ORGANIZATION_PHONE_SHARE:
         return {}
     nsn = _phone_number(country, city, rng, False)
@@ -568,9 +568,6 @@ def generate_person(
         email = derived_email(first_name, last_name, work_domain)
     if email is not None:
         rng.random()  # the draw of the former two-value email_status: later values stay as they were
-    # New draws come from their own stream, so adding one never changes the values of a seed.
-    extra = _rng(seed, "person-extra", identity.kind, identity.value)
-    email_status = _email_status(extra, email)
     if identity.kind == "linkedin":
         linkedin: str | None = identity.value
     elif partial and rng.random() < 0.5:
@@ -619,12 +616,12 @@ def generate_person(
         name=f"{first_name} {last_name}".strip(),
         linkedin_url=linkedin,
         title=None if partial else role.title,
-        email_status=email_status,
+        email_status=None,  # drawn below
         photo_url=photo,
         twitter_url=twitter,
         github_url=github,
         facebook_url=facebook,
-        extrapolated_email_confidence=_email_confidence(extra, email_status),
+        extrapolated_email_confidence=None,  # drawn below
         headline=None if partial else f"{role.title} at {organization['name']}",
         email=email,
         organization_id=None if partial else organization["id"],
@@ -642,6 +639,10 @@ def generate_person(
         functions=[] if partial else list(role.functions),
         seniority=None if partial else role.seniority,
     )
+    # Draws added since come after every earlier one, so the earlier values of a seed stay put.
+    extra = rng
+    record["email_status"] = _email_status(extra, email)
+    record["extrapolated_email_confidence"] = _email_confidence(extra, record["email_status"])
     if email is not None:
         record["hashed_email"] = email_hashes(email)[0]
     if not partial:

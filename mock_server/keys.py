@@ -39,6 +39,9 @@ class ApiKey:
     limits: Mapping[str, int | None] | None = None
     # "api_key" (sent as x-api-key) or "oauth_token" (sent as Authorization: Bearer, FACTS.md 1.3).
     kind: str = "api_key"
+    # Credits per record found: Apollo's credits_consumed "can be fractional depending on your
+    # plan's credit pricing" (OAS bulk_match); 1 unless the registry says otherwise.
+    credit_price: float = 1.0
 
     def describe(self, mask: Any) -> dict[str, Any]:
         """The key as the control API shows it, the key itself masked."""
@@ -50,6 +53,7 @@ class ApiKey:
             "scopes": None if self.scopes is None else sorted(self.scopes),
             "limits": None if self.limits is None else dict(self.limits),
             "kind": self.kind,
+            "credit_price": self.credit_price,
         }
 
     def entry(self) -> dict[str, Any]:
@@ -59,6 +63,8 @@ class ApiKey:
             del entry["limits"]
         if entry["kind"] == "api_key":
             del entry["kind"]
+        if entry["credit_price"] == 1.0:
+            del entry["credit_price"]
         return entry
 
 
@@ -73,6 +79,9 @@ def key_from_entry(entry: Mapping[str, Any]) -> ApiKey:
     except SchemaViolation as exc:
         raise BadRequest(f"Invalid key: {'; '.join(f'{p}: {m}' for p, m in exc.violations)}") from exc
     credits = entry.get("credits")
+    price = entry.get("credit_price", 1.0)
+    if isinstance(price, float) and not math.isfinite(price):
+        raise BadRequest("Invalid key: credit_price: must be a finite number above 0, at most 100")
     if isinstance(credits, float) and not math.isfinite(credits):
         # JSON Schema's bounds let NaN through (every comparison with it is false).
         raise BadRequest("Invalid key: credits: must be a finite number from 0 to 1e12, or null")
@@ -85,6 +94,7 @@ def key_from_entry(entry: Mapping[str, Any]) -> ApiKey:
         scopes=None if scopes is None else frozenset(scopes),
         limits=entry.get("limits"),
         kind=entry.get("kind", "api_key"),
+        credit_price=float(price),
     )
 
 

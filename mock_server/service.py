@@ -172,7 +172,7 @@ class Enrichment:
             stub = self.directory.stub_person(request.query)
             return {"person": stub, "request_id": self._next_request_id()}
         person = self._find(request.query, outcome)
-        if person is None or not self._spend(api_key, MATCH_CREDITS, receipt):
+        if person is None or not self._spend(api_key, _cost(api_key, 1, MATCH_CREDITS), receipt):
             return {"person": None}
         body: dict[str, Any] = {
             "person": encoded(
@@ -208,7 +208,8 @@ class Enrichment:
         found = [self._find(query, outcome) if funded else None for query in request.details]
         # All or nothing (README, "uncertain"): a bulk the credits left cannot pay for in full is
         # refused like a single call, and nothing of it is charged.
-        if not self._spend(api_key, sum(p is not None for p in found) * MATCH_CREDITS, receipt):
+        cost = _cost(api_key, sum(p is not None for p in found), MATCH_CREDITS)
+        if not self._spend(api_key, cost, receipt):
             found = [None] * len(found)
         reveal = request.options.reveal_personal_emails
         stubs = _forced(outcome) is OutcomeName.STUB_NO_MATCH
@@ -240,7 +241,7 @@ class Enrichment:
         else:
             body["unique_enriched_records"] = len(hits)
             body["missing_records"] = len(request.details) - len(hits)
-            body["credits_consumed"] = len(hits) * MATCH_CREDITS
+            body["credits_consumed"] = _cost(api_key, len(hits), MATCH_CREDITS)
             body["matches"] = matches
         request_id = self._next_request_id()
         body["request_id"] = request_id
@@ -276,7 +277,7 @@ class Enrichment:
         if not self._has_credits(api_key) or _forced(outcome) is OutcomeName.NO_MATCH:
             return {}
         organization = self.directory.find_organization(query)
-        if organization is None or not self._spend(api_key, RECORD_CREDITS, receipt):
+        if organization is None or not self._spend(api_key, _cost(api_key, 1, RECORD_CREDITS), receipt):
             return {}
         organization.update(self.directory.organization_team_keys(organization, api_key.team))
         return {"organization": organization}
@@ -298,7 +299,7 @@ class Enrichment:
             organization = self.directory.find_organization(query) if funded else None
             if organization is not None:
                 found.setdefault(organization["id"], organization)
-        if not self._spend(api_key, len(found) * RECORD_CREDITS, receipt):
+        if not self._spend(api_key, _cost(api_key, len(found), RECORD_CREDITS), receipt):
             found = {}
         organizations = []
         for organization in found.values():
@@ -333,7 +334,7 @@ class Enrichment:
         person = None if identity is None else self._find_identity(identity, outcome)
         if person is None:
             raise Unprocessable(PERSON_DOES_NOT_EXIST)
-        if not self._spend(api_key, RECORD_CREDITS, receipt):
+        if not self._spend(api_key, _cost(api_key, 1, RECORD_CREDITS), receipt):
             raise Unprocessable(PERSON_DOES_NOT_EXIST)
         extra = self.directory.team_keys(person, api_key.team)
         record = render(person, reveal_personal_emails=False, extra=extra)
@@ -441,6 +442,12 @@ class Enrichment:
     def close(self) -> None:
         """Stop background work (the webhook dispatcher); pending deliveries stay in the store."""
         self.webhooks.stop()
+
+
+def _cost(api_key: ApiKey, records: int, credits: float) -> float:
+    """What `records` found cost this key's team: whole credits, or fractional at a plan's price."""
+    cost = records * credits * api_key.credit_price
+    return int(cost) if cost == int(cost) else round(cost, 4)
 
 
 def _forced(outcome: Outcome | None) -> OutcomeName | None:

@@ -168,3 +168,26 @@ def test_api_key_sent_as_bearer_stays_401(base_url: str) -> None:
     assert response.status_code == 401
     assert response.text == UNAUTHORIZED
     assert response.headers["Content-Type"].startswith("text/plain")
+
+
+def test_a_fractional_credit_price_gives_fractional_credits_consumed(base_url: str, admin: str) -> None:
+    entry = {
+        "key": "priced-key",
+        "team": "team-priced",
+        "plan": "professional",
+        "credits": 100,
+        "scopes": None,
+        "credit_price": 0.5,
+    }
+    requests.post(f"{admin}/keys", json=entry, timeout=10).raise_for_status()
+    response = requests.post(
+        f"{base_url}/api/v1/people/bulk_match",
+        json={"details": [{"email": f"priced{i}@example.com"} for i in range(3)]},
+        headers={"x-api-key": "priced-key"},
+        timeout=10,
+    )
+    body = response.json()
+    assert body["unique_enriched_records"] == 3
+    assert body["credits_consumed"] == 1.5
+    usage = requests.get(f"{admin}/usage", timeout=10).json()
+    assert next(t for t in usage["teams"] if t["team"] == "team-priced")["credits"]["spent"] == 1.5
