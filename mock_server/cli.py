@@ -254,6 +254,9 @@ def _store_problem(config: Config) -> str | None:
         return None
     from mock_server.redis_store import check_prefix, connect
 
+    if config.state_file is not None:
+        return "--store and --state-file name two different stores: choose one"
+
     if not (math.isfinite(config.store_lease) and 1 <= config.store_lease <= 86_400):
         return "--store-lease must be between 1 and 86400 seconds"
     try:

@@ -99,9 +99,16 @@ def test_serve_refuses_a_store_that_is_not_a_redis_url(capsys: pytest.CaptureFix
     assert "--store must be a redis://HOST:PORT/DB URL, got 'mysql://db/0'" in capsys.readouterr().err
 
 
+def test_serve_refuses_two_stores_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--store", "redis://127.0.0.1:6379/0", "--state-file", "state.sqlite3"]) == 2
+    assert "--store and --state-file name two different stores: choose one" in capsys.readouterr().err
+
+
 def test_serve_says_why_when_redis_cannot_be_reached() -> None:
-    with pytest.raises(AssertionError, match=r"cannot start: cannot reach Redis at redis://127\.0\.0\.1:1/0"):
+    refusal = r"cannot start: cannot reach Redis at redis://127\.0\.0\.1:1/0"
+    with pytest.raises(AssertionError, match=refusal) as failed:
         start_serve("--store", "redis://:secret@127.0.0.1:1/0", timeout=30)
+    assert "secret" not in str(failed.value)  # the password never reaches the output
 
 
 def test_serve_reads_the_store_from_the_environment(redis_url: str) -> None:
