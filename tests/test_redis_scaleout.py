@@ -191,6 +191,18 @@ def test_twenty_webhooks_requested_across_both_processes_arrive_exactly_once(
     assert all(len(d["attempts"]) == 1 for d in deliveries)
 
 
+@pytest.mark.serve_flags("--webhook-delay", "0", "--webhook-duplicate-rate", "1")
+def test_configured_duplicates_arrive_twice_and_no_more_across_both_processes(
+    pair: Pair, hooks: Receiver
+) -> None:
+    ids = request_phones(pair, hooks.url, 10, on=[0, 1])
+    hooks.wait_for(20, timeout=60)
+    for index in (0, 1):
+        pair.admin(index, "POST", "/webhooks/flush")
+    assert sorted(acknowledged(hooks)) == sorted(ids)
+    assert set(acknowledged(hooks).values()) == {2}
+
+
 @pytest.mark.serve_flags("--webhook-delay", "5", "--store-lease", "1")
 def test_deliveries_claimed_by_a_killed_process_arrive_once_from_the_other(
     pair: Pair, hooks: Receiver
