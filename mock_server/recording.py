@@ -595,8 +595,17 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def record(settings: RecordSettings) -> int:
     """Run the recorder until interrupted; print where it listens, and what it wrote when it stops."""
-    sock = bind(settings.host, settings.port)
-    server, proxy = build_server(settings, sock)
+    try:
+        sock = bind(settings.host, settings.port)
+    except OSError as exc:
+        print(f"fakeapollo record: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        server, proxy = build_server(settings, sock)
+    except (OSError, ValueError, TypeError) as exc:
+        sock.close()
+        print(f"fakeapollo record: cannot record into {settings.out}: {exc}", file=sys.stderr)
+        return 2
     port = sock.getsockname()[1]
     cap = "no credit cap" if settings.max_credits is None else f"at most {settings.max_credits:g} credits"
     print(

@@ -383,6 +383,24 @@ def test_record_command_reads_the_key_from_the_environment_only(upstream: Emulat
     assert files_containing(out, SECRET) == []
 
 
+def test_record_command_refuses_a_folder_whose_count_it_cannot_read(
+    upstream: Emulator, tmp_path: Path
+) -> None:
+    out = tmp_path / "rec"
+    out.mkdir()
+    (out / "credits.json").write_text("{not json")
+    refused = subprocess.run(
+        _record_command(upstream.url, out),
+        capture_output=True,
+        text=True,
+        env={**os.environ, "APOLLO_API_KEY": SECRET},
+        timeout=30,
+    )
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(f"fakeapollo record: cannot record into {out}: Expecting property name")
+    assert "Traceback" not in refused.stderr
+
+
 def test_record_command_says_what_it_scrubbed(upstream: Emulator, tmp_path: Path) -> None:
     stdout, stderr = _record_one_call(_record_command(upstream.url, tmp_path / "rec", "--scrub"))
     assert re.search(
