@@ -15,20 +15,25 @@ The command prints one JSON object on stdout and exits 0:
     {"outcome": "forbidden"}     {"outcome": "rate_limited"}     {"outcome": "error", "message": "..."}
     {"outcome": "webhook", "state": ...}     {"outcome": "unsupported"}  (skips the property)
 
-A non-zero exit, a timeout or output that is not one JSON object counts as a crash.
+A non-zero exit, a timeout, or stdout holding anything but exactly one JSON object counts as a
+crash (log on stderr). One progress line per property goes to stderr as it finishes; the report
+goes to stdout. Hypothesis keeps its files in a temporary directory, not in the caller's.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+from pathlib import Path
+from typing import Any
 
 #: Kept here (not imported from the runner) so building the parser stays free of Hypothesis imports.
 DEFAULT_EXAMPLES = 10
 DEFAULT_TIMEOUT = 10.0
 PROPERTY_NAMES = (
-    "match, no_match, partial, unauthorized, forbidden, rate_limited, server_error, "
-    "valid_requests, bulk, idempotent_webhooks"
+    "match, no_match, partial, unauthorized, forbidden, client_error, rate_limited, server_error, "
+    "timeouts, valid_requests, bulk, bulk_errors, idempotent_webhooks"
 )
 
 
@@ -56,12 +61,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"seconds one client run may take (default {DEFAULT_TIMEOUT:g})",
     )
     parser.add_argument("--cwd", help="working directory of the command (default: the current one)")
+    parser.add_argument("--fail-fast", action="store_true", help="stop at the first failing property")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the contract, print the report; exit status 1 when a property failed."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    # Nothing of Hypothesis's in the caller's directory (no .hypothesis/).
+    set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "fakeapollo-hypothesis")
+
     from contract_tests.contract import property_named
-    from contract_tests.runner import CommandDriver, run_contract
+    from contract_tests.runner import CommandDriver, PropertyResult, run_contract
 
     if args.examples < 1:
         print("--examples must be at least 1", file=sys.stderr)
@@ -73,9 +84,26 @@ def run(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     driver = CommandDriver(args.cmd, args.timeout, args.cwd)
-    report = run_contract(driver, examples=args.examples, seed=args.seed, properties=args.properties)
+
+    def progress(result: PropertyResult) -> None:
+        print(progress_line(result), file=sys.stderr, flush=True)
+
+    report = run_contract(
+        driver,
+        examples=args.examples,
+        seed=args.seed,
+        properties=args.properties,
+        fail_fast=args.fail_fast,
+        progress=progress,
+    )
     print(report.render())
     return 0 if report.ok else 1
 
 
-__all__ = ["add_arguments", "run"]
+def progress_line(result: Any) -> str:
+    """One line for a finished property: `check-client: match passed (10 cases, 2.1 s)`."""
+    mark = "FAILED" if result.status == "failed" else result.status
+    return f"check-client: {result.prop.name} {mark} ({result.cases} cases, {result.seconds:.1f} s)"
+
+
+__all__ = ["add_arguments", "progress_line", "run"]

@@ -1,7 +1,8 @@
 """The client contract: a named, documented list of properties every Apollo client should have.
 
 Each property pairs a strategy of cases (what the emulator answers, what the client is asked to do)
-with a check of what the client reported and sent. `PROPERTIES` is the list, in report order.
+with a check of what the client reported and sent, and a few fixed, deliberate extremes that every
+run tries first. `PROPERTIES` is the list, in report order.
 
 A client reports one of these outcomes (a dict, the same in Python adapters and `check-client`):
 
@@ -12,13 +13,19 @@ A client reports one of these outcomes (a dict, the same in Python adapters and 
 - `{"outcome": "error", "message": "..."}`
 - `{"outcome": "webhook", "state": ...}` (for `receive_webhook`)
 - `{"outcome": "unsupported"}`: the client has no such operation; the property is skipped.
+
+Values a client reports for documented person fields are compared with Apollo's, allowing only the
+normalisations in `values_agree` (README lists them).
 """
 
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from hypothesis import strategies as st
@@ -32,6 +39,8 @@ from mock_server.data import violations
 MAX_RETRIES = 3
 #: Slack on `Retry-After`: timers and schedulers are not exact.
 RETRY_AFTER_TOLERANCE = 0.05
+#: A `Retry-After` this long is not to be slept through: report rate_limited instead.
+LONG_RETRY_AFTER = 60.0
 OUTCOMES = (
     "match",
     "no_match",
@@ -45,6 +54,9 @@ OUTCOMES = (
 )
 MATCH_PATHS = ("/api/v1/people/match", "/v1/people/match")
 BULK_PATHS = ("/api/v1/people/bulk_match", "/v1/people/bulk_match")
+RETRY_RULE = f"the rule: retry a 429, a 5xx or a network error at most {MAX_RETRIES} times, then report it"
+#: Keys a client may report that stand for a documented value elsewhere on the person.
+DERIVED = {"organization_name": ("organization", "name")}
 
 
 @dataclass
@@ -60,13 +72,15 @@ class Case:
         """Readable lines for reports."""
         lines = [f"asked: {json.dumps(self.request, ensure_ascii=False)}"]
         if self.deliveries is not None:
+            order = [self.deliveries.unique.index(p) + 1 for p in self.deliveries.delivered]
             lines.append(
                 f"webhook deliveries: {len(self.deliveries.delivered)} "
-                f"({len(self.deliveries.unique)} distinct)"
+                f"({len(self.deliveries.unique)} distinct), in this order: "
+                + ", ".join(f"#{n}" for n in order)
             )
-            for payload in self.deliveries.unique:
+            for number, payload in enumerate(self.deliveries.unique, 1):
                 text = json.dumps(payload, ensure_ascii=False)
-                lines.append("  payload: " + (text if len(text) < 400 else text[:397] + "..."))
+                lines.append(f"  payload #{number}: " + (text if len(text) < 400 else text[:397] + "..."))
         for index, response in enumerate(self.responses):
             last = " (and every later request)" if index == len(self.responses) - 1 else ""
             lines.append(f"answer {index + 1}{last}: {response.describe()}")
@@ -98,6 +112,10 @@ class Observation:
     runaway: bool = False
     seconds: float = 0.0
     api_key: str = ""
+    #: The answers as served (HTTP dates filled in); the case's own when empty.
+    served: list[CannedResponse] = field(default_factory=list)
+    #: The run's time limit for one client run (seconds).
+    timeout: float = 0.0
 
 
 Check = Callable[[Case, Observation], list[str]]
@@ -115,6 +133,8 @@ class Property:
     needs: str | None = None
     #: At most this many cases, whatever --examples says (some cases wait real seconds).
     max_examples: int | None = None
+    #: Strategies of the fixed, deliberate extremes drawn before the random cases, in order.
+    extremes: Callable[[], list[st.SearchStrategy[Case]]] = lambda: []
 
 
 # --------------------------------------------------------------------------- helpers
@@ -151,38 +171,179 @@ def _reported_person(obs: Observation) -> dict[str, Any]:
     return person if isinstance(person, dict) else {}
 
 
-def _same_person(expected: dict[str, Any], obs: Observation) -> list[str]:
-    reported = _reported_person(obs)
+def _same_person(expected: dict[str, Any], reported: dict[str, Any], where: str = "") -> list[str]:
     if reported.get("id") != expected.get("id"):
         return [
-            f"expected a match for person id {expected.get('id')!r}, the client reported id "
+            f"{where}expected a match for person id {expected.get('id')!r}, the client reported id "
             f"{reported.get('id')!r}"
         ]
     return []
 
 
-def _missing_stays_missing(expected: dict[str, Any], obs: Observation) -> list[str]:
-    """A value Apollo left out (missing or null) must not come out as something else.
+def _blank(value: Any) -> bool:
+    return value is None or value == [] or value == {} or (isinstance(value, str) and not value.strip())
 
-    Only keys Apollo documents on a person are compared; a client may add its own (derived) keys.
+
+def _text(value: str) -> str:
+    return unicodedata.normalize("NFC", value).strip()
+
+
+def _url_key(value: str) -> str:
+    text = _text(value).lower().removeprefix("https://").removeprefix("http://").removeprefix("www.")
+    return text.rstrip("/")
+
+
+def _instant(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def values_agree(key: str, expected: Any, reported: Any) -> bool:
+    """Whether a value a client reports for `key` is Apollo's `expected`, up to allowed normalisation.
+
+    Allowed: null for a blank or missing value; Unicode NFC and surrounding whitespace; letter case of
+    emails and domains; http/https, `www.` and a trailing slash in URLs; an equal number written
+    differently; the same instant written as another ISO-8601 timestamp. Objects agree when every key
+    the client reports agrees; lists agree item by item.
     """
-    problems = []
+    if reported is None:
+        return _blank(expected)
+    if expected is None:
+        return reported in ([], {})
+    if _blank(expected):
+        return _blank(reported)
+    if isinstance(expected, dict):
+        return isinstance(reported, dict) and all(
+            values_agree(k, expected.get(k), v) for k, v in reported.items()
+        )
+    if isinstance(expected, list):
+        return (
+            isinstance(reported, list)
+            and len(reported) == len(expected)
+            and all(values_agree(key, e, r) for e, r in zip(expected, reported, strict=True))
+        )
+    if isinstance(expected, bool) or isinstance(reported, bool):
+        return expected == reported or str(expected).lower() == str(reported).lower()
+    if isinstance(expected, int | float):
+        return _number(reported) == float(expected)
+    if not isinstance(expected, str) or not isinstance(reported, str):
+        return bool(expected == reported)
+    if _text(expected) == _text(reported):
+        return True
+    lowered = key.lower()
+    if "email" in lowered or "domain" in lowered:
+        return _text(expected).lower() == _text(reported).lower()
+    if lowered.endswith("_url") or lowered == "url":
+        return _url_key(expected) == _url_key(reported)
+    moment = _instant(expected)
+    return moment is not None and moment == _instant(reported)
+
+
+def _display_name(expected: dict[str, Any]) -> str | None:
+    parts = [expected.get(k) for k in ("first_name", "last_name")]
+    words = [_text(p) for p in parts if isinstance(p, str) and p.strip()]
+    return " ".join(words) if words else None
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def person_value_problems(
+    expected: dict[str, Any], reported: dict[str, Any], where: str = "person"
+) -> list[str]:
+    """Every documented field the client reported that is not Apollo's value (see `values_agree`).
+
+    Keys Apollo does not document on a person are the client's own and are not compared, except
+    `DERIVED` ones (`organization_name` is `organization.name`). A display name built from first and
+    last name may stand for `name`.
+    """
     documented = set(gen.definition("person")["properties"])
-    for key, value in _reported_person(obs).items():
-        if key == "id" or key not in documented or value is None:
+    problems = []
+    for key, value in reported.items():
+        if key == "id":
             continue
-        if expected.get(key) is None:
-            problems.append(f"person.{key} is missing from Apollo's answer but the client reported {value!r}")
+        if key in DERIVED:
+            parent = expected.get(DERIVED[key][0])
+            want = parent.get(DERIVED[key][1]) if isinstance(parent, dict) else None
+            label = ".".join(DERIVED[key])
+        elif key in documented:
+            want, label = expected.get(key), key
+        else:
+            continue
+        if values_agree(key, want, value):
+            continue
+        if key == "name" and isinstance(value, str) and _display_name(expected) == _text(value):
+            continue
+        if key in expected or key in DERIVED:
+            shown = "missing" if want is None and label not in expected else _shown(want)
+            problems.append(
+                f"{where}.{key}: Apollo answered {label} = {shown}, the client reported {_shown(value)}"
+            )
+        else:
+            problems.append(
+                f"{where}.{key} is missing from Apollo's answer but the client reported {_shown(value)}"
+            )
     return problems
 
 
-def _requests_at_most(obs: Observation, limit: int) -> list[str]:
-    if len(obs.exchanges) > limit:
-        return [
-            f"the client sent {len(obs.exchanges)} requests; at most {limit} are allowed "
-            f"(1 + {limit - 1} retries)"
-        ]
-    return []
+def _served(case: Case, obs: Observation, index: int) -> CannedResponse:
+    answers = obs.served or case.responses
+    return answers[min(index, len(answers) - 1)]
+
+
+def _retry_after(response: CannedResponse, exchange: Exchange) -> float | None:
+    """Seconds `response`'s Retry-After asked the client to wait after `exchange`; None when absent."""
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    number = _number(value)
+    if number is not None:
+        return number
+    try:
+        return parsedate_to_datetime(value).timestamp() - exchange.wall
+    except (TypeError, ValueError):
+        return None
+
+
+def _retry_problems(case: Case, obs: Observation) -> list[str]:
+    """More requests than the retry rule allows, and retries that came before `Retry-After`."""
+    problems = []
+    if len(obs.exchanges) > MAX_RETRIES + 1:
+        problems.append(
+            f"the client sent {len(obs.exchanges)} requests for one call: more than {MAX_RETRIES} "
+            f"retries ({RETRY_RULE})"
+        )
+    for index, (first, second) in enumerate(zip(obs.exchanges, obs.exchanges[1:], strict=False)):
+        answer = _served(case, obs, index)
+        wait = _retry_after(answer, first) if answer.status == 429 else None
+        gap = second.arrived - first.arrived
+        if wait is not None and gap + RETRY_AFTER_TOLERANCE < wait:
+            problems.append(
+                f"request {index + 2} came {gap:.3f} s after a 429 with "
+                f"Retry-After: {answer.headers.get('Retry-After')} ({wait:.2f} s)"
+            )
+    return problems
+
+
+def _answered_well(case: Case, obs: Observation) -> list[CannedResponse]:
+    """The well-formed 200 answers the client actually received."""
+    served = [_served(case, obs, i) for i in range(len(obs.exchanges))]
+    return [r for r in served if r.status == 200 and r.text is None and r.fault != "hang"]
 
 
 def _match_case(params: dict[str, Any], answers: list[CannedResponse]) -> Case:
@@ -198,16 +359,18 @@ def _match_answer(document: dict[str, Any]) -> CannedResponse:
 
 def _check_match(case: Case, obs: Observation) -> list[str]:
     expected = case.responses[-1].document["person"]
-    return _expect(obs, "match") or _same_person(expected, obs)
+    reported = _reported_person(obs)
+    return _expect(obs, "match") or (
+        _same_person(expected, reported) + person_value_problems(expected, reported)
+    )
 
 
 def _check_no_match(case: Case, obs: Observation) -> list[str]:
-    return _expect(obs, "no_match")
-
-
-def _check_partial(case: Case, obs: Observation) -> list[str]:
-    expected = case.responses[-1].document["person"]
-    return _expect(obs, "match") or (_same_person(expected, obs) + _missing_stays_missing(expected, obs))
+    problems = _expect(obs, "no_match")
+    person = case.responses[-1].document.get("person")
+    if problems and isinstance(person, dict) and person.get("match_confidence") == "none":
+        problems.append('Apollo\'s person is a stub marked match_confidence: "none": that is a miss')
+    return problems
 
 
 def _check_not_retried(outcome: str) -> Check:
@@ -223,33 +386,90 @@ def _check_not_retried(outcome: str) -> Check:
     return check
 
 
+def failure_problems(case: Case, obs: Observation) -> list[str]:
+    """What a client must do when every answer is the case's failure (by its status).
+
+    401: unauthorized, one request. 403: forbidden or error, one request. 400/422: error, one
+    request. 429: rate_limited or error, the retry rule. 5xx, a broken body or no answer: error,
+    the retry rule. Never a match, a miss or an all-null batch.
+    """
+    answer = case.responses[-1]
+    status = answer.status
+    allowed: tuple[str, ...]
+    if status == 401:
+        allowed, once = ("unauthorized",), True
+    elif status == 403:
+        allowed, once = ("forbidden", "error"), True
+    elif status in (400, 422):
+        allowed, once = ("error",), True
+    elif status == 429:
+        allowed, once = ("rate_limited", "error"), False
+    else:
+        allowed, once = ("error",), False
+    problems = _retry_problems(case, obs) if not once else []
+    problems += _expect(obs, *allowed)
+    if _kind(obs) in ("no_match", "bulk", "match"):
+        problems.append(f"an HTTP {status} answer is a failure to report, never a result")
+    if once and (obs.runaway or len(obs.exchanges) > 1):
+        problems.append(
+            f"the client retried: {len(obs.exchanges)} requests for one HTTP {status} answer "
+            "(retrying cannot change it)"
+        )
+    return problems
+
+
+def _check_partial(case: Case, obs: Observation) -> list[str]:
+    return _check_match(case, obs)
+
+
 def _check_rate_limited(case: Case, obs: Observation) -> list[str]:
-    problems = _expect(obs, "match", "rate_limited") or _requests_at_most(obs, MAX_RETRIES + 1)
-    for index, (first, second) in enumerate(zip(obs.exchanges, obs.exchanges[1:], strict=False)):
-        answer = case.responses[min(index, len(case.responses) - 1)]
-        wait = float(answer.headers.get("Retry-After", 0)) if answer.status == 429 else 0.0
-        gap = second.arrived - first.arrived
-        if gap + RETRY_AFTER_TOLERANCE < wait:
-            problems.append(f"request {index + 2} came {gap:.3f} s after a 429 with Retry-After: {wait:g}")
-    served = [case.responses[min(i, len(case.responses) - 1)] for i in range(len(obs.exchanges))]
+    problems = _retry_problems(case, obs)
+    first = _served(case, obs, 0)
+    wait = _retry_after(first, obs.exchanges[0]) if obs.exchanges else None
+    if obs.crash and "timed out" in obs.crash and wait is not None and wait >= LONG_RETRY_AFTER:
+        problems.append(
+            f"the client slept through Retry-After: {first.headers.get('Retry-After')}: past "
+            f"{LONG_RETRY_AFTER:g} s, report rate_limited instead of waiting"
+        )
+    problems += _expect(obs, "match", "rate_limited")
     if _kind(obs) == "match":
-        if not any(r.status == 200 for r in served):
+        good = _answered_well(case, obs)
+        if not good:
             problems.append("the client reported a match but only ever received 429s")
         else:
-            problems += _same_person(case.responses[-1].document["person"], obs)
+            problems += _same_person(good[-1].document["person"], _reported_person(obs))
     return problems
 
 
 def _check_server_error(case: Case, obs: Observation) -> list[str]:
-    problems = _expect(obs, "error", "match") or _requests_at_most(obs, MAX_RETRIES + 1)
-    served = [case.responses[min(i, len(case.responses) - 1)] for i in range(len(obs.exchanges))]
+    problems = _retry_problems(case, obs) + _expect(obs, "error", "match")
     if _kind(obs) == "match":
-        good = [r for r in served if r.status == 200 and r.text is None]
+        good = _answered_well(case, obs)
         if not good:
             problems.append("the client reported a match but never received a well-formed answer")
         else:
-            problems += _same_person(good[-1].document["person"], obs)
+            problems += _same_person(good[-1].document["person"], _reported_person(obs))
     return problems
+
+
+def _check_time(case: Case, obs: Observation) -> list[str]:
+    if case.responses[0].fault == "slow":
+        problems = _expect(obs, "match")
+        if problems:
+            problems.append(
+                f"Apollo answered after {gen.SLOW_ANSWER_SECONDS:g} s, within the budget a client must "
+                "wait (its read timeout must be longer)"
+            )
+            return problems
+        return _same_person(case.responses[-1].document["person"], _reported_person(obs))
+    problems = _retry_problems(case, obs)
+    if obs.crash and "timed out" in obs.crash:
+        return [
+            *problems,
+            f"the connection hung and the client was still waiting when the run's timeout "
+            f"({obs.timeout:g} s) ended it: set a timeout below it and report an error",
+        ]
+    return problems + _expect(obs, "error")
 
 
 def request_problems(exchange: Exchange, api_key: str) -> list[str]:
@@ -279,8 +499,13 @@ def request_problems(exchange: Exchange, api_key: str) -> list[str]:
     return problems
 
 
-def _loosely_equal(expected: Any, actual: Any) -> bool:
-    return str(expected).strip().lower() == str(actual).strip().lower()
+def _sent_as_asked(asked: Any, sent: Any) -> bool:
+    """The server received exactly the value asked for (a flag or number may travel as text)."""
+    if isinstance(asked, bool):
+        return sent in (asked, str(asked).lower())
+    if isinstance(asked, int | float):
+        return _number(sent) == float(asked)
+    return bool(asked == sent)
 
 
 def _check_valid_requests(case: Case, obs: Observation) -> list[str]:
@@ -292,20 +517,20 @@ def _check_valid_requests(case: Case, obs: Observation) -> list[str]:
         problems.append(f"the client sent no request ({obs.crash or 'no crash'})")
     for exchange in obs.exchanges:
         problems += request_problems(exchange, obs.api_key)
+        where = f"{exchange.method} {exchange.path}"
         if exchange.path in MATCH_PATHS:
-            for key, value in case.request.get("params", {}).items():
+            asked = case.request.get("params", {})
+            for key, value in asked.items():
                 sent = exchange.params.get(key)
-                if sent is None or not _loosely_equal(value, sent):
-                    problems.append(
-                        f"{exchange.method} {exchange.path}: asked for {key}={value!r}, sent {sent!r}"
-                    )
+                if not _sent_as_asked(value, sent):
+                    problems.append(f"{where}: asked for {key}={value!r}, the server received {sent!r}")
+            extra = sorted(set(exchange.params) - set(asked) - {"api_key"})
+            if extra:
+                problems.append(f"{where}: the server received parameters nobody asked for: {extra}")
         elif exchange.path in BULK_PATHS:
             details = exchange.params.get("details")
             if details != case.request.get("details"):
-                problems.append(
-                    f"{exchange.method} {exchange.path}: details differ from what was asked: "
-                    f"{json.dumps(details)[:200]}"
-                )
+                problems.append(f"{where}: details differ from what was asked: {json.dumps(details)[:200]}")
     return problems
 
 
@@ -332,6 +557,8 @@ def _check_bulk(case: Case, obs: Observation) -> list[str]:
                 f"matches[{index}]: Apollo answered {want_id or 'null'}, the client reported "
                 f"{got_id or 'null'}"
             )
+        elif isinstance(want, dict) and isinstance(got, dict):
+            problems += person_value_problems(want, got, f"matches[{index}]")
     return problems
 
 
@@ -342,9 +569,14 @@ def _check_webhooks(case: Case, obs: Observation) -> list[str]:
     assert obs.outcome is not None
     once, twice = obs.outcome.get("state_once"), obs.outcome.get("state")
     if once != twice:
+        delivered = case.deliveries.delivered if case.deliveries else []
+        unique = case.deliveries.unique if case.deliveries else []
+        late = any(delivered.index(p) < len(unique) - 1 for p in delivered[len(unique) :])
+        how = "an older payload delivered again after a newer one" if late else "duplicate deliveries"
         problems.append(
-            "duplicate deliveries changed the state: after each payload once: "
-            f"{json.dumps(once)[:300]}; as delivered with retries: {json.dumps(twice)[:300]}"
+            f"{how} changed the state: after each payload once, in order: "
+            f"{json.dumps(once, ensure_ascii=False)[:300]}; as delivered with retries: "
+            f"{json.dumps(twice, ensure_ascii=False)[:300]}"
         )
     return problems
 
@@ -352,26 +584,44 @@ def _check_webhooks(case: Case, obs: Observation) -> list[str]:
 # --------------------------------------------------------------------------- case strategies
 
 
-def _match_cases() -> st.SearchStrategy[Case]:
+def _match_cases(
+    answers: st.SearchStrategy[dict[str, Any]], params: st.SearchStrategy[dict[str, Any]] | None = None
+) -> st.SearchStrategy[Case]:
     return st.builds(
-        lambda p, d: _match_case(p, [_match_answer(d)]), gen.match_params(), gen.match_responses()
+        lambda p, d: _match_case(p, [_match_answer(d)]),
+        gen.match_params() if params is None else params,
+        answers,
     )
 
 
-def _no_match_cases() -> st.SearchStrategy[Case]:
-    return st.builds(
-        lambda p, d: _match_case(p, [_match_answer(d)]), gen.match_params(), gen.no_match_responses()
-    )
+def _person_answer(person: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.builds(lambda p, r: {"person": p, "request_id": r}, person, gen.request_ids())
 
 
-def _partial_cases() -> st.SearchStrategy[Case]:
-    return st.builds(
-        lambda p, d: _match_case(p, [_match_answer(d)]), gen.match_params(), gen.partial_responses()
-    )
+def _all_null(person: dict[str, Any]) -> dict[str, Any]:
+    """`person` with every other documented key present as null, where the schema allows it."""
+    full = dict(person)
+    for key in gen.definition("person")["properties"]:
+        if key not in full and not violations("person", {**full, key: None}):
+            full[key] = None
+    return full
 
 
 def _error_cases(errors: st.SearchStrategy[CannedResponse]) -> Callable[[], st.SearchStrategy[Case]]:
     return lambda: st.builds(lambda p, e: _match_case(p, [e]), gen.match_params(), errors)
+
+
+def _error_case(answer: CannedResponse) -> st.SearchStrategy[Case]:
+    return st.builds(lambda p: _match_case(p, [answer]), gen.match_params())
+
+
+def _then_match(first: st.SearchStrategy[CannedResponse], then: bool) -> st.SearchStrategy[Case]:
+    return st.builds(
+        lambda p, f, d: _match_case(p, [f, _match_answer(d)] if then else [f]),
+        gen.match_params(),
+        first,
+        gen.match_responses(),
+    )
 
 
 def _rate_limited_cases() -> st.SearchStrategy[Case]:
@@ -379,113 +629,218 @@ def _rate_limited_cases() -> st.SearchStrategy[Case]:
     return st.builds(
         lambda p, limited, then, d: _match_case(p, [limited, _match_answer(d)] if then else [limited]),
         gen.match_params(),
-        gen.rate_limited_responses(),
-        st.sampled_from([True, False]),
-        gen.match_responses(),
-    )
-
-
-def _server_error_cases() -> st.SearchStrategy[Case]:
-    failures = st.one_of(gen.server_error_responses(), gen.truncated_responses())
-    return st.builds(
-        lambda p, f, then, d: _match_case(p, [f, _match_answer(d)] if then else [f]),
-        gen.match_params(),
-        failures,
+        st.sampled_from(gen.RETRY_AFTER_FORMS).flatmap(
+            lambda form: gen.rate_limited_responses(retry_after=form)
+        ),
         st.booleans(),
         gen.match_responses(),
     )
 
 
-def _bulk_cases() -> st.SearchStrategy[Case]:
-    return st.integers(1, 10).flatmap(
+#: The fixed rate-limit cases: each form of Retry-After, with the answer that makes its rule bite.
+_RATE_LIMIT_EXTREMES = [("absent", True), ("date", True), ("3600", False), ("0", False), ("1", True)]
+
+
+def _server_error_cases() -> st.SearchStrategy[Case]:
+    failures = st.one_of(gen.server_error_responses(), gen.truncated_responses())
+    return st.booleans().flatmap(lambda then: _then_match(failures, then))
+
+
+def _time_cases() -> st.SearchStrategy[Case]:
+    return st.one_of(*_time_extremes())
+
+
+def _time_extremes() -> list[st.SearchStrategy[Case]]:
+    slow = gen.slow_responses(gen.match_responses().map(_match_answer))
+    return [
+        st.builds(lambda p, a: _match_case(p, [a]), gen.match_params(), slow),
+        st.builds(lambda p, a: _match_case(p, [a]), gen.match_params(), gen.hung_responses()),
+    ]
+
+
+def _bulk_case(details: list[dict[str, Any]], answer: CannedResponse) -> Case:
+    return Case("people_bulk_match", {"operation": "people_bulk_match", "details": details}, [answer])
+
+
+def _bulk_cases(
+    style: gen.Style = "complete", sizes: st.SearchStrategy[int] | None = None
+) -> st.SearchStrategy[Case]:
+    return (st.integers(1, 10) if sizes is None else sizes).flatmap(
         lambda n: st.builds(
-            lambda details, body: Case(
-                "people_bulk_match",
-                {"operation": "people_bulk_match", "details": details},
-                [json_response(body, "people_bulk_match.response")],
-            ),
+            lambda details, body: _bulk_case(details, json_response(body, "people_bulk_match.response")),
             gen.bulk_details(n),
-            gen.bulk_responses(n),
+            gen.bulk_responses(n, style),
         )
     )
 
 
-def _valid_request_cases() -> st.SearchStrategy[Case]:
-    return st.one_of(_match_cases(), _no_match_cases())
+def _bulk_error_cases(errors: st.SearchStrategy[CannedResponse] | None = None) -> st.SearchStrategy[Case]:
+    return st.builds(_bulk_case, gen.bulk_details(), gen.bulk_error_responses() if errors is None else errors)
 
 
-def _webhook_cases() -> st.SearchStrategy[Case]:
-    return gen.duplicated_deliveries().map(
+def _webhook_cases(deliveries: st.SearchStrategy[gen.Deliveries] | None = None) -> st.SearchStrategy[Case]:
+    return (gen.webhook_deliveries() if deliveries is None else deliveries).map(
         lambda d: Case("receive_webhooks", {"operation": "receive_webhooks"}, [], deliveries=d)
     )
+
+
+def _same_person_redelivered() -> st.SearchStrategy[gen.Deliveries]:
+    """Two phone payloads about one person, the first delivered again after the second."""
+
+    def build(pair: tuple[dict[str, Any], dict[str, Any]]) -> gen.Deliveries:
+        first, second = (gen.with_person_id(p, SAME_PERSON) for p in pair)
+        return gen.Deliveries([first, second], [first, second, first])
+
+    pairs = st.tuples(gen.phone_webhook_payloads(), gen.phone_webhook_payloads())
+    return pairs.map(build).filter(lambda d: d.unique[0] != d.unique[1])
+
+
+SAME_PERSON = "5f2a0c0a0c0a0c0a0c0a0c0a"
+
+
+def _bare_answer() -> st.SearchStrategy[dict[str, Any]]:
+    return _person_answer(gen.persons("bare"))
 
 
 PROPERTIES: list[Property] = [
     Property(
         "match",
-        "Any valid match answer: the client reports a match for the same person id.",
-        _match_cases,
+        "Any valid match answer: the client reports a match for the same person id, and every "
+        "documented field it reports has Apollo's value (allowed normalisations aside).",
+        lambda: _match_cases(gen.match_responses()),
         _check_match,
+        extremes=lambda: [_match_cases(_person_answer(gen.persons("longest"))), _match_cases(_bare_answer())],
     ),
     Property(
         "no_match",
-        '{"person": null}: the client reports no match, without an exception.',
-        _no_match_cases,
+        '{"person": null}, or a stub person marked match_confidence: "none": the client reports no '
+        "match, without an exception.",
+        lambda: _match_cases(gen.no_match_responses()),
         _check_no_match,
+        extremes=lambda: [
+            _match_cases(st.just({"person": None})),
+            _match_cases(_person_answer(gen.stub_persons())),
+        ],
     ),
     Property(
         "partial",
-        "A partial person (nulls, missing keys, empty arrays, odd strings): no crash, a match "
-        "for the same id, and values Apollo left out come out as missing.",
-        _partial_cases,
+        "A partial person (keys left out, nulls, empty arrays, odd strings): no crash, a match for the "
+        "same id, and every reported value is Apollo's (what Apollo left out comes out as missing).",
+        lambda: _match_cases(gen.partial_responses()),
         _check_partial,
+        extremes=lambda: [
+            _match_cases(_bare_answer()),
+            _match_cases(_person_answer(gen.persons("bare").map(_all_null))),
+            _match_cases(_person_answer(gen.persons("longest"))),
+        ],
     ),
     Property(
         "unauthorized",
         "401: reported as an auth failure and not retried (one request).",
         _error_cases(gen.unauthorized_responses()),
         _check_not_retried("unauthorized"),
+        max_examples=len(gen.UNAUTHORIZED_TEXTS),
+        extremes=lambda: [_error_case(gen.unauthorized_response(t)) for t in gen.UNAUTHORIZED_TEXTS],
     ),
     Property(
         "forbidden",
         "403 API_INACCESSIBLE: reported as forbidden and not retried (one request).",
         _error_cases(gen.forbidden_responses()),
         _check_not_retried("forbidden"),
+        max_examples=len(gen.FORBIDDEN_MESSAGES),
+        extremes=lambda: [_error_case(gen.forbidden_response(m)) for m in gen.FORBIDDEN_MESSAGES],
+    ),
+    Property(
+        "client_error",
+        "400, 403 for the key's scope, 422 (out of credits included): reported as an error (forbidden "
+        "for the 403) after one request, never as no match.",
+        _error_cases(gen.client_error_responses()),
+        failure_problems,
+        max_examples=len(gen.client_error_list()),
+        extremes=lambda: [_error_case(answer) for answer in gen.client_error_list()],
     ),
     Property(
         "rate_limited",
-        f"429 with Retry-After: the client waits at least Retry-After before retrying "
-        f"(by real arrival times) or reports the rate limit; at most {MAX_RETRIES} retries.",
+        f"429 with Retry-After absent, 0, 1, large or an HTTP date: the client waits at least "
+        f"Retry-After before retrying (by real arrival times), or reports the rate limit (at once when "
+        f"Retry-After is {LONG_RETRY_AFTER:g} s or more); at most {MAX_RETRIES} retries.",
         _rate_limited_cases,
         _check_rate_limited,
-        max_examples=2,
+        max_examples=len(_RATE_LIMIT_EXTREMES),
+        extremes=lambda: [
+            _then_match(gen.rate_limited_responses(retry_after=form), then)
+            for form, then in _RATE_LIMIT_EXTREMES
+        ],
     ),
     Property(
         "server_error",
         f"5xx or a malformed body: reported as an error, no crash, at most {MAX_RETRIES} retries.",
         _server_error_cases,
         _check_server_error,
+        extremes=lambda: [
+            _then_match(gen.truncated_responses(), False),
+            _then_match(gen.server_error_responses(), True),
+        ],
+    ),
+    Property(
+        "timeouts",
+        f"An answer that takes {gen.SLOW_ANSWER_SECONDS:g} s still succeeds; a connection that hangs "
+        "ends in an error before the run's timeout.",
+        _time_cases,
+        _check_time,
+        max_examples=2,
+        extremes=_time_extremes,
     ),
     Property(
         "valid_requests",
-        "Every request validates against the request schema, carries the key in "
-        "x-api-key and never puts api_key in the body or query.",
-        _valid_request_cases,
+        "Every request validates against the request schema, carries the key in x-api-key, never "
+        "puts api_key in the body or query, and the server receives exactly the parameters asked for "
+        "(reserved and non-ASCII characters and webhook_url included).",
+        lambda: st.one_of(_match_cases(gen.match_responses()), _match_cases(gen.no_match_responses())),
         _check_valid_requests,
+        extremes=lambda: [
+            _match_cases(st.just({"person": None}), st.just(params)) for params in gen.AWKWARD_PARAMS
+        ],
     ),
     Property(
         "bulk",
-        "bulk_match: valid requests, and the reported matches line up with the details, nulls included.",
+        "bulk_match: valid requests; the reported matches line up with the details, nulls included, "
+        "with Apollo's values.",
         _bulk_cases,
         _check_bulk,
         needs="bulk",
+        extremes=lambda: [_bulk_cases("bare", st.just(10)), _bulk_cases("complete", st.just(1))],
+    ),
+    Property(
+        "bulk_errors",
+        "bulk_match answered 401, 403, 429, 5xx, a broken body or status failed: the same rules as "
+        "people/match, never a batch of nulls.",
+        _bulk_error_cases,
+        failure_problems,
+        needs="bulk",
+        max_examples=6,
+        extremes=lambda: [
+            _bulk_error_cases(gen.unauthorized_responses()),
+            _bulk_error_cases(gen.rate_limited_responses("bulk_match", "0")),
+            _bulk_error_cases(gen.server_error_responses()),
+            _bulk_error_cases(
+                st.sampled_from(gen.FAILED_BULK).map(lambda f: json_response(f[1], "error.response", f[0]))
+            ),
+            _bulk_error_cases(gen.forbidden_responses()),
+            _bulk_error_cases(gen.truncated_responses(gen.bulk_responses(2))),
+        ],
     ),
     Property(
         "idempotent_webhooks",
-        "The same webhook payload delivered twice has the effect of one.",
+        "The same webhook payload delivered twice, or again after a newer one, has the effect of one "
+        "delivery in order.",
         _webhook_cases,
         _check_webhooks,
         needs="webhook",
+        extremes=lambda: [
+            _webhook_cases(_same_person_redelivered()),
+            _webhook_cases(gen.duplicated_deliveries()),
+        ],
     ),
 ]
 
@@ -504,6 +859,9 @@ __all__ = [
     "Case",
     "Observation",
     "Property",
+    "failure_problems",
+    "person_value_problems",
     "property_named",
     "request_problems",
+    "values_agree",
 ]

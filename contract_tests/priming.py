@@ -7,6 +7,9 @@ virtual, but client retries happen in real time. Each request is also written to
 journal (scenario `primed`), so `fakeapollo.requests()` shows it. With no case primed, every request
 goes to the emulator untouched.
 
+An answer may carry a transport fault: "slow" answers after its delay, "hang" holds the request
+until the case ends (the client must have given up by then).
+
 A client that never stops (say, it retries a 401 forever) is cut off: past `budget` requests the
 case is marked runaway and further requests are held open without an answer, so a stuck client
 sleeps on its socket instead of spinning. Requests that carry the key of an earlier case (a client
@@ -37,7 +40,7 @@ if TYPE_CHECKING:
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 API_PREFIXES = ("/api/v1/", "/v1/")
 #: More requests than this in one case is a runaway client: no contract allows it.
-DEFAULT_BUDGET = 10
+DEFAULT_BUDGET = 5
 _REASONS = {
     200: "OK",
     401: "Unauthorized",
@@ -63,6 +66,8 @@ class Exchange:
     raw_body: bytes
     body: Any
     status: int
+    #: Wall-clock arrival (`time.time()`), to compare with HTTP dates in `Retry-After`.
+    wall: float = 0.0
 
     @property
     def params(self) -> dict[str, Any]:
@@ -93,6 +98,8 @@ class _Case:
     budget: int
     exchanges: list[Exchange] = field(default_factory=list)
     runaway: bool = False
+    #: Set when the case ends: requests held by a "hang" answer are let go.
+    released: threading.Event = field(default_factory=threading.Event)
 
 
 class PrimedResponses:
@@ -137,6 +144,7 @@ class PrimedResponses:
             if case is None:
                 return []
             self._stale.add(case.key)
+            case.released.set()
             return list(case.exchanges)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -156,9 +164,8 @@ class PrimedResponses:
             if case is None or stale:
                 response = None
             else:
-                exchange = Exchange(
-                    arrived, environ.get("REQUEST_METHOD", "GET"), path, query, headers, raw, body, 0
-                )
+                method = environ.get("REQUEST_METHOD", "GET")
+                exchange = Exchange(arrived, method, path, query, headers, raw, body, 0, time.time())
                 case.exchanges.append(exchange)
                 over = len(case.exchanges) > case.budget
                 if over and not case.runaway:
@@ -173,6 +180,11 @@ class PrimedResponses:
                 return self.app(environ, start_response)
             self._held.wait()
             return []
+        if response.fault == "slow":
+            time.sleep(response.delay)
+        elif response.fault == "hang":
+            assert case is not None
+            case.released.wait()
         self._journal(exchange, response, key)
         payload = response.body()
         reason = _REASONS.get(response.status, "Status")

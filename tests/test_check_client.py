@@ -16,9 +16,9 @@ CLIENTS = ROOT / "examples" / "clients"
 PYTHON = sys.executable
 
 
-def fakeapollo(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def fakeapollo(*args: str, timeout: float = 120, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [PYTHON, "-m", "mock_server", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+        [PYTHON, "-m", "mock_server", *args], capture_output=True, text=True, timeout=timeout, cwd=cwd
     )
 
 
@@ -37,7 +37,7 @@ def test_the_javascript_client_passes() -> None:
         "idempotent_webhooks",
     ):
         assert any(line.split()[:2] == [name, "passed"] for line in result.stdout.splitlines()), result.stdout
-    assert "10 passed, 0 failed" in result.stdout
+    assert "13 passed, 0 failed" in result.stdout
 
 
 @pytest.mark.slow
@@ -85,9 +85,71 @@ def test_crashes_timeouts_and_garbage_are_failures() -> None:
 
 
 def test_unsupported_operations_are_skipped() -> None:
-    report = check_command('echo \'{"outcome": "unsupported"}\'', examples=2, properties=["bulk"])
-    assert report.ok
-    assert report.results[0].status == "skipped"
+    bulk_only = (
+        "import json, sys; r = json.load(sys.stdin); "
+        "print(json.dumps({'outcome': 'no_match' if r['operation'] == 'people_match' else 'unsupported'}))"
+    )
+    report = check_command(f'{PYTHON} -c "{bulk_only}"', examples=2, properties=["no_match", "bulk"])
+    assert report.ok, report.render()
+    assert [r.status for r in report.results] == ["passed", "skipped"]
+
+
+def test_a_run_where_every_property_is_skipped_fails_naming_what_to_support(tmp_path: Path) -> None:
+    result = fakeapollo(
+        "check-client", "--cmd", 'echo \'{"outcome": "unsupported"}\'', "--examples", "1", cwd=tmp_path
+    )
+    assert result.returncode == 1, result.stdout
+    assert "every property was skipped" in result.stdout
+    assert "must support people_match for every identifier" in result.stdout
+
+
+def test_progress_goes_to_stderr_one_line_per_property_and_nothing_to_the_callers_directory(
+    tmp_path: Path,
+) -> None:
+    result = fakeapollo(
+        "check-client",
+        "--cmd",
+        'echo \'{"outcome": "no_match"}\'',
+        "--examples",
+        "2",
+        "--property",
+        "no_match",
+        "--property",
+        "match",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("check-client: no_match passed (2 cases, "), result.stderr
+    assert lines[1].startswith("check-client: match FAILED (1 cases, "), result.stderr
+    assert "check-client:" not in result.stdout
+    assert list(tmp_path.iterdir()) == []  # no .hypothesis/
+
+
+def test_debug_lines_on_stdout_are_a_failure_telling_to_log_on_stderr() -> None:
+    chatty = "echo 'calling apollo...'; echo '{\"outcome\": \"no_match\"}'"
+    report = check_command(chatty, examples=1, properties=["no_match"])
+    assert report.failed == ["no_match"]
+    assert "stdout must hold exactly one JSON object (log on stderr)" in report.render()
+
+
+def test_fail_fast_stops_at_the_first_failing_property() -> None:
+    result = fakeapollo(
+        "check-client",
+        "--cmd",
+        'echo \'{"outcome": "no_match"}\'',
+        "--examples",
+        "1",
+        "--property",
+        "match",
+        "--property",
+        "no_match",
+        "--fail-fast",
+    )
+    assert result.returncode == 1
+    assert "FAILED match" in result.stdout
+    assert not any(line.split()[:1] == ["no_match"] for line in result.stdout.splitlines()), result.stdout
+    assert "0 passed, 1 failed" in result.stdout
 
 
 def test_the_client_gets_url_key_and_request() -> None:

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contract_tests import strategies as gen
+from contract_tests.runner import draw
 from mock_server.data import validate
 
 FAST = settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
@@ -24,6 +25,11 @@ DOCUMENTS = [
     ("webhook_waterfall.payload", gen.waterfall_webhook_payloads, FAST),
     ("people_match.request", gen.match_params, FAST),
     ("person", gen.partial_persons, FAST),
+    ("person", lambda: gen.persons("bare"), FAST),
+    ("person", lambda: gen.persons("longest"), SLOW),
+    ("person", gen.stub_persons, FAST),
+    ("people_match.request", lambda: st.sampled_from(gen.AWKWARD_PARAMS), FAST),
+    ("people_bulk_match.request", lambda: gen.bulk_details().map(lambda d: {"details": d}), FAST),
 ]
 
 
@@ -41,16 +47,33 @@ def test_generated_documents_validate(schema: str, strategy: Any, config: settin
 
 
 @FAST
-@given(gen.error_responses())
+@given(st.one_of(gen.error_responses(), gen.bulk_error_responses()))
 def test_error_answers_are_apollo_error_bodies(response: gen.CannedResponse) -> None:
     if response.schema is not None:
         validate(response.schema, response.text if response.text is not None else response.document)
     if response.status == 429:
-        assert response.headers["Retry-After"] == str(gen.RETRY_AFTER_SECONDS)
+        assert response.headers["Retry-After"] in ("0", str(gen.RETRY_AFTER_SECONDS))
     if response.status == 200:  # the truncated body
         with pytest.raises(ValueError):
             json.loads(response.body())
-    assert response.status in (200, 401, 403, 422, 429, 500, 502, 503, 504)
+    assert response.status in (200, 400, 401, 403, 422, 429, 500, 502, 503, 504)
+
+
+@FAST
+@given(
+    st.sampled_from(gen.RETRY_AFTER_FORMS).flatmap(
+        lambda f: st.tuples(st.just(f), gen.rate_limited_responses(retry_after=f))
+    )
+)
+def test_retry_after_comes_in_every_form(drawn: tuple[str, gen.CannedResponse]) -> None:
+    form, response = drawn
+    served = response.at(1_800_000_000.2)
+    if form == "absent":
+        assert "Retry-After" not in served.headers
+    elif form == "date":
+        assert served.headers["Retry-After"] == "Fri, 15 Jan 2027 08:00:03 GMT"  # a whole second, 2 s on
+    else:
+        assert served.headers["Retry-After"] == form
 
 
 @SLOW
@@ -76,7 +99,7 @@ def test_realistic_values_have_their_meaning() -> None:
     @given(gen.persons())
     def check(person: dict[str, Any]) -> None:
         assert len(person["id"]) == 24
-        assert person["organization"] is not None  # complete persons always have one
+        assert person.get("organization", {}) is not None  # complete: left out at times, never null
         if person.get("email"):
             assert "@" in person["email"]
         for phone in person.get("phone_numbers", []):
@@ -98,6 +121,36 @@ def test_partial_persons_have_holes() -> None:
 
     check()
     assert all(seen.values()), seen
+
+
+def test_optional_keys_are_sometimes_absent_and_partial_persons_always_miss_one() -> None:
+    documented = gen.definition("person")["properties"]
+    optional = set(documented) - set(gen.definition("person")["required"])
+    complete = draw(gen.persons(), 80, 0)
+    absent = set().union(*(optional - set(p) for p in complete))
+    present = set().union(*(optional & set(p) for p in complete))
+    assert len(absent) > len(optional) / 2, sorted(optional - absent)
+    assert present == optional, sorted(optional - present)
+    assert all(optional - set(p) for p in draw(gen.partial_persons(), 40, 0))
+
+
+SCRIPTS = {"accents": "øëñœłễ", "right-to-left": "אבגדהוזחטיכלמנסעפצקרשתمحدلعيرةبا", "emoji": "🚀📈✨"}
+
+
+def test_complete_persons_carry_every_script() -> None:
+    text = json.dumps(draw(gen.persons(), 30, 0), ensure_ascii=False)
+    assert {name for name, probe in SCRIPTS.items() if any(c in text for c in probe)} == set(SCRIPTS)
+
+
+def test_stub_persons_are_marked_as_no_match() -> None:
+    @FAST
+    @given(gen.stub_persons())
+    def check(person: dict[str, Any]) -> None:
+        assert person["match_confidence"] == "none"
+        assert person["name"] == ""
+        assert isinstance(person["organization"], dict)
+
+    check()
 
 
 def test_a_schema_change_flows_into_the_strategies(monkeypatch: pytest.MonkeyPatch) -> None:

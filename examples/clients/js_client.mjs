@@ -5,12 +5,15 @@
 //
 // One JSON request on stdin ({"operation": "people_match", "params": {...}} and friends), one JSON
 // outcome on stdout; the URL and key come from APOLLO_API_URL and APOLLO_API_KEY. The key goes in
-// x-api-key only; {"person": null} is a miss; any field may be missing or null; 401/403 are never
-// retried; 429 waits Retry-After (at most 3 retries); 5xx and network errors back off briefly;
-// a body that is not JSON is an error; bulk matches stay positional.
+// x-api-key only; {"person": null} and a stub marked match_confidence "none" are misses; any field
+// may be missing or null; 4xx answers are never retried; 429 waits Retry-After (seconds or an HTTP
+// date; at most 3 retries); 5xx and connection errors back off briefly; a request that times out is
+// reported, not retried; a body that is not JSON is an error; bulk matches stay positional.
 
 const MAX_RETRIES = 3;
 const MAX_RETRY_AFTER = 5;
+// Longer than fakeapollo's 1.5 s slow-answer budget, shorter than check-client's 10 s run timeout.
+const TIMEOUT_MS = 3000;
 
 class ApolloError extends Error {
   constructor(kind, message) {
@@ -22,12 +25,17 @@ class ApolloError extends Error {
 const sleep = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 
 function retryAfter(response) {
-  const value = Number.parseFloat(response.headers.get("retry-after") ?? "1");
-  return Number.isFinite(value) && value >= 0 ? value : 1;
+  const header = (response.headers.get("retry-after") ?? "1").trim();
+  const seconds = Number(header);
+  if (header !== "" && Number.isFinite(seconds)) return Math.max(0, seconds);
+  const date = Date.parse(header);
+  return Number.isFinite(date) ? Math.max(0, (date - Date.now()) / 1000) : 1;
 }
 
+const isStub = (record) => record !== null && typeof record === "object" && record.match_confidence === "none";
+
 export class ApolloClient {
-  constructor(apiUrl, apiKey, { timeoutMs = 10000 } = {}) {
+  constructor(apiUrl, apiKey, { timeoutMs = TIMEOUT_MS } = {}) {
     this.apiUrl = apiUrl.replace(/\/+$/, "");
     this.apiKey = apiKey;
     this.timeoutMs = timeoutMs;
@@ -54,6 +62,9 @@ export class ApolloClient {
           signal: AbortSignal.timeout(this.timeoutMs),
         });
       } catch (error) {
+        if (error.name === "TimeoutError") {
+          throw new ApolloError("error", `Apollo did not answer within ${this.timeoutMs} ms`);
+        }
         const delay = this.retryDelay(null, attempt);
         if (delay === null) throw new ApolloError("error", `network error: ${error.message}`);
         await sleep(delay);
@@ -94,7 +105,7 @@ export class ApolloClient {
 
   async peopleMatch(params) {
     const data = await this.post("/people/match", params);
-    if (data.person === null || data.person === undefined) return null;
+    if (data.person === null || data.person === undefined || isStub(data.person)) return null;
     if (typeof data.person !== "object") throw new ApolloError("error", "unexpected person");
     return ApolloClient.person(data.person);
   }
@@ -102,7 +113,7 @@ export class ApolloClient {
   async bulkMatch(details) {
     const data = await this.post("/people/bulk_match", { details });
     if (!Array.isArray(data.matches)) throw new ApolloError("error", "bulk_match answer without matches");
-    return data.matches.map((m) => (m && typeof m === "object" ? ApolloClient.person(m) : null));
+    return data.matches.map((m) => (m && typeof m === "object" && !isStub(m) ? ApolloClient.person(m) : null));
   }
 }
 

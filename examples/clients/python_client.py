@@ -8,10 +8,12 @@ Three ways to use this file:
   `fakeapollo check-client --cmd "python examples/clients/python_client.py"`;
 - in-process from pytest through `PythonClientAdapter` (see tests/test_contract_examples.py).
 
-What makes it well-behaved: the key goes in `x-api-key` only; `{"person": null}` is a miss, not an
-error; every field may be missing or null; 401/403 are never retried; a 429 is retried after
-`Retry-After` (at most 3 times, and only when the wait is short); 5xx and network errors are retried
-with a short backoff; a body that is not JSON is an error; bulk matches stay positional.
+What makes it well-behaved: the key goes in `x-api-key` only; `{"person": null}` and a stub person
+marked `match_confidence: "none"` are misses, not errors; every field may be missing or null; 4xx
+answers are never retried; a 429 is retried after `Retry-After` (seconds or an HTTP date; at most 3
+times, and only when the wait is short); 5xx and connection errors are retried with a short backoff;
+a request that times out is reported, not retried; a body that is not JSON is an error; bulk matches
+stay positional.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import os
 import sys
 import time
 from dataclasses import asdict, dataclass
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -28,6 +31,9 @@ import requests
 MAX_RETRIES = 3
 #: A 429 asking to wait longer than this is reported instead of waited out.
 MAX_RETRY_AFTER = 5.0
+#: Seconds to wait for Apollo to connect and to answer: longer than fakeapollo's 1.5 s slow-answer
+#: budget, shorter than check-client's 10 s run timeout.
+TIMEOUT = 3.0
 
 
 class ApolloError(Exception):
@@ -64,7 +70,7 @@ class Person:
 class ApolloClient:
     """people/match and people/bulk_match with retries done right."""
 
-    def __init__(self, api_url: str, api_key: str, *, timeout: float = 10.0, session: Any = None) -> None:
+    def __init__(self, api_url: str, api_key: str, *, timeout: float = TIMEOUT, session: Any = None) -> None:
         self.api_url = api_url.rstrip("/")
         self.api_key = api_key
         self.timeout = timeout
@@ -76,7 +82,7 @@ class ApolloClient:
         """The person Apollo matches for `params`, or None for `{"person": null}`."""
         data = self.post("/people/match", params)
         record = data.get("person")
-        if record is None:
+        if record is None or is_stub(record):
             return None
         if not isinstance(record, dict):
             raise ApolloError(f"unexpected person: {record!r}")
@@ -88,7 +94,7 @@ class ApolloClient:
         matches = data.get("matches")
         if not isinstance(matches, list):
             raise ApolloError("bulk_match answer without matches")
-        return [self.parse_person(m) if isinstance(m, dict) else None for m in matches]
+        return [self.parse_person(m) if isinstance(m, dict) and not is_stub(m) else None for m in matches]
 
     # -- the parts broken variants override
 
@@ -132,6 +138,8 @@ class ApolloClient:
                     headers={"x-api-key": self.api_key, "Accept": "application/json"},
                     timeout=self.timeout,
                 )
+            except requests.Timeout as exc:
+                raise ApolloError(f"Apollo did not answer within {self.timeout:g} s") from exc
             except requests.RequestException as exc:
                 delay = self.retry_delay(None, attempt)
                 if delay is None:
@@ -146,10 +154,21 @@ class ApolloClient:
             attempt += 1
 
 
+def is_stub(record: Any) -> bool:
+    """A person Apollo marks as no match (`match_confidence: "none"`): a miss, not a person."""
+    return isinstance(record, dict) and record.get("match_confidence") == "none"
+
+
 def _retry_after(response: requests.Response) -> float:
+    """Seconds to wait: `Retry-After` in seconds or as an HTTP date; 1 s when absent or unreadable."""
+    value = response.headers.get("Retry-After", "1").strip()
     try:
-        return max(0.0, float(response.headers.get("Retry-After", "1")))
+        return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
         return 1.0
 
 
