@@ -1,6 +1,7 @@
 """`fakeapollo check-client`: the contract against a client in any language, run as a command.
 
-For each case fakeapollo primes its emulator with the case's answer(s) and runs the command with
+For each case fakeapollo queues the case's answer(s) on its emulator (one it starts, or the one at
+`--base-url`, through the control API) and runs the command with
 `APOLLO_BASE_URL` (`http://127.0.0.1:PORT`), `APOLLO_API_URL` (the same plus `/api/v1`) and
 `APOLLO_API_KEY` in its environment and one JSON object on stdin:
 
@@ -62,6 +63,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--cwd", help="working directory of the command (default: the current one)")
     parser.add_argument("--fail-fast", action="store_true", help="stop at the first failing property")
+    parser.add_argument(
+        "--base-url",
+        help="test against the fakeapollo already serving here (e.g. http://127.0.0.1:8765) "
+        "instead of starting one",
+    )
+    parser.add_argument("--admin-token", help="the --admin-token of the emulator at --base-url, if any")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "fakeapollo-hypothesis")
 
     from contract_tests.contract import property_named
-    from contract_tests.runner import CommandDriver, PropertyResult, run_contract
+    from contract_tests.runner import CommandDriver, ContractServer, PropertyResult, run_contract
 
     if args.examples < 1:
         print("--examples must be at least 1", file=sys.stderr)
@@ -88,14 +95,27 @@ def run(args: argparse.Namespace) -> int:
     def progress(result: PropertyResult) -> None:
         print(progress_line(result), file=sys.stderr, flush=True)
 
-    report = run_contract(
-        driver,
-        examples=args.examples,
-        seed=args.seed,
-        properties=args.properties,
-        fail_fast=args.fail_fast,
-        progress=progress,
-    )
+    server = None
+    if args.base_url:
+        server = ContractServer(args.base_url, args.admin_token)
+        try:
+            server.control.check()
+        except RuntimeError as exc:
+            print(f"check-client: {exc}", file=sys.stderr)
+            return 2
+    try:
+        report = run_contract(
+            driver,
+            server=server,
+            examples=args.examples,
+            seed=args.seed,
+            properties=args.properties,
+            fail_fast=args.fail_fast,
+            progress=progress,
+        )
+    finally:
+        if server is not None:
+            server.stop()
     print(report.render())
     return 0 if report.ok else 1
 

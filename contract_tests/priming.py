@@ -1,62 +1,41 @@
-"""Primed responses: a WSGI layer in front of the emulator that serves one case's exact answers.
+"""Priming over the control API: each case's answers queued as scenarios, its exchanges read back.
 
-For each contract case the runner primes a list of canned answers and a fresh API key. Requests to
-Apollo's routes (`/api/v1/...`, `/v1/...`) then get those answers in order, the last one repeating,
-and are recorded with their real arrival time (`time.monotonic()`): the emulator's own clock is
-virtual, but client retries happen in real time. Each request is also written to the emulator's
-journal (scenario `primed`), so `fakeapollo.requests()` shows it. With no case primed, every request
-goes to the emulator untouched.
-
-An answer may carry a transport fault: "slow" answers after its delay, "hang" holds the request
-until the case ends (the client must have given up by then).
+For each contract case the runner registers a fresh API key and queues, for that key only, a
+`respond` scenario with the case's exact answers (in order, the last repeating), or the transport
+fault the case is about: `slow` (the emulator's own answer, late) or `timeout` (a connection held
+past the run's timeout). What the client sent is read back from the journal
+(`GET /__admin/requests?api_key=...`), whose only writer is the server. Nothing here reaches into
+the emulator's process, so the same code drives an emulator that is already running elsewhere.
 
 A client that never stops (say, it retries a 401 forever) is cut off: past `budget` requests the
-case is marked runaway and further requests are held open without an answer, so a stuck client
-sleeps on its socket instead of spinning. Requests that carry the key of an earlier case (a client
-still running after its case ended) are held the same way.
+case is marked runaway, and later requests with its key are held open (a `timeout` scenario) so a
+stuck client sleeps on its socket instead of spinning.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import threading
-import time
-from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
+from datetime import datetime
+from typing import Any
 
-from werkzeug.datastructures import EnvironHeaders
+import httpx
 
 from contract_tests.strategies import CannedResponse
 from mock_server.params import merge
 
-if TYPE_CHECKING:
-    from flask import Flask
-
-    from mock_server.service import Enrichment
-
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-API_PREFIXES = ("/api/v1/", "/v1/")
 #: More requests than this in one case is a runaway client: no contract allows it.
 DEFAULT_BUDGET = 5
-_REASONS = {
-    200: "OK",
-    401: "Unauthorized",
-    403: "Forbidden",
-    422: "Unprocessable Entity",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-}
+#: How often a running case's journal is read to catch a runaway client early.
+WATCH_SECONDS = 0.2
+#: The longest hold the control API allows (the `timeout` outcome's `seconds`).
+LONGEST_HOLD = 120
 
 
 @dataclass
 class Exchange:
-    """One request a client sent during a case, and what it was answered."""
+    """One request a client sent during a case, and what it was answered (from the journal)."""
 
     arrived: float
     method: str
@@ -66,8 +45,10 @@ class Exchange:
     raw_body: bytes
     body: Any
     status: int
-    #: Wall-clock arrival (`time.time()`), to compare with HTTP dates in `Retry-After`.
+    #: Wall-clock arrival (epoch seconds), to compare with HTTP dates in `Retry-After`.
     wall: float = 0.0
+    #: What the emulator answered, as it sent it.
+    answer: CannedResponse = field(default_factory=CannedResponse)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -89,178 +70,178 @@ class Exchange:
             body = body[:297] + "..."
         return f"{self.method} {self.path}{'?' + query if query else ''} {body}".rstrip()
 
+    @classmethod
+    def from_entry(cls, entry: dict[str, Any]) -> Exchange:
+        """An exchange from one journal entry (`GET /__admin/requests`)."""
+        moment = datetime.fromisoformat(str(entry["time"]).replace("Z", "+00:00")).timestamp()
+        query = {str(k): v for k, v in (entry.get("query") or {}).items()}
+        params = entry.get("body")
+        # The journal keeps the parameters as the emulator read them (query and body merged).
+        body = (
+            {k: v for k, v in params.items() if k not in query or query[k] != v}
+            if isinstance(params, dict)
+            else {}
+        )
+        response = entry.get("response") or {}
+        content_type = str(response.get("content_type") or "application/json")
+        answered = response.get("body")
+        is_json = content_type.startswith("application/json") and not isinstance(answered, str)
+        answer = CannedResponse(
+            int(response.get("status") or 0),
+            document=answered if is_json else None,
+            text=None if is_json else str(answered if answered is not None else ""),
+            content_type=content_type,
+            headers=dict(response.get("headers") or {}),
+        )
+        return cls(
+            arrived=moment,
+            method=str(entry.get("method", "")),
+            path=str(entry.get("path", "")),
+            query=query,
+            headers=dict(entry.get("headers") or {}),
+            raw_body=json.dumps(body, ensure_ascii=False).encode() if body else b"",
+            body=body,
+            status=answer.status,
+            wall=moment,
+            answer=answer,
+        )
+
+
+class ControlClient:
+    """The emulator's control API, as the contract runner uses it."""
+
+    def __init__(self, url: str, admin_token: str | None = None) -> None:
+        self.url = url.rstrip("/")
+        headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
+        self._http = httpx.Client(base_url=self.url + "/__admin", headers=headers, timeout=30)
+        self._lock = threading.Lock()
+
+    def call(self, method: str, path: str, document: Any = None, **params: Any) -> Any:
+        """One control API call; its JSON answer, or RuntimeError naming what the emulator said."""
+        with self._lock:
+            response = self._http.request(method, path, json=document, params=params or None)
+        if response.status_code >= 400:
+            raise RuntimeError(
+                f"the emulator's control API answered {response.status_code} to {method} /__admin{path}: "
+                f"{response.text[:300]}"
+            )
+        return response.json() if response.content else None
+
+    def check(self) -> None:
+        """Fail early, with a clear message, when there is no fakeapollo control API at `url`."""
+        try:
+            self.call("GET", "/scenarios")
+        except (httpx.HTTPError, RuntimeError, ValueError) as exc:
+            raise RuntimeError(f"no fakeapollo control API at {self.url}/__admin: {exc}") from exc
+
+    def add_key(self, key: str, team: str) -> None:
+        """Register an unlimited key for one case."""
+        limits = {"minute": None, "hour": None, "day": None}
+        entry = {
+            "key": key,
+            "team": team,
+            "plan": "custom",
+            "credits": None,
+            "limits": limits,
+            "scopes": None,
+        }
+        self.call("POST", "/keys", entry)
+
+    def queue(self, document: dict[str, Any]) -> str:
+        """Queue a scenario; its id."""
+        return str(self.call("POST", "/scenarios", document)["id"])
+
+    def remove(self, scenario_id: str) -> None:
+        """Delete a scenario (gone already is fine)."""
+        with self._lock:
+            self._http.delete(f"/scenarios/{scenario_id}")
+
+    def exchanges(self, key: str) -> list[Exchange]:
+        """What the client with `key` sent, oldest first."""
+        entries = self.call("GET", "/requests", api_key=key)["requests"]
+        return [Exchange.from_entry(e) for e in entries]
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self._http.close()
+
+
+def scenario_answer(response: CannedResponse) -> dict[str, Any]:
+    """One `respond` answer: status, headers (Content-Type included) and the body as sent."""
+    headers = {"Content-Type": response.content_type, **response.headers}
+    body: Any = response.text if response.text is not None else response.document
+    if response.text is None and isinstance(response.document, str):
+        body = json.dumps(response.document)  # a JSON string document: send it encoded
+    return {"status": response.status, "headers": headers, "body": body}
+
+
+def scenario_for(key: str, responses: list[CannedResponse], budget: int, hold: float) -> dict[str, Any]:
+    """The scenario that serves one case to the client with `key`."""
+    first = responses[0]
+    served: dict[str, Any]
+    if first.fault == "slow":
+        served = {"outcome": "slow", "params": {"delay_ms": round(first.delay * 1000)}}
+    elif first.fault == "hang":
+        served = {"outcome": "timeout", "params": {"seconds": round(hold)}}
+    else:
+        served = {"outcome": "respond", "responses": [scenario_answer(r) for r in responses]}
+    return {"match": {"api_key": key}, **served, "times": budget}
+
 
 @dataclass
-class _Case:
+class Primed:
+    """One case as queued: its key, scenario ids and a watcher for runaway clients."""
+
+    control: ControlClient
     key: str
-    responses: list[CannedResponse]
-    on_runaway: Callable[[], None]
+    scenario_ids: list[str]
     budget: int
-    exchanges: list[Exchange] = field(default_factory=list)
-    runaway: bool = False
-    #: Set when the case ends: requests held by a "hang" answer are let go.
-    released: threading.Event = field(default_factory=threading.Event)
+    runaway: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
 
+    def watch(self, on_runaway: Any) -> None:
+        """Read the journal now and then while the client runs; past the budget, call `on_runaway`."""
 
-class PrimedResponses:
-    """WSGI middleware serving primed answers before the emulator app sees the request."""
+        def loop() -> None:
+            while not self.done.wait(WATCH_SECONDS):
+                try:
+                    count = len(self.control.call("GET", "/requests", api_key=self.key)["requests"])
+                    if count >= self.budget:
+                        self._hold()
+                except (httpx.HTTPError, RuntimeError):
+                    return
+                if self.runaway.is_set():
+                    on_runaway()
+                    return
 
-    def __init__(self, app: WsgiApp, service: Enrichment | None = None) -> None:
-        self.app = app
-        self.service = service
-        self._lock = threading.Lock()
-        self._case: _Case | None = None
-        self._stale: set[str] = set()
-        self._held = threading.Event()  # never set: held requests wait until the process ends
+        threading.Thread(target=loop, name="contract-watch", daemon=True).start()
 
-    @classmethod
-    def install(cls, flask_app: Flask) -> PrimedResponses:
-        """Put the layer in front of `flask_app` (once; later calls return the same layer)."""
-        current = flask_app.wsgi_app
-        if isinstance(current, PrimedResponses):
-            return current
-        layer = cls(current, flask_app.extensions.get("fakeapollo"))
-        flask_app.wsgi_app = layer  # type: ignore[method-assign]
-        return layer
-
-    def prime(
-        self,
-        key: str,
-        responses: list[CannedResponse],
-        *,
-        on_runaway: Callable[[], None] = lambda: None,
-        budget: int = DEFAULT_BUDGET,
-    ) -> None:
-        """Start a case: requests answer `responses` in order (the last repeats)."""
-        if not responses:
-            raise ValueError("prime at least one response")
-        with self._lock:
-            self._case = _Case(key, list(responses), on_runaway, budget)
+    def _hold(self) -> None:
+        """From now on, hold the runaway client's requests open instead of answering them."""
+        if not self.runaway.is_set():
+            self.runaway.set()
+            hold = {"match": {"api_key": self.key}, "outcome": "timeout", "params": {"seconds": LONGEST_HOLD}}
+            self.control.queue(hold)
 
     def finish(self) -> list[Exchange]:
-        """End the current case; its key is retired and its requests returned, oldest first."""
-        with self._lock:
-            case, self._case = self._case, None
-            if case is None:
-                return []
-            self._stale.add(case.key)
-            case.released.set()
-            return list(case.exchanges)
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        """Answer from the primed case, hold a stale or runaway request, or pass to the emulator."""
-        path = environ.get("PATH_INFO", "")
-        if self._case is None or not path.startswith(API_PREFIXES):
-            return self.app(environ, start_response)
-        arrived = time.monotonic()
-        raw = _read_body(environ)
-        query = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
-        headers = dict(EnvironHeaders(environ))
-        body = _parse_body(raw, environ.get("CONTENT_TYPE", ""))
-        key = _key_of(headers, query, body)
-        with self._lock:
-            case = self._case
-            stale = key is not None and key in self._stale
-            if case is None or stale:
-                response = None
-            else:
-                method = environ.get("REQUEST_METHOD", "GET")
-                exchange = Exchange(arrived, method, path, query, headers, raw, body, 0, time.time())
-                case.exchanges.append(exchange)
-                over = len(case.exchanges) > case.budget
-                if over and not case.runaway:
-                    case.runaway = True
-                    threading.Thread(target=case.on_runaway, daemon=True).start()
-                response = None if over else case.responses[min(len(case.exchanges), len(case.responses)) - 1]
-                if response is not None:
-                    exchange.status = response.status
-        if response is None:
-            if case is None and not stale:
-                environ["wsgi.input"] = io.BytesIO(raw)
-                return self.app(environ, start_response)
-            self._held.wait()
-            return []
-        if response.fault == "slow":
-            time.sleep(response.delay)
-        elif response.fault == "hang":
-            assert case is not None
-            case.released.wait()
-        self._journal(exchange, response, key)
-        payload = response.body()
-        reason = _REASONS.get(response.status, "Status")
-        start_response(
-            f"{response.status} {reason}",
-            [
-                ("Content-Type", response.content_type),
-                ("Content-Length", str(len(payload))),
-                *response.headers.items(),
-            ],
-        )
-        return [payload]
-
-    def _journal(self, exchange: Exchange, response: CannedResponse, key: str | None) -> None:
-        """Write the exchange to the emulator's journal, as if the emulator had answered."""
-        if self.service is None:
-            return
-        from mock_server.journal import Entry
-
-        journal = self.service.store.journal
-        journal.record(
-            Entry(
-                sequence=journal.next_sequence(),
-                time=self.service.clock.now(),
-                method=exchange.method,
-                path=exchange.path,
-                query=exchange.query,
-                headers=exchange.headers,
-                body=exchange.body if isinstance(exchange.body, dict) else None,
-                status=response.status,
-                response_text=response.body().decode("utf-8", "replace"),
-                response_type=response.content_type,
-                duration_ms=(time.monotonic() - exchange.arrived) * 1000,
-                api_key=key,
-                scenario="primed",
-            )
-        )
+        """End the case: its exchanges; its scenario goes (a runaway's hold stays)."""
+        self.done.set()
+        exchanges = self.control.exchanges(self.key)
+        if len(exchanges) >= self.budget:
+            self._hold()
+        for scenario_id in self.scenario_ids:
+            self.control.remove(scenario_id)
+        return exchanges
 
 
-def _read_body(environ: Mapping[str, Any]) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    stream = environ.get("wsgi.input")
-    if stream is None:
-        return b""
-    if length > 0:
-        data: bytes = stream.read(length)
-        return data
-    if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked" or environ.get("wsgi.input_terminated"):
-        chunked: bytes = stream.read()
-        return chunked
-    return b""
+def prime(
+    control: ControlClient, key: str, team: str, responses: list[CannedResponse], *, budget: int, hold: float
+) -> Primed:
+    """Register `key` and queue the case's scenarios for it."""
+    if not responses:
+        raise ValueError("prime at least one response")
+    control.add_key(key, team)
+    return Primed(control, key, [control.queue(scenario_for(key, responses, budget, hold))], budget)
 
 
-def _parse_body(raw: bytes, content_type: str) -> Any:
-    """The body as the emulator would read it: JSON, form fields, or the raw text."""
-    if not raw.strip():
-        return {}
-    text = raw.decode("utf-8", "replace")
-    if "x-www-form-urlencoded" in content_type and not text.lstrip().startswith("{"):
-        return dict(parse_qsl(text, keep_blank_values=True))
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def _key_of(headers: Mapping[str, str], query: Mapping[str, str], body: Any) -> str | None:
-    for name, value in headers.items():
-        if name.lower() == "x-api-key":
-            return value
-    if isinstance(body, dict) and isinstance(body.get("api_key"), str):
-        return str(body["api_key"])
-    return query.get("api_key")
-
-
-__all__ = ["DEFAULT_BUDGET", "Exchange", "PrimedResponses"]
+__all__ = ["DEFAULT_BUDGET", "ControlClient", "Exchange", "Primed", "prime", "scenario_answer"]

@@ -47,7 +47,7 @@ def pytest_contract(
 
     @pytest.mark.parametrize("contract_property", names)
     def test_apollo_contract(fakeapollo: FakeApollo, contract_property: str) -> None:
-        server = ContractServer(fakeapollo.app, fakeapollo.url)
+        server = ContractServer(fakeapollo.url)
         runner = ContractRunner(
             AdapterDriver(adapter, timeout),
             server,
@@ -68,7 +68,7 @@ def pytest_contract(
 def contract_report(fakeapollo: FakeApollo, adapter: ClientAdapter, **options: Any) -> Any:
     """Run the contract on the plugin's emulator and return the `Report` (for custom assertions)."""
     timeout = float(options.pop("timeout", DEFAULT_TIMEOUT))
-    server = ContractServer(fakeapollo.app, fakeapollo.url)
+    server = ContractServer(fakeapollo.url)
     return ContractRunner(AdapterDriver(adapter, timeout), server, **options).run()
 
 

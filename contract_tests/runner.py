@@ -1,7 +1,9 @@
 """Run the contract against a client: generate cases, prime the emulator, call the client, shrink.
 
-One live emulator serves every case; before each case the primed-responses layer is loaded with the
-case's answers and a fresh API key, so a case costs one in-memory update on top of the client's run.
+One live emulator serves every case, one this process starts or one already running (`--base-url`):
+before each case a fresh API key is registered and the case's answers are queued for it as
+scenarios over the control API, and afterwards what the client sent is read from the journal
+(`contract_tests.priming`), so a case costs a few loopback calls on top of the client's run.
 Cases come from the Hypothesis strategies of `contract_tests.contract`: each property's fixed
 extremes first, then random cases, case `i` drawn from its own seed (`seed`, property, `i`) with no
 example database, so the same seed gives the same cases whatever the count (a larger count only adds
@@ -30,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from contract_tests.adapter import ClientAdapter, Unsupported
 from contract_tests.contract import PROPERTIES, Case, Observation, Property, property_named
-from contract_tests.priming import DEFAULT_BUDGET, PrimedResponses
+from contract_tests.priming import DEFAULT_BUDGET, LONGEST_HOLD, ControlClient, prime
 from contract_tests.strategies import definition
 from mock_server.data import violations
 
@@ -246,12 +248,11 @@ def _tail(text: str, limit: int = 1_200) -> str:
 
 
 class ContractServer:
-    """A live emulator with the primed-responses layer installed."""
+    """The emulator the contract drives through its control API: one started here, or one at `url`."""
 
-    def __init__(self, app: Flask, url: str, live: LiveServer | None = None) -> None:
-        self.app = app
-        self.url = url
-        self.primed = PrimedResponses.install(app)
+    def __init__(self, url: str, admin_token: str | None = None, live: LiveServer | None = None) -> None:
+        self.url = url.rstrip("/")
+        self.control = ControlClient(self.url, admin_token)
         self._live = live
 
     @classmethod
@@ -260,13 +261,12 @@ class ContractServer:
         from mock_server.app import create_app
         from mock_server.pytest_plugin import start_live_server
 
-        app = app if app is not None else create_app()
-        PrimedResponses.install(app)
-        live = start_live_server(app)
-        return cls(app, live.url, live)
+        live = start_live_server(app if app is not None else create_app())
+        return cls(live.url, live=live)
 
     def stop(self) -> None:
         """Stop serving (only a server this object started)."""
+        self.control.close()
         if self._live is not None:
             self._live.stop()
 
@@ -589,13 +589,15 @@ class ContractRunner:
             )
             return _webhook_observation(once, twice, target.api_key)
         served = [response.at(time.time()) for response in case.responses]
-        primed = self.server.primed
-        primed.prime(target.api_key, served, on_runaway=wake.set, budget=DEFAULT_BUDGET)
+        hold = min(LONGEST_HOLD, self.driver.timeout + 5)
+        team = f"contract-{self._nonce}"
+        primed = prime(self.server.control, target.api_key, team, served, budget=DEFAULT_BUDGET, hold=hold)
+        primed.watch(wake.set)
         try:
             reply = self.driver.call(case.request, target, wake)
         finally:
             exchanges = primed.finish()
-        runaway = len(exchanges) > DEFAULT_BUDGET
+        runaway = primed.runaway.is_set()
         return Observation(
             reply.outcome,
             exchanges,
@@ -604,7 +606,7 @@ class ContractRunner:
             runaway,
             reply.seconds,
             target.api_key,
-            served,
+            [exchange.answer for exchange in exchanges],
             self.driver.timeout,
         )
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from contract_tests import check_command
 
@@ -174,3 +177,46 @@ def test_report_states_its_own_per_case_overhead() -> None:
 def test_bad_options_exit_2() -> None:
     assert fakeapollo("check-client", "--cmd", "true", "--property", "nope").returncode == 2
     assert fakeapollo("check-client", "--cmd", "true", "--examples", "0").returncode == 2
+
+
+@pytest.mark.slow
+def test_the_good_clients_pass_against_an_emulator_already_running(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen(
+        [PYTHON, "-m", "mock_server", "serve", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(base_url + "/openapi.json", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        clients = [(f"{PYTHON} {CLIENTS / 'python_client.py'}", "2")]
+        if shutil.which("node") is not None:
+            clients.append((f"node {CLIENTS / 'js_client.mjs'}", "1"))
+        for command, examples in clients:
+            result = fakeapollo(
+                "check-client", "--base-url", base_url, "--cmd", command, "--examples", examples
+            )
+            assert result.returncode == 0, result.stdout + result.stderr
+            assert "13 passed, 0 failed, 0 skipped" in result.stdout
+        journal = requests.get(base_url + "/__admin/requests", timeout=10).json()["requests"]
+        assert {e["scenario"] for e in journal} >= {"respond", "slow"}  # the running server answered them
+    finally:
+        server.terminate()
+        server.wait(10)
+        log.close()
+
+
+def test_base_url_without_a_control_api_exits_2() -> None:
+    result = fakeapollo("check-client", "--base-url", "http://127.0.0.1:9", "--cmd", "true")
+    assert result.returncode == 2
+    assert "no fakeapollo control API at http://127.0.0.1:9/__admin" in result.stderr

@@ -120,10 +120,10 @@ def test_runaway_client_is_cut_off_quickly(fakeapollo: FakeApollo) -> None:
     assert "runaway" in report.render()
 
 
-def test_primed_requests_are_journaled(fakeapollo: FakeApollo) -> None:
+def test_case_requests_are_journaled_by_the_server(fakeapollo: FakeApollo) -> None:
     adapter = importlib.import_module("python_client").PythonClientAdapter()
     report = contract_report(fakeapollo, adapter, examples=2, properties=["match"])
     assert report.ok
     entries = fakeapollo.requests(path="people/match")
     assert len(entries) == 2
-    assert {e["scenario"] for e in entries} == {"primed"}
+    assert {e["scenario"] for e in entries} == {"respond"}  # the case's answers, queued as scenarios

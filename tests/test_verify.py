@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests.priming import PrimedResponses
+from contract_tests.priming import ControlClient, scenario_answer
 from contract_tests.strategies import CannedResponse, json_response
 from contract_tests.verify import (
     PROBES,
@@ -44,14 +44,20 @@ def test_it_refuses_to_start_over_budget(fakeapollo: FakeApollo) -> None:
     assert [r.probe.name for r in free] == ["bad_key", "phone_reveal"]
 
 
+def scripted(fakeapollo: FakeApollo, key: str, answer: CannedResponse, *, register: bool = False) -> None:
+    """The next request with `key` gets exactly `answer` (a `respond` scenario)."""
+    control = ControlClient(fakeapollo.url)
+    if register:
+        control.add_key(key, "team-verify")
+    scenario = {"match": {"api_key": key}, "outcome": "respond", "responses": [scenario_answer(answer)]}
+    control.queue({**scenario, "times": 1})
+    control.close()
+
+
 def test_drift_is_reported_field_by_field(fakeapollo: FakeApollo) -> None:
-    layer = PrimedResponses.install(fakeapollo.app)
     tim = {"id": "not-an-id", "first_name": "Tim", "brand_new_field": 1}
-    layer.prime("test-key", [json_response({"person": tim}, None)])
-    try:
-        results = verify_provider(fakeapollo.url, fakeapollo.api_key, max_credits=1, probes=["match"])
-    finally:
-        layer.finish()
+    scripted(fakeapollo, "test-key", json_response({"person": tim}, None))
+    results = verify_provider(fakeapollo.url, fakeapollo.api_key, max_credits=1, probes=["match"])
     report = render(fakeapollo.url, results)
     assert not results[0].ok
     assert "drift: $.person.id: 'not-an-id' does not match" in report
@@ -60,12 +66,10 @@ def test_drift_is_reported_field_by_field(fakeapollo: FakeApollo) -> None:
 
 
 def test_a_wrong_status_is_drift(fakeapollo: FakeApollo) -> None:
-    layer = PrimedResponses.install(fakeapollo.app)
-    layer.prime("fakeapollo-verify-invalid-key", [CannedResponse(200, text="OK", content_type="text/plain")])
-    try:
-        results = verify_provider(fakeapollo.url, fakeapollo.api_key, max_credits=0, probes=["bad_key"])
-    finally:
-        layer.finish()
+    # The probe's made-up key is registered here, so the scripted answer applies to it.
+    ok = CannedResponse(200, text="OK", content_type="text/plain")
+    scripted(fakeapollo, "fakeapollo-verify-invalid-key", ok, register=True)
+    results = verify_provider(fakeapollo.url, fakeapollo.api_key, max_credits=0, probes=["bad_key"])
     assert results[0].drift[0].startswith("HTTP 200, expected 401")
 
 

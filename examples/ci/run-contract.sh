@@ -6,7 +6,8 @@
 # 1. starts `fakeapollo serve` in the background with a fresh random admin token and waits until it
 #    answers; it fails when that server did not start, and checks (by that token) that the server on
 #    the port is the one it started, not another one that was already listening there;
-# 2. runs `fakeapollo check-client --cmd "$CLIENT_CMD"` (its own in-process emulator, primed per case);
+# 2. runs `fakeapollo check-client --base-url ... --cmd "$CLIENT_CMD"` against that emulator (each
+#    case's answers are queued on it through the control API, with the admin token);
 # 3. runs "$TEST_CMD" (if set) with APOLLO_BASE_URL, APOLLO_API_URL and APOLLO_API_KEY pointing at the
 #    background emulator, so your suite never calls the real Apollo (FAKEAPOLLO_ADMIN_TOKEN holds the
 #    token its control API /__admin/ wants, as `Authorization: Bearer $FAKEAPOLLO_ADMIN_TOKEN`);
@@ -63,7 +64,7 @@ echo "fakeapollo is serving on $BASE_URL"
 
 echo "::group::fakeapollo check-client"
 # shellcheck disable=SC2086
-$FAKEAPOLLO check-client --cmd "$CLIENT_CMD" ${CHECK_ARGS:-}
+$FAKEAPOLLO check-client --base-url "$BASE_URL" --admin-token "$FAKEAPOLLO_ADMIN_TOKEN" --cmd "$CLIENT_CMD" ${CHECK_ARGS:-}
 echo "::endgroup::"
 
 if [ -n "${TEST_CMD:-}" ]; then
