@@ -577,7 +577,7 @@ class ContractRunner:
     def run_case(self, case: Case) -> Observation:
         """Prime the emulator with the case's answers, run the client once, collect what it sent."""
         self._counter += 1
-        target = Target(self.server.url, f"contract-{self._nonce}-{self._counter}")
+        target = Target(self.server.url, _case_key(self._nonce, self._counter))
         wake = threading.Event()
         if case.deliveries is not None:
             once = self.driver.call(
@@ -640,6 +640,16 @@ class ContractRunner:
                     break
         best.shrink_runs = runs
         return best
+
+
+def _case_key(nonce: str, counter: int) -> str:
+    """A fresh API key for one case, random at both ends.
+
+    The journal masks keys down to their first and last four characters, and its filter compares
+    those masks: keys that differed only in the middle would share a journal.
+    """
+    ends = secrets.token_hex(4)
+    return f"{ends[:4]}-contract-{nonce}-{counter}-{ends[4:]}"
 
 
 def _webhook_observation(once: Reply, twice: Reply, api_key: str) -> Observation:
