@@ -191,3 +191,19 @@ def test_a_fractional_credit_price_gives_fractional_credits_consumed(base_url: s
     assert body["credits_consumed"] == 1.5
     usage = requests.get(f"{admin}/usage", timeout=10).json()
     assert next(t for t in usage["teams"] if t["team"] == "team-priced")["credits"]["spent"] == 1.5
+
+
+def test_oauth_token_polls_webhook_results(base_url: str, admin: str) -> None:
+    entry = {"key": "oauth-poll", "kind": "oauth_token", "team": "team-test", "plan": "professional"}
+    requests.post(f"{admin}/keys", json={**entry, "credits": None, "scopes": None}, timeout=10)
+    response = requests.get(
+        f"{base_url}/api/v1/webhook_result/12345",
+        headers={"Authorization": "Bearer oauth-poll"},
+        timeout=10,
+    )
+    assert response.status_code == 404
+    assert response.json() == {"error_code": "request_id_unknown"}
+    refused = requests.get(
+        f"{base_url}/api/v1/webhook_result/12345", headers={"Authorization": "Bearer test-key"}, timeout=10
+    )
+    assert refused.status_code == 401 and refused.text == UNAUTHORIZED

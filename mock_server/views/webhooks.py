@@ -6,7 +6,7 @@ from flask import Blueprint, Response, g, request
 
 from mock_server.errors import PollError
 from mock_server.views.admin import protect
-from mock_server.views.apollo import Notes, enrichment
+from mock_server.views.apollo import Notes, bearer_token, enrichment
 from mock_server.views.http import json_response
 
 # The endpoint name Apollo meters and scopes polling under (FACTS.md 4.1).
@@ -17,10 +17,11 @@ def webhook_result(request_id: str) -> Response:
     """GET webhook_result/<request_id>: the stored payload and its delivery state; free, rate-limited."""
     service = enrichment()
     header_key = request.headers.get("x-api-key")
+    bearer = None if header_key else bearer_token(request.headers.get("Authorization"))
     params = request.args.to_dict(flat=True)
-    notes = Notes(params=params, api_key=header_key)
+    notes = Notes(params=params, api_key=header_key or bearer)
     g.fakeapollo_notes = notes
-    api_key, rate = service.admit(WEBHOOK_RESULT, header_key, params, None)
+    api_key, rate = service.admit(WEBHOOK_RESULT, header_key, params, None, bearer)
     notes.rate = rate
     try:
         body = service.webhooks.poll(request_id, api_key.team)
