@@ -1,7 +1,7 @@
 """Bare-Flask baseline: POST /api/v1/people/match answers one static 12.8 KB person, nothing else.
 
-`python bench/baseline_app.py PORT` serves it on fakeapollo's own server (mock_server/httpserver.py),
-through the WSGI path every non-Apollo route of `fakeapollo serve` takes.
+`python bench/baseline_app.py PORT` serves it the way `fakeapollo serve` serves its non-Apollo
+routes: uvicorn, then a2wsgi's WSGI thread pool.
 """
 
 from __future__ import annotations
@@ -35,11 +35,18 @@ def create_app() -> Flask:
 
 def main(port: int) -> None:
     """Serve the baseline on 127.0.0.1:`port` until SIGINT or SIGTERM."""
-    from mock_server.config import Config
-    from mock_server.httpserver import Server, bind_socket
+    import uvicorn
+    from a2wsgi import WSGIMiddleware
 
-    server = Server(create_app(), bind_socket("127.0.0.1", port), threads=Config().threads)
-    server.serve_forever(lambda host, bound: print(f"baseline listening on {host}:{bound}", flush=True))
+    from mock_server.config import Config
+    from mock_server.server import HttpProtocol, ServerWithBanner, bind_socket
+
+    sock = bind_socket("127.0.0.1", port)
+    app = WSGIMiddleware(create_app(), workers=Config().threads)  # type: ignore[arg-type]
+    config = uvicorn.Config(app, http=HttpProtocol, lifespan="off", log_config=None, access_log=False)
+    bound = sock.getsockname()[1]
+    announce = lambda: print(f"baseline listening on 127.0.0.1:{bound}", flush=True)  # noqa: E731
+    ServerWithBanner(config, announce).run([sock])
 
 
 if __name__ == "__main__":

@@ -86,6 +86,9 @@ def build_store(config: Config) -> Store:
 
 def _register_journal(app: Flask, service: Enrichment) -> None:
     """Journal every call outside the control API: what was sent and what was answered."""
+    writer = journaling.BackgroundWriter() if journaling.store_blocks(service) else None
+    if writer is not None:
+        app.extensions[journaling.WRITER_EXTENSION] = writer
 
     @app.before_request
     def note_start() -> None:
@@ -109,6 +112,7 @@ def _register_journal(app: Flask, service: Enrichment) -> None:
             body=response.get_data(),
             content_type=response.content_type or "",
             response_headers=dict(response.headers),
+            writer=writer,
         )
         return response
 

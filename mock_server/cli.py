@@ -74,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-admin", action="store_false", dest="admin", default=None, help="remove the control API"
     )
+    serve.add_argument(
+        "--access-log",
+        action="store_true",
+        default=None,
+        help="print one line per request: time, method, path, status, masked key, outcome, ms",
+    )
     _add_webhook_flags(serve)
 
     commands.add_parser("openapi", help="print the OpenAPI document of the emulated endpoints")
@@ -293,6 +299,7 @@ def main(argv: list[str] | None = None) -> int:
             bulk_share=args.bulk_share,
             admin_token=args.admin_token,
             admin=args.admin,
+            access_log=args.access_log,
             webhook_delay=args.webhook_delay,
             webhook_attempts=args.webhook_attempts,
             webhook_timeout=args.webhook_timeout,

@@ -79,6 +79,8 @@ class Config:
     # Generated persons kept, least recently asked for dropped first. Each costs ~2.5 KB with its
     # aliases (bench/); 16,000 keep bench/'s 10,000 recurring persons cached under its 5% one-offs.
     person_cache_size: int = 16_000
+    # One line per request on stdout: time, method, path, status, masked key, outcome, milliseconds.
+    access_log: bool = False
 
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with the given settings changed (None values are ignored)."""

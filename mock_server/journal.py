@@ -149,7 +149,7 @@ class Entry:
             "method": self.method,
             "path": self.path,
             "query": mask_params(self.query),
-            # The fast path keeps the lower-case names it parsed; Flask's are already title-cased.
+            # The ASGI application keeps uvicorn's lower-case names; Flask's are already title-cased.
             "headers": mask_headers({name.title(): value for name, value in self.headers.items()}),
             "body": mask_params(self.body) if isinstance(self.body, dict) else self.body,
             "api_key": mask_key(self.api_key),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from flask.testing import FlaskClient
 
     from mock_server.config import Config
-    from mock_server.httpserver import Server
+    from mock_server.server import ServerWithBanner
     from mock_server.service import Enrichment
 
 DEFAULT_API_KEY = "test-key"
@@ -65,14 +66,15 @@ class LiveServer:
 
     app: Flask
     url: str
-    _server: Server
+    _server: ServerWithBanner
     _thread: threading.Thread
+    _sock: socket.socket
 
     def stop(self) -> None:
         """Stop serving, close the socket and stop the app's background work (webhook dispatcher)."""
-        self._server.stop()
+        self._server.should_exit = True
         self._thread.join(timeout=10)
-        self._server.sock.close()
+        self._sock.close()
         close = getattr(self.app.extensions.get("fakeapollo"), "close", None)
         if callable(close):
             close()
@@ -81,26 +83,22 @@ class LiveServer:
 def start_live_server(app: Flask, host: str = "127.0.0.1") -> LiveServer:
     """Serve `app` on a free port of `host` in a daemon thread, on the server `fakeapollo serve` uses."""
     from mock_server.app import listening
-    from mock_server.httpserver import Server, bind_socket
-    from mock_server.views.fast import handler_for
+    from mock_server.asgi import Emulator
+    from mock_server.server import ServerWithBanner, bind_socket, uvicorn_config
 
-    server = Server(app, bind_socket(host, 0), fast=handler_for(app))
+    service = app.extensions["fakeapollo"]
+    sock = bind_socket(host, 0)
+    emulator = Emulator(app, threads=service.config.threads, access_log=service.config.access_log)
+    listening(app, *sock.getsockname()[:2])  # webhooks aimed at this server are refused
     ready = threading.Event()
-
-    def on_ready(bound_host: str, port: int) -> None:
-        listening(app, bound_host, port)
-        ready.set()
-
-    thread = threading.Thread(
-        target=server.serve_forever,
-        kwargs={"on_ready": on_ready, "handle_signals": False},
-        name="fakeapollo",
-        daemon=True,
-    )
+    server = ServerWithBanner(uvicorn_config(service.config.with_overrides(workers=1), emulator), ready.set)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="fakeapollo", daemon=True)
     thread.start()
     if not ready.wait(10):
         raise RuntimeError("the fakeapollo live server did not start")
-    return LiveServer(app=app, url=f"http://{host}:{server.address[1]}", _server=server, _thread=thread)
+    port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    return LiveServer(app=app, url=f"http://{shown}:{port}", _server=server, _thread=thread, _sock=sock)
 
 
 class FakeApollo:
@@ -139,7 +137,9 @@ class FakeApollo:
     ) -> list[dict[str, Any]]:
         """Journal entries, oldest first, as `GET /__admin/requests` shows them."""
         from mock_server.clock import Clock
+        from mock_server.views.journaling import flush
 
+        flush(self.app.extensions)
         entries = self.service.store.journal.entries(
             path=path, status=status, api_key=api_key, since=since, limit=limit
         )

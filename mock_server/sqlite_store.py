@@ -274,6 +274,9 @@ class SqliteScenarioBook:
 class SqliteStore:
     """The Store interface on one SQLite file, for `--workers N` and `--state-file PATH`."""
 
+    # A write may wait for another process's lock: the server calls it off its event loop.
+    blocking = True
+
     def __init__(self, path: Path, journal_size: int = DEFAULT_SIZE) -> None:
         self.database = Database(path)
         self.journal = SqliteJournal(self.database, journal_size)

@@ -175,6 +175,9 @@ class Store(Protocol):
 class MemoryStore:
     """A process-local store guarded by one lock; the default for a single process."""
 
+    # Every call returns at once: the server may call it on its event loop.
+    blocking = False
+
     def __init__(self, journal_size: int = DEFAULT_SIZE) -> None:
         self._lock = threading.Lock()
         self._counters: defaultdict[str, float] = defaultdict(float)

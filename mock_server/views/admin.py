@@ -7,7 +7,7 @@ import math
 import time
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from mock_server.clock import (
     LATEST,
@@ -20,6 +20,7 @@ from mock_server.clock import (
 )
 from mock_server.errors import ApolloError, BadRequest, NotFound
 from mock_server.journal import mask_secret
+from mock_server.views import journaling
 from mock_server.views.apollo import enrichment
 from mock_server.views.http import json_response, read_body
 
@@ -82,6 +83,7 @@ def list_requests() -> Response:
     """The journal, newest last, filtered by path, status, api_key and since; `limit` keeps the newest."""
     args = request.args
     since = args.get("since")
+    journaling.flush(current_app.extensions)
     entries = enrichment().store.journal.entries(
         path=args.get("path") or None,
         status=_int_arg("status"),
@@ -94,6 +96,7 @@ def list_requests() -> Response:
 
 def clear_requests() -> Response:
     """Empty the journal."""
+    journaling.flush(current_app.extensions)
     enrichment().store.journal.clear()
     return json_response({"requests": []})
 

@@ -1,11 +1,10 @@
 """Apollo's own routes (people/match, bulk_match, organizations/enrich, usage stats), under /api/v1 and /v1.
 
-`answer` is the one implementation; the Flask views and the fast path (views/fast.py) adapt it.
+`answer` is the one implementation; the Flask views and the ASGI application (mock_server/asgi.py) adapt it.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,11 +29,13 @@ from mock_server.service import (
     Receipt,
 )
 from mock_server.views import transport
-from mock_server.views.http import Reply, error_reply, flask_response, json_reply, parse_body
+from mock_server.views.http import JSON_TYPE, Reply, error_reply, flask_response, json_reply, parse_body
+from mock_server.views.transport import Fault, FaultKind
 
 Operation = Callable[[Enrichment, ApiKey, dict[str, Any], Outcome | None, Receipt], dict[str, Any]]
 # A forced `slow` answer waits at most this long; `timeout` holds the connection this long by default.
 MAX_SLOW_MS = 30_000
+MAX_HOLD_S = 120
 # A body larger than this is parsed only once its x-api-key header is known; the journal keeps
 # the first JOURNALED_PREFIX_BYTES of one that is not.
 UNAUTHENTICATED_BODY_BYTES = 16 * 1024
@@ -45,6 +46,7 @@ JOURNALED_PREFIX_BYTES = 1024
 class Call:
     """One request to an Apollo route, whichever server received it."""
 
+    method: str
     path: str
     query: dict[str, Any]
     header_key: str | None
@@ -52,7 +54,6 @@ class Call:
     body: bytes
     mimetype: str
     content_type: str
-    environ: Mapping[str, Any] = field(default_factory=dict)
     # The token of an `Authorization: Bearer` header (OAuth), and path parameters (people/{id}).
     bearer: str | None = None
     path_params: Mapping[str, str] = field(default_factory=dict)
@@ -69,25 +70,30 @@ class Notes:
     receipt: Receipt = field(default_factory=Receipt)
 
 
-def answer(service: Enrichment, endpoint: str, operation: Operation, call: Call, notes: Notes) -> Reply:
+def answer(
+    service: Enrichment, endpoint: str, operation: Operation, call: Call, notes: Notes
+) -> tuple[Reply, Fault | None]:
     """Run one Apollo operation with its forced outcome and rate-limit headers; errors as Apollo's.
 
     An answer that ends in an error (a 4xx or 5xx, or an exception, which becomes a 500) is not
-    charged: the client got no data.
+    charged: the client got no data. The outcome is chosen once, here; what it does to the transport
+    comes back as the `Fault` for the server to apply (it never waits or touches a socket itself).
     """
     try:
-        reply = _answer(service, endpoint, operation, call, notes)
+        reply, fault = _answer(service, endpoint, operation, call, notes)
     except ApolloError as error:
-        reply = error_reply(error)
+        reply, fault = error_reply(error), None
     except BaseException:
         service.refund(notes.receipt)
         raise
     if reply.status >= 400:
         service.refund(notes.receipt)
-    return reply
+    return reply, fault
 
 
-def _answer(service: Enrichment, endpoint: str, operation: Operation, call: Call, notes: Notes) -> Reply:
+def _answer(
+    service: Enrichment, endpoint: str, operation: Operation, call: Call, notes: Notes
+) -> tuple[Reply, Fault | None]:
     bearer = None if call.header_key else call.bearer
     credential = call.header_key or bearer
     notes.api_key = credential
@@ -100,21 +106,23 @@ def _answer(service: Enrichment, endpoint: str, operation: Operation, call: Call
     params.update(call.path_params)
     notes.params = params
     service.authenticate(call.header_key, params, bearer)  # before a forced outcome can cost anything
+    if call.method == "HEAD":
+        # Headers only: the key is checked, nothing is counted or charged.
+        return Reply(200, b"", JSON_TYPE), None
     outcome = service.choose_outcome(call.path, credential, params, call.scenario_header)
     notes.outcome = outcome
+    fault = None if outcome is None else _fault(outcome)
     if outcome is not None:
         if outcome.response is not None:
-            return scripted_reply(outcome.response)
-        early = _transport_outcome(outcome, call.environ)
-        if early is not None:
-            return early
+            return scripted_reply(outcome.response), None
+        if fault is not None and fault.kind is FaultKind.HOLD:
+            return transport.gateway_timeout(), fault
+        if fault is not None and fault.kind is FaultKind.RESET:
+            return Reply(200, b"", "text/plain"), fault
     api_key, rate = service.admit(endpoint, call.header_key, params, outcome, bearer)
     notes.rate = rate
-    body = operation(service, api_key, params, outcome, notes.receipt)
-    reply = json_reply(body, headers=rate.headers())
-    if outcome is not None and outcome.name is OutcomeName.MALFORMED_JSON:
-        reply.body = transport.truncate(reply.body)
-    return reply
+    result = operation(service, api_key, params, outcome, notes.receipt)
+    return json_reply(result, headers=rate.headers()), fault
 
 
 def scripted_reply(response: ScriptedResponse) -> Reply:
@@ -122,14 +130,17 @@ def scripted_reply(response: ScriptedResponse) -> Reply:
     return Reply(response.status, response.body, response.content_type, response.other_headers)
 
 
-def _transport_outcome(outcome: Outcome, environ: Mapping[str, Any]) -> Reply | None:
-    """Answer `slow`, `timeout` and `connection_reset` before any work; None for the rest."""
-    if outcome.name is OutcomeName.SLOW:
-        time.sleep(outcome.number("delay_ms", 1_000, low=0, high=MAX_SLOW_MS) / 1000)
-    elif outcome.name is OutcomeName.TIMEOUT:
-        return transport.hold_then_gateway_timeout(outcome.number("seconds", 30, low=0, high=120))
-    elif outcome.name is OutcomeName.CONNECTION_RESET:
-        return transport.reset_connection(environ)
+def _fault(outcome: Outcome) -> Fault | None:
+    """What `slow`, `timeout`, `connection_reset` and `malformed_json` do to the transport."""
+    name = outcome.name
+    if name is OutcomeName.SLOW:
+        return Fault(FaultKind.DELAY, outcome.number("delay_ms", 1_000, low=0, high=MAX_SLOW_MS) / 1000)
+    if name is OutcomeName.TIMEOUT:
+        return Fault(FaultKind.HOLD, outcome.number("seconds", 30, low=0, high=MAX_HOLD_S))
+    if name is OutcomeName.CONNECTION_RESET:
+        return Fault(FaultKind.RESET)
+    if name is OutcomeName.MALFORMED_JSON:
+        return Fault(FaultKind.TRUNCATE)
     return None
 
 
@@ -189,6 +200,7 @@ def _flask_view(endpoint: str, operation: Operation) -> Callable[..., Response]:
 
     def view(**path_params: str) -> Response:
         call = Call(
+            method=request.method,
             path=request.path,
             query=query_dict(request.args.items(multi=True)),
             header_key=request.headers.get("x-api-key"),
@@ -198,11 +210,11 @@ def _flask_view(endpoint: str, operation: Operation) -> Callable[..., Response]:
             body=request.get_data(cache=True),
             mimetype=request.mimetype,
             content_type=request.content_type or "",
-            environ=request.environ,
         )
         notes = Notes()
         g.fakeapollo_notes = notes
-        return flask_response(answer(enrichment(), endpoint, operation, call, notes))
+        reply, fault = answer(enrichment(), endpoint, operation, call, notes)
+        return flask_response(transport.apply_blocking(reply, fault, request.environ))
 
     return view
 

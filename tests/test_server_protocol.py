@@ -1,0 +1,393 @@
+"""`fakeapollo serve`'s HTTP behaviour on uvicorn, over raw sockets: framing, limits, faults, refusals."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, BinaryIO
+
+import pytest
+import requests
+from flask import Flask, request
+
+from mock_server import server as server_module
+from mock_server.app import create_app
+from mock_server.config import Config
+from mock_server.pytest_plugin import LiveServer, start_live_server
+from mock_server.server import bind_socket
+
+SLOW_SECONDS = 0.3
+SOCKET_TIMEOUT = 10
+MATCH = "/api/v1/people/match"
+
+
+def add_test_routes(app: Flask) -> None:
+    """Routes beside the emulator's own, answered through Flask like the control API."""
+
+    @app.route("/test/slow")
+    def slow() -> str:
+        time.sleep(SLOW_SECONDS)
+        return "slow"
+
+    @app.route("/test/constant")
+    def constant() -> str:
+        return "a static body"
+
+    @app.route("/test/echo", methods=["GET", "POST"])
+    def echo() -> dict[str, Any]:
+        body = request.get_data(as_text=True)
+        return {"method": request.method, "body": body, "query": request.query_string.decode()}
+
+
+@contextmanager
+def running(**settings: Any) -> Iterator[LiveServer]:
+    """The emulator, with the test routes, on a free loopback port until the block ends."""
+    app = create_app(Config(**settings))
+    add_test_routes(app)
+    live = start_live_server(app)
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+@contextmanager
+def connection(live: LiveServer) -> Iterator[tuple[socket.socket, BinaryIO]]:
+    host, _, port = live.url.removeprefix("http://").rpartition(":")
+    sock = socket.create_connection((host, int(port)), timeout=SOCKET_TIMEOUT)
+    stream = sock.makefile("rb")
+    try:
+        yield sock, stream
+    finally:
+        stream.close()
+        sock.close()
+
+
+def read_response(stream: BinaryIO, head: bool = False) -> tuple[int, dict[str, str], bytes]:
+    status_line = stream.readline()
+    assert status_line.startswith(b"HTTP/1.1 "), status_line
+    headers: dict[str, str] = {}
+    while (line := stream.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        assert name.lower() not in headers, f"{name} sent twice"
+        headers[name.lower()] = value.strip()
+    body = b"" if head else stream.read(int(headers.get("content-length", "0")))
+    return int(status_line.split()[1]), headers, body
+
+
+def closed(stream: BinaryIO) -> bool:
+    return stream.read(1) == b""
+
+
+def match_request(extra: bytes = b"", body: bytes = b'{"email": "ada@example.com"}') -> bytes:
+    return (
+        b"POST " + MATCH.encode() + b" HTTP/1.1\r\nHost: x\r\nx-api-key: test-key\r\n"
+        b"Content-Type: application/json\r\n" + extra + b"Content-Length: %d\r\n\r\n" % len(body) + body
+    )
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[LiveServer]:
+    """One emulator with the test routes for the tests that change no setting."""
+    with running() as server:
+        yield server
+
+
+def test_keep_alive_answers_two_requests_on_one_connection(live: LiveServer) -> None:
+    with connection(live) as (sock, stream):
+        sock.sendall(match_request())
+        first = read_response(stream)
+        sock.sendall(b"GET /test/echo?a=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        second = read_response(stream)
+    assert first[0] == 200 and json.loads(first[2])["person"]["email"] == "ada@example.com"
+    assert "connection" not in first[1] and "date" in first[1] and "server" not in first[1]
+    assert second[0] == 200 and json.loads(second[2])["query"] == "a=1"
+
+
+def test_pipelined_requests_are_answered_in_order(live: LiveServer) -> None:
+    with connection(live) as (sock, stream):
+        sock.sendall(
+            b"GET /test/slow HTTP/1.1\r\nHost: x\r\n\r\n"
+            + match_request()
+            + b"POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi"
+        )
+        bodies = [read_response(stream)[2] for _ in range(3)]
+    assert bodies[0] == b"slow"
+    assert json.loads(bodies[1])["person"]["email"] == "ada@example.com"
+    assert json.loads(bodies[2])["body"] == "hi"
+
+
+def test_http_1_0_closes_after_the_answer(live: LiveServer) -> None:
+    with connection(live) as (sock, stream):
+        sock.sendall(b"GET /test/constant HTTP/1.0\r\nHost: x\r\n\r\n")
+        assert stream.readline().startswith(b"HTTP/1.1 200")
+        assert stream.read().endswith(b"a static body")
+
+
+def test_connection_close_from_the_client_is_honoured(live: LiveServer) -> None:
+    with connection(live) as (sock, stream):
+        sock.sendall(b"GET /test/echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        status, headers, _ = read_response(stream)
+        assert status == 200 and headers["connection"] == "close"
+        assert closed(stream)
+
+
+def test_head_has_the_length_of_the_get_body_but_no_body(live: LiveServer) -> None:
+    with connection(live) as (sock, stream):
+        sock.sendall(b"GET /test/constant HTTP/1.1\r\nHost: x\r\n\r\n")
+        _, _, get_body = read_response(stream)
+        sock.sendall(b"HEAD /test/constant HTTP/1.1\r\nHost: x\r\n\r\n")
+        status, headers, _ = read_response(stream, head=True)
+        sock.sendall(b"GET /test/constant HTTP/1.1\r\nHost: x\r\n\r\n")  # nothing left after the head
+        after = read_response(stream)
+    assert status == 200
+    assert int(headers["content-length"]) == len(get_body) > 0
+    assert after[2] == b"a static body"
+
+
+def test_head_on_people_match_checks_the_key_and_charges_nothing() -> None:
+    with running() as live, connection(live) as (sock, stream):
+        sock.sendall(
+            b"HEAD /api/v1/people/match?email=ada@example.com HTTP/1.1\r\n"
+            b"Host: x\r\nx-api-key: test-key\r\n\r\n"
+        )
+        status, _, _ = read_response(stream, head=True)
+        sock.sendall(b"HEAD /api/v1/people/match HTTP/1.1\r\nHost: x\r\nx-api-key: nope\r\n\r\n")
+        refused, _, _ = read_response(stream, head=True)
+        after = requests.post(
+            live.url + MATCH, json={"email": "ada@example.com"}, headers={"x-api-key": "test-key"}, timeout=10
+        )
+    assert (status, refused) == (200, 401)
+    assert after.headers["x-minute-usage"] == "1"  # the HEAD was not counted
+    journal = live.app.extensions["fakeapollo"].store.journal.entries()
+    assert [(e.method, e.status, e.credits_charged) for e in journal] == [
+        ("HEAD", 200, 0),
+        ("HEAD", 401, 0),
+        ("POST", 200, 1),
+    ]
+
+
+def test_expect_100_continue_gets_continue_before_the_body_is_sent(live: LiveServer) -> None:
+    with connection(live) as (sock, stream):
+        sock.sendall(
+            b"POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"
+        )
+        assert stream.readline() == b"HTTP/1.1 100 Continue\r\n"
+        assert stream.readline() == b"\r\n"
+        sock.sendall(b"hello")
+        status, _, body = read_response(stream)
+    assert status == 200 and json.loads(body)["body"] == "hello"
+
+
+def test_a_declared_body_over_the_limit_gets_413_without_being_read() -> None:
+    with running(max_body_bytes=100) as live, connection(live) as (sock, stream):
+        sock.sendall(
+            b"POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\nExpect: 100-continue\r\n\r\n"
+        )
+        status, headers, body = read_response(stream)
+    assert status == 413 and headers["content-type"] == "application/json"
+    assert body == b'{"error":"Request body is larger than 100 bytes"}'
+
+
+def test_a_chunked_body_over_the_limit_gets_413() -> None:
+    with running(max_body_bytes=100) as live, connection(live) as (sock, stream):
+        sock.sendall(b"POST /api/v1/people/match HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        sock.sendall(b"64\r\n" + b"a" * 100 + b"\r\n1\r\nb\r\n0\r\n\r\n")
+        status, _, body = read_response(stream)
+    assert status == 413 and body == b'{"error":"Request body is larger than 100 bytes"}'
+
+
+def test_a_body_over_the_limit_sent_whole_still_gets_the_413() -> None:
+    with running(max_body_bytes=100) as live:
+        response = requests.post(live.url + "/test/echo", data=b"a" * 300_000, timeout=SOCKET_TIMEOUT)
+    assert response.status_code == 413
+
+
+def test_a_chunked_body_reaches_the_app_whole(live: LiveServer) -> None:
+    with connection(live) as (sock, stream):
+        sock.sendall(b"POST /test/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+        sock.sendall(b"2\r\nde\r\n0\r\n\r\n")
+        status, _, body = read_response(stream)
+    assert status == 200 and json.loads(body)["body"] == "abcde"
+
+
+def test_garbage_gets_400_json_and_the_connection_closes(live: LiveServer) -> None:
+    with connection(live) as (sock, stream):
+        sock.sendall(b"\x16\x03\x01 hello there\r\n\r\n")
+        status, headers, body = read_response(stream)
+        assert closed(stream)
+    assert status == 400 and headers["content-type"] == "application/json"
+    assert list(json.loads(body)) == ["error"]
+    assert json.loads(body)["error"].startswith("Malformed HTTP request: ")
+
+
+def test_a_header_section_over_64_kib_gets_431(live: LiveServer) -> None:
+    with connection(live) as (sock, stream):
+        sock.sendall(b"GET /test/constant HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (70 * 1024) + b"\r\n\r\n")
+        status, _, body = read_response(stream)
+    assert status == 431
+    assert json.loads(body) == {"error": "Request header fields too large: the limit is 65536 bytes"}
+
+
+def test_an_endless_header_line_gets_431_before_it_ends(live: LiveServer) -> None:
+    with connection(live) as (sock, stream):
+        sock.sendall(b"GET /test/constant HTTP/1.1\r\nX-Big: ")
+        with pytest.raises(OSError):  # the server closes; a later write may be reset
+            for _ in range(40):
+                sock.sendall(b"a" * 8192)
+            raise ConnectionResetError("all sent")
+        status, _, _ = read_response(stream)
+    assert status == 431
+
+
+def test_more_than_100_headers_get_400(live: LiveServer) -> None:
+    many = b"".join(b"X-H%d: v\r\n" % n for n in range(101))
+    with connection(live) as (sock, stream):
+        sock.sendall(b"GET /test/constant HTTP/1.1\r\nHost: x\r\n" + many + b"\r\n")
+        status, _, body = read_response(stream)
+    assert status == 400
+    assert json.loads(body) == {"error": "Too many request headers: the limit is 100"}
+
+
+def test_connection_reset_is_a_tcp_reset(live: LiveServer) -> None:
+    with connection(live) as (sock, _):
+        sock.sendall(match_request(b"X-Mock-Scenario: connection_reset\r\n"))
+        with pytest.raises(ConnectionResetError):
+            sock.recv(100)
+    assert requests.get(live.url + "/test/constant", timeout=SOCKET_TIMEOUT).status_code == 200
+
+
+def test_a_key_sent_only_in_a_chunked_trailer_does_not_authenticate(live: LiveServer) -> None:
+    body = b'{"email": "ada@example.com"}'
+    with connection(live) as (sock, stream):
+        sock.sendall(
+            b"POST /api/v1/people/match HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\nTrailer: x-api-key\r\n\r\n"
+            + b"%x\r\n" % len(body)
+            + body
+            + b"\r\n0\r\nx-api-key: test-key\r\n\r\n"
+        )
+        status, _, answer = read_response(stream)
+    assert (status, answer) == (401, b"Invalid access credentials.")
+
+
+def test_a_scenario_header_in_a_trailer_is_not_honoured(live: LiveServer) -> None:
+    body = b'{"email": "ada@example.com"}'
+    with connection(live) as (sock, stream):
+        sock.sendall(
+            b"POST /api/v1/people/match HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"x-api-key: test-key\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + b"%x\r\n" % len(body)
+            + body
+            + b"\r\n0\r\nX-Mock-Scenario: server_error\r\n\r\n"
+        )
+        status, _, answer = read_response(stream)
+    assert status == 200 and json.loads(answer)["person"]["email"] == "ada@example.com"
+
+
+@pytest.mark.parametrize(
+    ("head", "error"),
+    [
+        (b"GET /test/constant HTTP/1.1\r\n\r\n", "A request needs exactly one Host header, got 0"),
+        (
+            b"GET /test/constant HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            "A request needs exactly one Host header, got 2",
+        ),
+        (b"GET /test/constant HTTP/1.0\r\n\r\n", "A request needs exactly one Host header, got 0"),
+    ],
+)
+def test_a_request_without_exactly_one_host_gets_400(live: LiveServer, head: bytes, error: str) -> None:
+    with connection(live) as (sock, stream):
+        sock.sendall(head)
+        status, headers, body = read_response(stream)
+    assert (status, headers["content-type"]) == (400, "application/json")
+    assert json.loads(body) == {"error": error}
+
+
+def test_http_2_0_in_the_request_line_gets_400(live: LiveServer) -> None:
+    with connection(live) as (sock, stream):
+        sock.sendall(b"GET /test/constant HTTP/2.0\r\nHost: x\r\n\r\n")
+        status, _, body = read_response(stream)
+    assert status == 400
+    assert json.loads(body)["error"] in (
+        "HTTP version 2.0 is not supported: send HTTP/1.1 or HTTP/1.0",
+        "Malformed HTTP request: Invalid HTTP request received.",
+    )
+
+
+def test_a_gzip_transfer_coding_is_refused(live: LiveServer) -> None:
+    with connection(live) as (sock, stream):
+        sock.sendall(
+            b"POST /api/v1/people/match HTTP/1.1\r\nHost: x\r\nx-api-key: test-key\r\n"
+            b"Transfer-Encoding: gzip, chunked\r\n\r\n5\r\nabcde\r\n0\r\n\r\n"
+        )
+        status, _, body = read_response(stream)
+    assert status == 400
+    assert json.loads(body) == {
+        "error": "Transfer-Encoding 'gzip, chunked' is not supported: send the body chunked"
+        " or with a Content-Length, without other codings"
+    }
+
+
+def test_an_underscored_key_header_does_not_pose_as_x_api_key(live: LiveServer) -> None:
+    for path in (MATCH, "/api/v1/webhook_result/1"):
+        response = requests.get(live.url + path, headers={"X_Api_Key": "test-key"}, timeout=SOCKET_TIMEOUT)
+        assert (response.status_code, response.text) == (401, "Invalid access credentials.")
+
+
+def test_an_idle_connection_is_closed_after_the_idle_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(server_module, "IDLE_TIMEOUT", 1)
+    with running() as live, connection(live) as (sock, stream):
+        sock.sendall(b"GET /test/constant HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_response(stream)[0] == 200
+        assert closed(stream)
+    with running() as live, connection(live) as (_, stream):
+        assert closed(stream)  # never sent a request
+
+
+def test_an_unfinished_request_is_closed_after_the_request_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(server_module, "REQUEST_TIMEOUT", 0.2)
+    with running() as live, connection(live) as (sock, stream):
+        sock.sendall(b"POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        assert closed(stream)
+
+
+def test_stopping_lets_a_request_in_flight_finish() -> None:
+    with running() as live, connection(live) as (sock, stream):
+        sock.sendall(match_request(b"X-Mock-Scenario: slow; delay_ms=500\r\n"))
+        time.sleep(0.1)  # the request is waiting out its delay
+        stopper = threading.Thread(target=live.stop)
+        stopper.start()
+        status, _, body = read_response(stream)
+        stopper.join(SOCKET_TIMEOUT)
+    assert status == 200 and json.loads(body)["person"]["email"] == "ada@example.com"
+
+
+def test_bind_socket_accepts_ipv6_literals() -> None:
+    try:
+        sock = bind_socket("::1", 0)
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    with sock:
+        assert sock.family == socket.AF_INET6
+
+
+def test_apollo_answers_are_journaled_with_masked_keys_over_http(admin: str, base_url: str) -> None:
+    sent = requests.post(
+        f"{base_url}{MATCH}?reveal_personal_emails=true",
+        json={"email": "ada@example.com"},
+        headers={"x-api-key": "test-key"},
+        timeout=10,
+    )
+    (entry,) = requests.get(f"{admin}/requests", params={"limit": 1}, timeout=10).json()["requests"]
+    assert sent.status_code == entry["response"]["status"] == 200
+    assert entry["path"] == MATCH and entry["method"] == "POST"
+    assert entry["query"] == {"reveal_personal_emails": "true"}
+    assert entry["body"] == {"email": "ada@example.com", "reveal_personal_emails": "true"}
+    assert entry["headers"]["X-Api-Key"] == "t…y" and entry["api_key"] == "t…y"
+    assert entry["credits_charged"] == 1
+    assert entry["response"]["body"] == sent.json()
