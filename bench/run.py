@@ -320,11 +320,25 @@ def prism_server(body: bytes) -> Server | str:
 
 
 def baseline_command(port: int) -> list[str]:
-    """The bare-Flask baseline on fakeapollo's own server (its WSGI path, default threads)."""
+    """The bare-Flask baseline, served like fakeapollo's Flask routes (uvicorn + a2wsgi, default threads)."""
     return [str(PYTHON), str(BENCH / "baseline_app.py"), str(port)]
 
 
-def build_servers(only: set[str] | None) -> tuple[list[Server], dict[str, str]]:
+def before_server(folder: Path) -> Server:
+    """An older checkout of fakeapollo (`git worktree add DIR COMMIT`), served from its own sources."""
+    commit = subprocess.run(["git", "-C", str(folder), "log", "-1", "--format=%h"], capture_output=True,
+                            text=True, timeout=30).stdout.strip() or folder.name
+
+    def command(port: int) -> list[str]:
+        # -P: the sources come from PYTHONPATH (the old checkout), not from this one (the cwd).
+        return [str(PYTHON), "-P", "-m", "mock_server", "serve", "--port", str(port)]
+
+    return Server("before", f"fakeapollo before ({commit})", command,
+                  env={**clean_env(), "PYTHONPATH": str(folder.resolve())},
+                  note=f"`fakeapollo serve` of {commit}, default settings, this checkout's packages")
+
+
+def build_servers(only: set[str] | None, before: Path | None = None) -> tuple[list[Server], dict[str, str]]:
     """Every server to compare, and why any was skipped."""
     threads = default_threads()
     body = static_body()
@@ -332,8 +346,10 @@ def build_servers(only: set[str] | None) -> tuple[list[Server], dict[str, str]]:
         Server("fakeapollo", "fakeapollo", fakeapollo_command, env=clean_env(),
                note="`fakeapollo serve --port P`, default settings"),
     ]
+    if before is not None:
+        servers.append(before_server(before))
     servers.append(Server("flask1w", "Flask 1w", baseline_command, env=clean_env(),
-                          note=f"bare Flask, static body, fakeapollo's server (WSGI, {threads} threads)"))
+                          note=f"bare Flask, static body, uvicorn + a2wsgi ({threads} threads)"))
     skipped: dict[str, str] = {}
     for name, factory in (("wiremock", wiremock_server), ("prism", prism_server)):
         if only is not None and name not in only:
@@ -925,8 +941,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--starts", type=int, default=3, help="cold starts per server (default 3)")
     parser.add_argument("--first-person", type=int, default=1000,
                         help="fresh emails in-process (default 1000)")
-    parser.add_argument("--only", help="comma-separated servers: fakeapollo,flask1w,wiremock,prism,"
+    parser.add_argument("--only", help="comma-separated servers: fakeapollo,before,flask1w,wiremock,prism,"
                         "sqlite2w,redis1p,redis2p")
+    parser.add_argument("--before", type=Path,
+                        help="also serve this older checkout (a git worktree) for before/after figures")
     parser.add_argument("--no-check-client", action="store_true", help="skip the check-client overhead")
     parser.add_argument("--python-load", action="store_true", help="use the Python load generator, not wrk")
     args = parser.parse_args(argv)
@@ -956,7 +974,7 @@ def main(argv: list[str] | None = None) -> int:
         generator = "wrk (bench/match.lua)"
     only = set(args.only.split(",")) if args.only else None
     print("== preparing servers", flush=True)
-    results.servers, results.skipped = build_servers(only)
+    results.servers, results.skipped = build_servers(only, args.before)
     results.servers += run_store_bench(args, load, results, only)
     print("== import time", flush=True)
     results.import_s = import_time("mock_server")

@@ -157,14 +157,16 @@ class Emulator:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(receive(), 1.0)
         reset = fault is not None and fault.kind is FaultKind.RESET
-        if not reset:
-            await _send_reply(send, reply, head=call.method == "HEAD")
         shown = {"Content-Type": reply.content_type, **reply.headers, "Content-Length": str(len(reply.body))}
+        # Journaled before the answer leaves: a client that reads the journal next finds it there,
+        # from any worker process.
         job = _journal_job(service, call, named, notes, reply, shown, at, started)
         if self.blocking:
             await asyncio.to_thread(job)
         else:
             job()
+        if not reset:
+            await _send_reply(send, reply, head=call.method == "HEAD")
         self._log(scope, headers, 0 if reset else reply.status, notes, started)
 
     async def _flask(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> int:
