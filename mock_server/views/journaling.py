@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import queue
 import threading
@@ -63,10 +62,15 @@ def record(
         rate_limit=rate.describe() if rate is not None and rate.windows else None,
         scenario=outcome.name.value if outcome is not None else None,
     )
+
+    def write() -> None:
+        entry.sequence = journal.next_sequence()
+        journal.record(entry)
+
     if writer is not None:
-        writer.submit(lambda: journal.record(dataclasses.replace(entry, sequence=journal.next_sequence())))
+        writer.submit(write)
     else:
-        journal.record(dataclasses.replace(entry, sequence=journal.next_sequence()))
+        write()
 
 
 def store_blocks(service: Enrichment) -> bool:
