@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 from typing import Any
 
 from mock_server import __version__, data
+from mock_server.params import (
+    DELIVERY_FLAGS,
+    FIELD_RULES,
+    FLAG_RULE,
+    FLAGS,
+    WEBHOOK_URL_NEEDED_RULE,
+    WEBHOOK_URL_RULE,
+)
 
 _DEFINITIONS_REF = "definitions.json#/definitions/"
 _COMPONENTS = "#/components/schemas/"
 #: Keywords whose values are data, not subschemas.
 _DATA_KEYWORDS = frozenset({"enum", "const", "default", "examples", "required"})
 _ERROR = {"$ref": _COMPONENTS + "error.response"}
+# What the schemas cannot say, in every enrichment operation's description.
+_REFUSALS = (
+    "Refused with a 400 when a flag asks for a delivery and `webhook_url` is missing, not an "
+    "http(s) URL, or names a host outside the webhook allowlist (loopback and private networks, "
+    "plus `--webhook-allow`; the schema shows loopback only). Identifying parameters that break "
+    "their pattern or length get a 422 naming the field. A header `X-Mock-Scenario` forces an "
+    "outcome (README: Forcing outcomes)."
+)
 _DESCRIPTION = (
     "fakeapollo emulates Apollo.io's People Enrichment endpoints offline. Every path is also "
     "served without the `/api` prefix (`/v1/people/match` and so on), as Apollo does. Schemas "
@@ -87,33 +104,82 @@ def _errors(*codes: str) -> dict[str, Any]:
     return responses
 
 
-def _query(request_schema: str, *, leave_out: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Query parameters: every property of a request schema (but those in the body)."""
-    properties = _schemas()[request_schema]["properties"]
+def _accepted(schema: dict[str, Any]) -> dict[str, Any]:
+    """A request schema tightened to what the server accepts (mock_server/params.py's rules).
+
+    Every identifying field gets its pattern and length, every flag its values, `api_key` is
+    refused (it belongs in the header), and a flag that asks for a delivery needs a webhook_url.
+    """
+    accepted = copy.deepcopy(schema)
+    properties: dict[str, Any] = accepted.get("properties", {})
+    for name in properties:
+        if name in FIELD_RULES:
+            properties[name] = copy.deepcopy(FIELD_RULES[name])
+        elif name in FLAGS:
+            properties[name] = copy.deepcopy(FLAG_RULE)
+        elif name == "webhook_url":
+            properties[name] = copy.deepcopy(WEBHOOK_URL_RULE)
+    details = properties.get("details")
+    if details is not None:
+        details["items"] = {"type": "object", "properties": copy.deepcopy(FIELD_RULES)}
+    properties["api_key"] = {"not": {}, "description": "Refused: the key goes in the x-api-key header."}
+    if "webhook_url" in properties:
+        accepted["anyOf"] = [
+            {"properties": {flag: {"enum": [False, "false", None]} for flag in DELIVERY_FLAGS}},
+            {"required": ["webhook_url"], "properties": {"webhook_url": WEBHOOK_URL_NEEDED_RULE}},
+        ]
+    return accepted
+
+
+def _in_query(schema: Any) -> Any:
+    """A request schema as a query string carries it: every value a string, no nulls."""
+    if isinstance(schema, list):
+        return [_in_query(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: _in_query(value) for key, value in schema.items()}
+    if out.get("type") == ["string", "null"]:
+        out["type"] = "string"
+    if "enum" in out:
+        out["enum"] = [value for value in out["enum"] if isinstance(value, str)]
+        out["type"] = "string"
+    return out
+
+
+def _query_object(request_schema: str) -> list[dict[str, Any]]:
+    """The request's parameters as one exploded query object, so dependencies between them hold."""
     return [
-        {"name": name, "in": "query", "required": False, "schema": schema}
-        for name, schema in properties.items()
-        if name not in leave_out
+        {
+            "name": "parameters",
+            "in": "query",
+            "required": False,
+            "style": "form",
+            "explode": True,
+            "description": "Each property is its own query parameter (`?email=...&domain=...`).",
+            "schema": _in_query(_accepted(_schemas()[request_schema])),
+        }
     ]
+
+
+def _body(request_schema: str, *, required: bool) -> dict[str, Any]:
+    """A JSON request body holding what the server accepts."""
+    return {
+        "required": required,
+        "content": {"application/json": {"schema": _accepted(_schemas()[request_schema])}},
+    }
 
 
 def _paths() -> dict[str, Any]:
     """The emulated operations."""
-    match_parameters = _query("people_match.request")
     match_responses = {
         "200": {"description": "A match, or `{\"person\": null}`.", **_content("people_match.response")},
         **_errors("400", "401", "403", "422", "429"),
     }
-    match = {
-        "tags": ["People Enrichment"],
-        "parameters": match_parameters,
-        "responses": match_responses,
-    }
+    match = {"tags": ["People Enrichment"], "responses": match_responses}
     organization = {
         "tags": ["Organization Enrichment"],
         "summary": "Enrich one organization",
         "description": "At least one of the four identifiers, in the query string or a JSON body.",
-        "parameters": _query("organization_enrich.request"),
         "responses": {
             "200": {
                 "description": "The organization, or `{}` when unknown.",
@@ -128,18 +194,26 @@ def _paths() -> dict[str, Any]:
                 **match,
                 "operationId": "people-enrichment",
                 "summary": "Enrich one person",
-                "description": "Parameters may come in the query string, a JSON body, or both.",
-                "requestBody": {"required": False, "content": _json("people_match.request")},
+                "description": "Parameters may come in the query string (as for GET), a JSON body, or "
+                "both; the body wins where both name one. " + _REFUSALS,
+                "requestBody": _body("people_match.request", required=False),
             },
-            "get": {**match, "operationId": "people-enrichment-get", "summary": "Enrich one person"},
+            "get": {
+                **match,
+                "operationId": "people-enrichment-get",
+                "summary": "Enrich one person",
+                "description": _REFUSALS,
+                "parameters": _query_object("people_match.request"),
+            },
         },
         "/api/v1/people/bulk_match": {
             "post": {
                 "tags": ["People Enrichment"],
                 "operationId": "bulk-people-enrichment",
                 "summary": "Enrich up to 10 people",
-                "parameters": _query("people_bulk_match.request", leave_out=("details",)),
-                "requestBody": {"required": True, "content": _json("people_bulk_match.request")},
+                "description": "The flags may also come in the query string; the body wins where both "
+                "name one. " + _REFUSALS,
+                "requestBody": _body("people_bulk_match.request", required=True),
                 "responses": {
                     "200": {
                         "description": "Positional matches, null for misses.",
@@ -150,11 +224,15 @@ def _paths() -> dict[str, Any]:
             }
         },
         "/api/v1/organizations/enrich": {
-            "get": {**organization, "operationId": "organization-enrichment"},
+            "get": {
+                **organization,
+                "operationId": "organization-enrichment",
+                "parameters": _query_object("organization_enrich.request"),
+            },
             "post": {
                 **organization,
                 "operationId": "organization-enrichment-post",
-                "requestBody": {"required": False, "content": _json("organization_enrich.request")},
+                "requestBody": _body("organization_enrich.request", required=True),
             },
         },
         "/api/v1/organizations/bulk_enrich": {
@@ -162,16 +240,9 @@ def _paths() -> dict[str, Any]:
                 "tags": ["Organization Enrichment"],
                 "operationId": "bulk-organization-enrichment",
                 "summary": "Enrich up to 10 organizations",
-                "description": "`details` in the JSON body, or `domains[]` in the query string.",
-                "parameters": [
-                    {
-                        "name": "domains[]",
-                        "in": "query",
-                        "required": False,
-                        "schema": _schemas()["organizations_bulk_enrich.request"]["properties"]["domains"],
-                    }
-                ],
-                "requestBody": {"required": False, "content": _json("organizations_bulk_enrich.request")},
+                "description": "`details` (or `domains`) in the JSON body; `domains[]` in the query string "
+                "also works when the body has neither.",
+                "requestBody": _body("organizations_bulk_enrich.request", required=True),
                 "responses": {
                     "200": {
                         "description": "The organizations found, with counters.",
@@ -225,10 +296,11 @@ def _paths() -> dict[str, Any]:
             }
         },
         "/api/v1/usage_stats/api_usage_stats": {
-            "post": {
+            method: {
                 "tags": ["Miscellaneous"],
-                "operationId": "api-usage-stats",
+                "operationId": "api-usage-stats" + suffix,
                 "summary": "Usage and rate limits per endpoint",
+                "description": "Apollo documents POST; the emulator answers GET the same way.",
                 "responses": {
                     "200": {
                         "description": "Usage keyed by endpoint.",
@@ -237,6 +309,7 @@ def _paths() -> dict[str, Any]:
                     **_errors("401", "403", "429"),
                 },
             }
+            for method, suffix in (("post", ""), ("get", "-get"))
         },
     }
 

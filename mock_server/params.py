@@ -8,7 +8,12 @@ from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from mock_server.errors import BulkFailed, InvalidParameter
-from mock_server.matching import MatchQuery, OrganizationQuery
+from mock_server.matching import (
+    MAX_EMAIL_LENGTH,
+    MAX_NAME_LENGTH,
+    MatchQuery,
+    OrganizationQuery,
+)
 
 IDENTIFYING_FIELDS = (
     "first_name",
@@ -24,10 +29,55 @@ IDENTIFYING_FIELDS = (
 ORGANIZATION_FIELDS = ("domain", "website", "linkedin_url", "name")
 # OAS 422 for bulk_match (FACTS.md 2.6): Ruby's TypeError for a details item that is not an object.
 NOT_AN_OBJECT = "no implicit conversion of Symbol into Integer"
+NAME_FIELDS = frozenset({"first_name", "last_name", "name", "organization_name"})
+# Flags that ask for a later delivery, so need a webhook_url.
+DELIVERY_FLAGS = ("reveal_phone_number", "run_waterfall_email", "run_waterfall_phone")
 FLAGS = ("reveal_personal_emails", "reveal_phone_number", "run_waterfall_email", "run_waterfall_phone")
 MAX_STRING_LENGTH = 2048
 MAX_BULK_DETAILS = 10
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+# What the server accepts for each parameter, as JSON Schema: mock_server/openapi.py publishes these,
+# and tests/test_openapi_conformance.py runs Schemathesis to prove the server agrees. Each pattern
+# accepts a subset of what matching.py accepts (bounded so that lengths stay within its limits);
+# a blank string counts as absent, so every pattern also accepts one.
+_NO_CONTROL = "^[^\\x00-\\x1f\\x7f]*$"
+_LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,20}[A-Za-z0-9])?"
+_DOMAIN = f"({_LABEL}\\.){{1,4}}[A-Za-z]([A-Za-z0-9-]{{0,20}}[A-Za-z0-9])?"
+_LOCAL = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,20}){0,2}"
+_NAME: dict[str, Any] = {"type": ["string", "null"], "maxLength": MAX_NAME_LENGTH, "pattern": _NO_CONTROL}
+
+
+def _optional(pattern: str, max_length: int = MAX_STRING_LENGTH) -> dict[str, Any]:
+    """A string (or null) that is blank or matches `pattern`, spaces around it allowed."""
+    return {"type": ["string", "null"], "maxLength": max_length, "pattern": f"^ *({pattern})? *$"}
+
+
+#: The form each identifying parameter must have (a 422 naming the field otherwise).
+FIELD_RULES: dict[str, dict[str, Any]] = {
+    **{name: _NAME for name in sorted(NAME_FIELDS)},
+    # normalize_email refuses more than four times its length before stripping spaces.
+    "email": _optional(f"{_LOCAL}@{_DOMAIN}", MAX_EMAIL_LENGTH * 4),
+    "hashed_email": _optional("[0-9a-fA-F]{32}|[0-9a-fA-F]{64}"),
+    "domain": _optional(f"(https?://)?(www\\.)?{_DOMAIN}/?"),
+    "id": _optional("[0-9a-fA-F]{24}"),
+    "linkedin_url": _optional("(https?://)?((www|[a-z]{2}|m)\\.)?linkedin\\.com/in/[A-Za-z0-9_%.-]{1,100}/?"),
+}
+#: A boolean flag: JSON true/false, the strings "true"/"false", or null for "not given".
+FLAG_RULE: dict[str, Any] = {"enum": [True, False, "true", "false", None]}
+#: webhook_url alone is only checked for control characters and length; it must be an http(s) URL
+#: to a host the allowlist takes (loopback always) when a flag asks for a delivery.
+WEBHOOK_URL_RULE: dict[str, Any] = {
+    "type": ["string", "null"],
+    "maxLength": MAX_STRING_LENGTH,
+    "pattern": _NO_CONTROL,
+}
+WEBHOOK_URL_NEEDED_RULE: dict[str, Any] = {
+    "type": "string",
+    "maxLength": MAX_STRING_LENGTH,
+    "pattern": "^ *(https?://|https?%3[Aa]%2[Ff]%2[Ff])(127\\.0\\.0\\.1|localhost)(:[1-9][0-9]{0,3})?"
+    "(/[A-Za-z0-9._~/-]*)? *$",
+}
 
 
 class Options(NamedTuple):
@@ -73,8 +123,9 @@ def parse_string(field: str, value: Any) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidParameter(field, f"must be a string, got {_json_type(value)}")
-    if len(value) > MAX_STRING_LENGTH:
-        raise InvalidParameter(field, f"is longer than {MAX_STRING_LENGTH} characters")
+    longest = MAX_NAME_LENGTH if field.rpartition(".")[2] in NAME_FIELDS else MAX_STRING_LENGTH
+    if len(value) > longest:
+        raise InvalidParameter(field, f"is longer than {longest} characters")
     if _CONTROL.search(value):
         raise InvalidParameter(field, "must not contain control characters")
     stripped = value.strip()

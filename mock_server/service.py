@@ -28,6 +28,7 @@ from mock_server.errors import (
 from mock_server.keys import ApiKey, KeyRegistry
 from mock_server.matching import Identity, MatchQuery, normalize_id, resolve
 from mock_server.params import (
+    DELIVERY_FLAGS,
     BulkRequest,
     MatchRequest,
     Options,
@@ -425,7 +426,7 @@ class Enrichment:
             # off the allowlist is never contacted; its delivery is recorded as failed, with why.
             return
         status = self.config.webhook_url_error_status
-        for flag in ("reveal_phone_number", "run_waterfall_email", "run_waterfall_phone"):
+        for flag in DELIVERY_FLAGS:
             if getattr(options, flag):
                 raise WebhookUrlRequired(flag, status)
 

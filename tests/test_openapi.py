@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from openapi_spec_validator import validate
 
 from mock_server import data
 from mock_server.openapi import build_openapi
+from mock_server.params import DELIVERY_FLAGS, FIELD_RULES
+from mock_server.views.apollo import ROUTES
 
 
 def _refs(node: Any) -> list[str]:
@@ -38,20 +41,20 @@ def test_document_is_plain_json() -> None:
     assert json.loads(json.dumps(build_openapi())) == build_openapi()
 
 
-def test_every_emulated_operation_is_described() -> None:
+def _placeholders(path: str) -> str:
+    """A path with its parameters blanked: Flask's `<converter:name>` and OpenAPI's `{name}` alike."""
+    return re.sub(r"<[^>]*>|\{[^}]*\}", "{}", path)
+
+
+def test_every_served_route_and_method_is_described() -> None:
     paths = build_openapi()["paths"]
-    operations = {(path, method) for path, item in paths.items() for method in item}
-    assert operations == {
-        ("/api/v1/people/match", "post"),
-        ("/api/v1/people/match", "get"),
-        ("/api/v1/people/bulk_match", "post"),
-        ("/api/v1/organizations/enrich", "get"),
-        ("/api/v1/organizations/enrich", "post"),
-        ("/api/v1/organizations/bulk_enrich", "post"),
-        ("/api/v1/people/{id}", "get"),
-        ("/api/v1/webhook_result/{request_id}", "get"),
-        ("/api/v1/usage_stats/api_usage_stats", "post"),
+    operations = {(_placeholders(path), method) for path, item in paths.items() for method in item}
+    served = {
+        (_placeholders("/api/v1" + route), method.lower())
+        for route, methods, _, _ in ROUTES
+        for method in methods
     }
+    assert operations == served | {("/api/v1/webhook_result/{}", "get")}
     assert "/v1/people/match" in build_openapi()["info"]["description"]
 
 
@@ -118,14 +121,39 @@ def test_bulk_match_requires_a_details_body() -> None:
     operation = build_openapi()["paths"]["/api/v1/people/bulk_match"]["post"]
     assert operation["requestBody"]["required"] is True
     body = operation["requestBody"]["content"]["application/json"]["schema"]
-    assert body == {"$ref": "#/components/schemas/people_bulk_match.request"}
+    assert body["required"] == ["details"]
+    assert body["properties"]["details"]["items"]["properties"]["email"] == FIELD_RULES["email"]
 
 
-def test_query_parameters_share_the_request_schema() -> None:
-    operation = build_openapi()["paths"]["/api/v1/people/match"]["get"]
-    parameters = {p["name"]: p["schema"] for p in operation["parameters"]}
-    assert set(parameters) == set(data.load_schema("people_match.request")["properties"])
-    assert parameters["reveal_phone_number"] == {"$ref": "#/components/schemas/boolean_parameter"}
+def test_query_parameters_are_one_exploded_object_of_the_request_schema() -> None:
+    (parameter,) = build_openapi()["paths"]["/api/v1/people/match"]["get"]["parameters"]
+    assert (parameter["in"], parameter["style"], parameter["explode"]) == ("query", "form", True)
+    properties = parameter["schema"]["properties"]
+    assert set(properties) == set(data.load_schema("people_match.request")["properties"]) | {"api_key"}
+    assert properties["reveal_phone_number"] == {"enum": ["true", "false"], "type": "string"}
+
+
+def test_a_delivery_flag_needs_a_loopback_webhook_url_in_the_spec() -> None:
+    body = build_openapi()["paths"]["/api/v1/people/match"]["post"]["requestBody"]
+    schema = body["content"]["application/json"]["schema"]
+    no_flags, with_url = schema["anyOf"]
+    assert set(no_flags["properties"]) == set(DELIVERY_FLAGS)
+    assert with_url["required"] == ["webhook_url"]
+    assert "127\\.0\\.0\\.1" in with_url["properties"]["webhook_url"]["pattern"]
+
+
+def test_identifying_patterns_accept_what_the_server_accepts_and_nothing_it_refuses() -> None:
+    email = re.compile(FIELD_RULES["email"]["pattern"])
+    assert email.search(" Ada.Lovelace@Example.co.uk ")
+    assert email.search("")
+    assert not email.search("ada@")
+    assert not email.search(".ada@example.com")
+    assert not re.search(FIELD_RULES["name"]["pattern"], "Ada\tLovelace")
+    assert re.search(FIELD_RULES["hashed_email"]["pattern"], "")
+
+
+def test_usage_stats_documents_both_methods_it_answers() -> None:
+    assert set(build_openapi()["paths"]["/api/v1/usage_stats/api_usage_stats"]) == {"get", "post"}
 
 
 def test_webhook_payloads_are_described() -> None:
