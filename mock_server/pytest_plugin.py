@@ -173,16 +173,20 @@ class FakeApollo:
         *,
         path: str | None = None,
         api_key: str | None = None,
-        params: Mapping[str, Any] | None = None,
+        match_params: Mapping[str, Any] | None = None,
+        outcome_params: Mapping[str, Any] | None = None,
         times: int | None = None,
         after: int = 0,
-        **outcome_params: Any,
     ) -> Scenario:
-        """Queue a forced outcome; use the result as a context manager to remove it afterwards."""
+        """Queue a forced outcome; use the result as a context manager to remove it afterwards.
+
+        `path`, `api_key` and `match_params` choose the requests it applies to; `outcome_params`
+        tune the outcome itself (`outcome_params={"delay_ms": 300}` for `slow`).
+        """
         document: dict[str, Any] = {
             "outcome": outcome,
-            "match": {"path": path, "api_key": api_key, "params": dict(params or {})},
-            "params": outcome_params,
+            "match": {"path": path, "api_key": api_key, "params": dict(match_params or {})},
+            "params": dict(outcome_params or {}),
             "after": after,
         }
         if times is not None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
+import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from mock_server import data
 from mock_server.encoding import dumps
 from mock_server.errors import BadRequest
 
@@ -77,24 +80,103 @@ API_PREFIXES = ("/api/v1/", "/v1/", "api/v1/", "v1/")
 
 
 @dataclass(frozen=True)
+class NumberParameter:
+    """An outcome parameter: a finite number from `low` to `high` (README: Forcing outcomes)."""
+
+    default: float
+    low: float
+    high: float
+    unit: str
+
+    def read(self, key: str, raw: Any) -> float:
+        """The value of `raw` (a JSON number or a numeric string), or a 400 naming key and range."""
+        value: float | None = None
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            value = float(raw)
+        elif isinstance(raw, str) and len(raw) <= 64:
+            try:
+                value = float(raw)
+            except ValueError:
+                value = None
+        if value is None or not math.isfinite(value) or not self.low <= value <= self.high:
+            raise BadRequest(
+                f"Scenario parameter '{key}' must be a number from {self.low:g} to {self.high:g} "
+                f"({self.unit}), got {str(raw)[:64]!r}",
+                field=key,
+                minimum=self.low,
+                maximum=self.high,
+            )
+        return value
+
+
+# The parameters each outcome takes; any other parameter, or a value outside its range, is a 400.
+OUTCOME_PARAMETERS: dict[OutcomeName, dict[str, NumberParameter]] = {
+    OutcomeName.SLOW: {"delay_ms": NumberParameter(1_000, 0, 30_000, "milliseconds")},
+    OutcomeName.TIMEOUT: {"seconds": NumberParameter(30, 0, 120, "seconds")},
+    # The default (ten times the longest --webhook-delay, at least 30 s) is the webhook settings'.
+    OutcomeName.WEBHOOK_LATE: {"delay_s": NumberParameter(30, 0, 10 * 365 * 86_400, "seconds")},
+}
+# The fields of a queued scenario and of its `match`.
+SCENARIO_FIELDS = ("outcome", "params", "match", "times", "after", "responses")
+MATCH_FIELDS = ("path", "api_key", "params")
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """One forced outcome and its parameters (`slow; delay_ms=300`)."""
+    """One forced outcome and its parameters (`slow; delay_ms=300`), checked when it was made."""
 
     name: OutcomeName
     params: Mapping[str, str] = field(default_factory=dict)
     # For `respond`: the one scripted answer this request gets.
     response: ScriptedResponse | None = None
 
-    def number(self, key: str, default: float, *, low: float, high: float) -> float:
-        """A numeric parameter, clamped to [low, high]; 400 when it is not a number."""
+    def number(self, key: str, default: float | None = None) -> float:
+        """A numeric parameter (checked against OUTCOME_PARAMETERS), else `default` or the table's."""
+        parameter = OUTCOME_PARAMETERS[self.name][key]
         raw = self.params.get(key)
         if raw is None:
-            return default
-        try:
-            value = float(raw)
-        except ValueError as exc:
-            raise BadRequest(f"Scenario parameter '{key}' must be a number, got {raw!r}") from exc
-        return min(max(value, low), high)
+            return parameter.default if default is None else default
+        return parameter.read(key, raw)
+
+
+def check_outcome_params(name: OutcomeName, params: Mapping[str, Any]) -> dict[str, str]:
+    """An outcome's parameters as strings, or a 400 naming an unknown one or a value out of range."""
+    allowed = OUTCOME_PARAMETERS.get(name, {})
+    checked: dict[str, str] = {}
+    for key, raw in params.items():
+        parameter = allowed.get(key)
+        if parameter is None:
+            valid = ", ".join(allowed) if allowed else "none"
+            raise BadRequest(
+                f"The outcome '{name}' takes no parameter {str(key)[:64]!r} (valid: {valid})",
+                field=key,
+                valid_parameters=list(allowed),
+            )
+        parameter.read(key, raw)
+        checked[key] = str(raw).strip()
+    return checked
+
+
+@functools.cache
+def request_parameters() -> tuple[str, ...]:
+    """Every parameter a request schema names: what a scenario's `match.params` may test."""
+    names: set[str] = set()
+    for schema in data.schema_names():
+        if schema.endswith(".request"):
+            names.update(data.load_schema(schema).get("properties", {}))
+    return tuple(sorted(names))
+
+
+def _known_fields(document: Mapping[str, Any], valid: tuple[str, ...], where: str) -> None:
+    """A 400 naming the first key of `document` that is not one of `valid`."""
+    unknown = [key for key in document if key not in valid]
+    if unknown:
+        name = f"{where}.{unknown[0]}" if where else unknown[0]
+        raise BadRequest(
+            f"Scenario field '{str(name)[:80]}' is unknown (valid: {', '.join(valid)})",
+            field=name,
+            valid_fields=list(valid),
+        )
 
 
 def check_outcome(name: Any) -> OutcomeName:
@@ -200,7 +282,7 @@ def parse_header(value: str) -> Outcome:
     outcome = check_outcome(name)
     if outcome is OutcomeName.RESPOND:
         raise BadRequest("The outcome 'respond' needs its responses: queue it with POST /__admin/scenarios")
-    return Outcome(outcome, params)
+    return Outcome(outcome, check_outcome_params(outcome, params))
 
 
 def operation_of(path: str) -> str:
@@ -282,12 +364,15 @@ def scenario_from_document(document: Any, scenario_id: str) -> Scenario:
     """A Scenario from the control API's JSON, or a 400 naming what is wrong."""
     if not isinstance(document, dict):
         raise BadRequest("A scenario must be a JSON object")
+    _known_fields(document, SCENARIO_FIELDS, "")
     match = document.get("match") or {}
     if not isinstance(match, dict):
         raise BadRequest("Scenario 'match' must be an object")
+    _known_fields(match, MATCH_FIELDS, "match")
     params = match.get("params") or {}
     if not isinstance(params, dict):
         raise BadRequest("Scenario 'match.params' must be an object")
+    _known_fields(params, request_parameters(), "match.params")
     for key in ("path", "api_key"):
         if match.get(key) is not None and not isinstance(match[key], str):
             raise BadRequest(f"Scenario 'match.{key}' must be a string")
@@ -309,7 +394,7 @@ def scenario_from_document(document: Any, scenario_id: str) -> Scenario:
         responses = ()
     return Scenario(
         id=scenario_id,
-        outcome=Outcome(name, {k: str(v) for k, v in outcome_params.items()}),
+        outcome=Outcome(name, check_outcome_params(name, outcome_params)),
         responses=responses,
         path=match.get("path"),
         api_key=match.get("api_key"),

@@ -171,7 +171,7 @@ class Webhooks:
         forced = outcome.name if outcome is not None else None
         if forced is OutcomeName.WEBHOOK_LATE and outcome is not None:
             # Far later than any configured delay, or `delay_s` seconds.
-            delay = outcome.number("delay_s", max(10 * high, 30.0), low=0, high=10 * 365 * 86_400)
+            delay = outcome.number("delay_s", max(10 * high, 30.0))
         if not math.isfinite(delay):
             # A due time that is not a number would make the delivery unpollable for good.
             raise BadRequest("Scenario parameter 'delay_s' must be a finite number of seconds")

@@ -144,3 +144,17 @@ def test_a_webhook_url_whose_host_holds_a_bracket_is_no_url_not_a_500(
     assert response.json() == {
         "error": "Please add a valid 'webhook_url' parameter when using 'reveal_phone_number'"
     }
+
+
+@pytest.mark.parametrize("path", [MATCH, "/api/v1/people/bulk_match", "/__admin/scenarios", "/__admin/clock"])
+def test_an_integer_longer_than_4300_digits_is_a_400_not_a_500(
+    api: requests.Session, base_url: str, path: str
+) -> None:
+    response = post_raw_to(api, base_url + path, b'{"email": ' + b"9" * 5000 + b"}")
+    assert response.status_code == 400
+    assert response.json() == {"error": "The request body holds an integer longer than 4,300 digits"}
+
+
+def post_raw_to(api: requests.Session, url: str, data: bytes) -> requests.Response:
+    """POST raw JSON bytes to any route."""
+    return api.post(url, data=data, headers={"Content-Type": "application/json"})

@@ -82,6 +82,20 @@ def test_fixture_controls_clock_scenarios_and_journal(pytester: pytest.Pytester)
                 assert scenario.id
             assert call(fakeapollo).get_json()["person"] is not None
 
+        def test_scenario_keeps_match_and_outcome_parameters_apart(fakeapollo):
+            import pytest
+            from mock_server.errors import BadRequest
+
+            with fakeapollo.scenario(
+                "slow", match_params={"email": "b@example.com"}, outcome_params={"delay_ms": 1}
+            ):
+                assert call(fakeapollo).get_json()["person"] is not None
+            with fakeapollo.scenario("no_match", match_params={"email": "b@example.com"}):
+                assert call(fakeapollo, "b@example.com").get_json() == {"person": None}
+                assert call(fakeapollo).get_json()["person"] is not None
+            with pytest.raises(BadRequest, match="takes no parameter 'delay'"):
+                fakeapollo.scenario("slow", outcome_params={"delay": 300})
+
         def test_clock(fakeapollo):
             start = fakeapollo.freeze()
             assert (fakeapollo.advance(90) - start).total_seconds() == 90
@@ -102,7 +116,7 @@ def test_fixture_controls_clock_scenarios_and_journal(pytester: pytest.Pytester)
         """
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)
 
 
 def test_fakeapollo_options_configure_the_sessions_server(pytester: pytest.Pytester) -> None:

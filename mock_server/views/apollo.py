@@ -33,9 +33,6 @@ from mock_server.views.http import JSON_TYPE, Reply, error_reply, flask_response
 from mock_server.views.transport import Fault, FaultKind
 
 Operation = Callable[[Enrichment, ApiKey, dict[str, Any], Outcome | None, Receipt], dict[str, Any]]
-# A forced `slow` answer waits at most this long; `timeout` holds the connection this long by default.
-MAX_SLOW_MS = 30_000
-MAX_HOLD_S = 120
 # A body larger than this is parsed only once its x-api-key header is known; the journal keeps
 # the first JOURNALED_PREFIX_BYTES of one that is not.
 UNAUTHENTICATED_BODY_BYTES = 16 * 1024
@@ -134,9 +131,9 @@ def _fault(outcome: Outcome) -> Fault | None:
     """What `slow`, `timeout`, `connection_reset` and `malformed_json` do to the transport."""
     name = outcome.name
     if name is OutcomeName.SLOW:
-        return Fault(FaultKind.DELAY, outcome.number("delay_ms", 1_000, low=0, high=MAX_SLOW_MS) / 1000)
+        return Fault(FaultKind.DELAY, outcome.number("delay_ms") / 1000)
     if name is OutcomeName.TIMEOUT:
-        return Fault(FaultKind.HOLD, outcome.number("seconds", 30, low=0, high=MAX_HOLD_S))
+        return Fault(FaultKind.HOLD, outcome.number("seconds"))
     if name is OutcomeName.CONNECTION_RESET:
         return Fault(FaultKind.RESET)
     if name is OutcomeName.MALFORMED_JSON:

@@ -100,3 +100,6 @@ def _parse_json_slowly(raw: bytes) -> Any:
         ) from exc
     except RecursionError as exc:
         raise BadRequest("The request body is nested too deeply") from exc
+    except ValueError as exc:
+        # Python refuses to convert integer literals of more than 4,300 digits (CVE-2020-10735).
+        raise BadRequest("The request body holds an integer longer than 4,300 digits") from exc
