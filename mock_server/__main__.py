@@ -6,4 +6,4 @@ from mock_server.cli import main
 
 COMMANDS = {"serve", "openapi", "validate", "check-client", "verify", "record"}
 argv = sys.argv[1:]
-sys.exit(main(argv if argv[:1] and argv[0] in COMMANDS else ["serve", *argv]))
+sys.exit(main(argv if argv[:1] and argv[0] in COMMANDS | {"--version"} else ["serve", *argv]))

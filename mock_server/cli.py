@@ -5,16 +5,40 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NoReturn
 
-from mock_server.config import Config
+from mock_server import __version__
+from mock_server.config import Config, SettingError, parse_setting
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: `fakeapollo serve: argument --port: must be ...`."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
+def _setting(name: str) -> Callable[[str], Any]:
+    """An argparse type that reads a flag as the setting `name` (config.py's one rule for both)."""
+
+    def read(raw: str) -> Any:
+        try:
+            return parse_setting(name, raw)
+        except SettingError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    read.__name__ = name
+    return read
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line, with one sub-command per task."""
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = _Parser(
         prog="fakeapollo", description="An offline emulator of Apollo.io's People Enrichment API."
     )
+    parser.add_argument("--version", action="version", version=f"fakeapollo {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser(
@@ -24,10 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(for example FAKEAPOLLO_PORT=9000); a flag wins over the environment.",
     )
     serve.add_argument("--host", help="address to bind (default 127.0.0.1, loopback only)")
-    serve.add_argument("--port", type=int, help="port to bind (default 8765; 0 picks a free one)")
+    serve.add_argument(
+        "--port", type=_setting("port"), help="port to bind (default 8765; 0 picks a free one)"
+    )
     serve.add_argument(
         "--seed",
-        type=int,
+        type=_setting("seed"),
         help="seed of the generated people (default 0); given, request ids are reproducible too",
     )
     serve.add_argument(
@@ -47,10 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="accept api_key in the body or query string, as Apollo did before late 2025",
     )
-    serve.add_argument("--threads", type=int, help="threads per worker process (default 8)")
+    serve.add_argument("--threads", type=_setting("threads"), help="threads per worker process (default 8)")
     serve.add_argument(
         "--workers",
-        type=int,
+        type=_setting("workers"),
         help="worker processes (default 1); more than one share all state through a SQLite file",
     )
     serve.add_argument(
@@ -60,7 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_store_flags(serve)
     serve.add_argument(
-        "--journal-size", type=int, help="requests the journal keeps, oldest dropped first (default 1000)"
+        "--journal-size",
+        type=_setting("journal_size"),
+        help="requests the journal keeps, oldest dropped first (default 1000)",
     )
     serve.add_argument(
         "--out-of-credits",
@@ -68,7 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="what a team with no credits left gets: a 422 (default) or no match",
     )
     serve.add_argument(
-        "--bulk-share", type=float, help="share of the per-minute limit bulk_match gets (default 0.5)"
+        "--bulk-share",
+        type=_setting("bulk_share"),
+        help="share of the per-minute limit bulk_match gets (default 0.5)",
     )
     serve.add_argument("--admin-token", help="require 'Authorization: Bearer TOKEN' on /__admin/")
     serve.add_argument(
@@ -101,7 +131,9 @@ def _add_record_command(commands: argparse._SubParsersAction[argparse.ArgumentPa
         "the matched persons (as fixtures for `serve --fixtures DIR/persons`) and the drift from the "
         "schemas. DIR holds personal data unless --scrub is given.",
     )
-    record.add_argument("--upstream", required=True, help="base URL to forward to, e.g. https://api.apollo.io")
+    record.add_argument(
+        "--upstream", required=True, help="base URL to forward to, e.g. https://api.apollo.io"
+    )
     record.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to record into")
     record.add_argument(
         "--max-credits",
@@ -109,7 +141,9 @@ def _add_record_command(commands: argparse._SubParsersAction[argparse.ArgumentPa
         help="refuse any call that could take the credits spent past N (required for a non-local upstream)",
     )
     record.add_argument("--scrub", action="store_true", help="replace personal data with consistent fakes")
-    record.add_argument("--port", type=int, default=8766, help="port on 127.0.0.1 (default 8766; 0: any)")
+    record.add_argument(
+        "--port", type=_setting("port"), default=8766, help="port on 127.0.0.1 (default 8766; 0: any)"
+    )
     record.add_argument(
         "--webhook-base",
         metavar="URL",
@@ -201,17 +235,23 @@ def _add_webhook_flags(serve: argparse.ArgumentParser) -> None:
         help="seconds from a request to its webhook: fixed (5) or a range (2-10); default 2-5",
     )
     hooks.add_argument(
-        "--webhook-attempts", type=int, help="attempts per delivery before it is marked failed (default 5)"
+        "--webhook-attempts",
+        type=_setting("webhook_attempts"),
+        help="attempts per delivery before it is marked failed (default 5)",
     )
     hooks.add_argument(
-        "--webhook-timeout", type=float, help="seconds one delivery attempt may take (default 5)"
+        "--webhook-timeout",
+        type=_setting("webhook_timeout"),
+        help="seconds one delivery attempt may take (default 5)",
     )
     hooks.add_argument(
-        "--webhook-backoff", type=float, help="seconds before the first retry, doubling after (default 2)"
+        "--webhook-backoff",
+        type=_setting("webhook_backoff"),
+        help="seconds before the first retry, doubling after (default 2)",
     )
     hooks.add_argument(
         "--webhook-duplicate-rate",
-        type=float,
+        type=_setting("webhook_duplicate_rate"),
         help="share of deliveries sent twice with the same request_id, 0 to 1 (default 0)",
     )
     hooks.add_argument(
@@ -230,21 +270,15 @@ def _add_webhook_flags(serve: argparse.ArgumentParser) -> None:
 
 
 def _config_problem(config: Config) -> str | None:
-    """Why `serve` cannot run with these settings, or None."""
+    """Why `serve` cannot run with these settings (one line naming the setting), or None."""
     from mock_server.webhook_transport import Allowlist
     from mock_server.webhooks import Settings
 
-    if config.out_of_credits not in ("error", "no_match"):
-        return "out_of_credits must be 'error' or 'no_match'"
-    if not 0 < config.bulk_share <= 1:
-        return "--bulk-share must be above 0 and at most 1"
-    for name in ("journal_size", "workers", "threads"):
-        if getattr(config, name) < 1:
-            return f"--{name.replace('_', '-')} must be at least 1"
     store_problem = _store_problem(config)
     if store_problem is not None:
         return store_problem
     try:
+        config.check()
         Settings.from_config(config)
         Allowlist(config.webhook_allow).close()
     except ValueError as exc:
@@ -279,7 +313,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from mock_server.server import serve
 
-        config = Config.from_env().with_overrides(
+        try:
+            environment = Config.from_env()
+        except SettingError as exc:
+            print(f"fakeapollo serve: {exc}", file=sys.stderr)
+            return 2
+        config = environment.with_overrides(
             host=args.host,
             port=args.port,
             seed=args.seed,
@@ -310,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         problem = _config_problem(config)
         if problem is not None:
-            print(problem, file=sys.stderr)
+            print(f"fakeapollo serve: {problem}", file=sys.stderr)
             return 2
         return serve(config)
     if args.command == "openapi":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -88,33 +89,102 @@ class Config:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
-        """Settings from `FAKEAPOLLO_*` environment variables, defaults for the rest."""
+        """Settings from `FAKEAPOLLO_*` environment variables, defaults for the rest.
+
+        SettingError (one line naming the variable) for a value of the wrong form or out of range.
+        """
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = env.get(ENV_PREFIX + f.name.upper())
             if raw is None:
                 continue
-            values[f.name] = _coerce(f.name, str(f.type), raw)
+            try:
+                values[f.name] = parse_setting(f.name, raw)
+            except SettingError as exc:
+                raise SettingError(f"{ENV_PREFIX}{f.name.upper()} {exc}") from None
         if "seed" in values and "request_id_seed" not in values:
             values["request_id_seed"] = values["seed"]  # a seed asked for: reproducible request ids
         return cls(**values)
 
+    def check(self) -> None:
+        """SettingError naming the first setting out of its range (for settings given in code)."""
+        for name, (low, high) in RANGES.items():
+            value = getattr(self, name)
+            if value is not None and not _within(value, low, high):
+                raise SettingError(f"--{name.replace('_', '-')} {_range_text(name)}, got {value!r}")
+        for name, choices in CHOICES.items():
+            if getattr(self, name) not in choices:
+                raise SettingError(f"--{name.replace('_', '-')} must be one of {', '.join(choices)}")
 
-def _coerce(name: str, type_name: str, raw: str) -> Any:
-    """Turn an environment string into the field's type."""
+
+class SettingError(ValueError):
+    """A setting of the wrong form or out of its range; the message is one line naming it."""
+
+
+# The range of every numeric setting, both ends included; flags and FAKEAPOLLO_* alike.
+RANGES: dict[str, tuple[float, float]] = {
+    "port": (0, 65_535),
+    "seed": (-(2**63), 2**63 - 1),
+    "request_id_seed": (-(2**63), 2**63 - 1),
+    "webhook_url_error_status": (400, 499),
+    "webhook_attempts": (1, 100),
+    "webhook_timeout": (0.001, 600),
+    "webhook_backoff": (0, 86_400),
+    "webhook_duplicate_rate": (0, 1),
+    "webhook_concurrency": (1, 256),
+    "webhook_retention_days": (0, 3_650),
+    "bulk_share": (0.001, 1),
+    "journal_size": (1, 1_000_000),
+    "max_body_bytes": (1_024, 1 << 30),
+    "threads": (1, 1_024),
+    "workers": (1, 256),
+    "person_cache_size": (1, 10_000_000),
+}
+# Settings that take one of a few words.
+CHOICES: dict[str, tuple[str, ...]] = {"out_of_credits": ("error", "no_match")}
+# How a boolean setting may be written; anything else is refused rather than read as false.
+BOOLEAN_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+_TYPES = {f.name: str(f.type) for f in fields(Config)}
+
+
+def _within(value: Any, low: float, high: float) -> bool:
+    """Whether a number is finite and within [low, high]."""
+    return isinstance(value, int | float) and math.isfinite(value) and low <= value <= high
+
+
+def _range_text(name: str) -> str:
+    """`must be a whole number from 0 to 65535` for a setting in RANGES."""
+    low, high = RANGES[name]
+    kind = "a whole number" if _TYPES[name].startswith("int") else "a number"
+    return f"must be {kind} from {_number(low)} to {_number(high)}"
+
+
+def _number(value: float) -> str:
+    """A range end as written: whole numbers in full, others as short decimals."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def parse_setting(name: str, raw: str) -> Any:
+    """A setting's value from its text (a flag's or an environment variable's); SettingError if bad."""
+    type_name = _TYPES[name]
+    text = raw.strip()
     if type_name == "bool":
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
-    if type_name in ("int", "int | None"):
+        if text.lower() not in BOOLEAN_WORDS:
+            raise SettingError(f"must be one of {', '.join(BOOLEAN_WORDS)}, got {raw!r}")
+        return BOOLEAN_WORDS[text.lower()]
+    if type_name in ("int", "int | None", "float"):
         try:
-            return int(raw)
-        except ValueError as exc:
-            raise ValueError(f"{ENV_PREFIX}{name.upper()} must be an integer, got {raw!r}") from exc
-    if type_name == "float":
-        try:
-            return float(raw)
-        except ValueError as exc:
-            raise ValueError(f"{ENV_PREFIX}{name.upper()} must be a number, got {raw!r}") from exc
+            value: float = float(text) if type_name == "float" else int(text)
+        except ValueError:
+            value = math.nan
+        if name in RANGES and not _within(value, *RANGES[name]):
+            raise SettingError(f"{_range_text(name)}, got {raw!r}")
+        if not math.isfinite(value):
+            raise SettingError(f"must be a finite number, got {raw!r}")
+        return value
+    if name in CHOICES and text not in CHOICES[name]:
+        raise SettingError(f"must be one of {', '.join(CHOICES[name])}, got {raw!r}")
     if type_name.startswith("tuple"):
         return tuple(part.strip() for part in raw.split(",") if part.strip())
     if type_name.startswith("Path"):
