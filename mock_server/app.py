@@ -80,8 +80,10 @@ def build_store(config: Config) -> Store:
     if config.state_file is not None:
         from mock_server.sqlite_store import SqliteStore
 
-        return SqliteStore(config.state_file, journal_size=config.journal_size)
-    return MemoryStore(journal_size=config.journal_size)
+        return SqliteStore(
+            config.state_file, journal_size=config.journal_size, journal_bytes=config.journal_bytes
+        )
+    return MemoryStore(journal_size=config.journal_size, journal_bytes=config.journal_bytes)
 
 
 def _register_journal(app: Flask, service: Enrichment) -> None:

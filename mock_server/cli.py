@@ -91,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="requests the journal keeps, oldest dropped first (default 1000)",
     )
     serve.add_argument(
+        "--journal-bytes",
+        type=_setting("journal_bytes"),
+        help="bytes of bodies and headers the journal keeps, oldest dropped first (default 64 MiB)",
+    )
+    serve.add_argument(
         "--out-of-credits",
         choices=["error", "no_match"],
         help="what a team with no credits left gets: a 422 (default) or no match",
@@ -334,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
             store_prefix=args.store_prefix,
             store_lease=args.store_lease,
             journal_size=args.journal_size,
+            journal_bytes=args.journal_bytes,
             out_of_credits=args.out_of_credits,
             bulk_share=args.bulk_share,
             admin_token=args.admin_token,

@@ -61,6 +61,8 @@ class Config:
     # "error" answers 422 INSUFFICIENT_CREDITS, "no_match" answers as if nobody matched.
     out_of_credits: str = "error"
     journal_size: int = 1_000
+    # The journal's byte budget: bodies, headers and query of its entries together (oldest go first).
+    journal_bytes: int = 64 << 20
     admin: bool = True
     admin_token: str | None = None
     max_body_bytes: int = 1 << 20
@@ -136,6 +138,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "webhook_retention_days": (0, 3_650),
     "bulk_share": (0.001, 1),
     "journal_size": (1, 1_000_000),
+    "journal_bytes": (64 * 1_024, 1 << 40),
     "max_body_bytes": (1_024, 1 << 30),
     "threads": (1, 1_024),
     "workers": (1, 256),

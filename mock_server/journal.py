@@ -12,6 +12,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 DEFAULT_SIZE = 1_000
+# The journal's byte budget by default: what its entries' bodies and headers may take together.
+DEFAULT_BYTES = 64 << 20
+# What an entry costs besides its bodies and headers (its object, times, numbers), roughly.
+ENTRY_OVERHEAD = 512
 # Header names (lower case, `_` read as `-`) whose values are secrets.
 SENSITIVE_HEADERS = frozenset(
     {"x-api-key", "api-key", "authorization", "proxy-authorization", "cookie", "x-admin-token"}
@@ -134,6 +138,8 @@ class Entry:
     rate_limit: dict[str, Any] | None = None
     scenario: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Roughly the bytes the entry holds: bodies, headers and query (see `entry_size`).
+    size: int = 0
 
     def describe(self, iso: Callable[[datetime], str]) -> dict[str, Any]:
         """The entry as the control API shows it (keys masked)."""
@@ -180,20 +186,56 @@ def entry_from_json(text: str | bytes) -> Entry:
     return Entry(**document)
 
 
-class Journal:
-    """A ring buffer of the last `size` entries: memory stays flat however long the server runs."""
+def entry_size(request_bytes: int, response: bytes, *maps: Mapping[str, str]) -> int:
+    """What an entry costs against the journal's byte budget: bodies, header and query text."""
+    return (
+        ENTRY_OVERHEAD
+        + request_bytes
+        + len(response)
+        + sum(len(k) + len(v) for mapping in maps for k, v in mapping.items())
+    )
 
-    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+
+@dataclass(frozen=True)
+class JournalUsage:
+    """How full a journal is: entries and bytes held, and the most it may hold of each."""
+
+    entries: int
+    bytes: int
+    max_entries: int
+    max_bytes: int
+
+    def describe(self) -> dict[str, int]:
+        """As the control API shows it."""
+        return {
+            "entries": self.entries,
+            "bytes": self.bytes,
+            "max_entries": self.max_entries,
+            "max_bytes": self.max_bytes,
+        }
+
+
+class Journal:
+    """A ring buffer of the newest entries, at most `size` of them and `max_bytes` together.
+
+    The oldest entries go first when either bound is passed (the newest always stays, however
+    large), so memory stays flat however long the server runs and whatever it is sent.
+    """
+
+    def __init__(self, size: int = DEFAULT_SIZE, max_bytes: int = DEFAULT_BYTES) -> None:
         if size < 1:
             raise ValueError("the journal needs room for at least one entry")
         self._lock = threading.Lock()
-        self._entries: deque[Entry] = deque(maxlen=size)
+        self._entries: deque[Entry] = deque()
+        self._size = size
+        self.max_bytes = max_bytes
+        self._bytes = 0
         self._sequence = 0
 
     @property
     def size(self) -> int:
         """How many entries the ring holds at most."""
-        return self._entries.maxlen or 0
+        return self._size
 
     def next_sequence(self) -> int:
         """A fresh entry number."""
@@ -202,9 +244,14 @@ class Journal:
             return self._sequence
 
     def record(self, entry: Entry) -> None:
-        """Append an entry, dropping the oldest when the ring is full."""
+        """Append an entry, dropping the oldest while the ring is over its count or its bytes."""
         with self._lock:
             self._entries.append(entry)
+            self._bytes += entry.size
+            while len(self._entries) > 1 and (
+                len(self._entries) > self._size or self._bytes > self.max_bytes
+            ):
+                self._bytes -= self._entries.popleft().size
 
     def entries(
         self,
@@ -220,8 +267,14 @@ class Journal:
             found = list(self._entries)
         return filter_entries(found, path=path, status=status, api_key=api_key, since=since, limit=limit)
 
+    def usage(self) -> JournalUsage:
+        """Entries and bytes held now, and the bounds."""
+        with self._lock:
+            return JournalUsage(len(self._entries), self._bytes, self._size, self.max_bytes)
+
     def clear(self) -> None:
         """Forget every entry."""
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
             self._sequence = 0

@@ -13,7 +13,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from mock_server.journal import DEFAULT_SIZE, Entry, entry_from_json, entry_to_json, filter_entries
+from mock_server.journal import (
+    DEFAULT_BYTES,
+    DEFAULT_SIZE,
+    Entry,
+    JournalUsage,
+    entry_from_json,
+    entry_to_json,
+    filter_entries,
+)
 from mock_server.scenarios import (
     Outcome,
     Scenario,
@@ -172,13 +180,17 @@ class SqliteClockState:
 
 
 class SqliteJournal:
-    """The request journal as a ring of rows: the newest `size` entries are kept."""
+    """The request journal as a ring of rows: the newest `size` entries within `max_bytes` are kept.
 
-    def __init__(self, database: Database, size: int = DEFAULT_SIZE) -> None:
+    Here an entry's bytes are those of its stored row (its JSON document).
+    """
+
+    def __init__(self, database: Database, size: int = DEFAULT_SIZE, max_bytes: int = DEFAULT_BYTES) -> None:
         if size < 1:
             raise ValueError("the journal needs room for at least one entry")
         self.database = database
         self.size = size
+        self.max_bytes = max_bytes
 
     def next_sequence(self) -> int:
         """A fresh entry number, unique across processes."""
@@ -186,7 +198,7 @@ class SqliteJournal:
             return int(_incr(db, "journal_sequence", 1))
 
     def record(self, entry: Entry) -> None:
-        """Append an entry, dropping the oldest beyond the ring's size."""
+        """Append an entry, dropping the oldest beyond the ring's size or its byte budget."""
         text = entry_to_json(entry)
         with self.database.write() as db:
             db.execute("INSERT OR REPLACE INTO journal (seq, doc) VALUES (?, ?)", (entry.sequence, text))
@@ -194,6 +206,18 @@ class SqliteJournal:
                 "DELETE FROM journal WHERE seq NOT IN (SELECT seq FROM journal ORDER BY seq DESC LIMIT ?)",
                 (self.size,),
             )
+            # The newest rows whose lengths add up to the budget stay (the newest always does).
+            db.execute(
+                "DELETE FROM journal WHERE seq < (SELECT MAX(seq) FROM journal) AND seq <= ("
+                " SELECT seq FROM (SELECT seq, SUM(length(doc)) OVER (ORDER BY seq DESC) AS held"
+                " FROM journal) WHERE held > ? ORDER BY seq DESC LIMIT 1)",
+                (self.max_bytes,),
+            )
+
+    def usage(self) -> JournalUsage:
+        """Entries and bytes held now, and the bounds."""
+        ((count, held),) = self.database.read("SELECT COUNT(*), COALESCE(SUM(length(doc)), 0) FROM journal")
+        return JournalUsage(int(count), int(held), self.size, self.max_bytes)
 
     def entries(
         self,
@@ -277,9 +301,11 @@ class SqliteStore:
     # A write may wait for another process's lock: the server calls it off its event loop.
     blocking = True
 
-    def __init__(self, path: Path, journal_size: int = DEFAULT_SIZE) -> None:
+    def __init__(
+        self, path: Path, journal_size: int = DEFAULT_SIZE, journal_bytes: int = DEFAULT_BYTES
+    ) -> None:
         self.database = Database(path)
-        self.journal = SqliteJournal(self.database, journal_size)
+        self.journal = SqliteJournal(self.database, journal_size, journal_bytes)
         self.scenarios = SqliteScenarioBook(self.database)
         self.clock_state = SqliteClockState(self.database)
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mock_server.clock import ClockState, LocalClockState
-from mock_server.journal import DEFAULT_SIZE, Entry, Journal
+from mock_server.journal import DEFAULT_BYTES, DEFAULT_SIZE, Entry, Journal, JournalUsage
 from mock_server.scenarios import Outcome, Scenario, ScenarioBook
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ class JournalStore(Protocol):
         ...
 
     def record(self, entry: Entry) -> None:
-        """Append an entry, dropping the oldest when the ring is full."""
+        """Append an entry, dropping the oldest while over the entry count or the byte budget."""
         ...
 
     def entries(
@@ -51,6 +51,10 @@ class JournalStore(Protocol):
         limit: int | None = None,
     ) -> list[Entry]:
         """Entries, oldest first, filtered; `limit` keeps the newest ones."""
+        ...
+
+    def usage(self) -> JournalUsage:
+        """Entries and bytes held now, and the bounds."""
         ...
 
     def clear(self) -> None:
@@ -178,7 +182,7 @@ class MemoryStore:
     # Every call returns at once: the server may call it on its event loop.
     blocking = False
 
-    def __init__(self, journal_size: int = DEFAULT_SIZE) -> None:
+    def __init__(self, journal_size: int = DEFAULT_SIZE, journal_bytes: int = DEFAULT_BYTES) -> None:
         self._lock = threading.Lock()
         self._counters: defaultdict[str, float] = defaultdict(float)
         # (scope, window name) -> [window index, calls counted in it]: one slot per window, so
@@ -186,7 +190,7 @@ class MemoryStore:
         self._windows: dict[tuple[str, str], list[int]] = {}
         self._deliveries: dict[str, dict[str, Any]] = {}
         self._documents: dict[str, Any] = {}
-        self.journal = Journal(journal_size)
+        self.journal = Journal(journal_size, journal_bytes)
         self.scenarios = ScenarioBook()
         self.clock_state = LocalClockState()
 

@@ -25,7 +25,7 @@ def test_reset_clears_journal_scenarios_and_clock(admin: str, base_url: str) -> 
     response = requests.post(f"{admin}/reset", timeout=10)
     assert response.status_code == 200
     assert response.json()["reset"] is True
-    assert requests.get(f"{admin}/requests", timeout=10).json() == {"requests": []}
+    assert requests.get(f"{admin}/requests", timeout=10).json()["requests"] == []
     assert requests.get(f"{admin}/scenarios", timeout=10).json() == {"scenarios": []}
     assert match(base_url).json()["person"] is not None
 

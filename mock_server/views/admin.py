@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import math
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
@@ -18,11 +19,12 @@ from mock_server.clock import (
     parse_instant,
     window,
 )
+from mock_server.encoding import dumps
 from mock_server.errors import ApolloError, BadRequest, NotFound
 from mock_server.journal import mask_secret
 from mock_server.views import journaling
 from mock_server.views.apollo import enrichment
-from mock_server.views.http import json_response, read_body
+from mock_server.views.http import JSON_TYPE, json_response, read_body
 
 
 class AdminUnauthorized(ApolloError):
@@ -80,18 +82,39 @@ def reset() -> Response:
 
 
 def list_requests() -> Response:
-    """The journal, newest last, filtered by path, status, api_key and since; `limit` keeps the newest."""
+    """The journal, newest last, filtered; pages of `limit` going back from `cursor`, streamed.
+
+    `limit` keeps the newest matching entries; `cursor` (an entry id, as `next_cursor` gives)
+    keeps only those older than it. The answer is written one entry at a time, never built whole.
+    """
     args = request.args
     since = args.get("since")
     journaling.flush(current_app.extensions)
-    entries = enrichment().store.journal.entries(
+    journal = enrichment().store.journal
+    entries = journal.entries(
         path=args.get("path") or None,
         status=_int_arg("status"),
         api_key=args.get("api_key") or None,
         since=_instant(since, "since") if since else None,
-        limit=_int_arg("limit"),
     )
-    return json_response({"requests": [e.describe(Clock.iso) for e in entries]})
+    cursor = _int_arg("cursor", low=1)
+    if cursor is not None:
+        entries = [e for e in entries if e.sequence < cursor]
+    limit = _int_arg("limit", low=0)
+    older = 0
+    if limit is not None and len(entries) > limit:
+        older = len(entries) - limit
+        entries = entries[older:] if limit else []
+    next_cursor = entries[0].sequence if older and entries else None
+    usage = journal.usage().describe()
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"requests":['
+        for index, entry in enumerate(entries):
+            yield (b"," if index else b"") + dumps(entry.describe(Clock.iso))
+        yield b'],"next_cursor":' + dumps(next_cursor) + b',"journal":' + dumps(usage) + b"}"
+
+    return Response(chunks(), content_type=JSON_TYPE)
 
 
 def clear_requests() -> Response:
@@ -179,14 +202,19 @@ def clear_scenarios() -> Response:
     return json_response({"scenarios": []})
 
 
-def _int_arg(name: str) -> int | None:
+def _int_arg(name: str, low: int | None = None) -> int | None:
+    """An integer query argument (at least `low`), None when absent; a 400 naming it otherwise."""
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
     try:
-        return int(raw)
-    except ValueError as exc:
-        raise BadRequest(f"'{name}' must be an integer, got {raw!r}") from exc
+        value = int(raw) if len(raw) <= 20 else None
+    except ValueError:
+        value = None
+    if value is None or (low is not None and value < low):
+        at_least = f" of at least {low}" if low is not None else ""
+        raise BadRequest(f"'{name}' must be an integer{at_least}, got {raw[:40]!r}")
+    return value
 
 
 def _instant(raw: Any, name: str) -> Any:

@@ -65,6 +65,8 @@ class Notes:
     outcome: Outcome | None = None
     rate: RateState | None = None
     receipt: Receipt = field(default_factory=Receipt)
+    # Bytes of the request body the journal keeps (its parsed form in `params`).
+    request_bytes: int = 0
 
 
 def answer(
@@ -102,6 +104,7 @@ def _answer(
     params = merge(call.query, body, body_wins=service.config.body_wins)
     params.update(call.path_params)
     notes.params = params
+    notes.request_bytes = len(call.body)
     service.authenticate(call.header_key, params, bearer)  # before a forced outcome can cost anything
     if call.method == "HEAD":
         # Headers only: the key is checked, nothing is counted or charged.

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from mock_server.journal import Entry, mask_headers, mask_key, mask_params, mask_text
+from mock_server.journal import Entry, entry_size, mask_headers, mask_key, mask_params, mask_text
 from mock_server.service import Enrichment
 from mock_server.views.apollo import Notes
 
@@ -44,6 +44,7 @@ def record(
     rate = notes.rate if notes is not None else None
     outcome = notes.outcome if notes is not None else None
     params = notes.params if notes is not None else None
+    kept_bytes = len(params) if isinstance(params, str) else notes.request_bytes if notes is not None else 0
     entry = Entry(
         sequence=0,
         time=at,
@@ -61,6 +62,7 @@ def record(
         credits_charged=notes.receipt.credits if notes is not None else 0,
         rate_limit=rate.describe() if rate is not None and rate.windows else None,
         scenario=outcome.name.value if outcome is not None else None,
+        size=entry_size(kept_bytes, body, query, headers, response_headers),
     )
 
     def write() -> None:
