@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +73,16 @@ def start_serve(*args: str, env: dict[str, str] | None = None, timeout: float = 
             return ServeProcess(process, match.group(1), line.strip(), "".join(seen[:-1]))
     process.kill()
     raise AssertionError("fakeapollo serve never printed its banner:\n" + "".join(seen))
+
+
+@contextmanager
+def serving(*args: str) -> Iterator[ServeProcess]:
+    """A `fakeapollo serve ARGS` process for the length of a `with` block."""
+    server = start_serve(*args)
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

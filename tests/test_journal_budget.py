@@ -13,7 +13,7 @@ import requests
 from mock_server.journal import Entry, entry_size
 from mock_server.sqlite_store import SqliteStore
 from mock_server.store import MemoryStore, Store
-from tests.conftest import ServeProcess, start_serve
+from tests.conftest import ServeProcess, serving
 
 MATCH = "/api/v1/people/match"
 
@@ -83,11 +83,8 @@ def test_the_entry_count_still_bounds_small_entries(roomy_store: Store) -> None:
 @pytest.fixture(scope="module")
 def budgeted() -> Iterator[ServeProcess]:
     """A server whose journal may hold 64 KiB."""
-    server = start_serve("--journal-bytes", "65536")
-    try:
+    with serving("--journal-bytes", "65536") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def journal_page(url: str, **params: Any) -> dict[str, Any]:

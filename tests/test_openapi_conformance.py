@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ServeProcess, start_serve
+from tests.conftest import ServeProcess, serving
 
 # Cases per operation and the seed: fixed so a run is reproducible and fits the suite's time (about
 # 20 s here). FAKEAPOLLO_SCHEMATHESIS_EXAMPLES raises the count for a longer hunt.
@@ -24,11 +24,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[ServeProcess]:
     """A fresh `fakeapollo serve` at its default settings, for Schemathesis alone."""
-    server = start_serve()
-    try:
+    with serving() as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _schemathesis(base_url: str, folder: Path, *extra: str) -> subprocess.CompletedProcess[str]:
