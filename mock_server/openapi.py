@@ -21,6 +21,13 @@ _COMPONENTS = "#/components/schemas/"
 #: Keywords whose values are data, not subschemas.
 _DATA_KEYWORDS = frozenset({"enum", "const", "default", "examples", "required"})
 _ERROR = {"$ref": _COMPONENTS + "error.response"}
+# An enrichment answer's request_id is what Poll Webhook Result takes (for Schemathesis' stateful phase).
+_POLL_LINK = {
+    "PollWebhookResult": {
+        "operationId": "poll-webhook-result",
+        "parameters": {"request_id": "$response.body#/request_id"},
+    }
+}
 # What the schemas cannot say, in every enrichment operation's description.
 _REFUSALS = (
     "Refused with a 400 when a flag asks for a delivery and `webhook_url` is missing, not an "
@@ -172,7 +179,11 @@ def _body(request_schema: str, *, required: bool) -> dict[str, Any]:
 def _paths() -> dict[str, Any]:
     """The emulated operations."""
     match_responses = {
-        "200": {"description": "A match, or `{\"person\": null}`.", **_content("people_match.response")},
+        "200": {
+            "description": "A match, or `{\"person\": null}`.",
+            **_content("people_match.response"),
+            "links": _POLL_LINK,
+        },
         **_errors("400", "401", "403", "422", "429"),
     }
     match = {"tags": ["People Enrichment"], "responses": match_responses}
@@ -218,6 +229,7 @@ def _paths() -> dict[str, Any]:
                     "200": {
                         "description": "Positional matches, null for misses.",
                         **_content("people_bulk_match.response"),
+                        "links": _POLL_LINK,
                     },
                     **_errors("400", "401", "403", "422", "429"),
                 },

@@ -51,6 +51,7 @@ def test_no_request_of_a_seeded_fuzz_run_gets_a_5xx(fuzzed: ServeProcess) -> Non
                 failures.append(
                     f"#{number} {sent.describe()} -> {response.status_code} {response.text[:300]}"
                 )
+    print(f"{REQUESTS} requests, seed {SEED}, statuses {dict(sorted(statuses.items()))}")
     assert fuzzed.process.poll() is None, "the server died"
     assert failures == [], "\n".join(failures[:20])
     # The run reached the code behind the doors, not just the 4xx at them.
