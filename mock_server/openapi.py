@@ -111,14 +111,18 @@ def _errors(*codes: str) -> dict[str, Any]:
     return responses
 
 
-def _accepted(schema: dict[str, Any]) -> dict[str, Any]:
+def _accepted(request_schema: str) -> dict[str, Any]:
     """A request schema tightened to what the server accepts (mock_server/params.py's rules).
 
-    Every identifying field gets its pattern and length, every flag its values, `api_key` is
-    refused (it belongs in the header), and a flag that asks for a delivery needs a webhook_url.
+    For people: every identifying field gets its pattern and length, every flag its values, and a
+    flag that asks for a delivery needs a webhook_url. For all: `api_key` is refused (it belongs
+    in the header).
     """
-    accepted = copy.deepcopy(schema)
-    properties: dict[str, Any] = accepted.get("properties", {})
+    accepted: dict[str, Any] = copy.deepcopy(_schemas()[request_schema])
+    properties: dict[str, Any] = accepted.setdefault("properties", {})
+    properties["api_key"] = {"not": {}, "description": "Refused: the key goes in the x-api-key header."}
+    if not request_schema.startswith("people_"):
+        return accepted
     for name in properties:
         if name in FIELD_RULES:
             properties[name] = copy.deepcopy(FIELD_RULES[name])
@@ -129,7 +133,6 @@ def _accepted(schema: dict[str, Any]) -> dict[str, Any]:
     details = properties.get("details")
     if details is not None:
         details["items"] = {"type": "object", "properties": copy.deepcopy(FIELD_RULES)}
-    properties["api_key"] = {"not": {}, "description": "Refused: the key goes in the x-api-key header."}
     if "webhook_url" in properties:
         accepted["anyOf"] = [
             {"properties": {flag: {"enum": [False, "false", None]} for flag in DELIVERY_FLAGS}},
@@ -163,7 +166,7 @@ def _query_object(request_schema: str) -> list[dict[str, Any]]:
             "style": "form",
             "explode": True,
             "description": "Each property is its own query parameter (`?email=...&domain=...`).",
-            "schema": _in_query(_accepted(_schemas()[request_schema])),
+            "schema": _in_query(_accepted(request_schema)),
         }
     ]
 
@@ -172,7 +175,7 @@ def _body(request_schema: str, *, required: bool) -> dict[str, Any]:
     """A JSON request body holding what the server accepts."""
     return {
         "required": required,
-        "content": {"application/json": {"schema": _accepted(_schemas()[request_schema])}},
+        "content": {"application/json": {"schema": _accepted(request_schema)}},
     }
 
 
