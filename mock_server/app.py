@@ -75,6 +75,7 @@ def build_store(config: Config) -> Store:
             config.store,
             prefix=config.store_prefix,
             journal_size=config.journal_size,
+            journal_bytes=config.journal_bytes,
             lease_seconds=config.store_lease,
         )
     if config.state_file is not None:

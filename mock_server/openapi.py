@@ -30,11 +30,11 @@ _POLL_LINK = {
 }
 # What the schemas cannot say, in every enrichment operation's description.
 _REFUSALS = (
-    "Refused with a 400 when a flag asks for a delivery and `webhook_url` is missing, not an "
-    "http(s) URL, or names a host outside the webhook allowlist (loopback and private networks, "
-    "plus `--webhook-allow`; the schema shows loopback only). Identifying parameters that break "
-    "their pattern or length get a 422 naming the field. A header `X-Mock-Scenario` forces an "
-    "outcome (README: Forcing outcomes)."
+    "Refused with a 400 when a flag asks for a delivery and `webhook_url` is missing or not an "
+    "http(s) URL with a host (percent-encoded is fine). Any host is accepted; deliveries go only "
+    "to loopback and private networks and `--webhook-allow` hosts, others are recorded as failed. "
+    "Identifying parameters that break their pattern or length get a 422 naming the field. A "
+    "header `X-Mock-Scenario` forces an outcome (README: Forcing outcomes)."
 )
 _DESCRIPTION = (
     "fakeapollo emulates Apollo.io's People Enrichment endpoints offline. Every path is also "

@@ -66,7 +66,7 @@ FIELD_RULES: dict[str, dict[str, Any]] = {
 #: A boolean flag: JSON true/false, the strings "true"/"false", or null for "not given".
 FLAG_RULE: dict[str, Any] = {"enum": [True, False, "true", "false", None]}
 #: webhook_url alone is only checked for control characters and length; it must be an http(s) URL
-#: to a host the allowlist takes (loopback always) when a flag asks for a delivery.
+#: with a host (any host: deliveries off the allowlist fail later) when a flag asks for a delivery.
 WEBHOOK_URL_RULE: dict[str, Any] = {
     "type": ["string", "null"],
     "maxLength": MAX_STRING_LENGTH,
@@ -75,7 +75,8 @@ WEBHOOK_URL_RULE: dict[str, Any] = {
 WEBHOOK_URL_NEEDED_RULE: dict[str, Any] = {
     "type": "string",
     "maxLength": MAX_STRING_LENGTH,
-    "pattern": "^ *(https?://|https?%3[Aa]%2[Ff]%2[Ff])(127\\.0\\.0\\.1|localhost)(:[1-9][0-9]{0,3})?"
+    "pattern": f"^ *(https?://|https?%3[Aa]%2[Ff]%2[Ff])({_DOMAIN}|localhost|[0-9]{{1,3}}(\\.[0-9]{{1,3}}){{3}})"
+    "(:[1-9][0-9]{0,3})?"
     "(/[A-Za-z0-9._~/-]*)? *$",
 }
 

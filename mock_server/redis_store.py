@@ -21,7 +21,15 @@ from urllib.parse import urlsplit
 
 import redis
 
-from mock_server.journal import DEFAULT_SIZE, Entry, entry_from_json, entry_to_json, filter_entries
+from mock_server.journal import (
+    DEFAULT_BYTES,
+    DEFAULT_SIZE,
+    Entry,
+    JournalUsage,
+    entry_from_json,
+    entry_to_json,
+    filter_entries,
+)
 from mock_server.scenarios import (
     Outcome,
     Scenario,
@@ -89,12 +97,21 @@ if ARGV[5] ~= '' then redis.call('HINCRBYFLOAT', KEYS[1], ARGV[5], ARGV[2]) end
 return 1
 """
 
-# Append a journal entry numbered here, atomically with the write, and trim the ring. KEYS: the
-# journal (a sorted set by number), the counters hash. ARGV: entry JSON, ring size. Returns the number.
+# Append a journal entry numbered here, atomically with the write, and trim the ring: the oldest go
+# while over the entry count or the bytes (the lengths of the stored members, kept in counters'
+# journal_bytes); the newest always stays. KEYS: the journal (a sorted set by number), the counters
+# hash. ARGV: entry JSON, ring size, byte budget. Returns the number.
 RECORD = """
 local number = redis.call('HINCRBY', KEYS[2], 'journal_sequence', 1)
-redis.call('ZADD', KEYS[1], number, number .. '\\n' .. ARGV[1])
-redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[2]) - 1)
+local member = number .. '\\n' .. ARGV[1]
+redis.call('ZADD', KEYS[1], number, member)
+local held = redis.call('HINCRBY', KEYS[2], 'journal_bytes', string.len(member))
+local count = redis.call('ZCARD', KEYS[1])
+while count > 1 and (count > tonumber(ARGV[2]) or held > tonumber(ARGV[3])) do
+  local oldest = redis.call('ZPOPMIN', KEYS[1])
+  held = redis.call('HINCRBY', KEYS[2], 'journal_bytes', -string.len(oldest[1]))
+  count = count - 1
+end
 return number
 """
 
@@ -199,7 +216,6 @@ if status ~= 'in_flight' then
 end
 return 1
 """
-
 
 def is_redis_url(url: str) -> bool:
     """Whether `url` names a Redis server (redis://, rediss:// or unix://)."""
@@ -402,17 +418,21 @@ class RedisClockState:
 
 
 class RedisJournal:
-    """The request journal as a sorted set by entry number, trimmed to `size` on the server.
+    """The request journal as a sorted set by entry number, trimmed on the server.
 
     Entries are numbered by the script that records them (a member is the number, a newline, the
     JSON), so the numbers are unique across processes and follow the order they were written in.
+    At most `size` entries and `max_bytes` (the lengths of the stored members) are kept.
     """
 
-    def __init__(self, client: redis.Redis, keys: Keys, size: int = DEFAULT_SIZE) -> None:
+    def __init__(
+        self, client: redis.Redis, keys: Keys, size: int = DEFAULT_SIZE, max_bytes: int = DEFAULT_BYTES
+    ) -> None:
         if size < 1:
             raise ValueError("the journal needs room for at least one entry")
         self.client = client
         self.size = size
+        self.max_bytes = max_bytes
         self.key = keys("journal")
         self.counters = keys("counters")
         self._record = client.register_script(RECORD)
@@ -422,8 +442,16 @@ class RedisJournal:
         return 0
 
     def record(self, entry: Entry) -> None:
-        """Append an entry, numbered on the server, and drop the oldest beyond the ring's size: one script."""
-        self._record(keys=[self.key, self.counters], args=[entry_to_json(entry), self.size])
+        """Append an entry, numbered on the server; drop the oldest beyond the ring's size or bytes."""
+        self._record(keys=[self.key, self.counters], args=[entry_to_json(entry), self.size, self.max_bytes])
+
+    def usage(self) -> JournalUsage:
+        """Entries and bytes held now, and the bounds."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.zcard(self.key)
+        pipe.hget(self.counters, "journal_bytes")
+        count, held = pipe.execute()
+        return JournalUsage(int(count), int(held or 0), self.size, self.max_bytes)
 
     def entries(
         self,
@@ -448,7 +476,7 @@ class RedisJournal:
         """Forget every entry."""
         pipe = self.client.pipeline(transaction=True)
         pipe.delete(self.key)
-        pipe.hdel(self.counters, "journal_sequence")
+        pipe.hdel(self.counters, "journal_sequence", "journal_bytes")
         pipe.execute()
 
 
@@ -550,6 +578,7 @@ class RedisStore:
         *,
         prefix: str = DEFAULT_PREFIX,
         journal_size: int = DEFAULT_SIZE,
+        journal_bytes: int = DEFAULT_BYTES,
         lease_seconds: float = DEFAULT_LEASE,
     ) -> None:
         self.url = url
@@ -557,7 +586,7 @@ class RedisStore:
         self.client = connect(url)
         self.lease_seconds = lease_seconds
         self.mirror = Mirror(self.client, self.keys)
-        self.journal = RedisJournal(self.client, self.keys, journal_size)
+        self.journal = RedisJournal(self.client, self.keys, journal_size, journal_bytes)
         self.scenarios = RedisScenarioBook(self.client, self.keys, self.mirror)
         self.clock_state = RedisClockState(self.client, self.keys, self.mirror)
         self._counters = self.keys("counters")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ import pytest
 import requests
 
 from mock_server.journal import Entry, entry_size
+from mock_server.redis_store import RedisStore
 from mock_server.sqlite_store import SqliteStore
 from mock_server.store import MemoryStore, Store
 from tests.conftest import ServeProcess, serving
@@ -18,23 +21,36 @@ from tests.conftest import ServeProcess, serving
 MATCH = "/api/v1/people/match"
 
 
-def make_store(kind: str, folder: Path, journal_bytes: int) -> Store:
-    """A store of `kind` whose journal holds 100 entries and `journal_bytes`."""
-    if kind == "memory":
-        return MemoryStore(journal_size=100, journal_bytes=journal_bytes)
-    return SqliteStore(folder / "state.sqlite3", journal_size=100, journal_bytes=journal_bytes)
+@contextmanager
+def make_store(request: pytest.FixtureRequest, folder: Path, journal_bytes: int) -> Iterator[Store]:
+    """The store `request.param` names, whose journal holds 100 entries and `journal_bytes`."""
+    if request.param == "memory":
+        yield MemoryStore(journal_size=100, journal_bytes=journal_bytes)
+    elif request.param == "sqlite":
+        yield SqliteStore(folder / "state.sqlite3", journal_size=100, journal_bytes=journal_bytes)
+    else:
+        shared = RedisStore(
+            request.getfixturevalue("redis_url"),
+            prefix=f"test-{uuid.uuid4().hex}",
+            journal_size=100,
+            journal_bytes=journal_bytes,
+        )
+        yield shared
+        shared.close()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def small_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def small_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """Each backend with room for 100 entries but only 20,000 bytes."""
-    return make_store(request.param, tmp_path, 20_000)
+    with make_store(request, tmp_path, 20_000) as store:
+        yield store
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def roomy_store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def roomy_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """Each backend with room for 100 entries and bytes to spare."""
-    return make_store(request.param, tmp_path, 10_000_000)
+    with make_store(request, tmp_path, 10_000_000) as store:
+        yield store
 
 
 def entry(store: Store, text: str) -> Entry:

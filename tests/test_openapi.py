@@ -133,13 +133,15 @@ def test_query_parameters_are_one_exploded_object_of_the_request_schema() -> Non
     assert properties["reveal_phone_number"] == {"enum": ["true", "false"], "type": "string"}
 
 
-def test_a_delivery_flag_needs_a_loopback_webhook_url_in_the_spec() -> None:
+def test_a_delivery_flag_needs_an_http_webhook_url_in_the_spec() -> None:
     body = build_openapi()["paths"]["/api/v1/people/match"]["post"]["requestBody"]
     schema = body["content"]["application/json"]["schema"]
     no_flags, with_url = schema["anyOf"]
     assert set(no_flags["properties"]) == set(DELIVERY_FLAGS)
     assert with_url["required"] == ["webhook_url"]
-    assert "127\\.0\\.0\\.1" in with_url["properties"]["webhook_url"]["pattern"]
+    url = re.compile(with_url["properties"]["webhook_url"]["pattern"])
+    assert url.search("https://hooks.example.com/apollo") and url.search("http%3A%2F%2F10.0.0.1:8080/h")
+    assert not url.search("ftp://example.com") and not url.search("http://")
 
 
 def test_identifying_patterns_accept_what_the_server_accepts_and_nothing_it_refuses() -> None:
