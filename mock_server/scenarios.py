@@ -100,13 +100,18 @@ class NumberParameter:
                 value = None
         if value is None or not math.isfinite(value) or not self.low <= value <= self.high:
             raise BadRequest(
-                f"Scenario parameter '{key}' must be a number from {self.low:g} to {self.high:g} "
+                f"Scenario parameter '{key}' must be a number from {_whole(self.low)} to {_whole(self.high)} "
                 f"({self.unit}), got {str(raw)[:64]!r}",
                 field=key,
                 minimum=self.low,
                 maximum=self.high,
             )
         return value
+
+
+def _whole(value: float) -> int | float:
+    """A range end as written: 315360000, not 3.1536e+08."""
+    return int(value) if float(value).is_integer() else value
 
 
 # The parameters each outcome takes; any other parameter, or a value outside its range, is a 400.
