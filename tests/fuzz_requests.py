@@ -9,30 +9,31 @@ from typing import Any
 
 from mock_server.scenarios import OutcomeName, request_parameters
 
-API_PATHS = (
-    "/api/v1/people/match",
-    "/v1/people/match",
-    "/api/v1/people/bulk_match",
-    "/api/v1/organizations/enrich",
-    "/api/v1/usage_stats/api_usage_stats",
-    "/api/v1/webhook_result/{id}",
-    "/api/v1/nowhere",
-    "/openapi.json",
-    "/",
-)
-ADMIN_PATHS = (
-    "/__admin/requests",
-    "/__admin/clock",
-    "/__admin/clock/advance",
-    "/__admin/scenarios",
-    "/__admin/scenarios/{id}",
-    "/__admin/webhooks",
-    "/__admin/webhooks/flush",
-    "/__admin/keys",
-    "/__admin/keys/{key}",
-    "/__admin/usage",
-    "/__admin/nowhere",
-)
+# Each path with the methods it answers; a fifth of requests use any method instead.
+API_PATHS = {
+    "/api/v1/people/match": ("GET", "POST"),
+    "/v1/people/match": ("GET", "POST"),
+    "/api/v1/people/bulk_match": ("POST",),
+    "/api/v1/organizations/enrich": ("GET", "POST"),
+    "/api/v1/usage_stats/api_usage_stats": ("POST", "GET"),
+    "/api/v1/webhook_result/{id}": ("GET",),
+    "/api/v1/nowhere": ("POST",),
+    "/openapi.json": ("GET",),
+    "/": ("GET",),
+}
+ADMIN_PATHS = {
+    "/__admin/requests": ("GET", "DELETE"),
+    "/__admin/clock": ("GET", "POST"),
+    "/__admin/clock/advance": ("POST",),
+    "/__admin/scenarios": ("GET", "POST", "DELETE"),
+    "/__admin/scenarios/{id}": ("DELETE",),
+    "/__admin/webhooks": ("GET",),
+    "/__admin/webhooks/flush": ("POST",),
+    "/__admin/keys": ("GET", "POST"),
+    "/__admin/keys/{key}": ("PATCH", "PUT", "DELETE"),
+    "/__admin/usage": ("GET",),
+    "/__admin/nowhere": ("GET",),
+}
 METHODS = ("GET", "POST", "POST", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
 PARAMETERS = (*request_parameters(), "api_key")
 KEYS = ("test-key", "test-key", "load-test-key", "free-plan-key", "nope", "", "x" * 300)
@@ -213,10 +214,11 @@ class RequestFuzzer:
         """The next request."""
         rng = self.rng
         admin = rng.random() < 0.35
-        path = rng.choice(ADMIN_PATHS if admin else API_PATHS)
+        routes = ADMIN_PATHS if admin else API_PATHS
+        path = rng.choice(sorted(routes))
+        method = rng.choice(routes[path] if rng.random() < 0.8 else METHODS)
         path = path.replace("{id}", rng.choice(("1", "-5", "scn_1", "abc", "9" * 30, "%00")))
         path = path.replace("{key}", rng.choice(("test-key", "fuzz-1", "nope")))
-        method = rng.choice(METHODS)
         headers: dict[str, str] = {}
         if not admin and rng.random() < 0.9:
             headers["x-api-key"] = rng.choice(KEYS)
