@@ -127,10 +127,7 @@ def test_bad_input_leaves_the_emulator_answering(api: requests.Session, base_url
 def test_a_first_name_alone_longer_than_a_name_may_be_gets_422(api: requests.Session, base_url: str) -> None:
     response = api.post(f"{base_url}{MATCH}", json={"first_name": "A" * 257})
     assert response.status_code == 422
-    assert response.json() == {
-        "error": "Invalid parameter 'first_name': is longer than 256 characters",
-        "field": "first_name",
-    }
+    assert response.json() == {"error": "Invalid parameter 'first_name': is longer than 256 characters"}
 
 
 def test_a_webhook_url_whose_host_holds_a_bracket_is_no_url_not_a_500(
