@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from typing import Final, NamedTuple
@@ -354,7 +355,12 @@ def resolve_organization(q: OrganizationQuery) -> tuple[str, str] | None:
                 "linkedin_url", "must be a LinkedIn company URL like http://www.linkedin.com/company/name"
             )
     name = _present(q.name)
-    name_domain = domain_for_organization_name(normalize_name(name)) if name is not None else None
+    name_domain = None
+    if name is not None:
+        name = normalize_name(name)
+        # A name with no ASCII letter or digit (CJK, emoji) still names a company: one of its own.
+        fallback = "org-" + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:12] + ".com"
+        name_domain = domain_for_organization_name(name) or fallback
     if domain or site:
         return ("domain", domain or site or "")
     if slug is not None:

@@ -12,6 +12,8 @@ from mock_server.params import (
     FIELD_RULES,
     FLAG_RULE,
     FLAGS,
+    ORGANIZATION_GIVEN,
+    ORGANIZATION_RULES,
     WEBHOOK_URL_NEEDED_RULE,
     WEBHOOK_URL_RULE,
 )
@@ -121,6 +123,8 @@ def _accepted(request_schema: str) -> dict[str, Any]:
     accepted: dict[str, Any] = copy.deepcopy(_schemas()[request_schema])
     properties: dict[str, Any] = accepted.setdefault("properties", {})
     properties["api_key"] = {"not": {}, "description": "Refused: the key goes in the x-api-key header."}
+    if request_schema.startswith("organization"):
+        return _organization_accepted(accepted)
     if not request_schema.startswith("people_"):
         return accepted
     for name in properties:
@@ -141,6 +145,47 @@ def _accepted(request_schema: str) -> dict[str, Any]:
     return accepted
 
 
+def _one_organization(schema: dict[str, Any]) -> dict[str, Any]:
+    """An object of organization identifiers: each may be blank, one must name a company."""
+    properties = schema.setdefault("properties", {})
+    for name in ORGANIZATION_RULES:
+        properties[name] = copy.deepcopy(ORGANIZATION_RULES[name])
+    schema["anyOf"] = [
+        {"required": [name], "properties": {name: copy.deepcopy(rule)}}
+        for name, rule in ORGANIZATION_GIVEN.items()
+    ]
+    return schema
+
+
+def _organization_accepted(accepted: dict[str, Any]) -> dict[str, Any]:
+    """organizations/enrich or bulk_enrich, tightened to what mock_server/params.py accepts."""
+    properties = accepted["properties"]
+    if "details" not in properties:
+        return _one_organization(accepted)
+    # bulk_enrich: non-empty `details`, or else `domains` (ignored when details has any item).
+    properties["details"] = {
+        "type": ["array", "null"],
+        "maxItems": 10,
+        "items": _one_organization({"type": "object"}),
+    }
+    properties["domains"] = {"description": "Read only when `details` is missing or empty."}
+    accepted["anyOf"] = [
+        {"required": ["details"], "properties": {"details": {"type": "array", "minItems": 1}}},
+        {
+            "required": ["domains"],
+            "properties": {
+                "domains": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 10,
+                    "items": copy.deepcopy(ORGANIZATION_GIVEN["domain"]),
+                }
+            },
+        },
+    ]
+    return accepted
+
+
 def _in_query(schema: Any) -> Any:
     """A request schema as a query string carries it: every value a string, no nulls."""
     if isinstance(schema, list):
@@ -156,13 +201,13 @@ def _in_query(schema: Any) -> Any:
     return out
 
 
-def _query_object(request_schema: str) -> list[dict[str, Any]]:
+def _query_object(request_schema: str, *, required: bool = False) -> list[dict[str, Any]]:
     """The request's parameters as one exploded query object, so dependencies between them hold."""
     return [
         {
             "name": "parameters",
             "in": "query",
-            "required": False,
+            "required": required,
             "style": "form",
             "explode": True,
             "description": "Each property is its own query parameter (`?email=...&domain=...`).",
@@ -199,7 +244,7 @@ def _paths() -> dict[str, Any]:
                 "description": "The organization, or `{}` when unknown.",
                 **_content("organization_enrich.response"),
             },
-            **_errors("401", "403", "422", "429"),
+            **_errors("400", "401", "403", "422", "429"),
         },
     }
     return {
@@ -242,7 +287,7 @@ def _paths() -> dict[str, Any]:
             "get": {
                 **organization,
                 "operationId": "organization-enrichment",
-                "parameters": _query_object("organization_enrich.request"),
+                "parameters": _query_object("organization_enrich.request", required=True),
             },
             "post": {
                 **organization,
@@ -272,6 +317,9 @@ def _paths() -> dict[str, Any]:
                 "tags": ["People Enrichment"],
                 "operationId": "get-person",
                 "summary": "One person by Apollo id",
+                "description": "An id no answer of this emulator has carried gets Apollo's 422 "
+                "`Person does not exist.` (which ids exist cannot be said in a schema); a path that is "
+                "not 24 hexadecimal digits is no route (404).",
                 "parameters": [
                     {
                         "name": "id",
@@ -283,7 +331,7 @@ def _paths() -> dict[str, Any]:
                 ],
                 "responses": {
                     "200": {"description": "The person.", **_content("people_show.response")},
-                    **_errors("401", "403", "422", "429"),
+                    **_errors("401", "403", "404", "422", "429"),
                 },
             }
         },

@@ -59,9 +59,32 @@ FIELD_RULES: dict[str, dict[str, Any]] = {
     # normalize_email refuses more than four times its length before stripping spaces.
     "email": _optional(f"{_LOCAL}@{_DOMAIN}", MAX_EMAIL_LENGTH * 4),
     "hashed_email": _optional("[0-9a-fA-F]{32}|[0-9a-fA-F]{64}"),
-    "domain": _optional(f"(https?://)?(www\\.)?{_DOMAIN}/?"),
+    # normalize_domain keeps the host: a port, a path, a query or a fragment after it is dropped
+    # (but an "@" anywhere makes what follows it the host).
+    "domain": _optional(
+        f"(https?://)?(www\\.)?{_DOMAIN}\\.?(:[^/?#@\\x00-\\x1f\\x7f]*)?([/?#][^@\\x00-\\x1f\\x7f]*)?"
+    ),
     "id": _optional("[0-9a-fA-F]{24}"),
     "linkedin_url": _optional("(https?://)?((www|[a-z]{2}|m)\\.)?linkedin\\.com/in/[A-Za-z0-9_%.-]{1,100}/?"),
+}
+#: An organization's identifiers (organizations/enrich, bulk_enrich): each may be blank, but one
+#: must be given in a form that names a company (`ORGANIZATION_GIVEN`).
+ORGANIZATION_RULES: dict[str, dict[str, Any]] = {
+    "domain": FIELD_RULES["domain"],
+    "website": FIELD_RULES["domain"],
+    "linkedin_url": _optional(
+        "(https?://)?([a-z]{2,3}\\.)?linkedin\\.com/company/[A-Za-z0-9][^/?#\\s\\x00-\\x1f\\x7f]{0,60}/?([?#][^\\x00-\\x1f\\x7f]*)?"
+    ),
+    "name": _NAME,
+}
+_NAMES_A_COMPANY = "^[^\\x00-\\x1f\\x7f]*[^\\s\\x00-\\x1f\\x7f][^\\x00-\\x1f\\x7f]*$"
+ORGANIZATION_GIVEN: dict[str, dict[str, Any]] = {
+    name: {
+        "type": "string",
+        "maxLength": rule["maxLength"],
+        "pattern": _NAMES_A_COMPANY if name == "name" else rule["pattern"].replace(")? *$", ") *$"),
+    }
+    for name, rule in ORGANIZATION_RULES.items()
 }
 #: A boolean flag: JSON true/false, the strings "true"/"false", or null for "not given".
 FLAG_RULE: dict[str, Any] = {"enum": [True, False, "true", "false", None]}

@@ -150,3 +150,13 @@ def test_new_endpoints_are_in_the_openapi_document(base_url: str) -> None:
     assert {"get", "post"} <= set(paths["/api/v1/organizations/enrich"])
     assert "post" in paths["/api/v1/organizations/bulk_enrich"]
     assert "get" in paths["/api/v1/people/{id}"]
+
+
+@pytest.mark.parametrize("name", ["株式会社ソニー", "🚀🚀"])
+def test_a_name_without_ascii_letters_still_names_one_company(
+    api: requests.Session, base_url: str, name: str
+) -> None:
+    first = enrich(api, base_url, "GET", {"name": name})["organization"]
+    again = enrich(api, base_url, "POST", {"name": name})["organization"]
+    assert first["id"] == again["id"]
+    assert first["id"] != enrich(api, base_url, "GET", {"name": name + "x"})["organization"]["id"]

@@ -32,6 +32,8 @@ def _schemathesis(base_url: str, folder: Path, *extra: str) -> subprocess.Comple
     """Run `schemathesis run --checks all` against the emulator's own /openapi.json."""
     command = [
         str(SCHEMATHESIS),
+        "--config-file",
+        str(Path(__file__).with_name("schemathesis.toml")),
         "run",
         f"{base_url}/openapi.json",
         "--checks",
