@@ -147,34 +147,46 @@ def _fault(outcome: Outcome) -> Fault | None:
 Params = dict[str, Any]
 
 
-def match(s: Enrichment, k: ApiKey, p: Params, o: Outcome | None, r: Receipt) -> dict[str, Any]:
+def match(
+    service: Enrichment, api_key: ApiKey, params: Params, outcome: Outcome | None, receipt: Receipt
+) -> dict[str, Any]:
     """people/match."""
-    return s.people_match(k, parse_match(p), o, r)
+    return service.people_match(api_key, parse_match(params), outcome, receipt)
 
 
-def bulk_match(s: Enrichment, k: ApiKey, p: Params, o: Outcome | None, r: Receipt) -> dict[str, Any]:
+def bulk_match(
+    service: Enrichment, api_key: ApiKey, params: Params, outcome: Outcome | None, receipt: Receipt
+) -> dict[str, Any]:
     """people/bulk_match."""
-    return s.bulk_match(k, parse_bulk(p), o, r)
+    return service.bulk_match(api_key, parse_bulk(params), outcome, receipt)
 
 
-def organization(s: Enrichment, k: ApiKey, p: Params, o: Outcome | None, r: Receipt) -> dict[str, Any]:
+def organization(
+    service: Enrichment, api_key: ApiKey, params: Params, outcome: Outcome | None, receipt: Receipt
+) -> dict[str, Any]:
     """organizations/enrich."""
-    return s.organization_enrich(k, p, o, r)
+    return service.organization_enrich(api_key, params, outcome, receipt)
 
 
-def organizations(s: Enrichment, k: ApiKey, p: Params, o: Outcome | None, r: Receipt) -> dict[str, Any]:
+def organizations(
+    service: Enrichment, api_key: ApiKey, params: Params, outcome: Outcome | None, receipt: Receipt
+) -> dict[str, Any]:
     """organizations/bulk_enrich."""
-    return s.organizations_bulk_enrich(k, p, o, r)
+    return service.organizations_bulk_enrich(api_key, params, outcome, receipt)
 
 
-def person(s: Enrichment, k: ApiKey, p: Params, o: Outcome | None, r: Receipt) -> dict[str, Any]:
+def person(
+    service: Enrichment, api_key: ApiKey, params: Params, outcome: Outcome | None, receipt: Receipt
+) -> dict[str, Any]:
     """people/{id}."""
-    return s.people_show(k, p, o, r)
+    return service.people_show(api_key, params, outcome, receipt)
 
 
-def usage(s: Enrichment, k: ApiKey, p: Params, o: Outcome | None, r: Receipt) -> dict[str, Any]:
+def usage(
+    service: Enrichment, api_key: ApiKey, params: Params, outcome: Outcome | None, receipt: Receipt
+) -> dict[str, Any]:
     """usage_stats/api_usage_stats: free, and rate-limited like Apollo's other APIs."""
-    return s.usage_stats(k)
+    return service.usage_stats(api_key)
 
 
 # (route under the prefix, methods, endpoint name Apollo meters, operation)
