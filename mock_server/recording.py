@@ -14,7 +14,6 @@ import json
 import math
 import signal
 import socket
-import struct
 import sys
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
@@ -23,7 +22,6 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mock_server.clock import Clock
 from mock_server.credit_cap import CapReached, CreditCap, Estimate, charged_now, estimate
@@ -31,6 +29,8 @@ from mock_server.encoding import dumps
 from mock_server.errors import ApolloError, NotFound, PayloadTooLarge
 from mock_server.params import merge, parse_webhook_url
 from mock_server.recording_writer import RecordingWriter
+from mock_server.server import HttpProtocol, bind_socket
+from mock_server.views.transport import RESET_EXTENSION
 from mock_server.webhook_transport import Allowlist, Refused, post_json
 
 Scope = MutableMapping[str, Any]
@@ -156,29 +156,6 @@ def settings_problem(settings: RecordSettings) -> str | None:
     except ValueError as exc:
         return str(exc)
     return None
-
-
-class AbortingProtocol(HttpToolsProtocol):
-    """uvicorn's HTTP protocol, giving the app a way to reset the client's connection.
-
-    ASGI has no "reset the socket" message; an upstream reset is passed on this way
-    (`scope["fakeapollo.abort"]`), the way fakeapollo's own connection_reset outcome does it.
-    """
-
-    def on_message_begin(self) -> None:
-        """Uvicorn's new request scope, plus the abort hook."""
-        super().on_message_begin()
-        self.scope["fakeapollo.abort"] = self._abort_connection  # type: ignore[typeddict-unknown-key]
-
-    def _abort_connection(self) -> None:
-        transport = self.transport
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            except OSError:
-                pass
-        transport.abort()
 
 
 @dataclass
@@ -552,22 +529,12 @@ async def _reply(
 
 async def _abort(scope: Scope) -> None:
     """Reset the client's connection, as the upstream reset (or never answered) the proxy's."""
-    abort = scope.get("fakeapollo.abort")
-    if callable(abort):
-        abort()
+    reset = scope.get("extensions", {}).get(RESET_EXTENSION)
+    if callable(reset):
+        reset()  # mock_server/server.py's protocol: SO_LINGER 0, then abort
     # Let the server see the connection is gone, so it does not answer 500 in its place.
     for _ in range(3):
         await asyncio.sleep(0)
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket on `host:port` (0 picks a free port)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
-    return sock
 
 
 def build_server(settings: RecordSettings, sock: socket.socket) -> tuple[Any, RecordingProxy]:
@@ -578,7 +545,7 @@ def build_server(settings: RecordSettings, sock: socket.socket) -> tuple[Any, Re
     proxy = RecordingProxy(actual)
     config = uvicorn.Config(
         proxy,
-        http=AbortingProtocol,
+        http=HttpProtocol,
         lifespan="on",
         log_level="warning",
         access_log=False,
@@ -596,7 +563,7 @@ def _interrupt(signum: int, frame: object) -> None:
 def record(settings: RecordSettings) -> int:
     """Run the recorder until interrupted; print where it listens, and what it wrote when it stops."""
     try:
-        sock = bind(settings.host, settings.port)
+        sock = bind_socket(settings.host, settings.port)
     except OSError as exc:
         print(f"fakeapollo record: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
         return 2

@@ -13,7 +13,8 @@ from typing import Any
 
 import requests
 
-from mock_server.recording import RecordingProxy, RecordSettings, bind, build_server
+from mock_server.recording import RecordingProxy, RecordSettings, build_server
+from mock_server.server import bind_socket
 
 # The real key the recorder forwards with: only the upstream's registry and APOLLO_API_KEY know it.
 SECRET = "rec-secret-7Qx9vLm2pT4wZ8"
@@ -45,7 +46,7 @@ class Recorder:
 @contextmanager
 def recorder(upstream: str, out: Path, **settings: Any) -> Iterator[Recorder]:
     """The recorder on a free loopback port, forwarding to `upstream` with SECRET; stopped after."""
-    sock = bind("127.0.0.1", 0)
+    sock = bind_socket("127.0.0.1", 0)
     server, proxy = build_server(RecordSettings(upstream=upstream, out=out, api_key=SECRET, **settings), sock)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
