@@ -14,6 +14,7 @@ import contextlib
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -59,6 +60,10 @@ class Emulator:
         self.max_body = self.service.config.max_body_bytes
         self.wsgi = WSGIMiddleware(app, workers=max(1, threads))  # type: ignore[arg-type]
         self.blocking = journaling.store_blocks(self.service)
+        # A store whose calls should take turns (SQLite: threads of one process would wait on each
+        # other's write lock) gets one thread of its own; other blocking stores use the default pool.
+        serial = self.blocking and bool(getattr(self.service.store, "serial", False))
+        self.store_pool = ThreadPoolExecutor(1, thread_name_prefix="fakeapollo-store") if serial else None
         self.access_log = access_log
         self.routes: dict[tuple[str, str], Route] = {}
         for prefix in PREFIXES:
@@ -140,9 +145,12 @@ class Emulator:
         endpoint, operation = route
         service = self.service
         at = service.clock.now()
-        if self.blocking or _may_resolve_hosts(query, body):
-            # SQLite may wait on another process's lock; a webhook URL's host is looked up in DNS.
+        if _may_resolve_hosts(query, body):  # a webhook URL's host is looked up in DNS
             reply, fault = await asyncio.to_thread(answer, service, endpoint, operation, call, notes)
+        elif self.blocking:  # SQLite may wait on another process's lock; Redis on the network
+            reply, fault = await asyncio.get_running_loop().run_in_executor(
+                self.store_pool, answer, service, endpoint, operation, call, notes
+            )
         else:
             reply, fault = answer(service, endpoint, operation, call, notes)
         if fault is not None:
@@ -162,7 +170,7 @@ class Emulator:
         # from any worker process.
         job = _journal_job(service, call, named, notes, reply, shown, at, started)
         if self.blocking:
-            await asyncio.to_thread(job)
+            await asyncio.get_running_loop().run_in_executor(self.store_pool, job)
         else:
             job()
         if not reset:

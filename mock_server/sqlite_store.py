@@ -323,6 +323,9 @@ class SqliteStore:
 
     # A write may wait for another process's lock: the server calls it off its event loop.
     blocking = True
+    #: Its calls take turns on one thread per process (mock_server/asgi.py): several threads of one
+    #: process contending for the write lock made `--workers 2` slower (bench/).
+    serial = True
 
     def __init__(
         self, path: Path, journal_size: int = DEFAULT_SIZE, journal_bytes: int = DEFAULT_BYTES
