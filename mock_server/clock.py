@@ -37,6 +37,10 @@ def check_timestamp(stamp: float) -> float:
     return stamp
 
 
+# Checks a clock value (offset, frozen_at) before it is stored; raises to refuse it.
+Shifted = Callable[[float, float | None], None]
+
+
 class ClockState(Protocol):
     """Where a clock keeps its offset from real time and its frozen instant (None: running)."""
 
@@ -52,12 +56,20 @@ class ClockState(Protocol):
         """Store (offset, frozen_at)."""
         ...
 
+    def shift(self, seconds: float, check: Shifted) -> None:
+        """Add `seconds` to the offset and the frozen instant in one atomic step across processes.
+
+        `check(offset, frozen_at)` sees the new value first and may raise to leave the old one.
+        """
+        ...
+
 
 class LocalClockState:
     """Clock state in this process's memory: the default for a single process."""
 
     def __init__(self) -> None:
         self._value: tuple[float, float | None] | None = None
+        self._lock = threading.Lock()
 
     def has_value(self) -> bool:
         """Whether a clock was stored before."""
@@ -69,7 +81,21 @@ class LocalClockState:
 
     def save(self, offset: float, frozen_at: float | None) -> None:
         """Store (offset, frozen_at)."""
-        self._value = (offset, frozen_at)
+        with self._lock:
+            self._value = (offset, frozen_at)
+
+    def shift(self, seconds: float, check: Shifted) -> None:
+        """Add `seconds` to the offset and the frozen instant, under this state's lock."""
+        with self._lock:
+            self._value = shifted(self.load(), seconds, check)
+
+
+def shifted(value: tuple[float, float | None], seconds: float, check: Shifted) -> tuple[float, float | None]:
+    """(offset, frozen_at) moved on by `seconds`, once `check` let the new value through."""
+    offset, frozen_at = value
+    moved = (offset + seconds, None if frozen_at is None else frozen_at + seconds)
+    check(*moved)
+    return moved
 
 
 class Clock:
@@ -165,10 +191,14 @@ class Clock:
                 f"an advance must be a finite number of seconds from 0 to {MAX_ADVANCE_SECONDS}"
             )
         with self._lock:
-            offset, frozen_at = self._state.load()
-            check_timestamp(self.timestamp() + seconds)
-            self._state.save(offset + seconds, None if frozen_at is None else frozen_at + seconds)
+            # One atomic step in the store: advances from several processes at once all count.
+            self._state.shift(seconds, self._check_value)
         self._notify()
+
+    @staticmethod
+    def _check_value(offset: float, frozen_at: float | None) -> None:
+        """ClockOutOfRange unless (offset, frozen_at) shows an instant inside the window."""
+        check_timestamp(time.time() + offset if frozen_at is None else frozen_at)
 
     def reset(self) -> None:
         """Back to the state the clock was created in."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
+import secrets
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -88,24 +91,39 @@ def mask_key(key: str | None) -> str | None:
     return None if key is None else _mask_once(key)
 
 
+def new_fingerprint_secret() -> str:
+    """A fresh random secret for `key_fingerprint` (hex text, so every store can keep it as is)."""
+    return secrets.token_hex(32)
+
+
+def key_fingerprint(secret: str, key: str | None) -> str | None:
+    """A keyed fingerprint of a whole API key (HMAC-SHA256 under `secret`), None staying None.
+
+    Entries keep it beside the masked key so that a filter by key is exact (two keys with the same
+    masked ends stay apart) while no store holds the key itself. Without the secret, which never
+    leaves the store, nobody can test guesses of a short key against it.
+    """
+    if key is None:
+        return None
+    return hmac.new(secret.encode(), key.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+
 def filter_entries(
     found: list[Entry],
     *,
     path: str | None,
     status: int | None,
-    api_key: str | None,
+    fingerprint: str | None,
     since: datetime | None,
     limit: int | None,
 ) -> list[Entry]:
-    """The control API's journal filters; `limit` keeps the newest entries."""
+    """The control API's journal filters (by key: its `key_fingerprint`); `limit` keeps the newest entries."""
     if path is not None:
         found = [e for e in found if e.path == path or e.path.endswith("/" + path.strip("/"))]
     if status is not None:
         found = [e for e in found if e.status == status]
-    if api_key is not None:
-        # Entries keep the key masked: a filter by the real key compares masks.
-        wanted = mask_key(api_key)
-        found = [e for e in found if e.api_key == wanted]
+    if fingerprint is not None:
+        found = [e for e in found if e.key_fingerprint == fingerprint]
     if since is not None:
         found = [e for e in found if e.time >= since]
     if limit is not None:
@@ -133,6 +151,8 @@ class Entry:
     response_type: str
     duration_ms: float
     api_key: str | None = None
+    # The whole key's keyed fingerprint (`key_fingerprint`), for exact filtering; never shown.
+    key_fingerprint: str | None = None
     response_headers: dict[str, str] = field(default_factory=dict)
     credits_charged: float = 0
     rate_limit: dict[str, Any] | None = None
@@ -225,6 +245,8 @@ class Journal:
     def __init__(self, size: int = DEFAULT_SIZE, max_bytes: int = DEFAULT_BYTES) -> None:
         if size < 1:
             raise ValueError("the journal needs room for at least one entry")
+        # One process, so the fingerprint secret is this journal's own.
+        self._secret = new_fingerprint_secret()
         self._lock = threading.Lock()
         self._entries: deque[Entry] = deque()
         self._size = size
@@ -236,6 +258,10 @@ class Journal:
     def size(self) -> int:
         """How many entries the ring holds at most."""
         return self._size
+
+    def fingerprint(self, key: str | None) -> str | None:
+        """The keyed fingerprint of `key` that entries keep and filters compare."""
+        return key_fingerprint(self._secret, key)
 
     def next_sequence(self) -> int:
         """A fresh entry number."""
@@ -265,7 +291,9 @@ class Journal:
         """Entries, oldest first, filtered; `limit` keeps the newest ones."""
         with self._lock:
             found = list(self._entries)
-        return filter_entries(found, path=path, status=status, api_key=api_key, since=since, limit=limit)
+        return filter_entries(
+            found, path=path, status=status, fingerprint=self.fingerprint(api_key), since=since, limit=limit
+        )
 
     def usage(self) -> JournalUsage:
         """Entries and bytes held now, and the bounds."""

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import redis
 
+from mock_server.clock import Shifted, shifted
 from mock_server.journal import (
     DEFAULT_BYTES,
     DEFAULT_SIZE,
@@ -29,6 +30,8 @@ from mock_server.journal import (
     entry_from_json,
     entry_to_json,
     filter_entries,
+    key_fingerprint,
+    new_fingerprint_secret,
 )
 from mock_server.scenarios import (
     Outcome,
@@ -395,12 +398,16 @@ class RedisClockState:
         self.mirror = mirror
         self.key = keys("clock")
 
-    def _read(self) -> tuple[float, float | None] | None:
-        raw = self.client.get(self.key)
+    def _read(self, client: Any = None) -> tuple[float, float | None] | None:
+        raw = (client or self.client).get(self.key)
         if raw is None:
             return None
         offset, _, frozen_at = _text(raw).partition(" ")
         return float(offset), None if frozen_at == "-" else float(frozen_at)
+
+    @staticmethod
+    def _format(offset: float, frozen_at: float | None) -> str:
+        return f"{offset!r} {'-' if frozen_at is None else repr(frozen_at)}"
 
     def has_value(self) -> bool:
         """Whether a clock was stored before (another process's)."""
@@ -413,8 +420,24 @@ class RedisClockState:
 
     def save(self, offset: float, frozen_at: float | None) -> None:
         """Store (offset, frozen_at); every process reads the new value once this returns."""
-        text = f"{offset!r} {'-' if frozen_at is None else repr(frozen_at)}"
+        text = self._format(offset, frozen_at)
         self.mirror.change(lambda pipe: pipe.set(self.key, text))
+
+    def shift(self, seconds: float, check: Shifted) -> None:
+        """Add `seconds` to the offset and the frozen instant: one WATCH/MULTI, retried on a conflict.
+
+        Every process reads the new value once this returns.
+        """
+        nonce = uuid.uuid4().hex
+
+        def attempt(pipe: Any) -> None:
+            moved = shifted(self._read(pipe) or (0.0, None), seconds, check)
+            pipe.multi()
+            pipe.set(self.key, self._format(*moved))
+            pipe.publish(self.mirror.channel, nonce)
+
+        results: list[Any] = self.client.transaction(attempt, self.key)  # type: ignore[assignment]
+        self.mirror.wait_for_acks(nonce, int(results[-1]))
 
 
 class RedisJournal:
@@ -436,6 +459,15 @@ class RedisJournal:
         self.key = keys("journal")
         self.counters = keys("counters")
         self._record = client.register_script(RECORD)
+        # The first process draws the fingerprint secret (SET NX); every later one reads it. A reset
+        # leaves it alone: it never changes for the prefix.
+        secret_key = keys("journal:secret")
+        client.set(secret_key, new_fingerprint_secret(), nx=True)
+        self._secret = _text(client.get(secret_key) or b"")
+
+    def fingerprint(self, key: str | None) -> str | None:
+        """The keyed fingerprint of `key` under the deployment's secret, the same in every process."""
+        return key_fingerprint(self._secret, key)
 
     def next_sequence(self) -> int:
         """0: the server numbers each entry when `record` writes it (one round trip, not two)."""
@@ -470,7 +502,9 @@ class RedisJournal:
             entry = entry_from_json(text)
             entry.sequence = int(number)
             found.append(entry)
-        return filter_entries(found, path=path, status=status, api_key=api_key, since=since, limit=limit)
+        return filter_entries(
+            found, path=path, status=status, fingerprint=self.fingerprint(api_key), since=since, limit=limit
+        )
 
     def clear(self) -> None:
         """Forget every entry."""

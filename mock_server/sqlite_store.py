@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from mock_server.clock import Shifted, shifted
 from mock_server.journal import (
     DEFAULT_BYTES,
     DEFAULT_SIZE,
@@ -21,6 +22,8 @@ from mock_server.journal import (
     entry_from_json,
     entry_to_json,
     filter_entries,
+    key_fingerprint,
+    new_fingerprint_secret,
 )
 from mock_server.scenarios import (
     Outcome,
@@ -42,6 +45,7 @@ CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, due_at);
 CREATE TABLE IF NOT EXISTS documents (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS scenarios (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS clock (
     id INTEGER PRIMARY KEY CHECK (id = 1), offset REAL NOT NULL, frozen_at REAL);
 """
@@ -163,20 +167,36 @@ class SqliteClockState:
 
     def load(self) -> tuple[float, float | None]:
         """The stored (offset, frozen_at)."""
-        rows = self.database.read("SELECT offset, frozen_at FROM clock WHERE id = 1")
-        if not rows:
-            return 0.0, None
-        offset, frozen_at = rows[0]
-        return float(offset), None if frozen_at is None else float(frozen_at)
+        return _clock(self.database.read(CLOCK_QUERY))
 
     def save(self, offset: float, frozen_at: float | None) -> None:
         """Store (offset, frozen_at)."""
         with self.database.write() as db:
-            db.execute(
-                "INSERT INTO clock (id, offset, frozen_at) VALUES (1, ?, ?)"
-                " ON CONFLICT(id) DO UPDATE SET offset = excluded.offset, frozen_at = excluded.frozen_at",
-                (offset, frozen_at),
-            )
+            _save_clock(db, offset, frozen_at)
+
+    def shift(self, seconds: float, check: Shifted) -> None:
+        """Add `seconds` to the offset and the frozen instant: one write transaction (refused: rollback)."""
+        with self.database.write() as db:
+            _save_clock(db, *shifted(_clock(db.execute(CLOCK_QUERY).fetchall()), seconds, check))
+
+
+CLOCK_QUERY = "SELECT offset, frozen_at FROM clock WHERE id = 1"
+
+
+def _clock(rows: list[Any]) -> tuple[float, float | None]:
+    """The (offset, frozen_at) of CLOCK_QUERY's rows; (0, None) when none is stored."""
+    if not rows:
+        return 0.0, None
+    offset, frozen_at = rows[0]
+    return float(offset), None if frozen_at is None else float(frozen_at)
+
+
+def _save_clock(db: sqlite3.Connection, offset: float, frozen_at: float | None) -> None:
+    db.execute(
+        "INSERT INTO clock (id, offset, frozen_at) VALUES (1, ?, ?)"
+        " ON CONFLICT(id) DO UPDATE SET offset = excluded.offset, frozen_at = excluded.frozen_at",
+        (offset, frozen_at),
+    )
 
 
 class SqliteJournal:
@@ -195,6 +215,19 @@ class SqliteJournal:
             if db.execute("SELECT 1 FROM counters WHERE key = 'journal_bytes'").fetchone() is None:
                 (held,) = db.execute("SELECT COALESCE(SUM(length(doc)), 0) FROM journal").fetchone()
                 _incr(db, "journal_bytes", int(held))
+            # The first process on the file draws the fingerprint secret; every later one reads it.
+            # A reset leaves it (and its table) alone: it never changes for the file.
+            db.execute(
+                "INSERT OR IGNORE INTO secrets (name, value) VALUES ('journal_fingerprint', ?)",
+                (new_fingerprint_secret(),),
+            )
+            (self._secret,) = db.execute(
+                "SELECT value FROM secrets WHERE name = 'journal_fingerprint'"
+            ).fetchone()
+
+    def fingerprint(self, key: str | None) -> str | None:
+        """The keyed fingerprint of `key` under the file's secret, the same in every process."""
+        return key_fingerprint(self._secret, key)
 
     def next_sequence(self) -> int:
         """A fresh entry number, unique across processes."""
@@ -254,7 +287,9 @@ class SqliteJournal:
         """Entries, oldest first, filtered; `limit` keeps the newest ones."""
         rows = self.database.read("SELECT doc FROM journal ORDER BY seq")
         found = [entry_from_json(text) for (text,) in rows]
-        return filter_entries(found, path=path, status=status, api_key=api_key, since=since, limit=limit)
+        return filter_entries(
+            found, path=path, status=status, fingerprint=self.fingerprint(api_key), since=since, limit=limit
+        )
 
     def clear(self) -> None:
         """Forget every entry."""

@@ -33,6 +33,13 @@ class JournalStore(Protocol):
         """How many entries the ring holds at most."""
         ...
 
+    def fingerprint(self, key: str | None) -> str | None:
+        """The keyed fingerprint of the whole `key` (journal.key_fingerprint) that entries keep.
+
+        Its secret is the same for every process sharing the store, and stays inside the store.
+        """
+        ...
+
     def next_sequence(self) -> int:
         """A fresh entry number."""
         ...

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 import requests
 
@@ -87,6 +90,27 @@ def test_journal_filters_and_limit(admin: str, base_url: str) -> None:
     assert len(listed(since=listed()[2]["time"])) >= 2
     assert requests.delete(f"{admin}/requests", timeout=10).json() == {"requests": []}
     assert listed() == []
+
+
+def test_journal_filter_by_key_tells_apart_keys_with_the_same_mask(admin: str, base_url: str) -> None:
+    twin = "tidy-key"  # masked "t…y", exactly as test-key is
+    key = {"key": twin, "team": "twin", "plan": "professional", "credits": 5, "scopes": None}
+    assert requests.post(f"{admin}/keys", json=key, timeout=10).status_code == 201
+    match(base_url, "one@example.com")
+    match(base_url, "two@example.com", **{"x-api-key": twin})
+    match(base_url, "three@example.com")
+
+    def emails(**params: str) -> list[str]:
+        found = requests.get(f"{admin}/requests", params=params, timeout=10).json()["requests"]
+        return [e["body"]["email"] for e in found]
+
+    assert emails(api_key="test-key") == ["one@example.com", "three@example.com"]
+    assert emails(api_key=twin) == ["two@example.com"]
+    assert emails(api_key="t…y") == []  # a mask names no key
+    # The fingerprint that tells them apart stays inside the store: no answer carries it.
+    text = requests.get(f"{admin}/requests", timeout=10).text
+    assert {e["api_key"] for e in json.loads(text)["requests"]} == {"t…y"}
+    assert "fingerprint" not in text and re.search("[0-9a-f]{64}", text) is None
 
 
 def test_journal_bad_filters_get_400(admin: str) -> None:

@@ -42,6 +42,12 @@ def wait_until(condition: Callable[[], object], timeout: float) -> object:
     return condition()
 
 
+def server_time(store: RedisStore) -> float:
+    """The Redis server's clock (TIME), in seconds: the one claims' leases run on."""
+    seconds, micros = store.client.time()  # type: ignore[misc]
+    return float(seconds) + float(micros) / 1e6
+
+
 def test_a_live_process_keeps_its_claims_past_the_lease(stores: StoreFactory) -> None:
     holder, other = stores(lease_seconds=2.0), stores(lease_seconds=2.0)
     holder.add_delivery({"id": "d", "status": "pending", "due_at": 0.0})
@@ -57,8 +63,12 @@ def test_a_dead_process_claims_go_to_another_after_the_lease(stores: StoreFactor
     holder.add_delivery({"id": "d", "status": "pending", "due_at": 0.0})
     holder.claim_due_deliveries(1.0, 10)
     holder.close()  # stops renewing, as a killed process would
-    assert other.claim_due_deliveries(1.0, 10) == []  # not before the lease runs out
-    taken = wait_until(lambda: other.claim_due_deliveries(1.0, 10), timeout=20)
+    expiry = float(other.client.zscore(other.keys.deliveries()[4], "d") or 0)  # a late renewal only delays it
+    early = other.claim_due_deliveries(1.0, 10)
+    # Not before the lease runs out, by the server's clock that leases run on: a try that ended
+    # before the expiry found nothing (only a stall longer than the whole lease lets it find it).
+    assert early == [] or server_time(other) >= expiry
+    taken = early or wait_until(lambda: other.claim_due_deliveries(1.0, 10), timeout=20)
     assert taken == [{"id": "d", "status": "in_flight", "due_at": 0.0}]
     other.update_delivery("d", {"status": "delivered"})
     assert other.claim_due_deliveries(1.0, 10) == []

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from mock_server import store as store_module
-from mock_server.journal import Entry
+from mock_server.clock import Clock, ClockOutOfRange
+from mock_server.journal import Entry, mask_key
 from mock_server.redis_store import RedisStore
 from mock_server.sqlite_store import SqliteStore
 from mock_server.store import MemoryStore, Store
@@ -78,6 +79,37 @@ def test_the_journal_keeps_the_newest_entries_numbered_in_order(small_journal_st
     assert journal.entries() == []
     journal.record(journal_entry(small_journal_store, "/api/v1/again"))
     assert [e.sequence for e in journal.entries()] == [1]
+
+
+def test_the_journal_filters_by_the_whole_key_not_its_mask(store: Store) -> None:
+    journal = store.journal
+    for key, path in (("test-key", "/a"), ("tidy-key", "/b"), (None, "/c"), ("test-key", "/d")):
+        entry = journal_entry(store, path)
+        entry.api_key, entry.key_fingerprint = mask_key(key), journal.fingerprint(key)
+        journal.record(entry)
+    assert mask_key("test-key") == mask_key("tidy-key")
+    assert [e.path for e in journal.entries(api_key="test-key")] == ["/a", "/d"]
+    assert [e.path for e in journal.entries(api_key="tidy-key")] == ["/b"]
+    assert journal.entries(api_key="t…y") == []
+    assert journal.fingerprint(None) is None
+
+
+def test_the_key_fingerprint_is_shared_by_every_process_on_the_store(store: Store) -> None:
+    """Stores on one file or prefix fingerprint alike, after a reset too; a memory store's is its own."""
+    before = store.journal.fingerprint("test-key")
+    store.reset()
+    if isinstance(store, SqliteStore):
+        other: Store = SqliteStore(store.database.path)
+    elif isinstance(store, RedisStore):
+        other = RedisStore(store.url, prefix=store.keys.prefix)
+    else:
+        other = MemoryStore()
+    try:
+        same = other.journal.fingerprint("test-key") == before == store.journal.fingerprint("test-key")
+        assert same is not isinstance(store, MemoryStore)
+    finally:
+        if isinstance(other, RedisStore):
+            other.close()
 
 
 def test_window_counting_stops_at_the_limit(store: Store) -> None:
@@ -180,3 +212,23 @@ def test_spend_is_atomic_under_racing_threads(store: Store) -> None:
         granted = sum(pool.map(lambda _: spender(), range(8)))
     assert granted == 50
     assert store.get("credits:race") == 50 and store.get("credits:race:match") == 50
+
+
+def test_clock_advances_racing_from_several_clocks_all_count(store: Store) -> None:
+    """8 clocks on one store (as 8 processes would be) advance 10 times each at once: none is lost."""
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    clocks = [Clock(start, frozen=True, state=store.clock_state) for _ in range(8)]
+    barrier = threading.Barrier(8)
+
+    def advancer(clock: Clock) -> None:
+        barrier.wait()
+        for _ in range(10):
+            clock.advance(1.5)
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        list(pool.map(advancer, clocks))
+    assert clocks[0].timestamp() == start.timestamp() + 8 * 10 * 1.5
+    clocks[1].set(datetime(2199, 12, 31, tzinfo=UTC))
+    with pytest.raises(ClockOutOfRange):  # refused inside the store's step: the clock stays put
+        clocks[1].advance(2 * 86_400)
+    assert clocks[0].now() == datetime(2199, 12, 31, tzinfo=UTC)

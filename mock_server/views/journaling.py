@@ -65,7 +65,10 @@ def record(
         size=entry_size(kept_bytes, body, query, headers, response_headers),
     )
 
+    key = notes.api_key if notes is not None else None
+
     def write() -> None:
+        entry.key_fingerprint = journal.fingerprint(key)
         entry.sequence = journal.next_sequence()
         journal.record(entry)
 
