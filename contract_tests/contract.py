@@ -432,24 +432,26 @@ def _check_rate_limited(case: Case, obs: Observation) -> list[str]:
             f"{LONG_RETRY_AFTER:g} s, report rate_limited instead of waiting"
         )
     problems += _expect(obs, "match", "rate_limited")
-    if _kind(obs) == "match":
-        good = _answered_well(case, obs)
-        if not good:
-            problems.append("the client reported a match but only ever received 429s")
-        else:
-            problems += _same_person(good[-1].document["person"], _reported_person(obs))
+    problems += _match_after_retries(case, obs, "the client reported a match but only ever received 429s")
     return problems
 
 
 def _check_server_error(case: Case, obs: Observation) -> list[str]:
     problems = _retry_problems(case, obs) + _expect(obs, "error", "match")
-    if _kind(obs) == "match":
-        good = _answered_well(case, obs)
-        if not good:
-            problems.append("the client reported a match but never received a well-formed answer")
-        else:
-            problems += _same_person(good[-1].document["person"], _reported_person(obs))
+    problems += _match_after_retries(
+        case, obs, "the client reported a match but never received a well-formed answer"
+    )
     return problems
+
+
+def _match_after_retries(case: Case, obs: Observation, never_answered: str) -> list[str]:
+    """A reported match is the last well-formed answer's person; `never_answered` when none came."""
+    if _kind(obs) != "match":
+        return []
+    good = _answered_well(case, obs)
+    if not good:
+        return [never_answered]
+    return _same_person(good[-1].document["person"], _reported_person(obs))
 
 
 def _check_time(case: Case, obs: Observation) -> list[str]:
