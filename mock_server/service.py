@@ -115,17 +115,9 @@ class Enrichment:
             return parse_header(header)
         return self.store.scenarios.take(path, header_key, params)
 
-    def admit(
-        self,
-        endpoint: str,
-        header_key: str | None,
-        params: Mapping[str, Any],
-        outcome: Outcome | None,
-        bearer: str | None = None,
-    ) -> tuple[ApiKey, RateState]:
-        """Authenticate, authorize and count the call; raise what Apollo (or a forced outcome) answers."""
+    def admit(self, endpoint: str, api_key: ApiKey, outcome: Outcome | None) -> RateState:
+        """Authorize and count an authenticated key's call; raise what Apollo (or forced outcome) answers."""
         forced = outcome.name if outcome is not None else None
-        api_key = self.authenticate(header_key, params, bearer)
         if forced is OutcomeName.UNAUTHORIZED:
             raise Unauthorized(self.config.unauthorized_message)
         if forced is OutcomeName.FORBIDDEN:
@@ -137,7 +129,7 @@ class Enrichment:
         state = self.limiter.hit(api_key, endpoint)
         if forced is not None:
             _raise_forced(forced, endpoint)
-        return api_key, state
+        return state
 
     def authenticate(
         self, header_key: str | None, params: Mapping[str, Any], bearer: str | None = None

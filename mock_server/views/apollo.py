@@ -105,7 +105,8 @@ def _answer(
     params.update(call.path_params)
     notes.params = params
     notes.request_bytes = len(call.body)
-    service.authenticate(call.header_key, params, bearer)  # before a forced outcome can cost anything
+    # Before a forced outcome can cost anything; `admit` counts the call of this same key.
+    api_key = service.authenticate(call.header_key, params, bearer)
     if call.method == "HEAD":
         # Headers only: the key is checked, nothing is counted or charged.
         return Reply(200, b"", JSON_TYPE), None
@@ -119,7 +120,7 @@ def _answer(
             return transport.gateway_timeout(), fault
         if fault is not None and fault.kind is FaultKind.RESET:
             return Reply(200, b"", "text/plain"), fault
-    api_key, rate = service.admit(endpoint, call.header_key, params, outcome, bearer)
+    rate = service.admit(endpoint, api_key, outcome)
     notes.rate = rate
     result = operation(service, api_key, params, outcome, notes.receipt)
     return json_reply(result, headers=rate.headers()), fault

@@ -21,7 +21,8 @@ def webhook_result(request_id: str) -> Response:
     params = request.args.to_dict(flat=True)
     notes = Notes(params=params, api_key=header_key or bearer)
     g.fakeapollo_notes = notes
-    api_key, rate = service.admit(WEBHOOK_RESULT, header_key, params, None, bearer)
+    api_key = service.authenticate(header_key, params, bearer)
+    rate = service.admit(WEBHOOK_RESULT, api_key, None)
     notes.rate = rate
     try:
         body = service.webhooks.poll(request_id, api_key.team)
