@@ -1,4 +1,4 @@
-"""Reading request bodies and writing Apollo-shaped responses; shared by every blueprint and the fast path."""
+"""Reading request bodies and writing Apollo-shaped responses; shared by the Flask views and asgi.py."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ JSON_TYPE = "application/json"
 
 @dataclass(slots=True)
 class Reply:
-    """An answer as bytes, before any server wraps it: what both Flask and the fast path send."""
+    """An answer as bytes, before any server wraps it: what both Flask and asgi.py send."""
 
     status: int
     body: bytes
