@@ -59,10 +59,9 @@ class Emulator:
         self.service: Enrichment = app.extensions["fakeapollo"]
         self.max_body = self.service.config.max_body_bytes
         self.wsgi = WSGIMiddleware(app, workers=max(1, threads))  # type: ignore[arg-type]
-        self.blocking = journaling.store_blocks(self.service)
         # A store whose calls should take turns (SQLite: threads of one process would wait on each
         # other's write lock) gets one thread of its own; other blocking stores use the default pool.
-        serial = self.blocking and bool(getattr(self.service.store, "serial", False))
+        serial = journaling.store_blocks(self.service) and bool(getattr(self.service.store, "serial", False))
         self.store_pool = ThreadPoolExecutor(1, thread_name_prefix="fakeapollo-store") if serial else None
         self.access_log = access_log
         self.routes: dict[tuple[str, str], Route] = {}
@@ -145,14 +144,17 @@ class Emulator:
         endpoint, operation = route
         service = self.service
         at = service.clock.now()
-        if _may_resolve_hosts(query, body):  # a webhook URL's host is looked up in DNS
-            reply, fault = await asyncio.to_thread(answer, service, endpoint, operation, call, notes)
-        elif self.blocking:  # SQLite may wait on another process's lock; Redis on the network
-            reply, fault = await asyncio.get_running_loop().run_in_executor(
-                self.store_pool, answer, service, endpoint, operation, call, notes
+        blocking = journaling.store_blocks(service)  # Redis: only while its round trips are slow
+        if blocking or _may_resolve_hosts(query, body):
+            # SQLite may wait on another process's lock, Redis on the network, a webhook URL's host on
+            # DNS: on a thread, with the journal write in the same trip when there is no fault to wait for.
+            pool = self.store_pool if blocking else None
+            reply, fault, journaled = await asyncio.get_running_loop().run_in_executor(
+                pool, self._answer_and_journal, endpoint, operation, call, named, notes, at, started
             )
         else:
             reply, fault = answer(service, endpoint, operation, call, notes)
+            journaled = False
         if fault is not None:
             if fault.wait:
                 await asyncio.sleep(fault.wait)
@@ -165,17 +167,34 @@ class Emulator:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(receive(), 1.0)
         reset = fault is not None and fault.kind is FaultKind.RESET
-        shown = {"Content-Type": reply.content_type, **reply.headers, "Content-Length": str(len(reply.body))}
-        # Journaled before the answer leaves: a client that reads the journal next finds it there,
-        # from any worker process.
-        job = _journal_job(service, call, named, notes, reply, shown, at, started)
-        if self.blocking:
-            await asyncio.get_running_loop().run_in_executor(self.store_pool, job)
-        else:
-            job()
+        if not journaled:
+            # Journaled before the answer leaves: a client that reads the journal next finds it there,
+            # from any worker process.
+            job = _journal_job(service, call, named, notes, reply, _shown(reply), at, started)
+            if blocking:
+                await asyncio.get_running_loop().run_in_executor(self.store_pool, job)
+            else:
+                job()
         if not reset:
             await _send_reply(send, reply, head=call.method == "HEAD")
         self._log(scope, headers, 0 if reset else reply.status, notes, started)
+
+    def _answer_and_journal(
+        self,
+        endpoint: str,
+        operation: Operation,
+        call: Call,
+        named: dict[str, str],
+        notes: Notes,
+        at: Any,
+        started: float,
+    ) -> tuple[Reply, Fault | None, bool]:
+        """`answer()` on a worker thread, and its journal entry too unless a fault must wait first."""
+        reply, fault = answer(self.service, endpoint, operation, call, notes)
+        if fault is not None:
+            return reply, fault, False
+        _journal_job(self.service, call, named, notes, reply, _shown(reply), at, started)()
+        return reply, fault, True
 
     async def _flask(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> int:
         """Hand the request, its body already read, to the Flask app on a2wsgi's threads."""
@@ -262,6 +281,11 @@ def _journal_job(
         )
 
     return job
+
+
+def _shown(reply: Reply) -> dict[str, str]:
+    """The response headers the journal shows for `reply`."""
+    return {"Content-Type": reply.content_type, **reply.headers, "Content-Length": str(len(reply.body))}
 
 
 def _plain(app: Flask) -> bool:

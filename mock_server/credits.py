@@ -57,6 +57,8 @@ class Ledger:
 
     def spent(self, team: str, reason: str | None = None) -> float:
         """Credits `team` has spent, in all or for one reason."""
+        if self.keys.team_credits(team) is None:
+            self.store.settle()  # an uncapped team's charges may still be on their way (Store.spend)
         return self.store.get(f"credits:{team}" if reason is None else f"credits:{team}:{reason}")
 
     def balance(self, team: str) -> Balance:

@@ -10,7 +10,7 @@ import secrets
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -194,7 +194,8 @@ class Entry:
 
 def entry_to_json(entry: Entry) -> str:
     """An entry as the JSON a shared store keeps (its time as a POSIX timestamp)."""
-    document = asdict(entry)
+    # A shallow copy: json.dumps reads the nested dicts without changing them (asdict deep-copies).
+    document = dict(vars(entry))
     document["time"] = entry.time.timestamp()
     return json.dumps(document, default=str)
 

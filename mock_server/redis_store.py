@@ -15,24 +15,15 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import redis
 
 from mock_server.clock import Shifted, shifted
-from mock_server.journal import (
-    DEFAULT_BYTES,
-    DEFAULT_SIZE,
-    Entry,
-    JournalUsage,
-    entry_from_json,
-    entry_to_json,
-    filter_entries,
-    key_fingerprint,
-    new_fingerprint_secret,
-)
+from mock_server.journal import DEFAULT_BYTES, DEFAULT_SIZE
+from mock_server.redis_batch import GroupCommit, RoundTrips, WriteBehind
+from mock_server.redis_journal import RedisJournal
 from mock_server.scenarios import (
     Outcome,
     Scenario,
@@ -53,8 +44,11 @@ DEFAULT_PREFIX = "fakeapollo"
 DEFAULT_LEASE = 30.0
 # Seconds to wait for the server on connect and on each reply; a dead server is a clear error.
 SOCKET_TIMEOUT = 10.0
-# Seconds a change (clock, keys, scenarios, reset) waits for every process to drop its copies.
+# Seconds a change (clock, keys, scenarios, reset) waits for every process to drop its copies, and
+# a journal read for every process to write the entries it holds.
 ACK_TIMEOUT = 2.0
+# A message on the change channel that asks for a sync (Mirror.sync), not a change: this, then a nonce.
+SYNC = "sync:"
 # Counters that only hand out unique numbers (request ids; never read back as totals): each process
 # reserves them from the server BLOCK at a time, so most requests need no round trip for one. A
 # reset drops every process's block (through the Mirror), so numbering starts again everywhere.
@@ -98,24 +92,6 @@ end
 redis.call('HINCRBYFLOAT', KEYS[1], ARGV[1], ARGV[2])
 if ARGV[5] ~= '' then redis.call('HINCRBYFLOAT', KEYS[1], ARGV[5], ARGV[2]) end
 return 1
-"""
-
-# Append a journal entry numbered here, atomically with the write, and trim the ring: the oldest go
-# while over the entry count or the bytes (the lengths of the stored members, kept in counters'
-# journal_bytes); the newest always stays. KEYS: the journal (a sorted set by number), the counters
-# hash. ARGV: entry JSON, ring size, byte budget. Returns the number.
-RECORD = """
-local number = redis.call('HINCRBY', KEYS[2], 'journal_sequence', 1)
-local member = number .. '\\n' .. ARGV[1]
-redis.call('ZADD', KEYS[1], number, member)
-local held = redis.call('HINCRBY', KEYS[2], 'journal_bytes', string.len(member))
-local count = redis.call('ZCARD', KEYS[1])
-while count > 1 and (count > tonumber(ARGV[2]) or held > tonumber(ARGV[3])) do
-  local oldest = redis.call('ZPOPMIN', KEYS[1])
-  held = redis.call('HINCRBY', KEYS[2], 'journal_bytes', -string.len(oldest[1]))
-  count = count - 1
-end
-return number
 """
 
 # Deliveries live in: documents (id -> JSON), status (id -> status), order (zset, id by sequence),
@@ -304,6 +280,8 @@ class Mirror:
         self._live = False
         self._lock = threading.Lock()
         self._closed = threading.Event()
+        # What a process runs when asked to sync (Mirror.sync): the journal writer's flush.
+        self.sync_hooks: list[Callable[[], None]] = []
         self._pubsub = client.pubsub()  # type: ignore[no-untyped-call]
         self._subscribed = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="fakeapollo-mirror", daemon=True)
@@ -337,6 +315,17 @@ class Mirror:
         self.wait_for_acks(nonce, int(receivers))
         return list(results)
 
+    def sync(self) -> None:
+        """Run every process's sync hooks (this one's first) and wait until all did (at most ACK_TIMEOUT)."""
+        self._run_sync_hooks()
+        nonce = uuid.uuid4().hex
+        receivers = self.client.publish(self.channel, SYNC + nonce)
+        self.wait_for_acks(nonce, int(receivers))
+
+    def _run_sync_hooks(self) -> None:
+        for hook in self.sync_hooks:
+            hook()
+
     def wait_for_acks(self, nonce: str, receivers: int) -> None:
         """Wait until `receivers` processes acknowledged the change `nonce` (at most ACK_TIMEOUT)."""
         key = self.ack_prefix + nonce
@@ -367,8 +356,13 @@ class Mirror:
                         self._drop(live=True)
                         self._subscribed.set()
                     elif message["type"] == "message":
-                        self._drop(live=True)
-                        key = self.ack_prefix + _text(message["data"])
+                        nonce = _text(message["data"])
+                        if nonce.startswith(SYNC):
+                            self._run_sync_hooks()
+                            nonce = nonce[len(SYNC) :]
+                        else:
+                            self._drop(live=True)
+                        key = self.ack_prefix + nonce
                         pipe = self.client.pipeline(transaction=False)
                         pipe.rpush(key, 1)
                         pipe.expire(key, 60)
@@ -438,80 +432,6 @@ class RedisClockState:
 
         results: list[Any] = self.client.transaction(attempt, self.key)  # type: ignore[assignment]
         self.mirror.wait_for_acks(nonce, int(results[-1]))
-
-
-class RedisJournal:
-    """The request journal as a sorted set by entry number, trimmed on the server.
-
-    Entries are numbered by the script that records them (a member is the number, a newline, the
-    JSON), so the numbers are unique across processes and follow the order they were written in.
-    At most `size` entries and `max_bytes` (the lengths of the stored members) are kept.
-    """
-
-    def __init__(
-        self, client: redis.Redis, keys: Keys, size: int = DEFAULT_SIZE, max_bytes: int = DEFAULT_BYTES
-    ) -> None:
-        if size < 1:
-            raise ValueError("the journal needs room for at least one entry")
-        self.client = client
-        self.size = size
-        self.max_bytes = max_bytes
-        self.key = keys("journal")
-        self.counters = keys("counters")
-        self._record = client.register_script(RECORD)
-        # The first process draws the fingerprint secret (SET NX); every later one reads it. A reset
-        # leaves it alone: it never changes for the prefix.
-        secret_key = keys("journal:secret")
-        client.set(secret_key, new_fingerprint_secret(), nx=True)
-        self._secret = _text(client.get(secret_key) or b"")
-
-    def fingerprint(self, key: str | None) -> str | None:
-        """The keyed fingerprint of `key` under the deployment's secret, the same in every process."""
-        return key_fingerprint(self._secret, key)
-
-    def next_sequence(self) -> int:
-        """0: the server numbers each entry when `record` writes it (one round trip, not two)."""
-        return 0
-
-    def record(self, entry: Entry) -> None:
-        """Append an entry, numbered on the server; drop the oldest beyond the ring's size or bytes."""
-        self._record(keys=[self.key, self.counters], args=[entry_to_json(entry), self.size, self.max_bytes])
-
-    def usage(self) -> JournalUsage:
-        """Entries and bytes held now, and the bounds."""
-        pipe = self.client.pipeline(transaction=True)
-        pipe.zcard(self.key)
-        pipe.hget(self.counters, "journal_bytes")
-        count, held = pipe.execute()
-        return JournalUsage(int(count), int(held or 0), self.size, self.max_bytes)
-
-    def entries(
-        self,
-        *,
-        path: str | None = None,
-        status: int | None = None,
-        api_key: str | None = None,
-        since: datetime | None = None,
-        limit: int | None = None,
-    ) -> list[Entry]:
-        """Entries, oldest first, filtered; `limit` keeps the newest ones."""
-        members: list[bytes] = self.client.zrange(self.key, 0, -1)  # type: ignore[assignment]
-        found = []
-        for member in members:
-            number, _, text = member.partition(b"\n")
-            entry = entry_from_json(text)
-            entry.sequence = int(number)
-            found.append(entry)
-        return filter_entries(
-            found, path=path, status=status, fingerprint=self.fingerprint(api_key), since=since, limit=limit
-        )
-
-    def clear(self) -> None:
-        """Forget every entry."""
-        pipe = self.client.pipeline(transaction=True)
-        pipe.delete(self.key)
-        pipe.hdel(self.counters, "journal_sequence", "journal_bytes")
-        pipe.execute()
 
 
 class RedisScenarioBook:
@@ -620,7 +540,18 @@ class RedisStore:
         self.client = connect(url)
         self.lease_seconds = lease_seconds
         self.mirror = Mirror(self.client, self.keys)
-        self.journal = RedisJournal(self.client, self.keys, journal_size, journal_bytes)
+        # Writes no answer waits for (journal entries, uncapped credits), sent by one thread in
+        # batches; the Mirror's sync flushes them in every process before they are read.
+        self.behind = WriteBehind(self.client, [])
+        self.mirror.sync_hooks.append(self._flush_behind)
+        # The per-request scripts (rate limits, credits) of this process's threads share round trips
+        # (mock_server/redis_batch.py).
+        self.round_trips = RoundTrips()
+        self.batch = GroupCommit(self.client, self.round_trips)
+        self.journal = RedisJournal(
+            self.client, self.keys, self.behind, self.mirror.sync, journal_size, journal_bytes
+        )
+        self.behind.scripts.append(self.journal.script)
         self.scenarios = RedisScenarioBook(self.client, self.keys, self.mirror)
         self.clock_state = RedisClockState(self.client, self.keys, self.mirror)
         self._counters = self.keys("counters")
@@ -644,11 +575,23 @@ class RedisStore:
         self._renewer: threading.Thread | None = None
         self._closed = threading.Event()
 
+    @property
+    def blocking(self) -> bool:
+        """Whether calls may wait long on the server: only when recent round trips were slow.
+
+        A near server (a millisecond or less) is called from the event loop: on a machine of few cores
+        the hand-over to a thread and back cost more than the wait (bench/). A far or busy one is
+        called from threads, so requests wait on it side by side.
+        """
+        return self.round_trips.slow
+
     def alias_map(self) -> RedisAliases:
         """The alias index on the server, so an id served by one process resolves in another."""
-        from mock_server.directory import LRUMap
+        from mock_server.directory import ALIAS_INDEX_SIZE, LRUMap
 
-        return RedisAliases(self.client, self.keys, LRUMap(10_000))
+        # The local copy holds as many as the in-memory store's index: each person takes about five
+        # entries (id, LinkedIn URL, hashes, email), so a smaller one missed on most requests.
+        return RedisAliases(self.client, self.keys, LRUMap(ALIAS_INDEX_SIZE), self.round_trips)
 
     def incr(self, key: str, amount: float = 1) -> float:
         """Atomically add `amount` to counter `key` and return the new value (unique numbers: a block)."""
@@ -669,16 +612,38 @@ class RedisStore:
             block[1] += 1
             return block[1] - 1
 
+    def settle(self) -> None:
+        """Write what every process holds behind its answers (uncapped credits), before a read of it."""
+        self.mirror.sync()
+
+    def _flush_behind(self) -> None:
+        """A sync hook: write what this process holds behind its answers."""
+        if not self.behind.flush():
+            log.warning("deferred writes were still queued after 30 s")
+
     def get(self, key: str) -> float:
-        """The value of counter `key` (0 when never touched)."""
+        """The value of counter `key` (0 when never touched; see `settle`)."""
         raw = self.client.hget(self._counters, key)
         return 0.0 if raw is None else float(raw)
 
     def spend(self, key: str, amount: float, limit: float | None, tally: str | None = None) -> bool:
-        """Add `amount` to `key` (and `tally`) only if `key` stays within `limit`: one script."""
+        """Add `amount` to `key` (and `tally`) only if `key` stays within `limit`: one script.
+
+        With no limit there is nothing to check: the increments go behind the answer (`settle`).
+        """
+        if limit is None:
+            counters, by = self._counters, float(amount)
+
+            def add(pipe: Any) -> None:
+                pipe.hincrbyfloat(counters, key, by)
+                if tally:
+                    pipe.hincrbyfloat(counters, tally, by)
+
+            self.behind.submit(add)
+            return True
         bound = "" if limit is None else repr(float(limit))
         args = [key, repr(float(amount)), bound, repr(SPEND_TOLERANCE), tally or ""]
-        return bool(self._spend(keys=[self._counters], args=args))
+        return bool(self.batch.call(self._spend, [self._counters], args))
 
     def get_document(self, name: str) -> Any:
         """The JSON document stored under `name`, or None (mirrored: no round trip while unchanged)."""
@@ -688,6 +653,7 @@ class RedisStore:
     def set_document(self, name: str, document: Any) -> None:
         """Store a JSON document under `name`; every process reads it once this returns."""
         text = json.dumps(document)
+        self.mirror.sync()  # uncapped credits held behind land before a change (keys) may cap them
         self.mirror.change(lambda pipe: pipe.hset(self._documents, name, text))
 
     def take(self, scope: str, windows: list[tuple[str, int, int | None]]) -> tuple[bool, list[int]]:
@@ -695,7 +661,7 @@ class RedisStore:
         args: list[str] = [scope]
         for name, index, limit in windows:
             args += [name, str(index), "" if limit is None else str(limit)]
-        allowed, *usages = self._take(keys=[self._windows], args=args)
+        allowed, *usages = self.batch.call(self._take, [self._windows], args)
         return bool(allowed), [int(u) for u in usages]
 
     def peek(self, scope: str, windows: list[tuple[str, int]]) -> list[int]:
@@ -822,6 +788,7 @@ class RedisStore:
         """Forget everything this deployment shares (its prefix only): back to a fresh emulator."""
         names = ["counters", "windows", "documents", "journal", "scenarios", "scenarios:order"]
         doomed = [self.keys(name) for name in names] + self._delivery_keys
+        self.mirror.sync()  # the journal entries processes still hold go with the rest
         self.mirror.change(lambda pipe: pipe.delete(*doomed))
         with self._held_lock:
             self._held.clear()
@@ -829,6 +796,7 @@ class RedisStore:
     def close(self) -> None:
         """Stop renewing leases and listening for changes; close the connections."""
         self._closed.set()
+        self.behind.close()
         self.mirror.close()
         self.client.close()
 
@@ -850,13 +818,16 @@ class RedisAliases(SharedAliasIndex):
 
     remember_misses = True
 
-    def __init__(self, client: redis.Redis, keys: Keys, local: LRUMap) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys, local: LRUMap, round_trips: RoundTrips) -> None:
         super().__init__(local)
         self.client = client
         self.key = keys("aliases")
+        self.round_trips = round_trips
 
     def _load(self, key: str) -> tuple[str, str] | None:
+        started = time.perf_counter()
         raw = self.client.hget(self.key, key)
+        self.round_trips.observe(time.perf_counter() - started)
         if raw is None:
             return None
         kind, _, value = _text(raw).partition("\t")
@@ -872,7 +843,9 @@ class RedisAliases(SharedAliasIndex):
         pipe = self.client.pipeline(transaction=False)
         for key, kind, value in rows:
             pipe.hsetnx(self.key, key, f"{kind}\t{value}")
+        started = time.perf_counter()
         pipe.execute()
+        self.round_trips.observe(time.perf_counter() - started)
 
     def _forget(self) -> None:
         self.client.delete(self.key)

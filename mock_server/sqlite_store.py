@@ -372,14 +372,18 @@ class SqliteStore:
 
     def alias_map(self) -> SharedAliases:
         """The alias index in the shared file, so an id served by one worker resolves in another."""
-        from mock_server.directory import LRUMap
+        from mock_server.directory import ALIAS_INDEX_SIZE, LRUMap
 
-        return SharedAliases(self.database, LRUMap(10_000))
+        # As large as the in-memory store's index (RedisStore.alias_map says why).
+        return SharedAliases(self.database, LRUMap(ALIAS_INDEX_SIZE))
 
     def incr(self, key: str, amount: float = 1) -> float:
         """Atomically add `amount` to counter `key` and return the new value."""
         with self.database.write() as db:
             return _incr(db, key, amount)
+
+    def settle(self) -> None:
+        """Nothing to do: every write is applied at once."""
 
     def get(self, key: str) -> float:
         """The value of counter `key` (0 when never touched)."""

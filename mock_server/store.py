@@ -130,7 +130,9 @@ class Store(Protocol):
         - the read, the comparison and both additions are one indivisible step across every thread
           and process sharing the store: however many callers race, `key` never passes `limit`
           (SQLite: one `BEGIN IMMEDIATE` transaction; Redis: one Lua script or WATCH/MULTI);
-        - `amount` is finite and > 0 (callers never spend nothing); a refund is `incr(key, -amount)`.
+        - `amount` is finite and > 0 (callers never spend nothing); a refund is `incr(key, -amount)`;
+        - when `limit` is None nothing is checked, so a store may apply the additions later (Redis
+          writes them behind the answer): `settle()` applies them before a read that needs them.
         """
         ...
 
@@ -143,7 +145,11 @@ class Store(Protocol):
         ...
 
     def get(self, key: str) -> float:
-        """The value of counter `key` (0 when never touched)."""
+        """The value of counter `key` (0 when never touched; an uncapped `spend` may need `settle` first)."""
+        ...
+
+    def settle(self) -> None:
+        """Apply every write this store defers (uncapped `spend`s, in any process) before a read of them."""
         ...
 
     def take(self, scope: str, windows: list[tuple[str, int, int | None]]) -> tuple[bool, list[int]]:
@@ -211,6 +217,9 @@ class MemoryStore:
         """The value of counter `key` (0 when never touched)."""
         with self._lock:
             return self._counters.get(key, 0.0)
+
+    def settle(self) -> None:
+        """Nothing to do: every write is applied at once."""
 
     def spend(self, key: str, amount: float, limit: float | None, tally: str | None = None) -> bool:
         """Add `amount` to `key` (and `tally`) only if `key` stays within `limit`, atomically."""

@@ -79,7 +79,7 @@ def record(
 
 
 def store_blocks(service: Enrichment) -> bool:
-    """Whether the service's store may wait on a lock or a disk (SQLite): its calls stay off the loop."""
+    """Whether the service's store may wait on a lock, a disk or a far server: its calls stay off the loop."""
     return bool(getattr(service.store, "blocking", True))
 
 
