@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Protocol
 
 from mock_server.encoding import dumps, loads
@@ -74,6 +74,14 @@ class AliasMap(Protocol):
         """Store each (key, value) whose key is not there yet (a shared index: in one write)."""
         ...
 
+    def resolve(self, key: Any, fresh: Callable[[], list[tuple[Any, Any]]]) -> Any:
+        """The value under `key`, or None; a shared index may record `fresh()`'s pairs in the same step.
+
+        A shared index that must ask its server, and finds nothing under `key`, stores the pairs
+        `fresh()` makes in that same round trip (one instead of two).
+        """
+        ...
+
     def clear(self) -> None:
         """Forget every alias."""
         ...
@@ -113,6 +121,10 @@ class LRUMap:
         """Store each (key, value) whose key is not there yet."""
         for key, value in pairs:
             self.put(key, value, overwrite=False)
+
+    def resolve(self, key: Any, fresh: Callable[[], list[tuple[Any, Any]]]) -> Any:
+        """The value under `key`, or None (nothing to ask of a server: `fresh` is not called)."""
+        return self.get(key)
 
     def clear(self) -> None:
         """Forget everything."""
@@ -158,19 +170,32 @@ class PersonDirectory:
         fixture = self._fixtures.get(key)
         if fixture is not None:
             return fixture
-        canonical: Identity | None = self._aliases.get(_alias_key(*key))
-        if canonical is None:
-            if identity.kind in ("id", "hash"):
+        canonical: Identity | None
+        if identity.kind in ("id", "hash"):
+            canonical = self._aliases.get(_alias_key(*key))
+            if canonical is None:
                 return None  # never issued by this directory: Apollo has no such person
-            canonical = identity
+        else:
+            # Unless the identity is another person's alias, the person is its own: a shared index
+            # records that person's aliases in the same step as it looks the identity up.
+            canonical = self._aliases.resolve(
+                _alias_key(*key), lambda: self._alias_pairs(self._person(identity, remember=False), identity)
+            )
+            if canonical is None:
+                canonical = identity
         fixture = self._fixtures.get((canonical.kind, canonical.value))
         if fixture is not None:
             return fixture
+        return self._person(canonical)
+
+    def _person(self, canonical: Identity, *, remember: bool = True) -> Person:
+        """The person whose identity is `canonical`: cached, else generated (and its aliases recorded)."""
         person: Person | None = self._persons.get(canonical)
         if person is None:
             person = self._generate(canonical)
             self._persons.put(canonical, person)
-            self._remember(person, canonical)
+            if remember:
+                self._remember(person, canonical)
         return person
 
     def organization_for_domain(self, domain: str) -> dict[str, Any] | None:
@@ -288,6 +313,14 @@ class PersonDirectory:
             self._fixtures.setdefault(key, person)
 
     def _remember(self, person: Person, canonical: Identity) -> None:
+        self._aliases.put_new(self._alias_pairs(person, canonical))  # one write to a shared index
+
+    @staticmethod
+    def _alias_pairs(person: Person, canonical: Identity) -> list[tuple[int, Identity]]:
+        """The alias index entries of `person`, each standing for `canonical`.
+
+        Its id, LinkedIn URL and email hashes, and its email when another identity is canonical.
+        """
         keys = [_alias_key("id", person.id)]
         linkedin = person.linkedin_url
         if linkedin is not None:
@@ -297,7 +330,7 @@ class PersonDirectory:
             keys += [_alias_key("hash", digest) for digest in email_hashes(email)]
             if canonical != Identity("email", email):
                 keys.append(_alias_key("email", email))
-        self._aliases.put_new([(key, canonical) for key in keys])  # one write to a shared index
+        return [(key, canonical) for key in keys]
 
     # -- generation -----------------------------------------------------------------------
 

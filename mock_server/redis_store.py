@@ -94,6 +94,16 @@ if ARGV[5] ~= '' then redis.call('HINCRBYFLOAT', KEYS[1], ARGV[5], ARGV[2]) end
 return 1
 """
 
+# Look an alias up and, when it is not there, record a new person's aliases in the same step.
+# KEYS[1]: the aliases hash. ARGV: the key looked up, then (key, value) pairs to add unless present.
+# Returns the value found, or nil (the pairs were added).
+CLAIM_ALIASES = """
+local found = redis.call('HGET', KEYS[1], ARGV[1])
+if found then return found end
+for i = 2, #ARGV, 2 do redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return false
+"""
+
 # Deliveries live in: documents (id -> JSON), status (id -> status), order (zset, id by sequence),
 # pending (zset, id by due_at), leases (zset, id by lease expiry in server seconds), owners
 # (id -> claimer), leased_due (id -> due_at, to requeue an expired claim at its place).
@@ -823,6 +833,19 @@ class RedisAliases(SharedAliasIndex):
         self.client = client
         self.key = keys("aliases")
         self.round_trips = round_trips
+        self._claim_script = client.register_script(CLAIM_ALIASES)
+
+    def _claim(self, key: str, rows: list[tuple[str, str, str]]) -> tuple[str, str] | None:
+        args = [key]
+        for row_key, kind, value in rows:
+            args += [row_key, f"{kind}\t{value}"]
+        started = time.perf_counter()
+        raw = self._claim_script(keys=[self.key], args=args)
+        self.round_trips.observe(time.perf_counter() - started)
+        if raw is None:
+            return None
+        kind, _, value = _text(raw).partition("\t")
+        return kind, value
 
     def _load(self, key: str) -> tuple[str, str] | None:
         started = time.perf_counter()

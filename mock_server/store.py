@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -366,6 +366,16 @@ class SharedAliasIndex:
     def _forget(self) -> None:
         raise NotImplementedError
 
+    def _claim(self, key: str, rows: list[tuple[str, str, str]]) -> tuple[str, str] | None:
+        """What the shared copy holds under `key`; when nothing, write each (key, kind, value) of `rows`.
+
+        Here in two steps; a store that can do both in one round trip overrides it.
+        """
+        stored = self._load(key)
+        if stored is None and rows:
+            self._save_new(rows)
+        return stored
+
     def get(self, key: Any) -> Any:
         """The identity stored under `key`, or None."""
         from mock_server.matching import Identity
@@ -389,6 +399,30 @@ class SharedAliasIndex:
             return
         self.local.put(key, value, overwrite=overwrite or known is _ABSENT)
         self._save(self._key(key), value.kind, value.value, overwrite=overwrite)
+
+    def resolve(self, key: Any, fresh: Callable[[], list[tuple[Any, Any]]]) -> Any:
+        """The identity under `key`, or None; new aliases from `fresh()` go in the same step.
+
+        When the shared copy must be asked and has nothing under `key`, the (key, Identity) pairs
+        `fresh()` makes are written to it in that same step.
+        """
+        from mock_server.matching import Identity
+
+        found = self.local.get(key)
+        if found is not None:
+            return None if found is _ABSENT else found
+        pairs = fresh()
+        new = [(k, v) for k, v in pairs if self.local.get(k) in (None, _ABSENT)]
+        stored = self._claim(self._key(key), [(self._key(k), v.kind, v.value) for k, v in new])
+        if stored is not None:
+            identity = Identity(*stored)
+            self.local.put(key, identity)
+            return identity
+        for k, v in new:
+            self.local.put(k, v)
+        if self.remember_misses and all(k != key for k, _ in pairs):
+            self.local.put(key, _ABSENT)
+        return None
 
     def put_new(self, pairs: list[tuple[Any, Any]]) -> None:
         """Store each (key, Identity) not known here yet; one write to the shared copy for all of them."""

@@ -104,6 +104,31 @@ def test_two_stores_on_one_prefix_share_the_clock_and_aliases(stores: StoreFacto
     assert first.alias_map().get(7) == Identity("linkedin", "http://www.linkedin.com/in/ada")
 
 
+def test_a_person_issued_by_one_process_is_the_same_person_in_another(stores: StoreFactory) -> None:
+    from mock_server.directory import PersonDirectory
+    from mock_server.matching import Identity
+
+    first = PersonDirectory(3, [], aliases=stores().alias_map())
+    url = "http://www.linkedin.com/in/grace-hopper-1906"
+    by_link = first.find(Identity("linkedin", url))
+    by_email = first.find(Identity("email", "ada.lovelace@analytical.example"))
+    assert by_link is not None and by_email is not None and by_link.email is not None
+    second = PersonDirectory(3, [], aliases=stores().alias_map())
+    # The email of a person first found by LinkedIn URL is that person's alias: the other process
+    # answers that person, not one generated from the email.
+    found = second.find(Identity("email", by_link.email))
+    assert found is not None and found.record == by_link.record
+    for identity, person in (
+        (Identity("id", by_link.id), by_link),
+        (Identity("id", by_email.id), by_email),
+        (Identity("linkedin", url), by_link),
+        (Identity("email", "ada.lovelace@analytical.example"), by_email),
+    ):
+        found = second.find(identity)
+        assert found is not None and found.record == person.record, identity
+    assert second.find(Identity("id", "0123456789abcdef01234567")) is None
+
+
 def test_serve_refuses_a_store_that_is_not_a_redis_url(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--store", "mysql://db/0"]) == 2
     assert "--store must be a redis://HOST:PORT/DB URL, got 'mysql://db/0'" in capsys.readouterr().err
