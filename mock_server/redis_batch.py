@@ -12,10 +12,11 @@ readers of it first ask every process to flush (the Mirror's sync, mock_server/r
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import redis
@@ -40,6 +41,15 @@ class RoundTrips:
     def observe(self, seconds: float) -> None:
         """Count one round trip that took `seconds` (races between threads only blur the average)."""
         self.average += (seconds - self.average) * 0.05
+
+    @contextlib.contextmanager
+    def timed(self) -> Iterator[None]:
+        """Observe the round trip made inside the block, a failed one included (a dead server is slow)."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.observe(time.perf_counter() - started)
 
     @property
     def slow(self) -> bool:
@@ -93,11 +103,10 @@ class GroupCommit:
                 return mine.outcome()
         with self._lock:
             batch, self._queue = self._queue, []
-        started = time.perf_counter()
         try:
-            self._send(batch)
+            with self.round_trips.timed():
+                self._send(batch)
         finally:
-            self.round_trips.observe(time.perf_counter() - started)
             for waiting in batch:
                 waiting.done = True
                 if waiting is not mine:

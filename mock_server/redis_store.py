@@ -5,6 +5,10 @@ never read-then-write in Python: rate-limit windows, counters and credits, reque
 claims of webhook deliveries. Claims carry a lease in the server's own time (TIME): a delivery whose
 claimer died goes back to pending once its lease runs out, and a live claimer renews its leases.
 All keys start with a prefix, so several deployments can share one server.
+
+What no answer waits on (journal entries, charges of teams without a credit cap) is written behind
+the answers in batches, and every process flushes it before anything reads it (`Mirror.sync`). The
+scripts an answer does wait on share round trips between a process's threads (mock_server/redis_batch.py).
 """
 
 from __future__ import annotations
@@ -839,18 +843,16 @@ class RedisAliases(SharedAliasIndex):
         args = [key]
         for row_key, kind, value in rows:
             args += [row_key, f"{kind}\t{value}"]
-        started = time.perf_counter()
-        raw = self._claim_script(keys=[self.key], args=args)
-        self.round_trips.observe(time.perf_counter() - started)
+        with self.round_trips.timed():
+            raw = self._claim_script(keys=[self.key], args=args)
         if raw is None:
             return None
         kind, _, value = _text(raw).partition("\t")
         return kind, value
 
     def _load(self, key: str) -> tuple[str, str] | None:
-        started = time.perf_counter()
-        raw = self.client.hget(self.key, key)
-        self.round_trips.observe(time.perf_counter() - started)
+        with self.round_trips.timed():
+            raw = self.client.hget(self.key, key)
         if raw is None:
             return None
         kind, _, value = _text(raw).partition("\t")
@@ -866,9 +868,8 @@ class RedisAliases(SharedAliasIndex):
         pipe = self.client.pipeline(transaction=False)
         for key, kind, value in rows:
             pipe.hsetnx(self.key, key, f"{kind}\t{value}")
-        started = time.perf_counter()
-        pipe.execute()
-        self.round_trips.observe(time.perf_counter() - started)
+        with self.round_trips.timed():
+            pipe.execute()
 
     def _forget(self) -> None:
         self.client.delete(self.key)
