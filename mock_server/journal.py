@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 DEFAULT_SIZE = 1_000
 # The journal's byte budget by default: what its entries' bodies and headers may take together.
 DEFAULT_BYTES = 64 << 20
@@ -194,10 +196,13 @@ class Entry:
 
 def entry_to_json(entry: Entry) -> str:
     """An entry as the JSON a shared store keeps (its time as a POSIX timestamp)."""
-    # A shallow copy: json.dumps reads the nested dicts without changing them (asdict deep-copies).
+    # A shallow copy: the encoders read the nested dicts without changing them (asdict deep-copies).
     document = dict(vars(entry))
     document["time"] = entry.time.timestamp()
-    return json.dumps(document, default=str)
+    try:
+        return orjson.dumps(document, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except (orjson.JSONEncodeError, TypeError):  # integers past 64 bits, lone surrogates
+        return json.dumps(document, default=str)
 
 
 def entry_from_json(text: str | bytes) -> Entry:

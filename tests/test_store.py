@@ -81,6 +81,14 @@ def test_the_journal_keeps_the_newest_entries_numbered_in_order(small_journal_st
     assert [e.sequence for e in journal.entries()] == [1]
 
 
+def test_the_journal_keeps_hostile_bodies_as_they_were_sent(store: Store) -> None:
+    entry = journal_entry(store, "/api/v1/people/match")
+    entry.body = {"n": 2**70, "text": "caf\u00e9 \ud800", "nested": {"1": [1.5, None]}}
+    store.journal.record(entry)
+    (kept,) = store.journal.entries()
+    assert kept.body == {"n": 2**70, "text": "caf\u00e9 \ud800", "nested": {"1": [1.5, None]}}
+
+
 def test_the_journal_filters_by_the_whole_key_not_its_mask(store: Store) -> None:
     journal = store.journal
     for key, path in (("test-key", "/a"), ("tidy-key", "/b"), (None, "/c"), ("test-key", "/d")):
