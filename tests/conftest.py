@@ -1,7 +1,8 @@
-"""Shared test fixtures: a real `fakeapollo serve` process and HTTP sessions against it."""
+"""Shared test fixtures: `fakeapollo serve` processes and HTTP sessions, a real Redis and stores on it."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -9,14 +10,19 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 from redis_helpers import NOT_FOUND, RedisServer, redis_server_binary
+
+from mock_server.redis_store import RedisStore
 
 pytest_plugins = ["pytester"]
 
@@ -118,7 +124,7 @@ def admin(base_url: str) -> Iterator[str]:
     requests.post(f"{url}/reset", timeout=10).raise_for_status()
 
 
-def key_registry(folder: Path, *entries: dict[str, object]) -> Path:
+def key_registry(folder: Path, *entries: Mapping[str, object]) -> Path:
     """Write a key registry file with `entries` and return its path."""
     path = folder / "keys.json"
     path.write_text(json.dumps({"keys": list(entries)}))
@@ -141,6 +147,86 @@ def redis_url() -> Iterator[str]:
         yield server.url
     finally:
         server.close()
+
+
+StoreFactory = Callable[..., RedisStore]
+
+
+@pytest.fixture
+def stores(redis_url: str) -> Iterator[StoreFactory]:
+    """Opens RedisStores on the session's server (one prefix per test unless given); closes them after."""
+    opened: list[RedisStore] = []
+    prefix = f"test-{uuid.uuid4().hex}"
+
+    def open_store(**options: object) -> RedisStore:
+        store = RedisStore(redis_url, **{"prefix": prefix, **options})  # type: ignore[arg-type]
+        opened.append(store)
+        return store
+
+    yield open_store
+    with ThreadPoolExecutor(max(1, len(opened))) as pool:  # each close waits up to 1 s for its listener
+        list(pool.map(RedisStore.close, opened))
+
+
+LIMITED = {"key": "limited-key", "team": "team-limited", "plan": "custom", "credits": None,
+           "limits": {"minute": 100, "hour": None, "day": None}, "scopes": None}  # fmt: skip
+FUNDED = {"key": "fifty-key", "team": "team-fifty", "plan": "custom", "credits": 50,
+          "limits": {"minute": None, "hour": None, "day": None}, "scopes": None}  # fmt: skip
+HOOKS = {"key": "hooks-key", "team": "team-hooks", "plan": "custom", "credits": None,
+         "limits": {"minute": None, "hour": None, "day": None}, "scopes": None}  # fmt: skip
+
+
+class Pair:
+    """Two serve processes on one Redis deployment (same prefix), and a session for each."""
+
+    def __init__(self, first: ServeProcess, second: ServeProcess) -> None:
+        self.servers = [first, second]
+        self.urls = [first.url, second.url]
+
+    def post(self, index: int, path: str, key: str, body: dict[str, Any]) -> requests.Response:
+        """POST `body` to server `index`'s `path` with `key`."""
+        return requests.post(f"{self.urls[index]}{path}", json=body, headers={"x-api-key": key}, timeout=30)
+
+    def admin(self, index: int, method: str, path: str, **kwargs: Any) -> Any:
+        """A control call on server `index`; its JSON answer."""
+        response = requests.request(method, f"{self.urls[index]}/__admin{path}", timeout=30, **kwargs)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.fixture
+def pair(redis_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Pair]:
+    """Two processes sharing a fresh prefix on the session's Redis (extra flags from the test's marker)."""
+    keys = key_registry(tmp_path, LIMITED, FUNDED, HOOKS, {"key": "test-key", "team": "team-test",
+                        "plan": "professional", "credits": None, "scopes": None})  # fmt: skip
+    marker = request.node.get_closest_marker("serve_flags")
+    extra = list(marker.args) if marker is not None else []
+    args = ["--store", redis_url, "--store-prefix", f"pair-{uuid.uuid4().hex[:12]}", "--keys", str(keys)]
+    first = start_serve(*args, "--threads", "16", *extra)
+    try:
+        second = start_serve(*args, "--threads", "16", *extra)
+    except BaseException:
+        first.stop(signal.SIGKILL)
+        raise
+    try:
+        yield Pair(first, second)
+    finally:
+        for server in (first, second):
+            server.stop(signal.SIGKILL if server.process.poll() is None else signal.SIGTERM)
+
+
+def spread(urls: list[str], key: str, emails: list[str], clients: int = 50) -> list[requests.Response]:
+    """people/match for each email, from `clients` concurrent clients taking the servers in turn."""
+    counter = itertools.count()
+
+    def call(email: str) -> requests.Response:
+        url = urls[next(counter) % len(urls)]
+        return requests.post(
+            f"{url}/api/v1/people/match", json={"email": email}, headers={"x-api-key": key}, timeout=30
+        )
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        return list(pool.map(call, emails))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

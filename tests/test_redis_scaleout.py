@@ -3,83 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-import itertools
 import signal
 import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
-from conftest import ServeProcess, key_registry, start_serve
+from conftest import LIMITED, Pair, key_registry, spread, start_serve
 from webhook_helpers import Receiver, receiver
 
 pytestmark = pytest.mark.slow
-
-LIMITED = {"key": "limited-key", "team": "team-limited", "plan": "custom", "credits": None,
-           "limits": {"minute": 100, "hour": None, "day": None}, "scopes": None}  # fmt: skip
-FUNDED = {"key": "fifty-key", "team": "team-fifty", "plan": "custom", "credits": 50,
-          "limits": {"minute": None, "hour": None, "day": None}, "scopes": None}  # fmt: skip
-HOOKS = {"key": "hooks-key", "team": "team-hooks", "plan": "custom", "credits": None,
-         "limits": {"minute": None, "hour": None, "day": None}, "scopes": None}  # fmt: skip
-
-
-class Pair:
-    """Two serve processes on one Redis deployment (same prefix), and a session for each."""
-
-    def __init__(self, first: ServeProcess, second: ServeProcess) -> None:
-        self.servers = [first, second]
-        self.urls = [first.url, second.url]
-
-    def post(self, index: int, path: str, key: str, body: dict[str, Any]) -> requests.Response:
-        """POST `body` to server `index`'s `path` with `key`."""
-        return requests.post(f"{self.urls[index]}{path}", json=body, headers={"x-api-key": key}, timeout=30)
-
-    def admin(self, index: int, method: str, path: str, **kwargs: Any) -> Any:
-        """A control call on server `index`; its JSON answer."""
-        response = requests.request(method, f"{self.urls[index]}/__admin{path}", timeout=30, **kwargs)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-
-@pytest.fixture
-def pair(redis_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Pair]:
-    """Two processes sharing a fresh prefix on the session's Redis (extra flags from the test's marker)."""
-    keys = key_registry(tmp_path, LIMITED, FUNDED, HOOKS, {"key": "test-key", "team": "team-test",
-                        "plan": "professional", "credits": None, "scopes": None})  # fmt: skip
-    marker = request.node.get_closest_marker("serve_flags")
-    extra = list(marker.args) if marker is not None else []
-    args = ["--store", redis_url, "--store-prefix", f"pair-{uuid.uuid4().hex[:12]}", "--keys", str(keys)]
-    first = start_serve(*args, "--threads", "16", *extra)
-    try:
-        second = start_serve(*args, "--threads", "16", *extra)
-    except BaseException:
-        first.stop(signal.SIGKILL)
-        raise
-    try:
-        yield Pair(first, second)
-    finally:
-        for server in (first, second):
-            server.stop(signal.SIGKILL if server.process.poll() is None else signal.SIGTERM)
-
-
-def spread(urls: list[str], key: str, emails: list[str], clients: int = 50) -> list[requests.Response]:
-    """people/match for each email, from `clients` concurrent clients taking the servers in turn."""
-    counter = itertools.count()
-
-    def call(email: str) -> requests.Response:
-        url = urls[next(counter) % len(urls)]
-        return requests.post(
-            f"{url}/api/v1/people/match", json={"email": email}, headers={"x-api-key": key}, timeout=30
-        )
-
-    with ThreadPoolExecutor(max_workers=clients) as pool:
-        return list(pool.map(call, emails))
 
 
 def assert_exactly_the_minute_limit(answers: list[requests.Response]) -> None:

@@ -4,31 +4,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from conftest import start_serve
+from conftest import StoreFactory, start_serve
 
 from mock_server.cli import main
 from mock_server.redis_store import RedisStore
-
-StoreFactory = Callable[..., RedisStore]
-
-
-@pytest.fixture
-def stores(redis_url: str) -> Iterator[StoreFactory]:
-    """Opens RedisStores on the session's server (one prefix per test unless given); closes them after."""
-    opened: list[RedisStore] = []
-    prefix = f"test-{uuid.uuid4().hex}"
-
-    def open_store(**options: object) -> RedisStore:
-        store = RedisStore(redis_url, **{"prefix": prefix, **options})  # type: ignore[arg-type]
-        opened.append(store)
-        return store
-
-    yield open_store
-    for store in opened:
-        store.close()
 
 
 def wait_until(condition: Callable[[], object], timeout: float) -> object:
