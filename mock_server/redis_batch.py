@@ -185,7 +185,13 @@ class WriteBehind:
         self._closed = False
 
     def submit(self, op: Op, size: int = 64) -> None:
-        """Queue `op(pipe)` (about `size` bytes) for the writer; waits while too much is held."""
+        """Queue `op(pipe)` (about `size` bytes) for the writer; waits while too much is held.
+
+        After `close` (a request answered while the store shuts down) the operation is sent at once.
+        """
+        if self._closed:
+            self._write([op])
+            return
         with self._cond:
             while self._held > BEHIND_HELD and not self._closed:
                 self._cond.wait(1.0)

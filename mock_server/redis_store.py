@@ -363,7 +363,7 @@ class Mirror:
             try:
                 self._pubsub.subscribe(self.channel)
                 while not self._closed.is_set():
-                    message = self._pubsub.get_message(timeout=1.0)
+                    message = self._pubsub.get_message(timeout=0.2)  # and `close` waits at most this
                     if message is None:
                         continue
                     if message["type"] == "subscribe":

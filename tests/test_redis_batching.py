@@ -235,6 +235,16 @@ def test_uncapped_spending_in_one_process_is_seen_by_another_once_settled(
     assert (second.get("credits:team"), second.get("credits:team:match")) == (7.5, 7.5)
 
 
+def test_a_charge_made_while_a_process_shuts_down_is_still_written(
+    stores: StoreFactory, long_linger: None
+) -> None:
+    first, second = stores(), stores()
+    assert first.spend("credits:team", 1.5, None) is True
+    first.behind.close()  # what was queued goes out; a later charge is sent at once
+    assert first.spend("credits:team", 2.5, None) is True
+    assert second.get("credits:team") == 4.0
+
+
 def test_a_capped_spend_is_seen_by_another_process_without_settling(
     stores: StoreFactory, long_linger: None
 ) -> None:
