@@ -59,7 +59,21 @@ class Ledger:
         """Credits `team` has spent, in all or for one reason."""
         if self.keys.team_credits(team) is None:
             self.store.settle()  # an uncapped team's charges may still be on their way (Store.spend)
+        return self._read(team, reason)
+
+    def _read(self, team: str, reason: str | None = None) -> float:
         return self.store.get(f"credits:{team}" if reason is None else f"credits:{team}:{reason}")
+
+    def statement(self, reasons: tuple[str, ...]) -> list[tuple[Balance, dict[str, float]]]:
+        """Every team's balance and its spending per reason in `reasons`, read after one settle."""
+        self.store.settle()
+        return [
+            (
+                Balance(team, self._read(team), self.keys.team_credits(team)),
+                {reason: self._read(team, reason) for reason in reasons},
+            )
+            for team in self.teams()
+        ]
 
     def balance(self, team: str) -> Balance:
         """What `team` has spent and has left."""

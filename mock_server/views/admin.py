@@ -263,19 +263,16 @@ def usage() -> Response:
     """Credits spent and left per team, and each team's keys (masked)."""
     service = enrichment()
     teams = []
-    for team in service.ledger.teams():
-        balance = service.ledger.balance(team)
+    for balance, by_reason in service.ledger.statement(("match", "phone")):
         teams.append(
             {
-                "team": team,
-                "keys": [mask_secret(k.key) for k in service.keys if k.team == team],
+                "team": balance.team,
+                "keys": [mask_secret(k.key) for k in service.keys if k.team == balance.team],
                 "credits": {
                     "granted": balance.granted,
                     "spent": balance.spent,
                     "left": balance.left,
-                    "by_reason": {
-                        reason: service.ledger.spent(team, reason) for reason in ("match", "phone")
-                    },
+                    "by_reason": by_reason,
                 },
             }
         )
