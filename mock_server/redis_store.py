@@ -86,13 +86,11 @@ table.insert(used, 1, allowed)
 return used
 """
 
-# Check and charge in one step. KEYS[1]: the counters hash. ARGV: key, amount, limit ("" for none),
-# tolerance, tally ("" for none). 1: charged; 0: the limit would be passed, nothing changed.
+# Check and charge in one step. KEYS[1]: the counters hash. ARGV: key, amount, limit, tolerance,
+# tally ("" for none). 1: charged; 0: the limit would be passed, nothing changed.
 SPEND = """
-if ARGV[3] ~= '' then
-  local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
-  if current + tonumber(ARGV[2]) > tonumber(ARGV[3]) + tonumber(ARGV[4]) then return 0 end
-end
+local current = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if current + tonumber(ARGV[2]) > tonumber(ARGV[3]) + tonumber(ARGV[4]) then return 0 end
 redis.call('HINCRBYFLOAT', KEYS[1], ARGV[1], ARGV[2])
 if ARGV[5] ~= '' then redis.call('HINCRBYFLOAT', KEYS[1], ARGV[5], ARGV[2]) end
 return 1
@@ -285,7 +283,7 @@ class Mirror:
     (and again after a lost connection, until it is back), a process reads from the server.
     """
 
-    def __init__(self, client: redis.Redis, keys: Keys) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys, on_sync: Callable[[], None]) -> None:
         self.client = client
         self.channel = keys("changes")
         self.ack_prefix = keys("ack:")
@@ -294,8 +292,8 @@ class Mirror:
         self._live = False
         self._lock = threading.Lock()
         self._closed = threading.Event()
-        # What a process runs when asked to sync (Mirror.sync): the journal writer's flush.
-        self.sync_hooks: list[Callable[[], None]] = []
+        # What a process runs when asked to sync (Mirror.sync): the store's write-behind flush.
+        self.on_sync = on_sync
         self._pubsub = client.pubsub()  # type: ignore[no-untyped-call]
         self._subscribed = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="fakeapollo-mirror", daemon=True)
@@ -330,15 +328,11 @@ class Mirror:
         return list(results)
 
     def sync(self) -> None:
-        """Run every process's sync hooks (this one's first) and wait until all did (at most ACK_TIMEOUT)."""
-        self._run_sync_hooks()
+        """Run every process's `on_sync` (this one's first) and wait until all did (at most ACK_TIMEOUT)."""
+        self.on_sync()
         nonce = uuid.uuid4().hex
         receivers = self.client.publish(self.channel, SYNC + nonce)
         self.wait_for_acks(nonce, int(receivers))
-
-    def _run_sync_hooks(self) -> None:
-        for hook in self.sync_hooks:
-            hook()
 
     def wait_for_acks(self, nonce: str, receivers: int) -> None:
         """Wait until `receivers` processes acknowledged the change `nonce` (at most ACK_TIMEOUT)."""
@@ -372,7 +366,7 @@ class Mirror:
                     elif message["type"] == "message":
                         nonce = _text(message["data"])
                         if nonce.startswith(SYNC):
-                            self._run_sync_hooks()
+                            self.on_sync()
                             nonce = nonce[len(SYNC) :]
                         else:
                             self._drop(live=True)
@@ -553,11 +547,10 @@ class RedisStore:
         self.keys = Keys(prefix)
         self.client = connect(url)
         self.lease_seconds = lease_seconds
-        self.mirror = Mirror(self.client, self.keys)
         # Writes no answer waits for (journal entries, uncapped credits), sent by one thread in
         # batches; the Mirror's sync flushes them in every process before they are read.
         self.behind = WriteBehind(self.client, [])
-        self.mirror.sync_hooks.append(self._flush_behind)
+        self.mirror = Mirror(self.client, self.keys, self._flush_behind)
         # The per-request scripts (rate limits, credits) of this process's threads share round trips
         # (mock_server/redis_batch.py).
         self.round_trips = RoundTrips()
@@ -631,7 +624,7 @@ class RedisStore:
         self.mirror.sync()
 
     def _flush_behind(self) -> None:
-        """A sync hook: write what this process holds behind its answers."""
+        """The Mirror's `on_sync`: write what this process holds behind its answers."""
         if not self.behind.flush():
             log.warning("deferred writes were still queued after 30 s")
 
@@ -655,8 +648,7 @@ class RedisStore:
 
             self.behind.submit(add)
             return True
-        bound = "" if limit is None else repr(float(limit))
-        args = [key, repr(float(amount)), bound, repr(SPEND_TOLERANCE), tally or ""]
+        args = [key, repr(float(amount)), repr(float(limit)), repr(SPEND_TOLERANCE), tally or ""]
         return bool(self.batch.call(self._spend, [self._counters], args))
 
     def get_document(self, name: str) -> Any:
@@ -845,14 +837,6 @@ class RedisAliases(SharedAliasIndex):
             args += [row_key, f"{kind}\t{value}"]
         with self.round_trips.timed():
             raw = self._claim_script(keys=[self.key], args=args)
-        if raw is None:
-            return None
-        kind, _, value = _text(raw).partition("\t")
-        return kind, value
-
-    def _load(self, key: str) -> tuple[str, str] | None:
-        with self.round_trips.timed():
-            raw = self.client.hget(self.key, key)
         if raw is None:
             return None
         kind, _, value = _text(raw).partition("\t")

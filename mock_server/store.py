@@ -339,7 +339,8 @@ class SharedAliasIndex:
     """The person directory's alias index kept in a shared store, with a local LRU cache in front.
 
     An id served by one process must find the same person in another (identity chain). Subclasses
-    say where the shared copy lives: `_load`, `_save` and `_forget`.
+    say where the shared copy lives: `_load` (or `_claim`, which looks up and writes in one step),
+    `_save`, `_save_new` and `_forget`.
     """
 
     # Whether a key found in neither copy is remembered as absent here (no second lookup). An alias
@@ -378,19 +379,7 @@ class SharedAliasIndex:
 
     def get(self, key: Any) -> Any:
         """The identity stored under `key`, or None."""
-        from mock_server.matching import Identity
-
-        found = self.local.get(key)
-        if found is not None:
-            return None if found is _ABSENT else found
-        stored = self._load(self._key(key))
-        if stored is None:
-            if self.remember_misses:
-                self.local.put(key, _ABSENT)
-            return None
-        identity = Identity(*stored)
-        self.local.put(key, identity)
-        return identity
+        return self.resolve(key, list)
 
     def put(self, key: Any, value: Any, *, overwrite: bool = True) -> None:
         """Store `value` (an Identity) under `key`; written to the shared copy only when new here."""
@@ -412,7 +401,7 @@ class SharedAliasIndex:
         if found is not None:
             return None if found is _ABSENT else found
         pairs = fresh()
-        new = [(k, v) for k, v in pairs if self.local.get(k) in (None, _ABSENT)]
+        new = self._unknown(pairs)
         stored = self._claim(self._key(key), [(self._key(k), v.kind, v.value) for k, v in new])
         if stored is not None:
             identity = Identity(*stored)
@@ -426,14 +415,15 @@ class SharedAliasIndex:
 
     def put_new(self, pairs: list[tuple[Any, Any]]) -> None:
         """Store each (key, Identity) not known here yet; one write to the shared copy for all of them."""
-        fresh = []
-        for key, value in pairs:
-            known = self.local.get(key)
-            if known is None or known is _ABSENT:
-                self.local.put(key, value)
-                fresh.append((self._key(key), value.kind, value.value))
-        if fresh:
-            self._save_new(fresh)
+        new = self._unknown(pairs)
+        for key, value in new:
+            self.local.put(key, value)
+        if new:
+            self._save_new([(self._key(key), value.kind, value.value) for key, value in new])
+
+    def _unknown(self, pairs: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+        """The (key, Identity) pairs whose key this process does not know (or knows to be absent)."""
+        return [(key, value) for key, value in pairs if self.local.get(key) in (None, _ABSENT)]
 
     def clear(self) -> None:
         """Forget every alias."""
