@@ -1,38 +1,59 @@
-# fakeapollo: `make serve` starts the mock, `make test` runs every check. Both build .venv first.
+# fakeapollo: `make serve` starts the mock, `make test` runs every check. Both build .venv first,
+# from uv.lock (exact versions with hashes), with a pinned uv kept in .tools/uv.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8765
-# Two stamps in the one venv: serving needs fakeapollo alone, testing adds the `test` extra.
-SERVE_STAMP := $(VENV)/.installed-serve
-STAMP := $(VENV)/.installed
+# The uv that installs the toolchain; bump it deliberately, like the lock.
+UV_VERSION := 0.13.9
+UV_HOME := .tools/uv
+UV := $(UV_HOME)/bin/uv
+# The locked toolchain: requirements/dev.txt (everything) and serve.txt (what serving needs), both
+# compiled by uv from pyproject.toml with exact versions and hashes. `make lock` refreshes them.
+LOCK_DEV := requirements/dev.txt
+LOCK_SERVE := requirements/serve.txt
+COMPILE := $(UV) pip compile --quiet --universal --generate-hashes --python-version 3.11 \
+	pyproject.toml requirements/build.in --all-extras
+UV_PIP := UV_PYTHON_DOWNLOADS=never $(UV) pip
+# pytest workers: both cores of the reference machine; `make test WORKERS=0` runs in one process.
+WORKERS ?= 2
 # `make test BROWSER=skip` never installs Chromium (the inspector's browser test is then skipped, loudly).
 BROWSER ?= auto
 
-.PHONY: serve test lint typecheck unit bench browser screenshot clean
+.PHONY: serve test install install-serve lock lint typecheck unit bench bench-quick browser screenshot clean
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+$(UV):
+	$(PYTHON) -m venv $(UV_HOME)
+	$(UV_HOME)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(SERVE_STAMP): $(BIN)/python pyproject.toml
-	@echo "Installing fakeapollo (what serving needs) into $(VENV) ..."
-	$(BIN)/python -m pip install --progress-bar on -e .
-	touch $(SERVE_STAMP)
+$(BIN)/python: | $(UV)
+	UV_PYTHON_DOWNLOADS=never $(UV) venv --quiet --python $(PYTHON) $(VENV)
 
-$(STAMP): $(BIN)/python pyproject.toml
-	@echo "Installing fakeapollo with its test extras into $(VENV) ..."
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP) $(SERVE_STAMP)
+# What serving needs: fakeapollo with its extras, no development tools (added to, never removed).
+install-serve: $(BIN)/python
+	@echo "Installing fakeapollo (what serving needs) into $(VENV) from $(LOCK_SERVE) ..."
+	$(UV_PIP) install --python $(BIN)/python --require-hashes -r $(LOCK_SERVE)
+	$(UV_PIP) install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 
-serve: $(SERVE_STAMP)
+# Everything: fakeapollo, its extras and the development toolchain, exactly as requirements/dev.txt says.
+install: $(BIN)/python
+	$(UV_PIP) sync --quiet --python $(BIN)/python --require-hashes $(LOCK_DEV)
+	$(UV_PIP) install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
+
+serve: install-serve
 	$(BIN)/fakeapollo serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) browser
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(WORKERS) --durations=15
+
+# Resolve every dependency again at its newest allowed version and rewrite both lock files; then
+# `make test` and commit them together.
+lock: $(UV)
+	$(COMPILE) --group pyproject.toml:dev --upgrade -o $(LOCK_DEV)
+	$(COMPILE) --constraint $(LOCK_DEV) --upgrade -o $(LOCK_SERVE)
 
 # The inspector page's test drives Debian's chromium through chromium-driver. As root with apt-get
 # (CI, a fresh container) they are installed here; anywhere else a warning says the test will be skipped.
@@ -40,14 +61,14 @@ browser:
 	@BROWSER=$(BROWSER) sh tests/install-browser.sh
 
 # Retake docs/inspector.png (the README's screenshot) with the browser test.
-screenshot: $(STAMP) browser
+screenshot: install browser
 	FAKEAPOLLO_SCREENSHOT=docs/inspector.png $(BIN)/python -m pytest -q tests/test_inspector_browser.py
 
-unit: $(STAMP)
-	$(BIN)/python -m pytest -q -x
+unit: install
+	$(BIN)/python -m pytest -q -x -n $(WORKERS)
 
-bench: $(STAMP)
+bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) build dist
+	rm -rf $(VENV) $(UV_HOME) build dist

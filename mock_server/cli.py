@@ -297,7 +297,10 @@ def _store_problem(config: Config) -> str | None:
 
     if config.store is None:
         return None
-    from mock_server.redis_store import check_prefix, connect
+    try:
+        from mock_server.redis_store import check_prefix, connect
+    except ImportError:
+        return "--store redis:// needs the Redis extra: pip install 'fakeapollo[redis]'"
 
     if config.state_file is not None:
         return "--store and --state-file name two different stores: choose one"

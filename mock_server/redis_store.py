@@ -294,7 +294,7 @@ class Mirror:
         self._closed = threading.Event()
         # What a process runs when asked to sync (Mirror.sync): the store's write-behind flush.
         self.on_sync = on_sync
-        self._pubsub = client.pubsub()  # type: ignore[no-untyped-call]
+        self._pubsub = client.pubsub()
         self._subscribed = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="fakeapollo-mirror", daemon=True)
         self._thread.start()

@@ -161,3 +161,18 @@ def test_serve_refuses_a_missing_key_file() -> None:
     )
     assert result.returncode == 2
     assert "cannot start" in result.stderr and "/nonexistent/keys.json" in result.stderr
+
+
+def test_a_redis_store_without_the_redis_extra_names_the_extra_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mock_server import cli
+
+    # As in an environment where `pip install fakeapollo` brought no redis-py.
+    for name in [m for m in sys.modules if m == "redis" or m.startswith(("redis.", "mock_server.redis"))]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "redis", None)
+    assert cli.main(["serve", "--store", "redis://127.0.0.1:1/"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "pip install 'fakeapollo[redis]'" in err

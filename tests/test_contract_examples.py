@@ -48,5 +48,5 @@ def test_adapter_without_optional_operations_skips_them(pytester: pytest.Pyteste
         )
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, skipped=2)

@@ -23,7 +23,7 @@ def test_fakeapollo_fixture_serves_a_live_emulator(pytester: pytest.Pytester) ->
             assert fakeapollo.url + "/api/v1" == fakeapollo.api_url
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
 
 
@@ -48,12 +48,12 @@ def test_state_is_reset_between_tests(pytester: pytest.Pytester) -> None:
             assert len(_reveal(fakeapollo)) == 1
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
 
 
 def test_fixtures_are_documented(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_subprocess("--fixtures", "-p", "no:cacheprovider")
+    result = pytester.runpytest("--fixtures", "-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["*fakeapollo -- *", "*emulator for one test*"])
     result.stdout.fnmatch_lines(["*fakeapollo_server*", "*live fakeapollo on a free loopback port*"])
 
@@ -64,7 +64,7 @@ def test_readme_backoff_example_passes(pytester: pytest.Pytester) -> None:
     example = (ROOT / "examples" / "test_backoff_readme.py").read_text()
     assert example.strip() in (ROOT / "README.md").read_text(), "README must show the example verbatim"
     pytester.makepyfile(test_backoff=example)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
 
 
@@ -115,7 +115,7 @@ def test_fixture_controls_clock_scenarios_and_journal(pytester: pytest.Pytester)
             assert not fakeapollo.service.clock.frozen
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=5)
 
 
@@ -159,7 +159,7 @@ def test_fakeapollo_options_configure_the_sessions_server(pytester: pytest.Pytes
             assert requests.get(fakeapollo.url + "/__admin/clock", headers=authorized).status_code == 200
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
 
 
@@ -174,7 +174,7 @@ def test_an_unknown_option_names_the_valid_ones(pytester: pytest.Pytester) -> No
         """
     )
     pytester.makepyfile("def test_it(fakeapollo):\n    pass\n")
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["*unknown option(s) sed; valid: *seed*"])
     assert result.ret != 0
 
@@ -219,7 +219,7 @@ def test_handle_lists_and_flushes_webhook_deliveries(pytester: pytest.Pytester) 
             assert received[0]["request_id"] == answer["request_id"]
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
 
 
@@ -251,7 +251,7 @@ def test_an_unforced_server_error_fails_the_test_at_teardown(pytester: pytest.Py
             ).status_code == 503
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--strict-markers")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--strict-markers")
     result.assert_outcomes(passed=3, errors=1)
     result.stdout.fnmatch_lines(
         [

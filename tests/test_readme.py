@@ -75,14 +75,14 @@ def test_readme_pytest_examples_pass_in_a_fresh_project(pytester: pytest.Pyteste
     (conftest,) = _blocks("python", "# conftest.py", "def fakeapollo_options")
     pytester.makeconftest(conftest)
     pytester.makepyfile(
-        test_readme=first_test,
+        test_readme_example=first_test,
         test_options="""
         def test_the_options_reached_the_emulator(fakeapollo):
             assert fakeapollo.service.config.seed == 7
             assert fakeapollo.admin_token == "local-secret"
         """,
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=2)
 
 
