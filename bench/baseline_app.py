@@ -39,7 +39,7 @@ def main(port: int) -> None:
     from a2wsgi import WSGIMiddleware
 
     from mock_server.config import Config
-    from mock_server.server import HttpProtocol, ServerWithBanner, bind_socket
+    from mock_server.web.server import HttpProtocol, ServerWithBanner, bind_socket
 
     sock = bind_socket("127.0.0.1", port)
     app = WSGIMiddleware(create_app(), workers=Config().threads)  # type: ignore[arg-type]

@@ -8,11 +8,11 @@ import sys
 import time
 from collections.abc import Callable
 
-from mock_server.app import create_app
 from mock_server.config import Config
-from mock_server.matching import MatchQuery, resolve
-from mock_server.params import parse_match
-from mock_server.service import Enrichment
+from mock_server.domain.matching import MatchQuery, resolve
+from mock_server.domain.params import parse_match
+from mock_server.domain.service import Enrichment
+from mock_server.web.app import create_app
 
 KEY = "load-test-key"
 

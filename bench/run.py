@@ -851,7 +851,7 @@ def table(results: Results) -> list[str]:
     row("RSS after the load rounds", {n: fmt(v, "MB", 1) for n, v in results.rss_after.items()})
     row("`import mock_server` (median of 5)", {"fakeapollo": fmt(results.import_s, "s", 3)},
         f"< {TARGET_IMPORT_S:g} s", None if results.import_s is None else results.import_s < TARGET_IMPORT_S)
-    row("`import mock_server.app` (median of 5)", {"fakeapollo": fmt(results.import_app_s, "s", 3)})
+    row("`import mock_server.web.app` (median of 5)", {"fakeapollo": fmt(results.import_app_s, "s", 3)})
     flask = results.inproc.get("flask", {}).get("median_us")
     row("first person, never-seen email: app via Flask test client (median)",
         {"fakeapollo": fmt(flask, "µs", 0)}, f"< {TARGET_FIRST_PERSON_US / 1000:g} ms",
@@ -980,8 +980,8 @@ def main(argv: list[str] | None = None) -> int:
     results.servers += run_store_bench(args, load, results, only)
     print("== import time", flush=True)
     results.import_s = import_time("mock_server")
-    results.import_app_s = import_time("mock_server.app")
-    print(f"  import mock_server {results.import_s:.3f} s, mock_server.app {results.import_app_s:.3f} s",
+    results.import_app_s = import_time("mock_server.web.app")
+    print(f"  import mock_server {results.import_s:.3f} s, mock_server.web.app {results.import_app_s:.3f} s",
           flush=True)
     print("== first person for never-seen emails, in-process", flush=True)
     results.inproc = first_person(args.first_person)

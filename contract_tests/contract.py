@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from contract_tests import strategies as gen
 from contract_tests.priming import Exchange
 from contract_tests.strategies import CannedResponse, json_response
-from mock_server.data import violations
+from mock_server.domain.data import violations
 
 #: A client may retry a failed request at most this many times (so at most 4 requests per call).
 MAX_RETRIES = 3

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 from contract_tests.strategies import CannedResponse
-from mock_server.params import merge
+from mock_server.domain.params import merge
 
 #: More requests than this in one case is a runaway client: no contract allows it.
 DEFAULT_BUDGET = 5

@@ -34,7 +34,7 @@ from contract_tests.adapter import ClientAdapter, Unsupported
 from contract_tests.contract import PROPERTIES, Case, Observation, Property, property_named
 from contract_tests.priming import DEFAULT_BUDGET, LONGEST_HOLD, ControlClient, prime
 from contract_tests.strategies import definition
-from mock_server.data import violations
+from mock_server.domain.data import violations
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -258,8 +258,8 @@ class ContractServer:
     @classmethod
     def start(cls, app: Flask | None = None) -> ContractServer:
         """Serve a fresh emulator (or `app`) on a free loopback port."""
-        from mock_server.app import create_app
         from mock_server.pytest_plugin import start_live_server
+        from mock_server.web.app import create_app
 
         live = start_live_server(app if app is not None else create_app())
         return cls(live.url, live=live)

@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from hypothesis import strategies as st
 
-from mock_server.data import bundled_schema
+from mock_server.domain.data import bundled_schema
 
 Style = Literal["complete", "partial", "bare", "longest"]
 Json = Any
@@ -433,13 +433,13 @@ def _object(schema: Mapping[str, Any], style: Style, name: str, depth: int) -> s
         full = st.fixed_dictionaries({**required_part, **optional_part})
         if not optional or depth > 1:
             return full
-        # Thinner real answers leave a few keys out entirely (issue 12): up to three per person or
+        # Thinner real answers leave a few keys out entirely: up to three per person or
         # organization here (deeper objects stay whole: drawing fewer choices keeps cases fast).
         left_out = st.lists(st.sampled_from(optional), max_size=3)
         return st.builds(lambda d, out: {k: v for k, v in d.items() if k not in out}, full, left_out)
     base = st.fixed_dictionaries(required_part, optional=optional_part)
     if optional:
-        # A partial answer always misses at least one key (issue 12), not only nulls.
+        # A partial answer always misses at least one key, not only nulls.
         base = st.builds(
             lambda d, out: {k: v for k, v in d.items() if k != out}, base, st.sampled_from(optional)
         )
@@ -491,8 +491,9 @@ def partial_responses() -> st.SearchStrategy[dict[str, Any]]:
 def stub_persons() -> st.SearchStrategy[dict[str, Any]]:
     """A miss answered as a stub person: `name: ""`, `match_confidence: "none"`, an organization.
 
-    Apollo's bulk docs mark a waterfall miss with `match_confidence: "none"` (FACTS.md 2.1); a public
-    pull request (SkillfulAgents/SuperAgent #1114) reports a live single-person miss answered this way.
+    Apollo's bulk docs mark a waterfall miss with `match_confidence: "none"` (docs/apollo-facts.md 2.1);
+    a public pull request (SkillfulAgents/SuperAgent #1114)
+    reports a live single-person miss answered this way.
     """
 
     def stub(person: dict[str, Any], organization: Any) -> dict[str, Any]:
@@ -588,12 +589,12 @@ RATE_LIMIT_MESSAGE = (
 )
 
 
-#: Apollo's 401 texts: the live and the documented wording (FACTS.md 2.4).
+#: Apollo's 401 texts: the live and the documented wording (docs/apollo-facts.md 2.4).
 UNAUTHORIZED_TEXTS = [
     "Invalid access credentials.",
     "Invalid API key. See https://docs.apollo.io/reference/authentication for how to authenticate.",
 ]
-#: Apollo's 403 API_INACCESSIBLE messages (FACTS.md 2.5).
+#: Apollo's 403 API_INACCESSIBLE messages (docs/apollo-facts.md 2.5).
 FORBIDDEN_MESSAGES = [
     "api/v1/people/match is not accessible with this api_key",
     "The api/v1/people/match API is not included in your Free plan and is not accessible, "
@@ -614,16 +615,16 @@ def forbidden_response(message: str) -> CannedResponse:
 
 
 def unauthorized_responses() -> st.SearchStrategy[CannedResponse]:
-    """Apollo's 401s: text/plain, in the live and the documented wording (FACTS.md 2.4)."""
+    """Apollo's 401s: text/plain, in the live and the documented wording (docs/apollo-facts.md 2.4)."""
     return st.sampled_from(UNAUTHORIZED_TEXTS).map(unauthorized_response)
 
 
 def forbidden_responses() -> st.SearchStrategy[CannedResponse]:
-    """Apollo's 403 API_INACCESSIBLE bodies (FACTS.md 2.5)."""
+    """Apollo's 403 API_INACCESSIBLE bodies (docs/apollo-facts.md 2.5)."""
     return st.sampled_from(FORBIDDEN_MESSAGES).map(forbidden_response)
 
 
-#: Apollo's 422 bodies (FACTS.md 2.6); the out-of-credits one is fakeapollo's own (no source shows it).
+#: Apollo's 422 bodies (docs/apollo-facts.md 2.6); the out-of-credits one is fakeapollo's own (no source).
 UNPROCESSABLE_BODIES: list[dict[str, Any]] = [
     {"error": "Parameters misconfigured - Not a valid ID"},
     {"error": "API key must be passed in the X-Api-Key header for security reasons"},
@@ -638,7 +639,7 @@ UNPROCESSABLE_BODIES: list[dict[str, Any]] = [
         "error_code": "INSUFFICIENT_CREDITS",
     },
 ]
-#: Apollo's 400 bodies (FACTS.md 2.3).
+#: Apollo's 400 bodies (docs/apollo-facts.md 2.3).
 BAD_REQUEST_BODIES: list[dict[str, Any]] = [
     {"error": "Please add a valid 'webhook_url' parameter when using 'reveal_phone_number'"},
     {
@@ -655,7 +656,7 @@ BAD_REQUEST_BODIES: list[dict[str, Any]] = [
 
 
 def unprocessable_responses() -> st.SearchStrategy[CannedResponse]:
-    """Apollo's 422s (FACTS.md 2.6), out of credits included."""
+    """Apollo's 422s (docs/apollo-facts.md 2.6), out of credits included."""
     return st.sampled_from(UNPROCESSABLE_BODIES).map(lambda b: json_response(b, "error.response", 422))
 
 
@@ -683,7 +684,7 @@ RETRY_AFTER_DATE_SECONDS = 2.0
 def rate_limited_responses(
     operation: str = "match", retry_after: str | None = None
 ) -> st.SearchStrategy[CannedResponse]:
-    """Apollo's 429 with the rate-limit headers (FACTS.md 2.7, 3.1) and `Retry-After` in any form.
+    """Apollo's 429 with the rate-limit headers (docs/apollo-facts.md 2.7, 3.1) and `Retry-After` in any form.
 
     `retry_after` picks one of `RETRY_AFTER_FORMS`; by default it is `RETRY_AFTER_SECONDS`.
     """
@@ -738,7 +739,7 @@ def truncated_responses(
     return st.builds(cut, documents if documents is not None else match_responses(), st.floats(0.05, 0.95))
 
 
-#: bulk_match's failure envelopes (FACTS.md 2.3, 2.6): `{"status": "failed", ...}` with 400 or 422.
+#: bulk_match's failure envelopes (docs/apollo-facts.md 2.3, 2.6): `{"status": "failed", ...}`, 400 or 422.
 FAILED_BULK = [(400, BAD_REQUEST_BODIES[1]), (400, BAD_REQUEST_BODIES[2]), (422, UNPROCESSABLE_BODIES[2])]
 
 
@@ -784,7 +785,7 @@ def error_responses() -> st.SearchStrategy[CannedResponse]:
 
 
 def phone_webhook_payloads() -> st.SearchStrategy[dict[str, Any]]:
-    """What Apollo POSTs to `webhook_url` after `reveal_phone_number` (FACTS.md 4.2)."""
+    """What Apollo POSTs to `webhook_url` after `reveal_phone_number` (docs/apollo-facts.md 4.2)."""
     strategy: st.SearchStrategy[dict[str, Any]] = from_schema(
         definition("webhook_phone_payload"), "complete", name="webhook"
     )
@@ -792,7 +793,7 @@ def phone_webhook_payloads() -> st.SearchStrategy[dict[str, Any]]:
 
 
 def waterfall_webhook_payloads() -> st.SearchStrategy[dict[str, Any]]:
-    """What Apollo POSTs to `webhook_url` after a waterfall request (FACTS.md 4.3)."""
+    """What Apollo POSTs to `webhook_url` after a waterfall request (docs/apollo-facts.md 4.3)."""
     strategy: st.SearchStrategy[dict[str, Any]] = from_schema(
         definition("webhook_waterfall_payload"), "complete", name="webhook"
     )
@@ -813,7 +814,7 @@ class Deliveries:
 
 
 def duplicated_deliveries() -> st.SearchStrategy[Deliveries]:
-    """Payloads each delivered once or twice in a row: Apollo may retry a webhook (FACTS.md 4.1)."""
+    """Payloads each delivered once or twice in a row: Apollo may retry (docs/apollo-facts.md 4.1)."""
     return st.lists(webhook_payloads(), min_size=1, max_size=3).flatmap(
         lambda payloads: st.lists(st.integers(1, 2), min_size=len(payloads), max_size=len(payloads)).map(
             lambda counts: Deliveries(

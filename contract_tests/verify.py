@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_server.data import violations
+from mock_server.domain.data import violations
 
 EXAMPLE_PERSON = {"email": "tim@apollo.io"}
 NOBODY = {"first_name": "Nobody", "last_name": "Matchesthisname"}

@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_record_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """`record` (issue 16): a recording proxy in front of Apollo; its code is mock_server/recording.py."""
+    """`record` : a recording proxy in front of Apollo (mock_server/recording/proxy.py)."""
     record = commands.add_parser(
         "record",
         help="proxy to Apollo and record its answers as fixtures, under a credit cap",
@@ -170,7 +170,7 @@ def _record(args: argparse.Namespace) -> int:
     """Run `fakeapollo record` with the key from APOLLO_API_KEY."""
     import os
 
-    from mock_server.recording import RecordSettings, record, settings_problem
+    from mock_server.recording.proxy import RecordSettings, record, settings_problem
 
     settings = RecordSettings(
         upstream=args.upstream,
@@ -191,7 +191,7 @@ def _record(args: argparse.Namespace) -> int:
 
 
 def _add_contract_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """`check-client` and `verify` (issue 7); their code lives in contract_tests."""
+    """`check-client` and `verify`; their code lives in contract_tests."""
     from contract_tests import check_client, verify
 
     check = commands.add_parser(
@@ -209,7 +209,7 @@ def _add_contract_commands(commands: argparse._SubParsersAction[argparse.Argumen
 
 
 def _add_store_flags(serve: argparse.ArgumentParser) -> None:
-    """The flags of the shared Redis store (issue 17)."""
+    """The flags of the shared Redis store."""
     serve.add_argument(
         "--store",
         metavar="redis://HOST:PORT/DB",
@@ -232,7 +232,7 @@ def _add_store_flags(serve: argparse.ArgumentParser) -> None:
 
 
 def _add_webhook_flags(serve: argparse.ArgumentParser) -> None:
-    """The flags of webhook deliveries (issue 6)."""
+    """The flags of webhook deliveries."""
     hooks = serve.add_argument_group("webhooks")
     hooks.add_argument(
         "--webhook-delay",
@@ -276,8 +276,8 @@ def _add_webhook_flags(serve: argparse.ArgumentParser) -> None:
 
 def _config_problem(config: Config) -> str | None:
     """Why `serve` cannot run with these settings (one line naming the setting), or None."""
-    from mock_server.webhook_transport import Allowlist
-    from mock_server.webhooks import Settings
+    from mock_server.domain.webhooks.outbox import Settings
+    from mock_server.domain.webhooks.transport import Allowlist
 
     store_problem = _store_problem(config)
     if store_problem is not None:
@@ -298,7 +298,7 @@ def _store_problem(config: Config) -> str | None:
     if config.store is None:
         return None
     try:
-        from mock_server.redis_store import check_prefix, connect
+        from mock_server.stores.redis_store import check_prefix, connect
     except ImportError:
         return "--store redis:// needs the Redis extra: pip install 'fakeapollo[redis]'"
 
@@ -319,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `fakeapollo` console script."""
     args = build_parser().parse_args(argv)
     if args.command == "serve":
-        from mock_server.server import serve
+        from mock_server.web.server import serve
 
         try:
             environment = Config.from_env()
@@ -362,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return serve(config)
     if args.command == "openapi":
-        from mock_server.openapi import build_openapi
+        from mock_server.web.openapi import build_openapi
 
         json.dump(build_openapi(), sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -382,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _validate(schema: str, path: Path) -> int:
     """Print every violation of `path` against `schema`; exit status 1 when there are any."""
-    from mock_server.data import SchemaViolation, UnknownSchema, validate
+    from mock_server.domain.data import SchemaViolation, UnknownSchema, validate
 
     try:
         text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")

@@ -27,13 +27,15 @@ class Config:
     # Serve the bundled fixtures (Tim Zheng and the others in fixtures/persons).
     bundled_fixtures: bool = True
     keys: Path | None = None
-    # FACTS.md 1.3: `api_key` in body/query gets a 422 since late 2025; older clients still send it.
+    # docs/apollo-facts.md 1.3: `api_key` in body/query gets a 422 since late 2025; older clients still send
+    # it.
     legacy_api_key: bool = False
-    # FACTS.md 2.4: live answers `Invalid access credentials.`; the 2026 docs show another string.
+    # docs/apollo-facts.md 2.4: live answers `Invalid access credentials.`; the 2026 docs show another string.
     unauthorized_message: str = "Invalid access credentials."
-    # FACTS.md 2.3: the missing-webhook_url error is reported as 400 by most, 422 by one project.
+    # docs/apollo-facts.md 2.3: the missing-webhook_url error is reported as 400 by most, 422 by one project.
     webhook_url_error_status: int = 400
-    # FACTS.md 4.1: seconds from a request to its webhook, fixed ("5") or uniform in a range ("2-10").
+    # docs/apollo-facts.md 4.1: seconds from a request to its webhook, fixed ("5") or uniform in a range
+    # ("2-10").
     webhook_delay: str = "2-5"
     # Attempts per webhook delivery, the first included, before it is marked failed.
     webhook_attempts: int = 5
@@ -41,21 +43,23 @@ class Config:
     webhook_timeout: float = 5.0
     # Seconds before the first retry; every further retry waits twice as long (by the clock).
     webhook_backoff: float = 2.0
-    # FACTS.md 4.1 ("Apollo may retry"): share of deliveries sent twice, same payload and request_id.
+    # docs/apollo-facts.md 4.1 ("Apollo may retry"): share of deliveries sent twice, same payload and
+    # request_id.
     webhook_duplicate_rate: float = 0.0
     # Jitter due times and send deliveries that fall due together newest first.
     webhook_out_of_order: bool = False
     # Where webhooks may go besides loopback and private networks: CIDRs, hostnames, "*." suffixes, "*".
     webhook_allow: tuple[str, ...] = ()
-    # FACTS.md 4.2: whether Apollo's phone payload carries request_id is unknown; we include it.
+    # docs/apollo-facts.md 4.2: whether Apollo's phone payload carries request_id is unknown; we include it.
     webhook_phone_request_id: bool = True
     # Deliveries to different URLs sent at once (those to one URL go one after another, in order).
     webhook_concurrency: int = 4
-    # FACTS.md 4.1: poll results are kept 30 days after delivery, then answer 410.
+    # docs/apollo-facts.md 4.1: poll results are kept 30 days after delivery, then answer 410.
     webhook_retention_days: float = 30.0
-    # FACTS.md 1.2: Apollo reads both query and body; which wins is undocumented. We let the body win.
+    # docs/apollo-facts.md 1.2: Apollo reads both query and body; which wins is undocumented. We let the body
+    # win.
     body_wins: bool = True
-    # FACTS.md 3.3: bulk_match gets this share of the per-minute limit (docs as quoted in 2025).
+    # docs/apollo-facts.md 3.3: bulk_match gets this share of the per-minute limit (docs as quoted in 2025).
     bulk_share: float = 0.5
     # What a team with no credits left gets; no source documents Apollo's answer (README):
     # "error" answers 422 INSUFFICIENT_CREDITS, "no_match" answers as if nobody matched.
@@ -71,7 +75,7 @@ class Config:
     # A SQLite file holding all state: shared by --workers, and pending deliveries survive a crash.
     state_file: Path | None = None
     # A Redis (or Valkey) server holding all state, `redis://HOST:PORT/DB`: shared by every process
-    # that names it, on this host or others (mock_server/redis_store.py). Wins over state_file.
+    # that names it, on this host or others (mock_server/stores/redis_store.py). Wins over state_file.
     store: str | None = None
     # Every key this deployment keeps in that server starts with `<store_prefix>:`, so several
     # deployments can share one server.

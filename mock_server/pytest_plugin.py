@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from flask.testing import FlaskClient
 
     from mock_server.config import Config
-    from mock_server.server import ServerWithBanner
-    from mock_server.service import Enrichment
+    from mock_server.domain.service import Enrichment
+    from mock_server.web.server import ServerWithBanner
 
 DEFAULT_API_KEY = "test-key"
 # Marks a test whose emulator may answer a 5xx that no scenario forced (the teardown check skips it).
@@ -82,9 +82,9 @@ class LiveServer:
 
 def start_live_server(app: Flask, host: str = "127.0.0.1") -> LiveServer:
     """Serve `app` on a free port of `host` in a daemon thread, on the server `fakeapollo serve` uses."""
-    from mock_server.app import listening
-    from mock_server.asgi import Emulator
-    from mock_server.server import ServerWithBanner, bind_socket, uvicorn_config
+    from mock_server.web.app import listening
+    from mock_server.web.asgi import Emulator
+    from mock_server.web.server import ServerWithBanner, bind_socket, uvicorn_config
 
     service = app.extensions["fakeapollo"]
     sock = bind_socket(host, 0)
@@ -136,8 +136,8 @@ class FakeApollo:
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
         """Journal entries, oldest first, as `GET /__admin/requests` shows them."""
-        from mock_server.clock import Clock
-        from mock_server.views.journaling import flush
+        from mock_server.domain.clock import Clock
+        from mock_server.web.journaling import flush
 
         flush(self.app.extensions)
         entries = self.service.store.journal.entries(
@@ -250,7 +250,7 @@ def fakeapollo_options() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def fakeapollo_server(fakeapollo_options: dict[str, Any]) -> Iterator[LiveServer]:
     """A live fakeapollo on a free loopback port, shared by the whole test session."""
-    from mock_server.app import create_app
+    from mock_server.web.app import create_app
 
     server = start_live_server(create_app(config_from_options(fakeapollo_options)))
     try:

@@ -22,7 +22,7 @@ import pytest
 import requests
 from redis_helpers import NOT_FOUND, RedisServer, redis_server_binary
 
-from mock_server.redis_store import RedisStore
+from mock_server.stores.redis_store import RedisStore
 
 pytest_plugins = ["pytester"]
 

@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_server.scenarios import OutcomeName, request_parameters
+from mock_server.domain.scenarios import OutcomeName, request_parameters
 
 # Each path with the methods it answers; a fifth of requests use any method instead.
 API_PATHS = {

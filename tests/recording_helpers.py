@@ -13,8 +13,8 @@ from typing import Any
 
 import requests
 
-from mock_server.recording import RecordingProxy, RecordSettings, build_server
-from mock_server.server import bind_socket
+from mock_server.recording.proxy import RecordingProxy, RecordSettings, build_server
+from mock_server.web.server import bind_socket
 
 # The real key the recorder forwards with: only the upstream's registry and APOLLO_API_KEY know it.
 SECRET = "rec-secret-7Qx9vLm2pT4wZ8"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from mock_server import data
+from mock_server.domain import data
 
 EXAMPLES = Path(__file__).parent / "data" / "apollo_examples"
 #: File-name stem (after legacy_/current_) -> the schema its body answers to.

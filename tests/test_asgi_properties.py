@@ -1,4 +1,4 @@
-"""Property test: the ASGI application (mock_server/asgi.py) answers byte for byte as the Flask app does."""
+"""Property test: the ASGI application (web/asgi.py) answers byte for byte as the Flask app does."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mock_server.app import create_app
-from mock_server.asgi import Emulator
 from mock_server.config import Config
+from mock_server.web.app import create_app
+from mock_server.web.asgi import Emulator
 
 KEYS = ["test-key", "free-plan-key", "load-test-key", "no-such-key", ""]
 EMAILS = ["ada@example.com", "x@nomatch.test", "p@partial.test", "e@eu.test", "tim@apollo.io", "not-an-email"]

@@ -169,7 +169,8 @@ def test_a_redis_store_without_the_redis_extra_names_the_extra_in_one_line(
     from mock_server import cli
 
     # As in an environment where `pip install fakeapollo` brought no redis-py.
-    for name in [m for m in sys.modules if m == "redis" or m.startswith(("redis.", "mock_server.redis"))]:
+    loaded = [m for m in sys.modules if m.split(".")[0] == "redis" or m.startswith("mock_server.stores.redi")]
+    for name in loaded:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "redis", None)
     assert cli.main(["serve", "--store", "redis://127.0.0.1:1/"]) == 2

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mock_server.clock import Clock, parse_instant
+from mock_server.domain.clock import Clock, parse_instant
 
 START = datetime(2026, 1, 8, 8, 5, 49, tzinfo=UTC)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from mock_server.clock import Clock, ClockOutOfRange
-from mock_server.sqlite_store import SqliteStore
+from mock_server.domain.clock import Clock, ClockOutOfRange
+from mock_server.stores.sqlite_store import SqliteStore
 from tests.conftest import start_serve
 
 WINDOW = "1970-01-01T00:00:00.000Z to 2200-01-01T00:00:00.000Z"

@@ -69,7 +69,7 @@ def test_no_match_tries_the_stub_person_at_every_seed() -> None:
 
 def test_case_keys_stay_apart_under_the_journals_mask() -> None:
     from contract_tests.runner import _case_key
-    from mock_server.journal import mask_secret
+    from mock_server.domain.journal import mask_secret
 
     masks = {mask_secret(_case_key("abc123", n)) for n in range(200)}
     assert len(masks) == 200

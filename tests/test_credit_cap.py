@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.credit_cap import CapReached, CreditCap, Estimate, charged_now, estimate
+from mock_server.recording.credit_cap import CapReached, CreditCap, Estimate, charged_now, estimate
 
 
 def test_a_single_match_can_cost_one_credit_on_either_prefix() -> None:

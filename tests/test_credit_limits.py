@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from mock_server.app import create_app
 from mock_server.config import Config
+from mock_server.web.app import create_app
 from tests.conftest import key_registry, start_serve
 
 OUT_OF_CREDITS = {

@@ -51,7 +51,7 @@ def test_usage_stats_answers_in_apollos_shape(admin: str, base_url: str) -> None
         "minute": {"limit": 1000, "consumed": 2, "left_over": 998},
     }
     assert stats['["api/v1/people", "bulk_match"]']["minute"]["limit"] == 500
-    from mock_server.data import validate
+    from mock_server.domain.data import validate
 
     validate("api_usage_stats.response", stats, strict=True)
 

@@ -10,8 +10,8 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mock_server.app import create_app
-from mock_server.data import validate
+from mock_server.domain.data import validate
+from mock_server.web.app import create_app
 
 DOMAINS = ["example.com", "nomatch.test", "partial.test", "eu.test", "apollo.io", "gmail.com", "acme.co.uk"]
 KEYS = ["test-key", "free-plan-key", "load-test-key", "no-such-key"]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mock_server import data
+from mock_server.domain import data
 from tests.conftest import SHARED_APOLLO as SHARED
 from tests.conftest import needs_shared_apollo
 
@@ -216,7 +216,7 @@ def test_key_registry_with_scopes_is_accepted(tmp_path: Path) -> None:
 
 
 def _served_name(config: Any, email: str) -> Any:
-    from mock_server.app import create_app
+    from mock_server.web.app import create_app
 
     app = create_app(config)
     try:

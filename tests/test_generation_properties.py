@@ -7,12 +7,12 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mock_server import data
-from mock_server.directory import PersonDirectory
-from mock_server.generation import OPTIONAL_PERSON_KEYS
-from mock_server.matching import Identity
-from mock_server.persons import render
-from mock_server.vocabularies import DEPARTMENTS
+from mock_server.domain import data
+from mock_server.domain.directory import PersonDirectory
+from mock_server.domain.generation import OPTIONAL_PERSON_KEYS
+from mock_server.domain.matching import Identity
+from mock_server.domain.persons import render
+from mock_server.domain.vocabularies import DEPARTMENTS
 
 PERSONS = 1_000
 TEAMS = ("team-test", "team-load")

@@ -1,4 +1,4 @@
-"""Authentication and authorization over real HTTP, with Apollo's exact bodies (FACTS.md 1.3, 2.4, 2.5)."""
+"""Authentication and authorization over HTTP, Apollo's exact bodies (docs/apollo-facts.md 1.3, 2.4, 2.5)."""
 
 from __future__ import annotations
 

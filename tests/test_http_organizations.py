@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import requests
 
-from mock_server import data
+from mock_server.domain import data
 
 
 def spent(admin: str, team: str = "team-test") -> float:

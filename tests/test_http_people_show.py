@@ -6,7 +6,7 @@ from typing import Any
 
 import requests
 
-from mock_server import data
+from mock_server.domain import data
 
 UNAUTHORIZED = "Invalid access credentials."
 

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 import requests
 
-from mock_server.app import create_app
 from mock_server.config import Config
-from mock_server.journal import mask_secret
+from mock_server.domain.journal import mask_secret
 from mock_server.pytest_plugin import LiveServer, start_live_server
+from mock_server.web.app import create_app
 from tests.conftest import ROOT
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -6,9 +6,9 @@ import re
 
 from flask.testing import FlaskClient
 
-from mock_server.app import create_app
 from mock_server.config import Config
-from mock_server.views.inspector import ASSETS
+from mock_server.web.app import create_app
+from mock_server.web.inspector import ASSETS
 
 ASSET_NAMES = ("index.html", "inspector.js", "inspector.css")
 

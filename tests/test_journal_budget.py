@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import requests
 
-from mock_server.journal import Entry, entry_size
-from mock_server.redis_store import RedisStore
-from mock_server.sqlite_store import SqliteStore
-from mock_server.store import MemoryStore, Store
+from mock_server.domain.journal import Entry, entry_size
+from mock_server.domain.store import MemoryStore, Store
+from mock_server.stores.redis_store import RedisStore
+from mock_server.stores.sqlite_store import SqliteStore
 from tests.conftest import ServeProcess, serving
 
 MATCH = "/api/v1/people/match"

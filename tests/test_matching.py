@@ -1,11 +1,11 @@
-"""Normalisation of identifying parameters and identity resolution (mock_server.matching)."""
+"""Normalisation of identifying parameters and identity resolution (mock_server.domain.matching)."""
 
 from __future__ import annotations
 
 import pytest
 
-from mock_server.errors import InvalidParameter
-from mock_server.matching import (
+from mock_server.domain.errors import InvalidParameter
+from mock_server.domain.matching import (
     Identity,
     MatchQuery,
     ascii_fold,

@@ -8,10 +8,10 @@ from typing import Any
 
 from openapi_spec_validator import validate
 
-from mock_server import data
-from mock_server.openapi import build_openapi
-from mock_server.params import DELIVERY_FLAGS, FIELD_RULES
-from mock_server.views.apollo import ROUTES
+from mock_server.domain import data
+from mock_server.domain.params import DELIVERY_FLAGS, FIELD_RULES
+from mock_server.web.apollo import ROUTES
+from mock_server.web.openapi import build_openapi
 
 
 def _refs(node: Any) -> list[str]:

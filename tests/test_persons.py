@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from mock_server import data
-from mock_server.directory import PersonDirectory
-from mock_server.generation import PARTIAL_SHARE
-from mock_server.matching import Identity, MatchQuery, resolve
-from mock_server.persons import Person, render
+from mock_server.domain import data
+from mock_server.domain.directory import PersonDirectory
+from mock_server.domain.generation import PARTIAL_SHARE
+from mock_server.domain.matching import Identity, MatchQuery, resolve
+from mock_server.domain.persons import Person, render
 
 ROOT = Path(__file__).resolve().parents[1]
 TIM = ROOT / "fixtures" / "persons" / "tim-zheng.json"
@@ -118,9 +118,9 @@ def test_fixture_organization_serves_organizations_enrich(directory: PersonDirec
 
 SUBPROCESS = """
 import json, sys
-from mock_server.matching import Identity
-from mock_server.directory import PersonDirectory
-from mock_server.persons import render
+from mock_server.domain.matching import Identity
+from mock_server.domain.directory import PersonDirectory
+from mock_server.domain.persons import render
 person = PersonDirectory(int(sys.argv[1]), []).find(Identity("email", sys.argv[2]))
 sys.stdout.write(json.dumps(render(person, reveal_personal_emails=True)))
 """
@@ -437,20 +437,22 @@ def test_colleague_of_a_fixture_person_shares_its_organization(directory: Person
 
 def test_shipped_name_pools_are_what_faker_draws() -> None:
     """name_pools.json is Faker's output at the pinned version: regenerate it with bake_pools()."""
-    from mock_server.vocabularies import POOLS_FILE, faker_pools, pool_locales
+    from mock_server.domain.vocabularies import POOLS_FILE, faker_pools, pool_locales
 
     shipped = json.loads(POOLS_FILE.read_text(encoding="utf-8"))
     assert sorted(shipped) == pool_locales()
     for locale in pool_locales():
-        assert shipped[locale] == faker_pools(locale), f"{locale}: run mock_server.vocabularies.bake_pools()"
+        assert shipped[locale] == faker_pools(locale), (
+            f"{locale}: run mock_server.domain.vocabularies.bake_pools()"
+        )
 
 
 def test_serving_persons_does_not_import_faker() -> None:
     """Faker only bakes the pools; the emulator itself never loads it (memory and start-up)."""
     code = (
         "import sys\n"
-        "from mock_server.matching import Identity\n"
-        "from mock_server.directory import PersonDirectory\n"
+        "from mock_server.domain.matching import Identity\n"
+        "from mock_server.domain.directory import PersonDirectory\n"
         "PersonDirectory(0, []).find(Identity('email', 'ana@example.de'))\n"
         "print('faker' in sys.modules)\n"
     )

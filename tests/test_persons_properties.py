@@ -7,10 +7,10 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mock_server import data
-from mock_server.directory import PersonDirectory
-from mock_server.matching import Identity, MatchQuery, normalize_email, resolve
-from mock_server.persons import render
+from mock_server.domain import data
+from mock_server.domain.directory import PersonDirectory
+from mock_server.domain.matching import Identity, MatchQuery, normalize_email, resolve
+from mock_server.domain.persons import render
 
 SEEDS = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 PROFILE = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -84,7 +84,7 @@ def test_fixture_controls_clock_scenarios_and_journal(pytester: pytest.Pytester)
 
         def test_scenario_keeps_match_and_outcome_parameters_apart(fakeapollo):
             import pytest
-            from mock_server.errors import BadRequest
+            from mock_server.domain.errors import BadRequest
 
             with fakeapollo.scenario(
                 "slow", match_params={"email": "b@example.com"}, outcome_params={"delay_ms": 1}

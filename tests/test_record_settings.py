@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.recording import RecordSettings, is_loopback, settings_problem
+from mock_server.recording.proxy import RecordSettings, is_loopback, settings_problem
 
 BASE = RecordSettings(upstream="http://127.0.0.1:9", out=Path("rec"), api_key="a-long-enough-key")
 

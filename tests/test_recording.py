@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from mock_server.data import load_fixture_persons, violations
+from mock_server.domain.data import load_fixture_persons, violations
 from tests.conftest import ROOT, key_registry, start_serve
 from tests.recording_helpers import SECRET, UPSTREAM_KEYS, files_containing, recorder, upstream_journal
 from tests.webhook_helpers import WITH_MOBILE, Emulator, emulator, receiver

@@ -14,8 +14,8 @@ from conftest import Pair, StoreFactory, spread
 from redis.client import Pipeline
 from test_store import journal_entry
 
-from mock_server import redis_batch
-from mock_server.redis_batch import GroupCommit, RoundTrips, WriteBehind
+from mock_server.stores import redis_batch
+from mock_server.stores.redis_batch import GroupCommit, RoundTrips, WriteBehind
 
 # Counts every call in 'all' and the caller's own calls in the field ARGV[1]; returns both counts.
 # A caller named 'fail' gets an error reply instead (and counts nothing).

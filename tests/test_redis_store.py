@@ -10,7 +10,7 @@ import pytest
 from conftest import StoreFactory, start_serve
 
 from mock_server.cli import main
-from mock_server.redis_store import RedisStore
+from mock_server.stores.redis_store import RedisStore
 
 
 def wait_until(condition: Callable[[], object], timeout: float) -> object:
@@ -72,7 +72,7 @@ def test_deployments_with_different_prefixes_share_nothing(stores: StoreFactory)
 
 
 def test_two_stores_on_one_prefix_share_the_clock_and_aliases(stores: StoreFactory) -> None:
-    from mock_server.matching import Identity
+    from mock_server.domain.matching import Identity
 
     first, second = stores(), stores()
     first.clock_state.save(120.5, 1_700_000_000.25)
@@ -87,8 +87,8 @@ def test_two_stores_on_one_prefix_share_the_clock_and_aliases(stores: StoreFacto
 
 
 def test_a_person_issued_by_one_process_is_the_same_person_in_another(stores: StoreFactory) -> None:
-    from mock_server.directory import PersonDirectory
-    from mock_server.matching import Identity
+    from mock_server.domain.directory import PersonDirectory
+    from mock_server.domain.matching import Identity
 
     first = PersonDirectory(3, [], aliases=stores().alias_map())
     url = "http://www.linkedin.com/in/grace-hopper-1906"

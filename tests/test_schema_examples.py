@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mock_server import data
+from mock_server.domain import data
 from tests.conftest import SHARED_APOLLO as SHARED
 from tests.conftest import needs_shared_apollo
 
@@ -122,7 +122,7 @@ def test_documented_example_validates(path: Path) -> None:
     "entry", _observed_entries(), ids=lambda entry: f"{entry['status']} {entry['trigger'][:40]}"
 )
 def test_error_body_observed_live_validates(entry: dict[str, Any]) -> None:
-    # The file also records the live no-match body, a 200 (FACTS.md 2.2).
+    # The file also records the live no-match body, a 200 (docs/apollo-facts.md 2.2).
     schema = "people_match.response" if entry["status"] == 200 else "error.response"
     data.validate(schema, entry["body"])
 

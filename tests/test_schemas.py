@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft7Validator
 
 from contract_tests import strategies
-from mock_server import data
+from mock_server.domain import data
 
 MESSAGES = {
     "people_match.request",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from mock_server.scrubbing import Scrubber, load_key
+from mock_server.recording.scrubbing import Scrubber, load_key
 
 KEY = b"k" * 32
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from mock_server.journal import mask_headers, mask_params, mask_secret
-from mock_server.sqlite_store import SqliteStore
+from mock_server.domain.journal import mask_headers, mask_params, mask_secret
+from mock_server.stores.sqlite_store import SqliteStore
 from tests.conftest import ROOT, key_registry, start_serve
 from tests.webhook_helpers import emulator
 

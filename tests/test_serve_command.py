@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from mock_server.server import bind_socket
+from mock_server.web.server import bind_socket
 from tests.conftest import ROOT, start_serve
 
 SOCKET_TIMEOUT = 10

@@ -14,11 +14,11 @@ import pytest
 import requests
 from flask import Flask, request
 
-from mock_server import server as server_module
-from mock_server.app import create_app
 from mock_server.config import Config
 from mock_server.pytest_plugin import LiveServer, start_live_server
-from mock_server.server import bind_socket
+from mock_server.web import server as server_module
+from mock_server.web.app import create_app
+from mock_server.web.server import bind_socket
 
 SLOW_SECONDS = 0.3
 SOCKET_TIMEOUT = 10

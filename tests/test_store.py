@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from mock_server import store as store_module
-from mock_server.clock import Clock, ClockOutOfRange
-from mock_server.journal import Entry, mask_key
-from mock_server.redis_store import RedisStore
-from mock_server.sqlite_store import SqliteStore
-from mock_server.store import MemoryStore, Store
+from mock_server.domain import store as store_module
+from mock_server.domain.clock import Clock, ClockOutOfRange
+from mock_server.domain.journal import Entry, mask_key
+from mock_server.domain.store import MemoryStore, Store
+from mock_server.stores.redis_store import RedisStore
+from mock_server.stores.sqlite_store import SqliteStore
 
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])
@@ -150,8 +150,8 @@ def test_finished_deliveries_beyond_the_cap_are_forgotten(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(store_module, "MAX_DELIVERIES", 5)
-    monkeypatch.setattr("mock_server.sqlite_store.MAX_DELIVERIES", 5)
-    monkeypatch.setattr("mock_server.redis_store.MAX_DELIVERIES", 5)
+    monkeypatch.setattr("mock_server.stores.sqlite_store.MAX_DELIVERIES", 5)
+    monkeypatch.setattr("mock_server.stores.redis_store.MAX_DELIVERIES", 5)
     for n in range(300):
         store.add_delivery({"id": f"d{n}", "status": "delivered", "due_at": 0.0})
     store.add_delivery({"id": "pending", "status": "pending", "due_at": 0.0})

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from contract_tests import strategies as gen
 from contract_tests.runner import draw
-from mock_server.data import validate
+from mock_server.domain.data import validate
 
 FAST = settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 SLOW = settings(max_examples=8, deadline=None, database=None, suppress_health_check=list(HealthCheck))

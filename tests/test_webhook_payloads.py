@@ -6,14 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from mock_server import data
-from mock_server.directory import PersonDirectory
-from mock_server.errors import PollError
-from mock_server.matching import Identity
-from mock_server.persons import Person
-from mock_server.webhook_payloads import phone_payload, target_fields, waterfall_payload
-from mock_server.webhook_transport import Allowlist
-from mock_server.webhooks import parse_delay, parse_request_id
+from mock_server.domain import data
+from mock_server.domain.directory import PersonDirectory
+from mock_server.domain.errors import PollError
+from mock_server.domain.matching import Identity
+from mock_server.domain.persons import Person
+from mock_server.domain.webhooks.outbox import parse_delay, parse_request_id
+from mock_server.domain.webhooks.payloads import phone_payload, target_fields, waterfall_payload
+from mock_server.domain.webhooks.transport import Allowlist
 
 INITIATED = datetime(2026, 1, 8, 8, 5, 49, tzinfo=UTC)
 

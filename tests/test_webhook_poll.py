@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from webhook_helpers import TEAM, WITH_MOBILE, emulator, receiver
 
-from mock_server import data
+from mock_server.domain import data
 
 DAY = 86_400
 

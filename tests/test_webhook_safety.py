@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from mock_server.config import Config
-from mock_server.webhook_transport import Allowlist
+from mock_server.domain.webhooks.transport import Allowlist
 from tests.conftest import key_registry, start_serve
 from tests.webhook_helpers import TEAM, WITH_MOBILE, Emulator, emulator, receiver
 

@@ -13,7 +13,7 @@ import requests
 from conftest import start_serve
 from webhook_helpers import LANDLINE_ONLY, NO_PHONE, TEAM, WITH_MOBILE, Receiver, emulator, receiver
 
-from mock_server import data
+from mock_server.domain import data
 
 
 def _closed_port() -> int:

@@ -16,11 +16,11 @@ REPO = Path(__file__).resolve().parents[1]
 _PROBE = """
 import json, sys
 import mock_server
-from mock_server import data
-from mock_server.openapi import build_openapi
-from mock_server.matching import Identity
-from mock_server.directory import PersonDirectory
-from mock_server.persons import render
+from mock_server.domain import data
+from mock_server.web.openapi import build_openapi
+from mock_server.domain.matching import Identity
+from mock_server.domain.directory import PersonDirectory
+from mock_server.domain.persons import render
 data.validate("people_match.response", {"person": data.load_fixture_persons()[0]})
 generated = PersonDirectory(0, []).find(Identity("email", "ana@example.de"))
 print(json.dumps({
@@ -60,9 +60,9 @@ def test_installed_wheel_finds_its_schemas_and_fixtures(tmp_path: Path, wheel: P
     assert "mock_server/_data/schemas/people_match.response.json" in names
     assert "mock_server/_data/fixtures/keys.json" in names
     assert "mock_server/_data/fixtures/persons/tim-zheng.json" in names
-    assert "mock_server/name_pools.json" in names
+    assert "mock_server/domain/name_pools.json" in names
     assert {"mock_server/py.typed", "contract_tests/py.typed"} <= set(names)
-    inspector = {f"mock_server/inspector/{name}" for name in ("index.html", "inspector.js", "inspector.css")}
+    inspector = {f"mock_server/web/static/{name}" for name in ("index.html", "inspector.js", "inspector.css")}
     assert inspector <= set(names)
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
 

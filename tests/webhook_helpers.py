@@ -12,10 +12,10 @@ from typing import Any
 
 import requests
 
-from mock_server.app import create_app
 from mock_server.config import Config
+from mock_server.domain.service import Enrichment
 from mock_server.pytest_plugin import LiveServer, start_live_server
-from mock_server.service import Enrichment
+from mock_server.web.app import create_app
 
 API_KEY = "test-key"
 TEAM = "team-test"

@@ -1,0 +1,394 @@
+"""The person directory: which person an identity means (fixtures, aliases, generation), and its caches."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, Protocol
+
+from mock_server.domain.encoding import dumps, loads
+from mock_server.domain.errors import InvalidParameter
+from mock_server.domain.generation import (
+    email_hashes,
+    enrich_shape,
+    fixture_phones,
+    generate_organization,
+    generate_person,
+    organization_team_keys,
+    phone_record,
+    stub_person,
+    team_keys,
+)
+from mock_server.domain.matching import (
+    NOMATCH_DOMAIN,
+    Identity,
+    MatchQuery,
+    OrganizationQuery,
+    derived_email,
+    domain_for_organization_name,
+    is_test_domain,
+    normalize_domain,
+    normalize_linkedin_url,
+    resolve_organization,
+)
+from mock_server.domain.persons import PLAIN, Packer, Person, json_copy
+from mock_server.domain.vocabularies import FREE_MAIL_DOMAINS, GDPR_COUNTRY_NAMES
+
+#: Entries (ids, LinkedIn URLs, email hashes, emails) the alias index keeps, written when a person is
+#: generated, oldest dropped first.
+ALIAS_INDEX_SIZE: Final = 100_000
+#: Generated organizations kept in memory, least recently used dropped first.
+ORGANIZATION_CACHE_SIZE: Final = 5_000
+#: Made-up persons whose records make the compression dictionary of a directory's generated persons.
+_DICTIONARY_SAMPLES: Final = 6
+
+
+_AliasKey = tuple[str, str]
+
+
+def _alias_key(kind: str, value: str) -> int:
+    """An alias index key: 64 bits of a hash of (kind, value).
+
+    A full-size index holds 100,000 of them; as ints they take about half the memory of
+    (kind, value) tuples of strings (bench/, a soak of never-seen emails). Two aliases sharing a
+    key is less than a 1 in 10^9 chance over a full index.
+    """
+    digest = hashlib.blake2b(f"{kind}\t{value}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+class AliasMap(Protocol):
+    """Where the directory remembers which identity an id, LinkedIn URL or hash stands for."""
+
+    def get(self, key: Any) -> Any:
+        """The identity stored under `key`, or None."""
+        ...
+
+    def put(self, key: Any, value: Any, *, overwrite: bool = True) -> None:
+        """Store `value` under `key`."""
+        ...
+
+    def put_new(self, pairs: list[tuple[Any, Any]]) -> None:
+        """Store each (key, value) whose key is not there yet (a shared index: in one write)."""
+        ...
+
+    def resolve(self, key: Any, fresh: Callable[[], list[tuple[Any, Any]]]) -> Any:
+        """The value under `key`, or None; a shared index may record `fresh()`'s pairs in the same step.
+
+        A shared index that must ask its server, and finds nothing under `key`, stores the pairs
+        `fresh()` makes in that same round trip (one instead of two).
+        """
+        ...
+
+    def clear(self) -> None:
+        """Forget every alias."""
+        ...
+
+
+class LRUMap:
+    """A small thread-safe LRU map."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._data: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        """The value under `key` (now the most recently used), or None."""
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: Any, *, overwrite: bool = True) -> None:
+        """Store `value` under `key`, dropping the least recently used past the capacity."""
+        if self._capacity <= 0:
+            return
+        with self._lock:
+            if key in self._data:
+                if overwrite:
+                    self._data[key] = value
+                self._data.move_to_end(key)
+                return
+            self._data[key] = value
+            while len(self._data) > self._capacity:
+                self._data.popitem(last=False)
+
+    def put_new(self, pairs: list[tuple[Any, Any]]) -> None:
+        """Store each (key, value) whose key is not there yet."""
+        for key, value in pairs:
+            self.put(key, value, overwrite=False)
+
+    def resolve(self, key: Any, fresh: Callable[[], list[tuple[Any, Any]]]) -> Any:
+        """The value under `key`, or None (nothing to ask of a server: `fresh` is not called)."""
+        return self.get(key)
+
+    def clear(self) -> None:
+        """Forget everything."""
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+class PersonDirectory:
+    """Finds the person an identity means: fixtures first, then aliases, then generation."""
+
+    def __init__(
+        self,
+        seed: int,
+        fixtures: Sequence[Mapping[str, Any]],
+        cache_size: int = 10_000,
+        *,
+        alias_size: int = ALIAS_INDEX_SIZE,
+        aliases: AliasMap | None = None,
+    ) -> None:
+        self.seed = seed
+        self._persons = LRUMap(cache_size)
+        self._organizations = LRUMap(min(cache_size, ORGANIZATION_CACHE_SIZE))
+        # The domain of each organization served, by its LinkedIn company slug.
+        self._organization_links = LRUMap(ORGANIZATION_CACHE_SIZE)
+        self._aliases: AliasMap = aliases if aliases is not None else LRUMap(alias_size)
+        self._fixtures: dict[_AliasKey, Person] = {}
+        self._fixture_orgs: dict[str, Mapping[str, Any]] = {}
+        self._fixture_ids: set[str] = set()
+        self._generated_packer: Packer | None = None
+        for record in fixtures:
+            self._add_fixture(record)
+
+    # -- public API ----------------------------------------------------------------------
+
+    def find(self, identity: Identity) -> Person | None:
+        """The person `identity` means, or None when Apollo would have no match."""
+        if identity.is_nomatch:
+            return None
+        key = (identity.kind, identity.value)
+        fixture = self._fixtures.get(key)
+        if fixture is not None:
+            return fixture
+        canonical: Identity | None
+        if identity.kind in ("id", "hash"):
+            canonical = self._aliases.get(_alias_key(*key))
+            if canonical is None:
+                return None  # never issued by this directory: Apollo has no such person
+        else:
+            # Unless the identity is another person's alias, the person is its own: a shared index
+            # records that person's aliases in the same step as it looks the identity up.
+            canonical = self._aliases.resolve(
+                _alias_key(*key), lambda: self._alias_pairs(self._person(identity, remember=False), identity)
+            )
+            if canonical is None:
+                canonical = identity
+        fixture = self._fixtures.get((canonical.kind, canonical.value))
+        if fixture is not None:
+            return fixture
+        return self._person(canonical)
+
+    def _person(self, canonical: Identity, *, remember: bool = True) -> Person:
+        """The person whose identity is `canonical`: cached, else generated (and its aliases recorded)."""
+        person: Person | None = self._persons.get(canonical)
+        if person is None:
+            person = self._generate(canonical)
+            self._persons.put(canonical, person)
+            if remember:
+                self._remember(person, canonical)
+        return person
+
+    def organization_for_domain(self, domain: str) -> dict[str, Any] | None:
+        """The organization at `domain` (organizations/enrich shape), None for nomatch.test."""
+        host = normalize_domain(domain)
+        if is_test_domain(host, NOMATCH_DOMAIN):
+            return None
+        return self._organization(host)
+
+    def find_organization(self, query: OrganizationQuery) -> dict[str, Any] | None:
+        """The organization a query means (domain, website, LinkedIn URL or name); None for a miss.
+
+        A LinkedIn company URL finds the organization served before under it, else the one at
+        `<slug>.com`. Raises InvalidParameter for a malformed parameter.
+        """
+        reference = resolve_organization(query)
+        if reference is None:
+            return None
+        kind, value = reference
+        if kind == "linkedin":
+            value = self._organization_links.get(value) or f"{value}.com"
+        return self.organization_for_domain(value)
+
+    def stub_person(self, query: MatchQuery) -> dict[str, Any]:
+        """A stub no-match person for `query`: no name, its employer's organization filled in."""
+        key = repr(tuple(query))
+        domain = _stub_domain(query) or f"company-{hashlib.sha256(key.encode()).hexdigest()[:8]}.com"
+        return stub_person(self.seed, key, self._organization(domain))
+
+    def team_keys(self, person: Person, team: str) -> dict[str, Any]:
+        """What `team` sees on `person` besides its record: its contact and its account."""
+        return team_keys(self.seed, team, person)
+
+    def organization_team_keys(self, organization: Mapping[str, Any], team: str) -> dict[str, Any]:
+        """account/account_id when `organization` is one of `team`'s accounts."""
+        return organization_team_keys(self.seed, team, organization)
+
+    def reset(self) -> None:
+        """Forget every alias and cached person, as a freshly started directory."""
+        self._persons.clear()
+        self._organizations.clear()
+        self._organization_links.clear()
+        self._aliases.clear()
+
+    # -- fixtures and aliases -------------------------------------------------------------
+
+    def _add_fixture(self, source: Mapping[str, Any]) -> None:
+        record = {
+            k: json_copy(v)
+            for k, v in source.items()
+            if k not in ("personal_emails", "phone_numbers")
+        }
+        # The organization's main line is part of the synchronous answer (Apollo's older examples);
+        # a fixture's other numbers are what phone reveals deliver later.
+        listed = [
+            json_copy(p)
+            for p in source.get("phone_numbers") or ()
+            if isinstance(p, Mapping) and p.get("type") == "work_hq" and "type_cd" not in p
+        ]
+        if listed:
+            record["phone_numbers"] = listed
+        person_id = str(record.get("id") or "")
+        country = record.get("country")
+        gdpr = isinstance(country, str) and country in GDPR_COUNTRY_NAMES
+        converted = (
+            phone_record(p, str(country or ""))
+            for p in source.get("phone_numbers") or ()
+            if isinstance(p, Mapping)
+        )
+        phones = tuple(p for p in converted if p is not None)
+        if not phones and person_id:
+            phones = fixture_phones(self.seed, person_id, country)
+        organization = record.get("organization")
+        email = record.get("email")
+        person = Person(
+            record=record,
+            personal_emails=tuple(str(e) for e in source.get("personal_emails") or ()),
+            phone_numbers=phones,
+            gdpr=gdpr,
+            partial=not email or not organization,
+            has_mobile=any(p.get("type_cd") == "mobile" for p in phones),
+        )
+        keys: list[_AliasKey] = []
+        if person_id:
+            keys.append(("id", person_id.lower()))
+            self._fixture_ids.add(person_id.lower())
+        if isinstance(email, str) and email:
+            keys.append(("email", email.strip().lower()))
+            keys.extend(("hash", h) for h in email_hashes(email))
+        linkedin = record.get("linkedin_url")
+        if isinstance(linkedin, str) and linkedin:
+            try:
+                keys.append(("linkedin", normalize_linkedin_url(linkedin)))
+            except InvalidParameter:
+                pass
+        first, last = record.get("first_name"), record.get("last_name")
+        if isinstance(organization, Mapping) and isinstance(first, str) and isinstance(last, str):
+            domains = {organization.get("primary_domain")}
+            for name in (organization.get("name"),):
+                if isinstance(name, str):
+                    domains.add(domain_for_organization_name(name))
+            for history in record.get("employment_history") or ():
+                if isinstance(history, Mapping) and history.get("current"):
+                    name = history.get("organization_name")
+                    if isinstance(name, str):
+                        domains.add(domain_for_organization_name(name))
+            for domain in sorted(d for d in domains if isinstance(d, str) and d):
+                derived = derived_email(first, last, domain.lower())
+                if derived is not None:
+                    keys.append(("email", derived))
+            primary = organization.get("primary_domain")
+            if isinstance(primary, str) and primary:
+                self._fixture_orgs.setdefault(primary.lower(), organization)
+        for key in keys:
+            self._fixtures.setdefault(key, person)
+
+    def _remember(self, person: Person, canonical: Identity) -> None:
+        self._aliases.put_new(self._alias_pairs(person, canonical))  # one write to a shared index
+
+    @staticmethod
+    def _alias_pairs(person: Person, canonical: Identity) -> list[tuple[int, Identity]]:
+        """The alias index entries of `person`, each standing for `canonical`.
+
+        Its id, LinkedIn URL and email hashes, and its email when another identity is canonical.
+        """
+        keys = [_alias_key("id", person.id)]
+        linkedin = person.linkedin_url
+        if linkedin is not None:
+            keys.append(_alias_key("linkedin", linkedin))
+        email = person.email
+        if email is not None:
+            keys += [_alias_key("hash", digest) for digest in email_hashes(email)]
+            if canonical != Identity("email", email):
+                keys.append(_alias_key("email", email))
+        return [(key, canonical) for key in keys]
+
+    # -- generation -----------------------------------------------------------------------
+
+    def _organization(self, domain: str) -> dict[str, Any]:
+        """A fresh copy of the full (organizations/enrich shaped) organization at `domain`; cached packed."""
+        packed: bytes | None = self._organizations.get(domain)
+        if packed is not None:
+            organization: dict[str, Any] = loads(PLAIN.unpack(packed))
+            return organization
+        fixture = self._fixture_orgs.get(domain)
+        if fixture is not None:  # a fixture person's employer is that domain's organization
+            organization = enrich_shape(fixture, self.seed, domain)
+        else:
+            organization = generate_organization(self.seed, domain, self._fixture_ids)
+        linkedin = organization.get("linkedin_url")
+        if isinstance(linkedin, str) and "/company/" in linkedin:
+            slug = linkedin.rstrip("/").rpartition("/")[2]
+            self._organization_links.put(slug, domain, overwrite=False)
+        raw = dumps(organization)
+        # Packed, a cached organization costs about 1 KB instead of about 7.6 KB of dicts.
+        self._organizations.put(domain, PLAIN.pack(raw))
+        fresh: dict[str, Any] = loads(raw)  # the round trip a cached one takes
+        return fresh
+
+    def _generate(self, identity: Identity, packer: Packer | None = None) -> Person:
+        generated = generate_person(self.seed, identity, self._organization, self._fixture_ids)
+        return Person(
+            record=generated.record,
+            personal_emails=generated.personal_emails,
+            phone_numbers=generated.phone_numbers,
+            gdpr=generated.gdpr,
+            partial=generated.partial,
+            has_mobile=generated.has_mobile,
+            packer=packer if packer is not None else self._packer(),
+        )
+
+    def _packer(self) -> Packer:
+        """The packer of generated persons: a dictionary of a few made-up persons' records."""
+        if self._generated_packer is None:
+            samples = (
+                self._generate(Identity("email", f"sample.person{i}@sample-company{i}.example"), PLAIN)
+                for i in range(_DICTIONARY_SAMPLES)
+            )
+            self._generated_packer = Packer(b"".join(sample.json() for sample in samples))
+        return self._generated_packer
+
+
+def _stub_domain(query: MatchQuery) -> str | None:
+    """The employer a query names (domain, work email or organization name), if any."""
+    try:
+        if query.domain:
+            return normalize_domain(query.domain)
+        if query.email and "@" in query.email:
+            host = normalize_domain(query.email.rpartition("@")[2])
+            if host not in FREE_MAIL_DOMAINS and not is_test_domain(host, NOMATCH_DOMAIN):
+                return host
+        if query.organization_name:
+            return domain_for_organization_name(query.organization_name)
+    except InvalidParameter:
+        return None
+    return None

@@ -1,0 +1,314 @@
+"""The request journal: a bounded ring of what clients sent and what the emulator answered."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import threading
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+DEFAULT_SIZE = 1_000
+# The journal's byte budget by default: what its entries' bodies and headers may take together.
+DEFAULT_BYTES = 64 << 20
+# What an entry costs besides its bodies and headers (its object, times, numbers), roughly.
+ENTRY_OVERHEAD = 512
+# Header names (lower case, `_` read as `-`) whose values are secrets.
+SENSITIVE_HEADERS = frozenset(
+    {"x-api-key", "api-key", "authorization", "proxy-authorization", "cookie", "x-admin-token"}
+)
+# Parameter names (lower case, `-` read as `_`) whose values are secrets.
+SENSITIVE_PARAMS = frozenset({"api_key", "x_api_key", "apikey", "access_token", "token"})
+MASK = "\u2026"  # "…": where the hidden middle of a secret was
+SHORT_SECRET_MASK = "****"
+
+
+def mask_secret(secret: str) -> str:
+    """A secret shown only by its ends: `free-plan-key` → `fr…ey`; 4 characters or fewer → `****`.
+
+    A fifth of the secret at most shows at each end, never more than four characters, so keys that
+    differ at either end stay distinguishable while a real 32-character key shows 8 of its 32.
+    """
+    shown = min(4, len(secret) // 5)
+    if shown == 0:
+        return SHORT_SECRET_MASK
+    return secret[:shown] + MASK + secret[-shown:]
+
+
+def is_masked(text: str) -> bool:
+    """Whether `text` is already a mask (what mask_secret returns), so it is never masked twice."""
+    return text == SHORT_SECRET_MASK or (MASK in text and len(text) <= 9)
+
+
+def _mask_once(secret: str) -> str:
+    return secret if is_masked(secret) else mask_secret(secret)
+
+
+def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Request headers with API keys and tokens masked (an Authorization scheme stays readable)."""
+    shown = {}
+    for name, value in headers.items():
+        lowered = name.lower().replace("_", "-")
+        if lowered in SENSITIVE_HEADERS:
+            scheme, sep, token = value.partition(" ")
+            value = (
+                f"{scheme} {_mask_once(token)}"
+                if sep and lowered.endswith("authorization")
+                else _mask_once(value)
+            )
+        shown[name] = value
+    return shown
+
+
+def mask_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters with an `api_key` (and other secret-named parameters) masked."""
+    return {
+        k: _mask_once(v) if isinstance(v, str) and k.lower().replace("-", "_") in SENSITIVE_PARAMS else v
+        for k, v in params.items()
+    }
+
+
+# A secret-named parameter inside raw text: JSON (`"api_key": "…"`) or form (`api_key=…`).
+_SECRET_NAMES = "|".join(sorted(SENSITIVE_PARAMS))
+_SECRET_IN_TEXT = re.compile(
+    rf"""(?P<lead>["']?(?:{_SECRET_NAMES})["']?\s*[:=]\s*["']?)(?P<value>[^"'&\s,}}]+)""", re.IGNORECASE
+)
+
+
+def mask_text(text: str) -> str:
+    """Raw request text (a body kept only in part) with the values of secret-named parameters masked."""
+    return _SECRET_IN_TEXT.sub(lambda m: m.group("lead") + _mask_once(m.group("value")), text)
+
+
+def mask_key(key: str | None) -> str | None:
+    """An API key as the journal keeps it: masked, None staying None."""
+    return None if key is None else _mask_once(key)
+
+
+def new_fingerprint_secret() -> str:
+    """A fresh random secret for `key_fingerprint` (hex text, so every store can keep it as is)."""
+    return secrets.token_hex(32)
+
+
+def key_fingerprint(secret: str, key: str | None) -> str | None:
+    """A keyed fingerprint of a whole API key (HMAC-SHA256 under `secret`), None staying None.
+
+    Entries keep it beside the masked key so that a filter by key is exact (two keys with the same
+    masked ends stay apart) while no store holds the key itself. Without the secret, which never
+    leaves the store, nobody can test guesses of a short key against it.
+    """
+    if key is None:
+        return None
+    return hmac.new(secret.encode(), key.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+
+def filter_entries(
+    found: list[Entry],
+    *,
+    path: str | None,
+    status: int | None,
+    fingerprint: str | None,
+    since: datetime | None,
+    limit: int | None,
+) -> list[Entry]:
+    """The control API's journal filters (by key: its `key_fingerprint`); `limit` keeps the newest entries."""
+    if path is not None:
+        found = [e for e in found if e.path == path or e.path.endswith("/" + path.strip("/"))]
+    if status is not None:
+        found = [e for e in found if e.status == status]
+    if fingerprint is not None:
+        found = [e for e in found if e.key_fingerprint == fingerprint]
+    if since is not None:
+        found = [e for e in found if e.time >= since]
+    if limit is not None:
+        found = found[-limit:] if limit > 0 else []
+    return found
+
+
+@dataclass
+class Entry:
+    """One journaled request and its answer; the response body is parsed only when shown.
+
+    Keys, tokens and `api_key` values are masked before an entry is built (web/journaling.py),
+    so no store, in memory or on disk, ever holds them whole.
+    """
+
+    sequence: int
+    time: datetime
+    method: str
+    path: str
+    query: dict[str, Any]
+    headers: dict[str, str]
+    body: Any
+    status: int
+    response_text: str
+    response_type: str
+    duration_ms: float
+    api_key: str | None = None
+    # The whole key's keyed fingerprint (`key_fingerprint`), for exact filtering; never shown.
+    key_fingerprint: str | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+    credits_charged: float = 0
+    rate_limit: dict[str, Any] | None = None
+    scenario: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    # Roughly the bytes the entry holds: bodies, headers and query (see `entry_size`).
+    size: int = 0
+
+    def describe(self, iso: Callable[[datetime], str]) -> dict[str, Any]:
+        """The entry as the control API shows it (keys masked)."""
+        body: Any = self.response_text
+        if self.response_type.startswith("application/json"):
+            try:
+                body = json.loads(self.response_text)
+            except ValueError:
+                body = self.response_text
+        return {
+            "id": self.sequence,
+            "time": iso(self.time),
+            "method": self.method,
+            "path": self.path,
+            "query": mask_params(self.query),
+            # The ASGI application keeps uvicorn's lower-case names; Flask's are already title-cased.
+            "headers": mask_headers({name.title(): value for name, value in self.headers.items()}),
+            "body": mask_params(self.body) if isinstance(self.body, dict) else self.body,
+            "api_key": mask_key(self.api_key),
+            "response": {
+                "status": self.status,
+                "content_type": self.response_type,
+                "headers": self.response_headers,
+                "body": body,
+            },
+            "duration_ms": round(self.duration_ms, 3),
+            "credits_charged": self.credits_charged,
+            "rate_limit": self.rate_limit,
+            "scenario": self.scenario,
+        }
+
+
+def entry_to_json(entry: Entry) -> str:
+    """An entry as the JSON a shared store keeps (its time as a POSIX timestamp)."""
+    # A shallow copy: the encoders read the nested dicts without changing them (asdict deep-copies).
+    document = dict(vars(entry))
+    document["time"] = entry.time.timestamp()
+    try:
+        return orjson.dumps(document, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+    except (orjson.JSONEncodeError, TypeError):  # integers past 64 bits, lone surrogates
+        return json.dumps(document, default=str)
+
+
+def entry_from_json(text: str | bytes) -> Entry:
+    """The entry `entry_to_json` wrote."""
+    document = json.loads(text)
+    document["time"] = datetime.fromtimestamp(document["time"], UTC)
+    return Entry(**document)
+
+
+def entry_size(request_bytes: int, response: bytes, *maps: Mapping[str, str]) -> int:
+    """What an entry costs against the journal's byte budget: bodies, header and query text."""
+    return (
+        ENTRY_OVERHEAD
+        + request_bytes
+        + len(response)
+        + sum(len(k) + len(v) for mapping in maps for k, v in mapping.items())
+    )
+
+
+@dataclass(frozen=True)
+class JournalUsage:
+    """How full a journal is: entries and bytes held, and the most it may hold of each."""
+
+    entries: int
+    bytes: int
+    max_entries: int
+    max_bytes: int
+
+    def describe(self) -> dict[str, int]:
+        """As the control API shows it."""
+        return {
+            "entries": self.entries,
+            "bytes": self.bytes,
+            "max_entries": self.max_entries,
+            "max_bytes": self.max_bytes,
+        }
+
+
+class Journal:
+    """A ring buffer of the newest entries, at most `size` of them and `max_bytes` together.
+
+    The oldest entries go first when either bound is passed (the newest always stays, however
+    large), so memory stays flat however long the server runs and whatever it is sent.
+    """
+
+    def __init__(self, size: int = DEFAULT_SIZE, max_bytes: int = DEFAULT_BYTES) -> None:
+        if size < 1:
+            raise ValueError("the journal needs room for at least one entry")
+        # One process, so the fingerprint secret is this journal's own.
+        self._secret = new_fingerprint_secret()
+        self._lock = threading.Lock()
+        self._entries: deque[Entry] = deque()
+        self._size = size
+        self.max_bytes = max_bytes
+        self._bytes = 0
+        self._sequence = 0
+
+    @property
+    def size(self) -> int:
+        """How many entries the ring holds at most."""
+        return self._size
+
+    def fingerprint(self, key: str | None) -> str | None:
+        """The keyed fingerprint of `key` that entries keep and filters compare."""
+        return key_fingerprint(self._secret, key)
+
+    def next_sequence(self) -> int:
+        """A fresh entry number."""
+        with self._lock:
+            self._sequence += 1
+            return self._sequence
+
+    def record(self, entry: Entry) -> None:
+        """Append an entry, dropping the oldest while the ring is over its count or its bytes."""
+        with self._lock:
+            self._entries.append(entry)
+            self._bytes += entry.size
+            while len(self._entries) > 1 and (
+                len(self._entries) > self._size or self._bytes > self.max_bytes
+            ):
+                self._bytes -= self._entries.popleft().size
+
+    def entries(
+        self,
+        *,
+        path: str | None = None,
+        status: int | None = None,
+        api_key: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Entry]:
+        """Entries, oldest first, filtered; `limit` keeps the newest ones."""
+        with self._lock:
+            found = list(self._entries)
+        return filter_entries(
+            found, path=path, status=status, fingerprint=self.fingerprint(api_key), since=since, limit=limit
+        )
+
+    def usage(self) -> JournalUsage:
+        """Entries and bytes held now, and the bounds."""
+        with self._lock:
+            return JournalUsage(len(self._entries), self._bytes, self._size, self.max_bytes)
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+            self._sequence = 0

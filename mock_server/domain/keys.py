@@ -1,0 +1,206 @@
+"""The key registry: which API key belongs to which team, plan, credit balance and scopes."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from mock_server.domain.errors import BadRequest, Conflict, Forbidden, Unauthorized
+
+PLANS = ("free", "basic", "professional", "custom")
+# docs/apollo-facts.md 2.5 / examples/errors/observed_live_error_bodies.json: enrichment is not on the free
+# plan.
+FREE_PLAN_BLOCKED = frozenset({"api/v1/people/match", "api/v1/people/bulk_match"})
+DOCUMENT = "keys"
+
+
+class Documents(Protocol):
+    """The store's named JSON documents, shared by every worker."""
+
+    def get_document(self, name: str) -> Any:
+        """The document stored under `name`, or None."""
+        ...
+
+    def set_document(self, name: str, document: Any) -> None:
+        """Store `document` under `name`."""
+        ...
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """One registered key and what it may do."""
+
+    key: str
+    team: str
+    plan: str
+    credits: float | None
+    scopes: frozenset[str] | None
+    limits: Mapping[str, int | None] | None = None
+    # "api_key" (sent as x-api-key) or "oauth_token" (sent as Authorization: Bearer, docs/apollo-facts.md
+    # 1.3).
+    kind: str = "api_key"
+    # Credits per record found: Apollo's credits_consumed "can be fractional depending on your
+    # plan's credit pricing" (OAS bulk_match); 1 unless the registry says otherwise.
+    credit_price: float = 1.0
+
+    def describe(self, mask: Any) -> dict[str, Any]:
+        """The key as the control API shows it, the key itself masked."""
+        return {
+            "key": mask(self.key),
+            "team": self.team,
+            "plan": self.plan,
+            "credits": self.credits,
+            "scopes": None if self.scopes is None else sorted(self.scopes),
+            "limits": None if self.limits is None else dict(self.limits),
+            "kind": self.kind,
+            "credit_price": self.credit_price,
+        }
+
+    def entry(self) -> dict[str, Any]:
+        """The key as a registry entry, unmasked: stored, never shown."""
+        entry = self.describe(lambda secret: secret)
+        if entry["limits"] is None:
+            del entry["limits"]
+        if entry["kind"] == "api_key":
+            del entry["kind"]
+        if entry["credit_price"] == 1.0:
+            del entry["credit_price"]
+        return entry
+
+
+def key_from_entry(entry: Mapping[str, Any]) -> ApiKey:
+    """An ApiKey from a `fixtures/keys.json` entry; 400 naming what is wrong."""
+    if not isinstance(entry, Mapping):
+        raise BadRequest("A key must be a JSON object")
+    from mock_server.domain.data import SchemaViolation, validate
+
+    try:
+        validate("key_registry", {"keys": [dict(entry)]})
+    except SchemaViolation as exc:
+        raise BadRequest(f"Invalid key: {'; '.join(f'{p}: {m}' for p, m in exc.violations)}") from exc
+    credits = entry.get("credits")
+    price = entry.get("credit_price", 1.0)
+    if isinstance(price, float) and not math.isfinite(price):
+        raise BadRequest("Invalid key: credit_price: must be a finite number above 0, at most 100")
+    if isinstance(credits, float) and not math.isfinite(credits):
+        # JSON Schema's bounds let NaN through (every comparison with it is false).
+        raise BadRequest("Invalid key: credits: must be a finite number from 0 to 1e12, or null")
+    scopes = entry.get("scopes")
+    return ApiKey(
+        key=entry["key"],
+        team=entry["team"],
+        plan=entry["plan"],
+        credits=entry.get("credits"),
+        scopes=None if scopes is None else frozenset(scopes),
+        limits=entry.get("limits"),
+        kind=entry.get("kind", "api_key"),
+        credit_price=float(price),
+    )
+
+
+class KeyRegistry:
+    """Keys by value: the start-up registry, changed at run time through the control API.
+
+    Changes live in the store, so every worker process sees them; a reset restores the start-up keys.
+    """
+
+    def __init__(self, keys: list[ApiKey], documents: Documents | None = None) -> None:
+        self._initial = {k.key: k for k in keys}
+        self._documents = documents
+        self._cache: tuple[Any, dict[str, ApiKey]] | None = None
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any], documents: Documents | None = None) -> KeyRegistry:
+        """Build the registry from a `fixtures/keys.json`-shaped document."""
+        return cls([key_from_entry(entry) for entry in document["keys"]], documents)
+
+    def _keys(self) -> dict[str, ApiKey]:
+        """The keys in force now."""
+        stored = self._documents.get_document(DOCUMENT) if self._documents is not None else None
+        if stored is None:
+            return self._initial
+        if self._cache is None or self._cache[0] != stored:
+            self._cache = (stored, {e["key"]: key_from_entry(e) for e in stored})
+        return self._cache[1]
+
+    def _save(self, keys: dict[str, ApiKey]) -> None:
+        if self._documents is None:
+            raise BadRequest("This registry cannot be changed")
+        self._documents.set_document(DOCUMENT, [k.entry() for k in keys.values()])
+
+    def __iter__(self) -> Iterator[ApiKey]:
+        return iter(list(self._keys().values()))
+
+    def get(self, key: str) -> ApiKey | None:
+        """The registered key, or None."""
+        return self._keys().get(key)
+
+    def add(self, entry: Mapping[str, Any]) -> ApiKey:
+        """Add a new key; 409 when the key exists already (change one with `put`)."""
+        key = key_from_entry(entry)
+        keys = dict(self._keys())
+        if key.key in keys:
+            raise Conflict("This key exists already; change it with PATCH /__admin/keys/{key}")
+        keys[key.key] = key
+        self._save(keys)
+        return key
+
+    def put(self, entry: Mapping[str, Any]) -> ApiKey:
+        """Add a key, or replace the one with the same value."""
+        key = key_from_entry(entry)
+        keys = dict(self._keys())
+        keys[key.key] = key
+        self._save(keys)
+        return key
+
+    def remove(self, key: str) -> bool:
+        """Remove a key; False when there is none."""
+        keys = dict(self._keys())
+        if keys.pop(key, None) is None:
+            return False
+        self._save(keys)
+        return True
+
+    def team_credits(self, team: str) -> float | None:
+        """A team's credit grant: the first of its keys sets it (None: unlimited, or no such team)."""
+        for key in self._keys().values():
+            if key.team == team:
+                return key.credits
+        return None
+
+    def teams(self) -> list[str]:
+        """Every team with a key."""
+        return sorted({k.team for k in self._keys().values()})
+
+    def known(self, key: str | None) -> bool:
+        """Whether `key` is a registered key."""
+        return bool(key) and key in self._keys()
+
+    def authenticate(self, key: str | None, message: str, *, bearer: bool = False) -> ApiKey:
+        """The registered key, or Apollo's 401 with `message`.
+
+        An API key is accepted only as x-api-key, an OAuth token only as a Bearer token: an API
+        key sent as Bearer is Apollo's 401 (docs/apollo-facts.md 1.3), and so, here, is the reverse.
+        """
+        found = self._keys().get(key) if key else None
+        if found is None or found.kind != ("oauth_token" if bearer else "api_key"):
+            raise Unauthorized(message)
+        return found
+
+    @staticmethod
+    def authorize(api_key: ApiKey, endpoint: str) -> None:
+        """Raise Apollo's 403 when the key's plan or scope does not cover `endpoint`."""
+        if api_key.plan == "free" and endpoint in FREE_PLAN_BLOCKED:
+            # Live wording, observed 2026 (docs/apollo-facts.md 2.5).
+            raise Forbidden(
+                f"The {endpoint} API is not included in your Free plan and is not accessible,"
+                " even with a master key."
+            )
+        if api_key.scopes is not None and endpoint not in api_key.scopes:
+            # 2026 docs wording for a key outside its configured scope (docs/apollo-facts.md 2.5).
+            raise Forbidden(
+                f"This API key is not authorized to access {endpoint}. Request an API key from"
+                " your administrator that includes this endpoint in its configured scope."
+            )

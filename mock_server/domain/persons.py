@@ -1,0 +1,157 @@
+"""The Person value object: a generated or fixture person's record kept packed, and its rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+import lz4.block
+
+from mock_server.domain.encoding import Encoded, dumps, loads
+
+#: LZ4 high-compression level for cached person records (bench/: 9 is no smaller, and slower).
+_PACK_LEVEL: Final = 4
+
+def json_copy(value: Any) -> Any:
+    """A deep copy of JSON-like data; mappings become plain dicts and tuples lists."""
+    if isinstance(value, dict):  # the common case first: this runs on every match
+        return {k: json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_copy(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): json_copy(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [json_copy(v) for v in value]
+    return value
+
+
+# --------------------------------------------------------------------------------------------
+# The Person value object and its rendering.
+# --------------------------------------------------------------------------------------------
+
+
+class Packer:
+    """Compresses person records with LZ4, against a dictionary of typical persons when given one.
+
+    Measured in bench/: a generated person packs into about 0.75 KB with a dictionary (4.5 KB as
+    JSON, tens of KB as dicts) and unpacks in about 1.5 µs (zstd: 3.4 µs, zlib: 15 µs).
+    """
+
+    __slots__ = ("zdict",)
+
+    def __init__(self, zdict: bytes = b"") -> None:
+        self.zdict = zdict[-65_536:]  # LZ4 looks back at most 64 KiB
+
+    def pack(self, raw: bytes) -> bytes:
+        """`raw` compressed."""
+        packed: bytes = lz4.block.compress(
+            raw, mode="high_compression", compression=_PACK_LEVEL, dict=self.zdict, store_size=True
+        )
+        return packed
+
+    def unpack(self, packed: bytes) -> bytes:
+        """What `pack` was given."""
+        raw: bytes = lz4.block.decompress(packed, dict=self.zdict)
+        return raw
+
+
+PLAIN = Packer()
+
+
+class Person:
+    """One Apollo person: the default JSON record plus what only reveals and webhooks show.
+
+    The record and phones are kept as compressed JSON: a cached person costs well under 1 KB
+    instead of tens of KB of dicts (the person cache decides resident memory), and a match splices
+    the record's bytes into the response without copying or re-encoding a dict.
+    """
+
+    __slots__ = (
+        "_packer",
+        "_record",
+        "_phones",
+        "id",
+        "email",
+        "linkedin_url",
+        "personal_emails",
+        "gdpr",
+        "partial",
+        "has_mobile",
+        "organization_id",
+    )
+
+    def __init__(
+        self,
+        record: Mapping[str, Any],
+        personal_emails: tuple[str, ...],
+        phone_numbers: tuple[Mapping[str, Any], ...],
+        gdpr: bool,
+        partial: bool,
+        has_mobile: bool,
+        packer: Packer = PLAIN,
+    ) -> None:
+        self._packer = packer
+        self._record = packer.pack(dumps(record))
+        self._phones = packer.pack(dumps(phone_numbers)) if phone_numbers else b""
+        self.id = str(record.get("id"))
+        email, linkedin = record.get("email"), record.get("linkedin_url")
+        self.email: str | None = email if isinstance(email, str) else None
+        self.linkedin_url: str | None = linkedin if isinstance(linkedin, str) else None
+        self.personal_emails = personal_emails
+        self.gdpr = gdpr
+        self.partial = partial
+        self.has_mobile = has_mobile
+        organization_id = record.get("organization_id")
+        self.organization_id: str | None = (
+            organization_id if isinstance(organization_id, str) else None
+        )
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """A fresh copy of the default JSON record."""
+        record: dict[str, Any] = loads(self.json())
+        return record
+
+    @property
+    def phone_numbers(self) -> tuple[dict[str, Any], ...]:
+        """Fresh copies of the person's phone numbers (what phone reveals deliver)."""
+        return tuple(loads(self._packer.unpack(self._phones))) if self._phones else ()
+
+    def json(self) -> bytes:
+        """The default JSON record, encoded."""
+        return self._packer.unpack(self._record)
+
+
+def render(
+    person: Person, *, reveal_personal_emails: bool, extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """A fresh JSON-ready person, with `extra` keys (a team's contact and account) added.
+
+    `personal_emails` comes only when revealed; for a GDPR-protected person it is `[]`, as Apollo
+    keeps the key (apolloio/apollo-api-docs commit 63d09e2).
+    """
+    record = person.record
+    if reveal_personal_emails:
+        emails = [] if person.gdpr else list(person.personal_emails)
+        out: dict[str, Any] = {}
+        for key, value in record.items():
+            out[key] = value
+            if key == "email":
+                out["personal_emails"] = emails
+        out.setdefault("personal_emails", emails)
+        record = out
+    if extra:
+        record.update(extra)
+    return record
+
+
+def encoded(
+    person: Person, *, reveal_personal_emails: bool, extra: Mapping[str, Any] | None = None
+) -> Encoded:
+    """`render`'s answer already encoded: the cached bytes unless something is added."""
+    if not reveal_personal_emails and not extra:
+        return Encoded(person.json())
+    return Encoded(dumps(render(person, reveal_personal_emails=reveal_personal_emails, extra=extra)))
+
+
+__all__ = ["PLAIN", "Packer", "Person", "encoded", "json_copy", "render"]

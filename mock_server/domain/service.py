@@ -1,0 +1,484 @@
+"""Apollo's operations as plain Python: authenticate, match, build the bodies Apollo sends."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mock_server.config import Config
+from mock_server.domain.clock import Clock
+from mock_server.domain.credits import MATCH_CREDITS, Ledger
+from mock_server.domain.directory import PersonDirectory
+from mock_server.domain.encoding import Encoded
+from mock_server.domain.errors import (
+    BulkFailed,
+    Forbidden,
+    GatewayError,
+    InvalidParameter,
+    OutOfCredits,
+    Unauthorized,
+    Unprocessable,
+    WebhookUrlRequired,
+)
+from mock_server.domain.keys import ApiKey, KeyRegistry
+from mock_server.domain.matching import Identity, MatchQuery, normalize_id, resolve
+from mock_server.domain.params import (
+    DELIVERY_FLAGS,
+    BulkRequest,
+    MatchRequest,
+    Options,
+    parse_organization,
+    parse_organizations,
+)
+from mock_server.domain.persons import Person, encoded, render
+from mock_server.domain.ratelimit import RateLimiter, RateState
+from mock_server.domain.scenarios import Outcome, OutcomeName, parse_header
+from mock_server.domain.store import Store
+from mock_server.domain.webhooks.outbox import Webhooks
+
+PEOPLE_MATCH = "api/v1/people/match"
+PEOPLE_BULK_MATCH = "api/v1/people/bulk_match"
+ORGANIZATIONS_ENRICH = "api/v1/organizations/enrich"
+ORGANIZATIONS_BULK_ENRICH = "api/v1/organizations/bulk_enrich"
+# OAS people/{id}: "API key access: api/v1/people/show"; rate-limited as one of the other APIs.
+PEOPLE_SHOW = "api/v1/people/show"
+# OAS organizations/enrich, bulk_enrich and people/{id}: "1 credit per organization" / "per person".
+RECORD_CREDITS = 1
+# OAS people/{id}: the email of a person who is not the team's contact.
+EMAIL_NOT_UNLOCKED = "email_not_unlocked@domain.com"
+# OAS people/{id} 422 "Person Does Not Exist".
+PERSON_DOES_NOT_EXIST = "Person does not exist."
+# No source shows phone_enrichment's message: fakeapollo's wording (README, "uncertain").
+PHONES_PENDING = "Phone numbers will be sent to the provided webhook URL."
+PHONES_SKIPPED = "No person was matched: no phone numbers will be sent."
+USAGE_STATS = "api/v1/usage_stats/api_usage_stats"
+# docs/apollo-facts.md 4.4: the synchronous answer to a waterfall request.
+WATERFALL_ACCEPTED = {
+    "status": "accepted",
+    "message": "Waterfall enrichment request accepted. Results will be sent to the provided webhook URL.",
+}
+# docs/apollo-facts.md 1.3: observed live since Oct 2025.
+API_KEY_NOT_IN_HEADER = "API key must be passed in the X-Api-Key header for security reasons"
+# The endpoints api_usage_stats reports on.
+USAGE_ENDPOINTS = (
+    "api/v1/people/match",
+    "api/v1/people/bulk_match",
+    "api/v1/organizations/enrich",
+    "api/v1/organizations/bulk_enrich",
+    "api/v1/people/show",
+    "api/v1/webhook_result/show",
+    "api/v1/usage_stats/api_usage_stats",
+)
+
+
+@dataclass
+class Receipt:
+    """What one request cost: credits charged (and to which team), for the journal and refunds."""
+
+    credits: float = 0.0
+    team: str | None = None
+
+
+class Enrichment:
+    """The emulated People Enrichment API, independent of HTTP."""
+
+    def __init__(
+        self,
+        config: Config,
+        clock: Clock,
+        store: Store,
+        keys: KeyRegistry,
+        directory: PersonDirectory,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.store = store
+        self.keys = keys
+        self.directory = directory
+        seeded = config.request_id_seed
+        self._request_id_key = secrets.token_bytes(32) if seeded is None else b"seed:%d" % seeded
+        self.limiter = RateLimiter(store, clock, config.bulk_share)
+        self.ledger = Ledger(store, keys)
+        # The outbox and dispatcher of webhook deliveries; app.py starts it and subscribes it.
+        self.webhooks = Webhooks(config, clock, store, self.ledger)
+
+    def choose_outcome(
+        self, path: str, header_key: str | None, params: Mapping[str, Any], header: str | None
+    ) -> Outcome | None:
+        """The forced outcome for this request: the X-Mock-Scenario header, else a queued scenario."""
+        if header is not None and header.strip():
+            return parse_header(header)
+        return self.store.scenarios.take(path, header_key, params)
+
+    def admit(self, endpoint: str, api_key: ApiKey, outcome: Outcome | None) -> RateState:
+        """Authorize and count an authenticated key's call; raise what Apollo (or forced outcome) answers."""
+        forced = outcome.name if outcome is not None else None
+        if forced is OutcomeName.UNAUTHORIZED:
+            raise Unauthorized(self.config.unauthorized_message)
+        if forced is OutcomeName.FORBIDDEN:
+            # Apollo's wording for a key that may not call the endpoint (docs/apollo-facts.md 2.5).
+            raise Forbidden(f"{endpoint} is not accessible with this api_key")
+        self.authorize(api_key, endpoint)
+        if forced is OutcomeName.RATE_LIMITED:
+            raise self.limiter.exhausted(api_key, endpoint)
+        state = self.limiter.hit(api_key, endpoint)
+        if forced is not None:
+            _raise_forced(forced, endpoint)
+        return state
+
+    def authenticate(
+        self, header_key: str | None, params: Mapping[str, Any], bearer: str | None = None
+    ) -> ApiKey:
+        """The caller's key from `x-api-key`, or an OAuth token sent as Bearer; Apollo's 401 or 422."""
+        param_key = params.get("api_key")
+        if param_key is not None and not self.config.legacy_api_key:
+            raise Unprocessable(API_KEY_NOT_IN_HEADER)
+        if not header_key and bearer:
+            return self.keys.authenticate(bearer, self.config.unauthorized_message, bearer=True)
+        key = header_key
+        if not key and isinstance(param_key, str):
+            key = param_key
+        return self.keys.authenticate(key, self.config.unauthorized_message)
+
+    def authorize(self, api_key: ApiKey, endpoint: str) -> None:
+        """Apollo's 403 when the key's plan or scope does not cover `endpoint`."""
+        self.keys.authorize(api_key, endpoint)
+
+    def people_match(
+        self,
+        api_key: ApiKey,
+        request: MatchRequest,
+        outcome: Outcome | None = None,
+        receipt: Receipt | None = None,
+    ) -> dict[str, Any]:
+        """One person, or `{"person": null}` (docs/apollo-facts.md 2.2)."""
+        self._require_webhook(request.options)
+        if not self._has_credits(api_key):
+            return {"person": None}
+        if _forced(outcome) is OutcomeName.STUB_NO_MATCH:
+            # A miss answered as a stub person, uncharged (SuperAgent #1114, README).
+            stub = self.directory.stub_person(request.query)
+            return {"person": stub, "request_id": self._next_request_id()}
+        person = self._find(request.query, outcome)
+        if person is None or not self._spend(api_key, _cost(api_key, 1, MATCH_CREDITS), receipt):
+            return {"person": None}
+        body: dict[str, Any] = {
+            "person": encoded(
+                person,
+                reveal_personal_emails=request.options.reveal_personal_emails,
+                extra=self.directory.team_keys(person, api_key.team),
+            )
+        }
+        request_id = self._next_request_id()
+        if request.options.waterfall:
+            body["waterfall"] = dict(WATERFALL_ACCEPTED)
+        body["request_id"] = request_id
+        self.webhooks.record(
+            team=api_key.team,
+            options=request.options,
+            request_id=request_id,
+            people=[person],
+            requested=1,
+            outcome=outcome,
+        )
+        return body
+
+    def bulk_match(
+        self,
+        api_key: ApiKey,
+        request: BulkRequest,
+        outcome: Outcome | None = None,
+        receipt: Receipt | None = None,
+    ) -> dict[str, Any]:
+        """Positional matches with nulls for misses and Apollo's counters (docs/apollo-facts.md 5)."""
+        self._require_webhook(request.options)
+        funded = self._has_credits(api_key)
+        found = [self._find(query, outcome) if funded else None for query in request.details]
+        # All or nothing (README, "uncertain"): a bulk the credits left cannot pay for in full is
+        # refused like a single call, and nothing of it is charged.
+        cost = _cost(api_key, sum(p is not None for p in found), MATCH_CREDITS)
+        if not self._spend(api_key, cost, receipt):
+            found = [None] * len(found)
+        reveal = request.options.reveal_personal_emails
+        stubs = _forced(outcome) is OutcomeName.STUB_NO_MATCH
+        matches: list[Encoded | dict[str, Any] | None] = []
+        for query, person in zip(request.details, found, strict=True):
+            extra = None if person is None else self.directory.team_keys(person, api_key.team)
+            if person is None:
+                # Apollo's bulk docs: a waterfall miss carries match_confidence "none".
+                matches.append(self.directory.stub_person(query) if stubs else None)
+            elif request.options.run_waterfall_email:
+                # docs/apollo-facts.md 4.4: with run_waterfall_email each match omits email and email_status.
+                record = render(person, reveal_personal_emails=reveal, extra=extra)
+                record.pop("email", None)
+                record.pop("email_status", None)
+                matches.append(record)
+            else:
+                matches.append(encoded(person, reveal_personal_emails=reveal, extra=extra))
+        hits = [p for p in found if p is not None]
+        body: dict[str, Any] = {
+            "status": "success",
+            "error_code": None,
+            "error_message": None,
+            "total_requested_enrichments": len(request.details),
+        }
+        if request.options.waterfall:
+            # docs/apollo-facts.md 4.4: the waterfall variant has no enrichment counters at all.
+            body["matches"] = matches
+            body["waterfall"] = dict(WATERFALL_ACCEPTED)
+        else:
+            body["unique_enriched_records"] = len(hits)
+            body["missing_records"] = len(request.details) - len(hits)
+            body["credits_consumed"] = _cost(api_key, len(hits), MATCH_CREDITS)
+            body["matches"] = matches
+        request_id = self._next_request_id()
+        body["request_id"] = request_id
+        if request.options.reveal_phone_number:
+            # OAS bulk_match: phones asked for in bulk are announced, then sent to the webhook.
+            body["phone_enrichment"] = {
+                "request_id": str(request_id),
+                "status": "pending" if hits else "skipped",
+                "message": PHONES_PENDING if hits else PHONES_SKIPPED,
+            }
+        self.webhooks.record(
+            team=api_key.team,
+            options=request.options,
+            request_id=request_id,
+            people=hits,
+            requested=len(request.details),
+            outcome=outcome,
+        )
+        return body
+
+    def organization_enrich(
+        self,
+        api_key: ApiKey,
+        params: Mapping[str, Any],
+        outcome: Outcome | None = None,
+        receipt: Receipt | None = None,
+    ) -> dict[str, Any]:
+        """The organization a domain, website, LinkedIn URL or name means (docs/apollo-facts.md 2.2)."""
+        query = parse_organization(params)
+        if query is None:
+            # docs/apollo-facts.md 2.6, OAS 422 "Add a company to enrich".
+            raise Unprocessable("Required parameter 'domain' missing")
+        if not self._has_credits(api_key) or _forced(outcome) is OutcomeName.NO_MATCH:
+            return {}
+        organization = self.directory.find_organization(query)
+        if organization is None or not self._spend(api_key, _cost(api_key, 1, RECORD_CREDITS), receipt):
+            return {}
+        organization.update(self.directory.organization_team_keys(organization, api_key.team))
+        return {"organization": organization}
+
+    def organizations_bulk_enrich(
+        self,
+        api_key: ApiKey,
+        params: Mapping[str, Any],
+        outcome: Outcome | None = None,
+        receipt: Receipt | None = None,
+    ) -> dict[str, Any]:
+        """Up to ten organizations; the ones found, with Apollo's counters (OAS bulk_enrich)."""
+        queries = parse_organizations(params)
+        found: dict[str, dict[str, Any]] = {}
+        keys: set[str] = set()
+        funded = self._has_credits(api_key) and _forced(outcome) is not OutcomeName.NO_MATCH
+        for query in queries:
+            keys.add(repr(query))
+            organization = self.directory.find_organization(query) if funded else None
+            if organization is not None:
+                found.setdefault(organization["id"], organization)
+        if not self._spend(api_key, _cost(api_key, len(found), RECORD_CREDITS), receipt):
+            found = {}
+        organizations = []
+        for organization in found.values():
+            organization.update(self.directory.organization_team_keys(organization, api_key.team))
+            organizations.append(organization)
+        return {
+            "status": "success",
+            "error_code": None,
+            "error_message": None,
+            "total_requested_records": None,
+            "total_requested_domains": len(queries),
+            "unique_domains": len(keys),
+            "unique_records": None,
+            "unique_enriched_records": len(organizations),
+            "missing_records": len(keys) - len(organizations),
+            "organizations": organizations,
+        }
+
+    def people_show(
+        self,
+        api_key: ApiKey,
+        params: Mapping[str, Any],
+        outcome: Outcome | None = None,
+        receipt: Receipt | None = None,
+    ) -> dict[str, Any]:
+        """GET people/{id}: the person served under that id, as Get Complete Person Info shows them."""
+        raw = params.get("person_id")
+        try:
+            identity = Identity("id", normalize_id(raw)) if isinstance(raw, str) else None
+        except InvalidParameter:
+            identity = None
+        person = None if identity is None else self._find_identity(identity, outcome)
+        if person is None:
+            raise Unprocessable(PERSON_DOES_NOT_EXIST)
+        if not self._spend(api_key, _cost(api_key, 1, RECORD_CREDITS), receipt):
+            raise Unprocessable(PERSON_DOES_NOT_EXIST)
+        extra = self.directory.team_keys(person, api_key.team)
+        record = render(person, reveal_personal_emails=False, extra=extra)
+        if "contact" not in record:
+            # OAS people/{id}: for someone who is not the team's contact, a verified address is
+            # replaced by a fixed placeholder, and revealed_for_current_team is left out.
+            record.pop("revealed_for_current_team", None)
+            if record.get("email") and record.get("email_status") == "verified":
+                record["email"] = EMAIL_NOT_UNLOCKED
+        return {"person": record}
+
+    def usage_stats(self, api_key: ApiKey) -> dict[str, Any]:
+        """Apollo's api_usage_stats: per endpoint, each window's limit, consumption and what is left."""
+        stats: dict[str, Any] = {}
+        for endpoint in USAGE_ENDPOINTS:
+            base, _, action = endpoint.rpartition("/")
+            state = {s.window.name: s for s in self.limiter.peek(api_key, endpoint).windows}
+            limits = self.limiter.limits_for(api_key, endpoint)
+            stats[json.dumps([base, action])] = {
+                window: {
+                    "limit": limits.get(window),
+                    "consumed": state[window].usage if window in state else 0,
+                    "left_over": state[window].left if window in state else None,
+                }
+                for window in ("day", "hour", "minute")
+            }
+        return stats
+
+    def _has_credits(self, api_key: ApiKey) -> bool:
+        """Whether the team may still spend credits; Apollo's answer when it may not (a setting)."""
+        if self.keys.team_credits(api_key.team) is None:
+            return True  # unlimited: no need to read what the team spent
+        left = self.ledger.balance(api_key.team).left
+        return left is None or left > 0 or self._out_of_credits()
+
+    def _out_of_credits(self) -> bool:
+        """Apollo's answer to a team without the credits a call needs: 422, or (a setting) no match."""
+        if self.config.out_of_credits == "no_match":
+            return False
+        raise OutOfCredits()
+
+    def _spend(self, api_key: ApiKey, amount: float, receipt: Receipt | None) -> bool:
+        """Check and charge the team's credits in one step, noting it on the receipt; False when short."""
+        if not self.ledger.spend(api_key.team, amount):
+            return self._out_of_credits()
+        if receipt is not None and amount > 0:
+            receipt.credits += amount
+            receipt.team = api_key.team
+        return True
+
+    def refund(self, receipt: Receipt) -> None:
+        """Give back what a request was charged: its answer ended in a 5xx, so nothing was delivered."""
+        if receipt.team is not None and receipt.credits > 0:
+            self.ledger.refund(receipt.team, receipt.credits)
+            receipt.credits = 0.0
+
+    def reset(self) -> None:
+        """Back to a freshly started emulator."""
+        self.store.reset()
+        self.directory.reset()
+        self.clock.reset()
+
+    def _find_identity(self, identity: Identity, outcome: Outcome | None) -> Person | None:
+        """The person an identity means; none under a forced no_match."""
+        if _forced(outcome) in (OutcomeName.NO_MATCH, OutcomeName.STUB_NO_MATCH):
+            return None
+        return self.directory.find(identity)
+
+    def _find(self, query: MatchQuery, outcome: Outcome | None = None) -> Person | None:
+        """The person a query means, bent by a forced `match`, `no_match` or `partial` outcome."""
+        forced = outcome.name if outcome is not None else None
+        if forced in (OutcomeName.NO_MATCH, OutcomeName.STUB_NO_MATCH):
+            return None
+        identity: Identity | None = resolve(query)
+        if forced is OutcomeName.PARTIAL:
+            local = identity.value.partition("@")[0] if identity is not None else _stand_in(query)
+            return self.directory.find(Identity("email", f"{local}@partial.test"))
+        person = None if identity is None else self.directory.find(identity)
+        if person is None and forced is OutcomeName.MATCH:
+            return self.directory.find(Identity("email", f"{_stand_in(query)}@match-scenario.example"))
+        return person
+
+    def _require_webhook(self, options: Options) -> None:
+        if not (options.reveal_phone_number or options.waterfall):
+            return  # nothing is delivered later: no URL needed, none checked
+        if options.webhook_url is not None:
+            # Apollo checks only the URL's form (docs/apollo-facts.md 2.3): any host is accepted here. A host
+            # off the allowlist is never contacted; its delivery is recorded as failed, with why.
+            return
+        status = self.config.webhook_url_error_status
+        for flag in DELIVERY_FLAGS:
+            if getattr(options, flag):
+                raise WebhookUrlRequired(flag, status)
+
+    def _next_request_id(self) -> int:
+        """A signed 64-bit id, often negative like Apollo's (docs/apollo-facts.md 2.1).
+
+        Keyed by a secret drawn at start, so another caller cannot work out ids it never saw;
+        reproducible only when a request-id seed was asked for (`--seed`).
+        """
+        sequence = int(self.store.incr("request_id_sequence"))
+        digest = hmac.new(self._request_id_key, b"request:%d" % sequence, hashlib.sha256).digest()
+        return int.from_bytes(digest[:8], "big", signed=True)
+
+    def close(self) -> None:
+        """Stop background work (the webhook dispatcher); pending deliveries stay in the store."""
+        self.webhooks.stop()
+
+
+def _cost(api_key: ApiKey, records: int, credits: float) -> float:
+    """What `records` found cost this key's team: whole credits, or fractional at a plan's price."""
+    cost = records * credits * api_key.credit_price
+    return int(cost) if cost == int(cost) else round(cost, 4)
+
+
+def _forced(outcome: Outcome | None) -> OutcomeName | None:
+    """The forced outcome's name, if any."""
+    return outcome.name if outcome is not None else None
+
+
+def _stand_in(query: MatchQuery) -> str:
+    """A stable local part for a person a forced outcome has to invent for this query."""
+    text = "|".join(str(v) for v in query)
+    return "person." + hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+# What forced error outcomes answer: Apollo's documented bodies, or a gateway's for the 5xx.
+def _raise_forced(outcome: OutcomeName, endpoint: str) -> None:
+    """Raise the error a forced outcome stands for."""
+    if outcome is OutcomeName.INVALID_REQUEST:
+        if endpoint.endswith("bulk_match"):
+            # docs/apollo-facts.md 2.6: OAS 422 for bulk_match, a Ruby error leaking through.
+            raise BulkFailed(422, "UNKNOWN_ERROR", "no implicit conversion of Symbol into Integer")
+        # docs/apollo-facts.md 2.6: docs errors table, "Parameters misconfigured - Not a valid ID".
+        raise Unprocessable("Parameters misconfigured - Not a valid ID")
+    if outcome is OutcomeName.SERVER_ERROR:
+        raise GatewayError(500, {"error": "Internal Server Error"})
+    if outcome is OutcomeName.BAD_GATEWAY:
+        raise GatewayError(502, _gateway_page(502, "Bad Gateway"), "text/html; charset=utf-8")
+    if outcome is OutcomeName.SERVICE_UNAVAILABLE:
+        raise GatewayError(
+            503,
+            _gateway_page(503, "Service Temporarily Unavailable"),
+            "text/html; charset=utf-8",
+            {"Retry-After": "30"},
+        )
+
+
+def _gateway_page(status: int, reason: str) -> str:
+    """The small HTML page a load balancer answers with when the app behind it fails."""
+    return (
+        f"<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{status} {reason}</h1></center>\r\n</body>\r\n</html>\r\n"
+    )

@@ -1,0 +1,1 @@
+"""Webhook deliveries: the outbox and dispatcher, Apollo's payloads, and the checked HTTP transport."""

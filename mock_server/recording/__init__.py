@@ -1,0 +1,1 @@
+"""`fakeapollo record`: the recording proxy, its folder writer, the credit cap and scrubbing."""

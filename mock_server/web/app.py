@@ -1,0 +1,144 @@
+"""The app factory: builds clock, store, services and blueprints; no module-level app or state."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
+
+from mock_server.config import Config
+from mock_server.domain import data
+from mock_server.domain.clock import Clock
+from mock_server.domain.directory import PersonDirectory
+from mock_server.domain.errors import ApolloError, PayloadTooLarge
+from mock_server.domain.errors import MethodNotAllowed as ApolloMethodNotAllowed
+from mock_server.domain.errors import NotFound as ApolloNotFound
+from mock_server.domain.keys import KeyRegistry
+from mock_server.domain.service import Enrichment
+from mock_server.domain.store import MemoryStore, Store
+from mock_server.web import admin, apollo, inspector, journaling, meta
+from mock_server.web import poll as webhooks
+from mock_server.web.render import error_response, json_response
+
+log = logging.getLogger("fakeapollo")
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """A fresh emulator app for `config`; every piece of its state hangs off this app."""
+    config = config or Config()
+    app = Flask("mock_server")
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    store = build_store(config)
+    keys = KeyRegistry.from_document(data.load_key_registry(config.keys), store)
+    directory = PersonDirectory(
+        config.seed,
+        data.load_served_persons(config.fixtures, bundled=config.bundled_fixtures),
+        cache_size=config.person_cache_size,
+        aliases=store.alias_map(),
+    )
+    clock = Clock(state=store.clock_state)
+    service = Enrichment(config, clock, store, keys, directory)
+    app.extensions["fakeapollo"] = service
+
+    app.register_blueprint(apollo.blueprint("apollo_api_v1", "/api/v1"))
+    app.register_blueprint(apollo.blueprint("apollo_v1", "/v1"))
+    app.register_blueprint(webhooks.blueprint("webhooks_api_v1", "/api/v1"))
+    app.register_blueprint(webhooks.blueprint("webhooks_v1", "/v1"))
+    app.register_blueprint(meta.bp)
+    if config.admin:
+        app.register_blueprint(admin.blueprint(config.admin_token))
+        app.register_blueprint(webhooks.admin_blueprint(config.admin_token))
+        app.register_blueprint(inspector.blueprint())
+    # Deliveries fall due by the clock: an advance sends them before it returns. `service.close()`
+    # stops the dispatcher; deliveries a crash left in flight are requeued here.
+    clock.subscribe(service.webhooks.on_clock)
+    service.webhooks.start()
+    _register_journal(app, service)
+    _register_error_handlers(app, config)
+    return app
+
+
+def listening(app: Flask, host: str, port: int) -> None:
+    """Tell the app where its server listens: webhooks aimed there are refused."""
+    service = app.extensions.get("fakeapollo")
+    if isinstance(service, Enrichment):
+        service.webhooks.listening_on(host, port)
+
+
+def build_store(config: Config) -> Store:
+    """The in-memory store; the Redis one for `--store redis://...`; the SQLite one for a state file."""
+    if config.store is not None:
+        from mock_server.stores.redis_store import RedisStore
+
+        return RedisStore(
+            config.store,
+            prefix=config.store_prefix,
+            journal_size=config.journal_size,
+            journal_bytes=config.journal_bytes,
+            lease_seconds=config.store_lease,
+        )
+    if config.state_file is not None:
+        from mock_server.stores.sqlite_store import SqliteStore
+
+        return SqliteStore(
+            config.state_file, journal_size=config.journal_size, journal_bytes=config.journal_bytes
+        )
+    return MemoryStore(journal_size=config.journal_size, journal_bytes=config.journal_bytes)
+
+
+def _register_journal(app: Flask, service: Enrichment) -> None:
+    """Journal every call outside the control API: what was sent and what was answered."""
+    writer = journaling.BackgroundWriter() if journaling.store_blocks(service) else None
+    if writer is not None:
+        app.extensions[journaling.WRITER_EXTENSION] = writer
+
+    @app.before_request
+    def note_start() -> None:
+        g.fakeapollo_started = time.perf_counter()
+        g.fakeapollo_time = service.clock.now()
+
+    @app.after_request
+    def record(response: Response) -> Response:
+        if request.path.startswith(journaling.ADMIN_PREFIX) or "fakeapollo_started" not in g:
+            return response
+        journaling.record(
+            service,
+            at=g.fakeapollo_time,
+            duration_ms=(time.perf_counter() - g.fakeapollo_started) * 1000,
+            method=request.method,
+            path=request.path,
+            query=request.args.to_dict(flat=True),
+            headers=dict(request.headers),
+            notes=g.get("fakeapollo_notes"),
+            status=response.status_code,
+            body=response.get_data(),
+            content_type=response.content_type or "",
+            response_headers=dict(response.headers),
+            writer=writer,
+        )
+        return response
+
+
+def _register_error_handlers(app: Flask, config: Config) -> None:
+    """One place renders every error: Apollo's typed errors, HTTP errors, and the unexpected."""
+
+    @app.errorhandler(ApolloError)
+    def apollo_error(error: ApolloError) -> Response:
+        return error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        if isinstance(error, NotFound):
+            return error_response(ApolloNotFound(f"No route for {request.method} {request.path}"))
+        if isinstance(error, MethodNotAllowed):
+            return error_response(ApolloMethodNotAllowed(sorted(error.valid_methods or [])))
+        if isinstance(error, RequestEntityTooLarge):
+            return error_response(PayloadTooLarge(config.max_body_bytes))
+        return json_response({"error": error.description or error.name}, error.code or 400)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        log.exception("unexpected error", exc_info=error)
+        return json_response({"error": "Internal Server Error"}, 500)

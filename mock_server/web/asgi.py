@@ -1,0 +1,379 @@
+"""The one ASGI application `fakeapollo serve` runs under uvicorn.
+
+Apollo's routes are answered here, through `views.apollo.answer` and without a framework; a forced
+outcome's fault (delay, hold, reset, cut body) is applied with `await`. Everything else (the control
+API, OpenAPI, Poll Webhook Result, 404s) goes to the Flask app through a2wsgi's thread pool. Calls
+into a store whose writes can wait (SQLite), and requests that may resolve a webhook host, run on a
+thread, never on the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import parse_qsl
+
+from a2wsgi import WSGIMiddleware
+from flask import Flask
+
+from mock_server.domain.errors import ApolloError, BadRequest, PayloadTooLarge
+from mock_server.domain.journal import mask_key
+from mock_server.domain.service import Enrichment
+from mock_server.web import journaling
+from mock_server.web.apollo import (
+    PREFIXES,
+    ROUTES,
+    Call,
+    Notes,
+    Operation,
+    answer,
+    bearer_token,
+    query_dict,
+)
+from mock_server.web.faults import RESET_EXTENSION, Fault, FaultKind, truncated
+from mock_server.web.render import Reply, error_reply
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Route = tuple[str, Operation]
+
+_CONTENT_TYPES: dict[str, bytes] = {}
+
+
+class TooLarge(Exception):
+    """The body went past the limit while it was read."""
+
+
+class Emulator:
+    """The ASGI application for one emulator app built by `create_app`."""
+
+    def __init__(self, app: Flask, *, threads: int = 8, access_log: bool = False) -> None:
+        self.flask = app
+        self.service: Enrichment = app.extensions["fakeapollo"]
+        self.max_body = self.service.config.max_body_bytes
+        self.wsgi = WSGIMiddleware(app, workers=max(1, threads))  # type: ignore[arg-type]
+        # A store whose calls should take turns (SQLite: threads of one process would wait on each
+        # other's write lock) gets one thread of its own; other blocking stores use the default pool.
+        serial = journaling.store_blocks(self.service) and bool(getattr(self.service.store, "serial", False))
+        self.store_pool = ThreadPoolExecutor(1, thread_name_prefix="fakeapollo-store") if serial else None
+        self.access_log = access_log
+        self.routes: dict[tuple[str, str], Route] = {}
+        for prefix in PREFIXES:
+            for route, methods, endpoint, operation in ROUTES:
+                if "<" in route:
+                    continue  # a route with a path parameter (people/{id}) goes through Flask's router
+                for method in (*methods, "HEAD") if "GET" in methods else methods:
+                    self.routes[(method, prefix + route)] = (endpoint, operation)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one connection event: lifespan, or one HTTP request."""
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.service.close()  # stops the webhook dispatcher; pending deliveries stay stored
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        try:
+            _check_request(scope, headers, self.max_body)
+            body = await _read_body(receive, self.max_body)
+        except ApolloError as error:
+            reply = error_reply(error)
+            await _send_reply(send, reply, head=False)
+            self._log(scope, headers, reply.status, None, started)
+            return
+        except TooLarge:
+            reply = error_reply(PayloadTooLarge(self.max_body))
+            await _send_reply(send, reply, head=False)
+            self._log(scope, headers, reply.status, None, started)
+            return
+        if body is None:
+            return  # the client left before its request was whole
+        route = self.routes.get((scope["method"], scope["path"]))
+        if route is not None and _plain(self.flask):
+            await self._apollo(scope, headers, body, route, receive, send, started)
+        else:
+            status = await self._flask(scope, body, receive, send)
+            self._log(scope, headers, status, None, started)
+
+    async def _apollo(
+        self,
+        scope: Scope,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        route: Route,
+        receive: Receive,
+        send: Send,
+        started: float,
+    ) -> None:
+        """Answer one of Apollo's routes: `answer()` once, then its fault with `await`."""
+        named = _headers(headers)
+        content_type = named.get("content-type", "")
+        query = query_params(scope["query_string"])
+        call = Call(
+            method=scope["method"],
+            path=scope["path"],
+            query=query,
+            header_key=named.get("x-api-key"),
+            bearer=bearer_token(named.get("authorization")),
+            scenario_header=named.get("x-mock-scenario"),
+            body=body,
+            mimetype=content_type.partition(";")[0].strip().lower(),
+            content_type=content_type,
+        )
+        notes = Notes()
+        endpoint, operation = route
+        service = self.service
+        at = service.clock.now()
+        blocking = journaling.store_blocks(service)  # Redis: only while its round trips are slow
+        if blocking or _may_resolve_hosts(query, body):
+            # SQLite may wait on another process's lock, Redis on the network, a webhook URL's host on
+            # DNS: on a thread, with the journal write in the same trip when there is no fault to wait for.
+            pool = self.store_pool if blocking else None
+            reply, fault, journaled = await asyncio.get_running_loop().run_in_executor(
+                pool, self._answer_and_journal, endpoint, operation, call, named, notes, at, started
+            )
+        else:
+            reply, fault = answer(service, endpoint, operation, call, notes)
+            journaled = False
+        if fault is not None:
+            if fault.wait:
+                await asyncio.sleep(fault.wait)
+            if fault.kind is FaultKind.TRUNCATE:
+                reply = truncated(reply)
+            elif fault.kind is FaultKind.RESET:
+                _reset(scope)
+                # uvicorn notices the lost connection on its next turn: wait for it, so it does
+                # not take the missing answer for an application error.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(receive(), 1.0)
+        reset = fault is not None and fault.kind is FaultKind.RESET
+        if not journaled:
+            # Journaled before the answer leaves: a client that reads the journal next finds it there,
+            # from any worker process.
+            job = _journal_job(service, call, named, notes, reply, _shown(reply), at, started)
+            if blocking:
+                await asyncio.get_running_loop().run_in_executor(self.store_pool, job)
+            else:
+                job()
+        if not reset:
+            await _send_reply(send, reply, head=call.method == "HEAD")
+        self._log(scope, headers, 0 if reset else reply.status, notes, started)
+
+    def _answer_and_journal(
+        self,
+        endpoint: str,
+        operation: Operation,
+        call: Call,
+        named: dict[str, str],
+        notes: Notes,
+        at: Any,
+        started: float,
+    ) -> tuple[Reply, Fault | None, bool]:
+        """`answer()` on a worker thread, and its journal entry too unless a fault must wait first."""
+        reply, fault = answer(self.service, endpoint, operation, call, notes)
+        if fault is not None:
+            return reply, fault, False
+        _journal_job(self.service, call, named, notes, reply, _shown(reply), at, started)()
+        return reply, fault, True
+
+    async def _flask(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> int:
+        """Hand the request, its body already read, to the Flask app on a2wsgi's threads."""
+        given = False
+        status = 0
+
+        async def replay() -> Message:
+            nonlocal given
+            if not given:
+                given = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        async def watch(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        # The body is whole: Flask gets its length instead of the chunking. A header name with an
+        # underscore is dropped, as gunicorn does: in WSGI, x_api_key would pose as x-api-key.
+        headers = [
+            (name, value)
+            for name, value in scope["headers"]
+            if b"_" not in name and name not in (b"transfer-encoding", b"content-length")
+        ]
+        if body or scope["method"] in ("POST", "PUT", "PATCH"):
+            headers.append((b"content-length", b"%d" % len(body)))
+        await self.wsgi({**scope, "headers": headers}, replay, watch)  # type: ignore[arg-type]
+        return status
+
+    def _log(
+        self,
+        scope: Scope,
+        headers: Iterable[tuple[bytes, bytes]],
+        status: int,
+        notes: Notes | None,
+        started: float,
+    ) -> None:
+        """One access-log line (with --access-log): time, method, path, status, masked key, outcome, ms."""
+        if not self.access_log:
+            return
+        key = next((v.decode("latin-1") for k, v in headers if k == b"x-api-key"), None)
+        outcome = notes.outcome.name.value if notes is not None and notes.outcome is not None else "-"
+        line = "{} {} {} {} {} {} {:.2f}ms\n".format(
+            self.service.clock.iso(self.service.clock.now()),
+            scope.get("method", "-"),
+            scope.get("path", "-"),
+            status or "reset",
+            mask_key(key) if key else "-",
+            outcome,
+            (time.perf_counter() - started) * 1000,
+        )
+        sys.stdout.write(line)
+        sys.stdout.flush()
+
+
+def _journal_job(
+    service: Enrichment,
+    call: Call,
+    named: dict[str, str],
+    notes: Notes,
+    reply: Reply,
+    shown: dict[str, str],
+    at: Any,
+    started: float,
+) -> Callable[[], None]:
+    """The journal write of one Apollo call, to run where the store allows."""
+
+    def job() -> None:
+        journaling.record(
+            service,
+            at=at,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            method=call.method,
+            path=call.path,
+            query=call.query,
+            headers=named,
+            notes=notes,
+            status=reply.status,
+            body=reply.body,
+            content_type=reply.content_type,
+            response_headers=shown,
+        )
+
+    return job
+
+
+def _shown(reply: Reply) -> dict[str, str]:
+    """The response headers the journal shows for `reply`."""
+    return {"Content-Type": reply.content_type, **reply.headers, "Content-Length": str(len(reply.body))}
+
+
+def _plain(app: Flask) -> bool:
+    """Whether the Flask app's WSGI callable is its own: a wrapping middleware sees every request."""
+    return getattr(app.wsgi_app, "__func__", None) is Flask.wsgi_app
+
+
+def _headers(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Request headers by lower-case name; repeats joined with ", "."""
+    named: dict[str, str] = {}
+    for raw_name, raw_value in headers:
+        name = raw_name.decode("latin-1")
+        value = raw_value.decode("latin-1")
+        named[name] = named[name] + ", " + value if name in named else value
+    return named
+
+
+def _check_request(scope: Scope, headers: list[tuple[bytes, bytes]], max_body: int) -> None:
+    """Refuse what must not be served: another HTTP version, not one Host, an unknown coding, a big body."""
+    if scope.get("http_version") not in ("1.1", "1.0"):
+        version = scope.get("http_version")
+        raise BadRequest(f"HTTP version {version} is not supported: send HTTP/1.1 or HTTP/1.0")
+    hosts = 0
+    for name, value in headers:
+        if name == b"host":
+            hosts += 1
+        elif name == b"transfer-encoding" and value.strip().lower() != b"chunked":
+            raise BadRequest(
+                f"Transfer-Encoding {value.decode('latin-1')!r} is not supported: send the body chunked"
+                " or with a Content-Length, without other codings"
+            )
+        elif name == b"content-length" and value.isdigit() and int(value) > max_body:
+            raise PayloadTooLarge(max_body)
+    if hosts != 1:
+        raise BadRequest(f"A request needs exactly one Host header, got {hosts}")
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None when the client disconnected; TooLarge past `limit` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk: bytes = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge()
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _may_resolve_hosts(query: dict[str, Any], body: bytes) -> bool:
+    """Whether the request may carry a webhook URL (whose host is looked up): then it runs on a thread.
+
+    A key spelled with JSON or percent escapes counts too, so no spelling reaches DNS on the loop.
+    """
+    return "webhook_url" in query or b"webhook" in body.lower() or b"\\u" in body or b"%" in body
+
+
+async def _send_reply(send: Send, reply: Reply, *, head: bool) -> None:
+    """Write a Reply: its status, Content-Type and headers, Content-Length, and its body (none for HEAD)."""
+    content_type = _CONTENT_TYPES.get(reply.content_type)
+    if content_type is None:
+        content_type = _CONTENT_TYPES.setdefault(reply.content_type, reply.content_type.encode("latin-1"))
+    headers = [(b"content-type", content_type), (b"content-length", b"%d" % len(reply.body))]
+    for name, value in reply.headers.items():
+        headers.append((name.encode("latin-1"), value.encode("latin-1")))
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head else reply.body})
+
+
+def _reset(scope: Scope) -> None:
+    """Drop the client's connection with a TCP reset, through the server's hook (web/server.py)."""
+    reset = scope.get("extensions", {}).get(RESET_EXTENSION)
+    if callable(reset):
+        reset()
+
+
+def query_params(query_string: bytes) -> dict[str, Any]:
+    """Query parameters as the Flask views read them (`query_dict`)."""
+    if not query_string:
+        return {}
+    return query_dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+
+
+__all__ = ["Emulator", "Fault", "query_params"]

@@ -1,0 +1,426 @@
+"""The emulator's OpenAPI 3.1 document, generated from the JSON Schema files in schemas/."""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+
+from mock_server import __version__
+from mock_server.domain import data
+from mock_server.domain.params import (
+    DELIVERY_FLAGS,
+    FIELD_RULES,
+    FLAG_RULE,
+    FLAGS,
+    ORGANIZATION_GIVEN,
+    ORGANIZATION_RULES,
+    WEBHOOK_URL_NEEDED_RULE,
+    WEBHOOK_URL_RULE,
+)
+
+_DEFINITIONS_REF = "definitions.json#/definitions/"
+_COMPONENTS = "#/components/schemas/"
+#: Keywords whose values are data, not subschemas.
+_DATA_KEYWORDS = frozenset({"enum", "const", "default", "examples", "required"})
+_ERROR = {"$ref": _COMPONENTS + "error.response"}
+# An enrichment answer's request_id is what Poll Webhook Result takes (for Schemathesis' stateful phase).
+_POLL_LINK = {
+    "PollWebhookResult": {
+        "operationId": "poll-webhook-result",
+        "parameters": {"request_id": "$response.body#/request_id"},
+    }
+}
+# What the schemas cannot say, in every enrichment operation's description.
+_REFUSALS = (
+    "Refused with a 400 when a flag asks for a delivery and `webhook_url` is missing or not an "
+    "http(s) URL with a host (percent-encoded is fine). Any host is accepted; deliveries go only "
+    "to loopback and private networks and `--webhook-allow` hosts, others are recorded as failed. "
+    "Identifying parameters that break their pattern or length get a 422 naming the field. A "
+    "header `X-Mock-Scenario` forces an outcome (README: Forcing outcomes)."
+)
+_DESCRIPTION = (
+    "fakeapollo emulates Apollo.io's People Enrichment endpoints offline. Every path is also "
+    "served without the `/api` prefix (`/v1/people/match` and so on), as Apollo does. Schemas "
+    "under components are generated from fakeapollo's `schemas/` folder; the same documents "
+    "validate requests, responses and webhook payloads in its tests."
+)
+
+
+def _component_refs(node: Any, base: str) -> Any:
+    """A copy of a schema with references rewritten to `#/components/schemas/...`."""
+    if isinstance(node, list):
+        return [_component_refs(item, base) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in ("$schema", "$id", "definitions"):
+            continue
+        if key == "$ref" and isinstance(value, str):
+            out[key] = _rewrite_ref(value.removeprefix(base))
+        elif key in _DATA_KEYWORDS:
+            out[key] = value
+        else:
+            out[key] = _component_refs(value, base)
+    return out
+
+
+def _rewrite_ref(ref: str) -> str:
+    """One schema-file reference as a components reference."""
+    if ref.startswith(_DEFINITIONS_REF):
+        return _COMPONENTS + ref[len(_DEFINITIONS_REF) :]
+    if ref.startswith("#/definitions/"):
+        return _COMPONENTS + ref[len("#/definitions/") :]
+    if ref.endswith(".json"):
+        return _COMPONENTS + ref[: -len(".json")]
+    raise ValueError(f"cannot place reference {ref!r} under components")
+
+
+@functools.cache
+def _schemas() -> dict[str, Any]:
+    """components/schemas: every shared definition and every message schema, by name."""
+    definitions = data.load_schema("definitions")
+    base = definitions["$id"].rsplit("/", 1)[0] + "/"
+    components = {
+        name: _component_refs(schema, base)
+        for name, schema in sorted(definitions["definitions"].items())
+    }
+    for name in data.schema_names():
+        components[name] = _component_refs(data.load_schema(name), base)
+    return components
+
+
+def _json(ref: str) -> dict[str, Any]:
+    """An application/json content map for one component."""
+    return {"application/json": {"schema": {"$ref": _COMPONENTS + ref}}}
+
+
+def _errors(*codes: str) -> dict[str, Any]:
+    """Error responses, all described by error.response; 401 is text/plain as on Apollo."""
+    responses: dict[str, Any] = {}
+    reasons = {
+        "400": "Invalid parameters (e.g. reveal_phone_number without webhook_url).",
+        "401": "Missing or unknown x-api-key; the body is plain text.",
+        "403": "The key's plan or scope does not cover this endpoint.",
+        "404": "Unknown request id, or a result that is still pending.",
+        "410": "A result past its retention window.",
+        "422": "Unprocessable parameters.",
+        "429": "A rate-limit window is exhausted; see Retry-After.",
+    }
+    for code in codes:
+        media = "text/plain" if code == "401" else "application/json"
+        responses[code] = {"description": reasons[code], "content": {media: {"schema": _ERROR}}}
+    return responses
+
+
+def _accepted(request_schema: str) -> dict[str, Any]:
+    """A request schema tightened to what the server accepts (mock_server/domain/params.py's rules).
+
+    For people: every identifying field gets its pattern and length, every flag its values, and a
+    flag that asks for a delivery needs a webhook_url. For all: `api_key` is refused (it belongs
+    in the header).
+    """
+    accepted: dict[str, Any] = copy.deepcopy(_schemas()[request_schema])
+    properties: dict[str, Any] = accepted.setdefault("properties", {})
+    properties["api_key"] = {"not": {}, "description": "Refused: the key goes in the x-api-key header."}
+    if request_schema.startswith("organization"):
+        return _organization_accepted(accepted)
+    if not request_schema.startswith("people_"):
+        return accepted
+    for name in properties:
+        if name in FIELD_RULES:
+            properties[name] = copy.deepcopy(FIELD_RULES[name])
+        elif name in FLAGS:
+            properties[name] = copy.deepcopy(FLAG_RULE)
+        elif name == "webhook_url":
+            properties[name] = copy.deepcopy(WEBHOOK_URL_RULE)
+    details = properties.get("details")
+    if details is not None:
+        details["items"] = {"type": "object", "properties": copy.deepcopy(FIELD_RULES)}
+    if "webhook_url" in properties:
+        accepted["anyOf"] = [
+            {"properties": {flag: {"enum": [False, "false", None]} for flag in DELIVERY_FLAGS}},
+            {"required": ["webhook_url"], "properties": {"webhook_url": WEBHOOK_URL_NEEDED_RULE}},
+        ]
+    return accepted
+
+
+def _one_organization(schema: dict[str, Any]) -> dict[str, Any]:
+    """An object of organization identifiers: each may be blank, one must name a company."""
+    properties = schema.setdefault("properties", {})
+    for name in ORGANIZATION_RULES:
+        properties[name] = copy.deepcopy(ORGANIZATION_RULES[name])
+    schema["anyOf"] = [
+        {"required": [name], "properties": {name: copy.deepcopy(rule)}}
+        for name, rule in ORGANIZATION_GIVEN.items()
+    ]
+    return schema
+
+
+def _organization_accepted(accepted: dict[str, Any]) -> dict[str, Any]:
+    """organizations/enrich or bulk_enrich, tightened to what mock_server/domain/params.py accepts."""
+    properties = accepted["properties"]
+    if "details" not in properties:
+        return _one_organization(accepted)
+    # bulk_enrich: non-empty `details`, or else `domains` (ignored when details has any item).
+    properties["details"] = {
+        "type": ["array", "null"],
+        "maxItems": 10,
+        "items": _one_organization({"type": "object"}),
+    }
+    properties["domains"] = {"description": "Read only when `details` is missing or empty."}
+    accepted["anyOf"] = [
+        {"required": ["details"], "properties": {"details": {"type": "array", "minItems": 1}}},
+        {
+            "required": ["domains"],
+            "properties": {
+                "domains": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 10,
+                    "items": copy.deepcopy(ORGANIZATION_GIVEN["domain"]),
+                }
+            },
+        },
+    ]
+    return accepted
+
+
+def _in_query(schema: Any) -> Any:
+    """A request schema as a query string carries it: every value a string, no nulls."""
+    if isinstance(schema, list):
+        return [_in_query(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: _in_query(value) for key, value in schema.items()}
+    if out.get("type") == ["string", "null"]:
+        out["type"] = "string"
+    if "enum" in out:
+        out["enum"] = [value for value in out["enum"] if isinstance(value, str)]
+        out["type"] = "string"
+    return out
+
+
+def _query_object(request_schema: str, *, required: bool = False) -> list[dict[str, Any]]:
+    """The request's parameters as one exploded query object, so dependencies between them hold."""
+    return [
+        {
+            "name": "parameters",
+            "in": "query",
+            "required": required,
+            "style": "form",
+            "explode": True,
+            "description": "Each property is its own query parameter (`?email=...&domain=...`).",
+            "schema": _in_query(_accepted(request_schema)),
+        }
+    ]
+
+
+def _body(request_schema: str, *, required: bool) -> dict[str, Any]:
+    """A JSON request body holding what the server accepts."""
+    return {
+        "required": required,
+        "content": {"application/json": {"schema": _accepted(request_schema)}},
+    }
+
+
+def _paths() -> dict[str, Any]:
+    """The emulated operations."""
+    match_responses = {
+        "200": {
+            "description": "A match, or `{\"person\": null}`.",
+            **_content("people_match.response"),
+            "links": _POLL_LINK,
+        },
+        **_errors("400", "401", "403", "422", "429"),
+    }
+    match = {"tags": ["People Enrichment"], "responses": match_responses}
+    organization = {
+        "tags": ["Organization Enrichment"],
+        "summary": "Enrich one organization",
+        "description": "At least one of the four identifiers, in the query string or a JSON body.",
+        "responses": {
+            "200": {
+                "description": "The organization, or `{}` when unknown.",
+                **_content("organization_enrich.response"),
+            },
+            **_errors("400", "401", "403", "422", "429"),
+        },
+    }
+    return {
+        "/api/v1/people/match": {
+            "post": {
+                **match,
+                "operationId": "people-enrichment",
+                "summary": "Enrich one person",
+                "description": "Parameters may come in the query string (as for GET), a JSON body, or "
+                "both; the body wins where both name one. " + _REFUSALS,
+                "requestBody": _body("people_match.request", required=False),
+            },
+            "get": {
+                **match,
+                "operationId": "people-enrichment-get",
+                "summary": "Enrich one person",
+                "description": _REFUSALS,
+                "parameters": _query_object("people_match.request"),
+            },
+        },
+        "/api/v1/people/bulk_match": {
+            "post": {
+                "tags": ["People Enrichment"],
+                "operationId": "bulk-people-enrichment",
+                "summary": "Enrich up to 10 people",
+                "description": "The flags may also come in the query string; the body wins where both "
+                "name one. " + _REFUSALS,
+                "requestBody": _body("people_bulk_match.request", required=True),
+                "responses": {
+                    "200": {
+                        "description": "Positional matches, null for misses.",
+                        **_content("people_bulk_match.response"),
+                        "links": _POLL_LINK,
+                    },
+                    **_errors("400", "401", "403", "422", "429"),
+                },
+            }
+        },
+        "/api/v1/organizations/enrich": {
+            "get": {
+                **organization,
+                "operationId": "organization-enrichment",
+                "parameters": _query_object("organization_enrich.request", required=True),
+            },
+            "post": {
+                **organization,
+                "operationId": "organization-enrichment-post",
+                "requestBody": _body("organization_enrich.request", required=True),
+            },
+        },
+        "/api/v1/organizations/bulk_enrich": {
+            "post": {
+                "tags": ["Organization Enrichment"],
+                "operationId": "bulk-organization-enrichment",
+                "summary": "Enrich up to 10 organizations",
+                "description": "`details` (or `domains`) in the JSON body; `domains[]` in the query string "
+                "also works when the body has neither.",
+                "requestBody": _body("organizations_bulk_enrich.request", required=True),
+                "responses": {
+                    "200": {
+                        "description": "The organizations found, with counters.",
+                        **_content("organizations_bulk_enrich.response"),
+                    },
+                    **_errors("400", "401", "403", "422", "429"),
+                },
+            }
+        },
+        "/api/v1/people/{id}": {
+            "get": {
+                "tags": ["People Enrichment"],
+                "operationId": "get-person",
+                "summary": "One person by Apollo id",
+                "description": "An id no answer of this emulator has carried gets Apollo's 422 "
+                "`Person does not exist.` (which ids exist cannot be said in a schema); a path that is "
+                "not 24 hexadecimal digits is no route (404).",
+                "parameters": [
+                    {
+                        "name": "id",
+                        "in": "path",
+                        "required": True,
+                        "description": "An Apollo person id (24 hexadecimal digits).",
+                        "schema": {"$ref": _COMPONENTS + "apollo_id"},
+                    }
+                ],
+                "responses": {
+                    "200": {"description": "The person.", **_content("people_show.response")},
+                    **_errors("401", "403", "404", "422", "429"),
+                },
+            }
+        },
+        "/api/v1/webhook_result/{request_id}": {
+            "get": {
+                "tags": ["Webhooks"],
+                "operationId": "poll-webhook-result",
+                "summary": "Poll the webhook payload of an enrichment request",
+                "parameters": [
+                    {
+                        "name": "request_id",
+                        "in": "path",
+                        "required": True,
+                        "description": "A signed 64-bit request id from an enrichment response.",
+                        "schema": {"type": "integer", "format": "int64"},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The stored payload and its delivery state.",
+                        **_content("webhook_result.response"),
+                    },
+                    **_errors("400", "401", "403", "404", "410", "429"),
+                },
+            }
+        },
+        "/api/v1/usage_stats/api_usage_stats": {
+            method: {
+                "tags": ["Miscellaneous"],
+                "operationId": "api-usage-stats" + suffix,
+                "summary": "Usage and rate limits per endpoint",
+                "description": "Apollo documents POST; the emulator answers GET the same way.",
+                "responses": {
+                    "200": {
+                        "description": "Usage keyed by endpoint.",
+                        **_content("api_usage_stats.response"),
+                    },
+                    **_errors("401", "403", "429"),
+                },
+            }
+            for method, suffix in (("post", ""), ("get", "-get"))
+        },
+    }
+
+
+def _content(ref: str) -> dict[str, Any]:
+    """A response `content` entry for one component."""
+    return {"content": _json(ref)}
+
+
+def _webhooks() -> dict[str, Any]:
+    """What the emulator POSTs to a caller's webhook_url."""
+
+    def hook(summary: str, ref: str) -> dict[str, Any]:
+        return {
+            "post": {
+                "summary": summary,
+                "requestBody": {"required": True, "content": _json(ref)},
+                "responses": {"200": {"description": "Any 2xx acknowledges the delivery."}},
+            }
+        }
+
+    return {
+        "phoneNumbers": hook("Phone numbers revealed by reveal_phone_number", "webhook_phone.payload"),
+        "waterfallResult": hook("Results of run_waterfall_email/phone", "webhook_waterfall.payload"),
+    }
+
+
+@functools.cache
+def build_openapi() -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the emulated endpoints (built once; do not mutate)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "fakeapollo", "version": __version__, "description": _DESCRIPTION},
+        "servers": [{"url": "/", "description": "the emulator itself"}],
+        "security": [{"apiKey": []}],
+        "tags": [
+            {"name": "People Enrichment"},
+            {"name": "Organization Enrichment"},
+            {"name": "Webhooks"},
+            {"name": "Miscellaneous"},
+        ],
+        "paths": _paths(),
+        "webhooks": _webhooks(),
+        "components": {
+            "securitySchemes": {
+                "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+            },
+            "schemas": _schemas(),
+        },
+    }
