@@ -27,14 +27,6 @@ from mock_server.stores.redis_store import RedisStore
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_APOLLO = ROOT.parent / "shared" / "apollo"
-# Apollo's documented examples sit beside the checkout in CI and in the developers' work tree; a
-# clone elsewhere (../shared/tools/fresh-clone-check) has none. Tests that read them skip there,
-# but never in CI, where a missing folder must fail.
-needs_shared_apollo = pytest.mark.skipif(
-    not SHARED_APOLLO.is_dir() and not os.environ.get("CI"),
-    reason="../shared/apollo is not beside this checkout",
-)
 BANNER = re.compile(r"fakeapollo listening on (http://\S+) \(test keys: (.+)\)")
 
 

@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 
 from mock_server.domain import data
-from tests.conftest import SHARED_APOLLO as SHARED
-from tests.conftest import needs_shared_apollo
 
 PERSONS = data.fixtures_dir() / "persons"
+EXAMPLES = Path(__file__).parent / "data" / "apollo_examples"
 
 
 def _fixture(name: str) -> dict[str, Any]:
@@ -54,11 +53,9 @@ def test_tim_zheng_is_apollo_documented_example_person() -> None:
     assert tim["organization"]["primary_domain"] == "apollo.io"
 
 
-@needs_shared_apollo
 def test_tim_zheng_matches_the_reference_page_apart_from_repaired_emoji() -> None:
-    text = (SHARED / "seed-people-enrichment-reference.txt").read_text(encoding="utf-8")
-    start = text.rindex("{", 0, text.index('"person": {'))
-    reference = json.JSONDecoder().raw_decode(text[start:])[0]["person"]
+    page = EXAMPLES / "current_people_match_reference_page.json"
+    reference = json.loads(page.read_text(encoding="utf-8"))["person"]
     tim = _fixture("tim-zheng.json")
     assert tim.keys() == reference.keys()
     assert tim["id"] == reference["id"]

@@ -1,4 +1,7 @@
-"""Every body Apollo documents (and every error body seen live) validates against its schema."""
+"""Every body Apollo documents (and every error body seen live) validates against its schema.
+
+The bodies are kept in tests/data/apollo_examples (errors/, openapi/); its SOURCES.md names each source.
+"""
 
 from __future__ import annotations
 
@@ -9,47 +12,26 @@ from typing import Any
 import pytest
 
 from mock_server.domain import data
-from tests.conftest import SHARED_APOLLO as SHARED
-from tests.conftest import needs_shared_apollo
 
-EXAMPLES = SHARED / "examples"
-
-#: Example file name -> schema.
-EXAMPLE_SCHEMAS = {
-    "organizations_enrich_200.json": "organization_enrich.response",
-    "people_bulk_match_200.json": "people_bulk_match.response",
-    "people_bulk_match_200_waterfall.json": "people_bulk_match.response",
-    "people_match_200_with_waterfall.json": "people_match.response",
-    "webhook_payload_phone.json": "webhook_phone.payload",
-    "webhook_payload_waterfall.json": "webhook_waterfall.payload",
-    "webhook_result_200_phone.json": "webhook_result.response",
-    "webhook_result_200_waterfall.json": "webhook_result.response",
-}
-#: OpenAPI path (under /api/v1) -> schema of its 200 response.
+EXAMPLES = Path(__file__).parent / "data" / "apollo_examples"
+ERRORS = EXAMPLES / "errors"
+#: OpenAPI operation (under /api/v1) -> schema of its 200 response.
 OPENAPI_SCHEMAS = {
-    "/people/match": "people_match.response",
-    "/people/bulk_match": "people_bulk_match.response",
-    "/organizations/enrich": "organization_enrich.response",
-    "/webhook_result/{request_id}": "webhook_result.response",
-    "/usage_stats/api_usage_stats": "api_usage_stats.response",
+    "POST /people/match": "people_match.response",
+    "POST /people/bulk_match": "people_bulk_match.response",
+    "GET /organizations/enrich": "organization_enrich.response",
+    "GET /webhook_result/{request_id}": "webhook_result.response",
+    "POST /usage_stats/api_usage_stats": "api_usage_stats.response",
 }
 
 
-def _example_files() -> list[Path]:
-    if not EXAMPLES.is_dir():
-        return []
-    return sorted(
-        path
-        for path in EXAMPLES.rglob("*.json")
-        if not path.name.endswith(".meta.json") and path.name != "observed_live_error_bodies.json"
-    )
+def _error_files() -> list[Path]:
+    return sorted(path for path in ERRORS.glob("*.json") if path.name != "observed_live_error_bodies.json")
 
 
 def _observed_entries() -> list[dict[str, Any]]:
-    path = EXAMPLES / "errors" / "observed_live_error_bodies.json"
-    if not path.is_file():
-        return []
-    entries: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))["entries"]
+    document = json.loads((ERRORS / "observed_live_error_bodies.json").read_text(encoding="utf-8"))
+    entries: list[dict[str, Any]] = document["entries"]
     return entries
 
 
@@ -68,56 +50,35 @@ def _openapi_example_value(value: Any) -> Any:
 
 
 def _openapi_examples() -> list[tuple[str, str, Any]]:
-    """(case id, schema, document) for every example of the emulated endpoints."""
-    path = SHARED / "openapi-people-enrichment.json"
-    if not path.is_file():
-        return []
-    document = json.loads(path.read_text(encoding="utf-8"))
+    """(case id, schema, document) for every example the docs' OpenAPI gives the emulated endpoints."""
+    path = EXAMPLES / "openapi" / "openapi_examples.json"
     cases: list[tuple[str, str, Any]] = []
-    for route, schema in OPENAPI_SCHEMAS.items():
-        for method, operation in document["paths"][route].items():
-            for status, response in operation.get("responses", {}).items():
-                for media in response.get("content", {}).values():
-                    for title, example in media.get("examples", {}).items():
-                        target = schema if status == "200" else "error.response"
-                        value = _openapi_example_value(example["value"])
-                        cases.append((f"{method} {route} {status} {title}", target, value))
-            body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
-            for title, example in body.get("examples", {}).items():
-                target = schema.replace(".response", ".request")
-                cases.append((f"{method} {route} request {title}", target, example["value"]))
+    for example in json.loads(path.read_text(encoding="utf-8"))["examples"]:
+        operation, title = example["operation"], example["title"]
+        schema = OPENAPI_SCHEMAS[operation]
+        if example["part"] == "request":
+            request = schema.replace(".response", ".request")
+            cases.append((f"{operation} request {title}", request, example["value"]))
+            continue
+        target = schema if example["status"] == 200 else "error.response"
+        value = _openapi_example_value(example["value"])
+        cases.append((f"{operation} {example['status']} {title}", target, value))
     return cases
 
 
-def _reference_person_response() -> Any:
-    """The full example response on Apollo's People Enrichment reference page."""
-    text = (SHARED / "seed-people-enrichment-reference.txt").read_text(encoding="utf-8")
-    start = text.rindex("{", 0, text.index('"person": {'))
-    document, _ = json.JSONDecoder().raw_decode(text[start:])
-    return document
-
-
-needs_shared = needs_shared_apollo
-
-
-@needs_shared
 def test_every_documented_example_is_covered() -> None:
-    names = {path.name for path in _example_files() if path.parent == EXAMPLES}
-    assert names == set(EXAMPLE_SCHEMAS)
+    assert len(_error_files()) >= 7
     assert len(OPENAPI_CASES) >= 25
+    operations = {" ".join(case[0].split(" ")[:2]) for case in OPENAPI_CASES}
+    assert operations == set(OPENAPI_SCHEMAS)
     assert len(_observed_entries()) >= 10
 
 
-@needs_shared
-@pytest.mark.parametrize("path", _example_files(), ids=lambda path: path.name)
-def test_documented_example_validates(path: Path) -> None:
-    schema = EXAMPLE_SCHEMAS.get(path.name, "error.response")
-    if path.parent.name == "errors":
-        schema = "error.response"
-    data.validate(schema, json.loads(path.read_text(encoding="utf-8")))
+@pytest.mark.parametrize("path", _error_files(), ids=lambda path: path.name)
+def test_documented_error_example_validates(path: Path) -> None:
+    data.validate("error.response", json.loads(path.read_text(encoding="utf-8")))
 
 
-@needs_shared
 @pytest.mark.parametrize(
     "entry", _observed_entries(), ids=lambda entry: f"{entry['status']} {entry['trigger'][:40]}"
 )
@@ -130,7 +91,6 @@ def test_error_body_observed_live_validates(entry: dict[str, Any]) -> None:
 OPENAPI_CASES = _openapi_examples()
 
 
-@needs_shared
 @pytest.mark.parametrize(
     ("case", "schema", "document"), OPENAPI_CASES, ids=[case[0] for case in OPENAPI_CASES]
 )
@@ -138,9 +98,8 @@ def test_openapi_example_validates(case: str, schema: str, document: Any) -> Non
     data.validate(schema, document)
 
 
-@needs_shared
 def test_reference_page_person_response_validates() -> None:
-    document = _reference_person_response()
+    document = json.loads((EXAMPLES / "current_people_match_reference_page.json").read_text(encoding="utf-8"))
     assert document["person"]["email"] == "tim@apollo.io"
     data.validate("people_match.response", document)
 
