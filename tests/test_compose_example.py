@@ -1,4 +1,4 @@
-"""The docker-compose example (README): Redis, two fakeapollo replicas on it, and a load balancer."""
+"""The docker-compose example (docs/scaling.md): Redis, two fakeapollo replicas on it, and a load balancer."""
 
 from __future__ import annotations
 

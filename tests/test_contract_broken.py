@@ -17,7 +17,7 @@ BROKEN = Path(__file__).resolve().parents[1] / "examples" / "clients" / "broken"
 sys.path.insert(0, str(BROKEN))
 sys.path.insert(0, str(BROKEN.parent))
 
-#: The property README names for each broken client.
+#: The property docs/contract-testing.md names for each broken client.
 CAUGHT_BY = {
     "crash_on_null_person": "no_match",
     "keyerror_missing_organization": "partial",

@@ -14,10 +14,10 @@ from tests.conftest import ServeProcess, serving
 
 MATCH = "/api/v1/people/match"
 BODY = b'{"email": "' + b"a" * 999_980 + b'"}'
-# README (Security): a journal entry for a request without a valid key holds at most 1 KiB of its
-# body; with headers and bookkeeping it costs at most this much of the journal's byte budget.
+# docs/control-api.md (the journal): a journal entry for a request without a valid key holds at most
+# 1 KiB of its body; with headers and bookkeeping it costs at most this much of the journal's byte budget.
 UNAUTHENTICATED_ENTRY_BYTES = 4 * 1024
-# README (Security): what unauthenticated traffic may add to the server's resident memory.
+# docs/control-api.md (the journal): what unauthenticated traffic may add to the server's resident memory.
 RSS_GROWTH_BOUND = 64 << 20
 SENT = 200
 

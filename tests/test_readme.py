@@ -1,10 +1,11 @@
-"""README's examples run as written, and its claims hold (issue 15, item 9)."""
+"""The README's and docs/'s examples run as written, and their claims hold."""
 
 from __future__ import annotations
 
 import json
 import re
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +14,12 @@ from mock_server.pytest_plugin import FakeApollo
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-BLOCKS = re.findall(r"^```(\w*)\n(.*?)^```", README, re.S | re.M)
+#: The user's guide and its reference pages, each with its text.
+PAGES = {ROOT / "README.md": README} | {
+    page: page.read_text(encoding="utf-8") for page in sorted((ROOT / "docs").glob("*.md"))
+}
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
+BLOCKS = [block for text in PAGES.values() for block in FENCE.findall(text)]
 README_URL = "http://127.0.0.1:8765"
 
 
@@ -21,11 +27,20 @@ def _blocks(language: str, *needles: str) -> list[str]:
     return [code for lang, code in BLOCKS if lang == language and all(n in code for n in needles)]
 
 
-def test_readme_links_nowhere_users_do_not_have() -> None:
-    assert "../shared" not in README
-    for target in re.findall(r"\]\(([^)#]+)\)", README):
+@pytest.mark.parametrize("page", sorted(PAGES), ids=lambda page: page.name)
+def test_pages_link_nowhere_users_do_not_have(page: Path) -> None:
+    text = PAGES[page]
+    assert "../shared" not in text
+    for target in re.findall(r"\]\(([^)#]+)\)", text):
         if not target.startswith(("http://", "https://")):
-            assert (ROOT / target).exists(), target
+            assert (page.parent / target).exists(), target
+
+
+def test_readme_is_a_short_guide_linking_every_reference_page() -> None:
+    assert len(README.splitlines()) <= 600
+    for page in PAGES:
+        if page.parent.name == "docs" and page.name != "apollo-facts.md":
+            assert f"(docs/{page.name}" in README, page.name
 
 
 def _run_curl(block: str, url: str) -> Any:
