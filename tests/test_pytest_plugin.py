@@ -84,7 +84,7 @@ def test_fixture_controls_clock_scenarios_and_journal(pytester: pytest.Pytester)
 
         def test_scenario_keeps_match_and_outcome_parameters_apart(fakeapollo):
             import pytest
-            from mock_server.domain.errors import BadRequest
+            from mock_server.domain.errors import InvalidControlRequest
 
             with fakeapollo.scenario(
                 "slow", match_params={"email": "b@example.com"}, outcome_params={"delay_ms": 1}
@@ -93,7 +93,7 @@ def test_fixture_controls_clock_scenarios_and_journal(pytester: pytest.Pytester)
             with fakeapollo.scenario("no_match", match_params={"email": "b@example.com"}):
                 assert call(fakeapollo, "b@example.com").get_json() == {"person": None}
                 assert call(fakeapollo).get_json()["person"] is not None
-            with pytest.raises(BadRequest, match="takes no parameter 'delay'"):
+            with pytest.raises(InvalidControlRequest, match="takes no parameter 'delay'"):
                 fakeapollo.scenario("slow", outcome_params={"delay": 300})
 
         def test_clock(fakeapollo):

@@ -1,4 +1,16 @@
-"""Apollo's errors as typed exceptions, each carrying Apollo's status, exact body and headers."""
+"""The library's errors as typed exceptions, each carrying its status, exact body and headers.
+
+One base, `FakeApolloError`, which one error handler renders; under it four branches:
+
+- `ApolloError`: the answers Apollo itself gives instead of a result (docs/apollo-facts.md 2),
+  with Apollo's status and exact body;
+- `ServerRefusal`: the emulator's server refusing a request it cannot read, route or serve now
+  (bad JSON, no such route, a body too large, an unknown content type, a store that is away), in
+  Apollo's JSON style, on every route alike;
+- `ControlError`: the refusals of the emulator's own controls (the control API under /__admin/,
+  X-Mock-Scenario, the pytest plugin's handle);
+- `RecorderError`: the refusals of `fakeapollo record` (its credit cap, an unreachable upstream).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +22,8 @@ from mock_server.domain.encoding import dumps
 JSONBody = dict[str, Any] | str
 
 
-class ApolloError(Exception):
-    """An answer Apollo gives instead of a result; rendered by the app's one error handler."""
+class FakeApolloError(Exception):
+    """The base of every error the library answers with: a status, an exact body, a content type, headers."""
 
     status: int = 500
     content_type: str = "application/json"
@@ -22,8 +34,24 @@ class ApolloError(Exception):
         self.headers: dict[str, str] = dict(headers or {})
 
     def encoded_body(self) -> bytes:
-        """The body exactly as Apollo sends it: the bare text, or compact JSON."""
+        """The body exactly as it is sent: the bare text, or compact JSON."""
         return self.body.encode() if isinstance(self.body, str) else dumps(self.body)
+
+
+class ApolloError(FakeApolloError):
+    """An answer Apollo gives instead of a result; rendered by the app's one error handler."""
+
+
+class ServerRefusal(FakeApolloError):
+    """The server cannot read, route or serve a request now; `{"error": ...}` with its status."""
+
+
+class ControlError(FakeApolloError):
+    """A refusal of the emulator's own controls: never an answer Apollo gives."""
+
+
+class RecorderError(FakeApolloError):
+    """A refusal of `fakeapollo record` itself: the call was not forwarded to Apollo."""
 
 
 class Unauthorized(ApolloError):
@@ -43,15 +71,6 @@ class Forbidden(ApolloError):
 
     def __init__(self, message: str) -> None:
         super().__init__({"error": message, "error_code": "API_INACCESSIBLE"})
-
-
-class BadRequest(ApolloError):
-    """400 with Apollo's `{"error": ...}` body."""
-
-    status = 400
-
-    def __init__(self, message: str, **extra: Any) -> None:
-        super().__init__({"error": message, **extra})
 
 
 class Unprocessable(ApolloError):
@@ -78,54 +97,6 @@ class BulkFailed(ApolloError):
     def __init__(self, status: int, error_code: str, error_message: str) -> None:
         super().__init__({"status": "failed", "error_code": error_code, "error_message": error_message})
         self.status = status
-
-
-class Conflict(ApolloError):
-    """409 from the control API: the thing to create exists already."""
-
-    status = 409
-
-    def __init__(self, message: str) -> None:
-        super().__init__({"error": message})
-
-
-class NotFound(ApolloError):
-    """404 for a path Apollo does not serve."""
-
-    status = 404
-
-    def __init__(self, message: str = "Not Found") -> None:
-        super().__init__({"error": message})
-
-
-class MethodNotAllowed(ApolloError):
-    """405 for a known path called with the wrong method."""
-
-    status = 405
-
-    def __init__(self, allowed: list[str]) -> None:
-        super().__init__(
-            {"error": "Method Not Allowed", "allowed_methods": allowed},
-            {"Allow": ", ".join(allowed)},
-        )
-
-
-class PayloadTooLarge(ApolloError):
-    """413 for a body over the size limit."""
-
-    status = 413
-
-    def __init__(self, limit: int) -> None:
-        super().__init__({"error": f"Request body is larger than {limit} bytes"})
-
-
-class UnsupportedMediaType(ApolloError):
-    """415 for a body that is not JSON."""
-
-    status = 415
-
-    def __init__(self, content_type: str) -> None:
-        super().__init__({"error": f"Unsupported content type '{content_type}': send application/json"})
 
 
 class RateLimited(ApolloError):
@@ -180,4 +151,91 @@ class OutOfCredits(ApolloError):
                 " https://app.apollo.io/#/settings/plans/upgrade.",
                 "error_code": "INSUFFICIENT_CREDITS",
             }
+        )
+
+
+class MalformedRequest(ServerRefusal):
+    """400: the request cannot be read (its body is not a JSON object, its HTTP framing is refused)."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__({"error": message})
+
+
+class NotFound(ServerRefusal):
+    """404 for a path the server does not serve."""
+
+    status = 404
+
+    def __init__(self, message: str = "Not Found") -> None:
+        super().__init__({"error": message})
+
+
+class MethodNotAllowed(ServerRefusal):
+    """405 for a known path called with the wrong method."""
+
+    status = 405
+
+    def __init__(self, allowed: list[str]) -> None:
+        super().__init__(
+            {"error": "Method Not Allowed", "allowed_methods": allowed},
+            {"Allow": ", ".join(allowed)},
+        )
+
+
+class PayloadTooLarge(ServerRefusal):
+    """413 for a body over the size limit."""
+
+    status = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__({"error": f"Request body is larger than {limit} bytes"})
+
+
+class UnsupportedMediaType(ServerRefusal):
+    """415 for a body that is not JSON."""
+
+    status = 415
+
+    def __init__(self, content_type: str) -> None:
+        super().__init__({"error": f"Unsupported content type '{content_type}': send application/json"})
+
+
+class InvalidControlRequest(ControlError):
+    """400: a control request (a scenario, a key, a clock change, a query argument) is not valid."""
+
+    status = 400
+
+    def __init__(self, message: str, **extra: Any) -> None:
+        super().__init__({"error": message, **extra})
+
+
+class ControlNotFound(ControlError):
+    """404 from the control API: no scenario or key with that id."""
+
+    status = 404
+
+    def __init__(self, message: str) -> None:
+        super().__init__({"error": message})
+
+
+class ControlConflict(ControlError):
+    """409 from the control API: the thing to create exists already."""
+
+    status = 409
+
+    def __init__(self, message: str) -> None:
+        super().__init__({"error": message})
+
+
+class AdminUnauthorized(ControlError):
+    """401 for a control-API call without the configured admin token."""
+
+    status = 401
+
+    def __init__(self) -> None:
+        super().__init__(
+            {"error": "The control API needs 'Authorization: Bearer <admin token>'"},
+            {"WWW-Authenticate": 'Bearer realm="fakeapollo-admin"'},
         )

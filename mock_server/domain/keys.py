@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mock_server.domain.errors import BadRequest, Conflict, Forbidden, Unauthorized
+from mock_server.domain.errors import ControlConflict, Forbidden, InvalidControlRequest, Unauthorized
 
 PLANS = ("free", "basic", "professional", "custom")
 # docs/apollo-facts.md 2.5 / examples/errors/observed_live_error_bodies.json: enrichment is not on the free
@@ -73,20 +73,22 @@ class ApiKey:
 def key_from_entry(entry: Mapping[str, Any]) -> ApiKey:
     """An ApiKey from a `fixtures/keys.json` entry; 400 naming what is wrong."""
     if not isinstance(entry, Mapping):
-        raise BadRequest("A key must be a JSON object")
+        raise InvalidControlRequest("A key must be a JSON object")
     from mock_server.domain.data import SchemaViolation, validate
 
     try:
         validate("key_registry", {"keys": [dict(entry)]})
     except SchemaViolation as exc:
-        raise BadRequest(f"Invalid key: {'; '.join(f'{p}: {m}' for p, m in exc.violations)}") from exc
+        raise InvalidControlRequest(
+            f"Invalid key: {'; '.join(f'{p}: {m}' for p, m in exc.violations)}"
+        ) from exc
     credits = entry.get("credits")
     price = entry.get("credit_price", 1.0)
     if isinstance(price, float) and not math.isfinite(price):
-        raise BadRequest("Invalid key: credit_price: must be a finite number above 0, at most 100")
+        raise InvalidControlRequest("Invalid key: credit_price: must be a finite number above 0, at most 100")
     if isinstance(credits, float) and not math.isfinite(credits):
         # JSON Schema's bounds let NaN through (every comparison with it is false).
-        raise BadRequest("Invalid key: credits: must be a finite number from 0 to 1e12, or null")
+        raise InvalidControlRequest("Invalid key: credits: must be a finite number from 0 to 1e12, or null")
     scopes = entry.get("scopes")
     return ApiKey(
         key=entry["key"],
@@ -127,7 +129,7 @@ class KeyRegistry:
 
     def _save(self, keys: dict[str, ApiKey]) -> None:
         if self._documents is None:
-            raise BadRequest("This registry cannot be changed")
+            raise InvalidControlRequest("This registry cannot be changed")
         self._documents.set_document(DOCUMENT, [k.entry() for k in keys.values()])
 
     def __iter__(self) -> Iterator[ApiKey]:
@@ -142,7 +144,7 @@ class KeyRegistry:
         key = key_from_entry(entry)
         keys = dict(self._keys())
         if key.key in keys:
-            raise Conflict("This key exists already; change it with PATCH /__admin/keys/{key}")
+            raise ControlConflict("This key exists already; change it with PATCH /__admin/keys/{key}")
         keys[key.key] = key
         self._save(keys)
         return key

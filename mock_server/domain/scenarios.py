@@ -14,7 +14,7 @@ from typing import Any
 
 from mock_server.domain import data
 from mock_server.domain.encoding import dumps
-from mock_server.domain.errors import BadRequest
+from mock_server.domain.errors import InvalidControlRequest
 
 
 class OutcomeName(StrEnum):
@@ -99,7 +99,7 @@ class NumberParameter:
             except ValueError:
                 value = None
         if value is None or not math.isfinite(value) or not self.low <= value <= self.high:
-            raise BadRequest(
+            raise InvalidControlRequest(
                 f"Scenario parameter '{key}' must be a number from {_whole(self.low)} to {_whole(self.high)} "
                 f"({self.unit}), got {str(raw)[:64]!r}",
                 field=key,
@@ -152,7 +152,7 @@ def check_outcome_params(name: OutcomeName, params: Mapping[str, Any]) -> dict[s
         parameter = allowed.get(key)
         if parameter is None:
             valid = ", ".join(allowed) if allowed else "none"
-            raise BadRequest(
+            raise InvalidControlRequest(
                 f"The outcome '{name}' takes no parameter {str(key)[:64]!r} (valid: {valid})",
                 field=key,
                 valid_parameters=list(allowed),
@@ -177,7 +177,7 @@ def _known_fields(document: Mapping[str, Any], valid: tuple[str, ...], where: st
     unknown = [key for key in document if key not in valid]
     if unknown:
         name = f"{where}.{unknown[0]}" if where else unknown[0]
-        raise BadRequest(
+        raise InvalidControlRequest(
             f"Scenario field '{str(name)[:80]}' is unknown (valid: {', '.join(valid)})",
             field=name,
             valid_fields=list(valid),
@@ -187,7 +187,7 @@ def _known_fields(document: Mapping[str, Any], valid: tuple[str, ...], where: st
 def check_outcome(name: Any) -> OutcomeName:
     """The outcome name, or a 400 listing the valid ones."""
     if not isinstance(name, str) or name not in OUTCOMES:
-        raise BadRequest(f"Unknown scenario outcome {name!r}", valid_outcomes=list(OUTCOMES))
+        raise InvalidControlRequest(f"Unknown scenario outcome {name!r}", valid_outcomes=list(OUTCOMES))
     return OutcomeName(name)
 
 
@@ -219,57 +219,65 @@ class ScriptedResponse:
 def scripted_response(document: Any, where: str) -> ScriptedResponse:
     """One `responses[i]` entry, or a 400 naming the field at fault (`where` is its path)."""
     if not isinstance(document, dict):
-        raise BadRequest(f"Scenario '{where}' must be an object with status, headers and body")
+        raise InvalidControlRequest(f"Scenario '{where}' must be an object with status, headers and body")
     unknown = sorted(set(document) - {"status", "headers", "body"})
     if unknown:
-        raise BadRequest(f"Scenario '{where}.{unknown[0]}' is not a field; use status, headers, body")
+        raise InvalidControlRequest(
+            f"Scenario '{where}.{unknown[0]}' is not a field; use status, headers, body"
+        )
     status = document.get("status", 200)
     if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-        raise BadRequest(f"Scenario '{where}.status' must be an integer from 100 to 599")
+        raise InvalidControlRequest(f"Scenario '{where}.status' must be an integer from 100 to 599")
     headers = document.get("headers") or {}
     if not isinstance(headers, dict):
-        raise BadRequest(f"Scenario '{where}.headers' must be an object of header names to strings")
+        raise InvalidControlRequest(
+            f"Scenario '{where}.headers' must be an object of header names to strings"
+        )
     if len(headers) > MAX_RESPONSE_HEADERS:
-        raise BadRequest(f"Scenario '{where}.headers' may hold at most {MAX_RESPONSE_HEADERS} headers")
+        raise InvalidControlRequest(
+            f"Scenario '{where}.headers' may hold at most {MAX_RESPONSE_HEADERS} headers"
+        )
     pairs = tuple(_header(name, value, f"{where}.headers") for name, value in headers.items())
     body = document.get("body")
     try:
         raw = body.encode("utf-8") if isinstance(body, str) else dumps(body)
     except (TypeError, ValueError) as exc:
-        raise BadRequest(f"Scenario '{where}.body' cannot be encoded: {exc}") from exc
+        raise InvalidControlRequest(f"Scenario '{where}.body' cannot be encoded: {exc}") from exc
     if "body" not in document:
         raw = b""
     if len(raw) > MAX_RESPONSE_BODY:
-        raise BadRequest(f"Scenario '{where}.body' is longer than {MAX_RESPONSE_BODY} bytes")
+        raise InvalidControlRequest(f"Scenario '{where}.body' is longer than {MAX_RESPONSE_BODY} bytes")
     return ScriptedResponse(status, pairs, raw, dict(document))
 
 
 def _header(name: Any, value: Any, where: str) -> tuple[str, str]:
     """A header a scripted answer may send: a token name, a value without line breaks, both bounded."""
     if not isinstance(name, str) or not name or len(name) > MAX_HEADER_NAME or not set(name) <= _TOKEN:
-        raise BadRequest(
+        raise InvalidControlRequest(
             f"Scenario '{where}' has an invalid header name {str(name)[:80]!r}: "
             f"letters, digits and !#$%&'*+-.^_`|~ only, at most {MAX_HEADER_NAME} characters"
         )
     if name.lower() in SERVER_HEADERS:
-        raise BadRequest(f"Scenario '{where}.{name}' is set by the server and cannot be scripted")
+        raise InvalidControlRequest(f"Scenario '{where}.{name}' is set by the server and cannot be scripted")
     if not isinstance(value, str) or len(value) > MAX_HEADER_VALUE:
-        raise BadRequest(
+        raise InvalidControlRequest(
             f"Scenario '{where}.{name}' must be a string of at most {MAX_HEADER_VALUE} characters"
         )
     if any((ord(c) < 32 and c != "\t") or ord(c) == 127 for c in value):
-        raise BadRequest(f"Scenario '{where}.{name}' must not hold CR, LF or other control characters")
+        raise InvalidControlRequest(
+            f"Scenario '{where}.{name}' must not hold CR, LF or other control characters"
+        )
     if not value.isascii():
-        raise BadRequest(f"Scenario '{where}.{name}' must be ASCII")
+        raise InvalidControlRequest(f"Scenario '{where}.{name}' must be ASCII")
     return name, value
 
 
 def scripted_responses(document: Any) -> tuple[ScriptedResponse, ...]:
     """A `respond` scenario's `responses`: a non-empty list, each checked; a 400 otherwise."""
     if not isinstance(document, list) or not document:
-        raise BadRequest("Scenario 'responses' must be a non-empty list for the outcome 'respond'")
+        raise InvalidControlRequest("Scenario 'responses' must be a non-empty list for the outcome 'respond'")
     if len(document) > MAX_RESPONSES:
-        raise BadRequest(f"Scenario 'responses' may hold at most {MAX_RESPONSES} answers")
+        raise InvalidControlRequest(f"Scenario 'responses' may hold at most {MAX_RESPONSES} answers")
     return tuple(scripted_response(item, f"responses[{i}]") for i, item in enumerate(document))
 
 
@@ -282,11 +290,13 @@ def parse_header(value: str) -> Outcome:
             continue
         key, sep, raw = pair.partition("=")
         if not sep or not key.strip():
-            raise BadRequest(f"Scenario parameter {pair!r} must look like key=value")
+            raise InvalidControlRequest(f"Scenario parameter {pair!r} must look like key=value")
         params[key.strip()] = raw.strip()
     outcome = check_outcome(name)
     if outcome is OutcomeName.RESPOND:
-        raise BadRequest("The outcome 'respond' needs its responses: queue it with POST /__admin/scenarios")
+        raise InvalidControlRequest(
+            "The outcome 'respond' needs its responses: queue it with POST /__admin/scenarios"
+        )
     return Outcome(outcome, check_outcome_params(outcome, params))
 
 
@@ -368,33 +378,37 @@ class Scenario:
 def scenario_from_document(document: Any, scenario_id: str) -> Scenario:
     """A Scenario from the control API's JSON, or a 400 naming what is wrong."""
     if not isinstance(document, dict):
-        raise BadRequest("A scenario must be a JSON object")
+        raise InvalidControlRequest("A scenario must be a JSON object")
     _known_fields(document, SCENARIO_FIELDS, "")
     match = document.get("match") or {}
     if not isinstance(match, dict):
-        raise BadRequest("Scenario 'match' must be an object")
+        raise InvalidControlRequest("Scenario 'match' must be an object")
     _known_fields(match, MATCH_FIELDS, "match")
     params = match.get("params") or {}
     if not isinstance(params, dict):
-        raise BadRequest("Scenario 'match.params' must be an object")
+        raise InvalidControlRequest("Scenario 'match.params' must be an object")
     _known_fields(params, request_parameters(), "match.params")
     for key in ("path", "api_key"):
         if match.get(key) is not None and not isinstance(match[key], str):
-            raise BadRequest(f"Scenario 'match.{key}' must be a string")
+            raise InvalidControlRequest(f"Scenario 'match.{key}' must be a string")
     times = document.get("times")
     if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
-        raise BadRequest("Scenario 'times' must be a positive integer, or omitted for 'until deleted'")
+        raise InvalidControlRequest(
+            "Scenario 'times' must be a positive integer, or omitted for 'until deleted'"
+        )
     after = document.get("after", 0)
     if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-        raise BadRequest("Scenario 'after' must be a whole number of matching requests to let through first")
+        raise InvalidControlRequest(
+            "Scenario 'after' must be a whole number of matching requests to let through first"
+        )
     outcome_params = document.get("params") or {}
     if not isinstance(outcome_params, dict):
-        raise BadRequest("Scenario 'params' must be an object")
+        raise InvalidControlRequest("Scenario 'params' must be an object")
     name = check_outcome(document.get("outcome"))
     if name is OutcomeName.RESPOND:
         responses = scripted_responses(document.get("responses"))
     elif "responses" in document:
-        raise BadRequest("Scenario 'responses' is only for the outcome 'respond'")
+        raise InvalidControlRequest("Scenario 'responses' is only for the outcome 'respond'")
     else:
         responses = ()
     return Scenario(

@@ -25,7 +25,7 @@ import httpx
 
 from mock_server.domain.clock import Clock
 from mock_server.domain.encoding import dumps
-from mock_server.domain.errors import ApolloError, NotFound, PayloadTooLarge
+from mock_server.domain.errors import ApolloError, FakeApolloError, NotFound, PayloadTooLarge, RecorderError
 from mock_server.domain.params import merge, parse_webhook_url
 from mock_server.domain.webhooks.transport import Allowlist, Refused, post_json
 from mock_server.recording.credit_cap import CapReached, CreditCap, Estimate, charged_now, estimate
@@ -71,7 +71,7 @@ MIN_KEY_LENGTH = 8
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
 
 
-class CreditCapReached(ApolloError):
+class CreditCapReached(RecorderError):
     """The recorder's own refusal: the call could cross --max-credits, so it was not sent."""
 
     status = 422
@@ -89,7 +89,7 @@ class CreditCapReached(ApolloError):
         )
 
 
-class UpstreamUnreachable(ApolloError):
+class UpstreamUnreachable(RecorderError):
     """502: the upstream could not be connected to, so nothing was sent or charged."""
 
     status = 502
@@ -210,7 +210,7 @@ class RecordingProxy:
                 await self._forward(request, scope, send)
             else:
                 raise NotFound()
-        except ApolloError as error:
+        except FakeApolloError as error:
             await _reply(send, error.status, error.encoded_body(), error.content_type, error.headers)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -335,7 +335,7 @@ class RecordingProxy:
         fault: str | None = None,
         charged: float = 0.0,
         webhook: bool = False,
-        refused: ApolloError | None = None,
+        refused: FakeApolloError | None = None,
     ) -> None:
         """Write one exchange, its persons and its drift.
 

@@ -20,23 +20,11 @@ from mock_server.domain.clock import (
     window,
 )
 from mock_server.domain.encoding import dumps
-from mock_server.domain.errors import ApolloError, BadRequest, NotFound
+from mock_server.domain.errors import AdminUnauthorized, ControlNotFound, InvalidControlRequest
 from mock_server.domain.journal import mask_secret
 from mock_server.web import journaling
 from mock_server.web.apollo import enrichment
 from mock_server.web.render import JSON_TYPE, json_response, read_body
-
-
-class AdminUnauthorized(ApolloError):
-    """401 for a control-API call without the configured admin token."""
-
-    status = 401
-
-    def __init__(self) -> None:
-        super().__init__(
-            {"error": "The control API needs 'Authorization: Bearer <admin token>'"},
-            {"WWW-Authenticate": 'Bearer realm="fakeapollo-admin"'},
-        )
 
 
 def protect(bp: Blueprint, admin_token: str | None) -> None:
@@ -139,16 +127,18 @@ def set_clock() -> Response:
     body = read_body()
     clock = enrichment().clock
     if not {"freeze", "now"} & body.keys():
-        raise BadRequest('Send {"freeze": true|false} and/or {"now": "<ISO-8601>"}')
+        raise InvalidControlRequest('Send {"freeze": true|false} and/or {"now": "<ISO-8601>"}')
     freeze = body.get("freeze")
     if "freeze" in body and not isinstance(freeze, bool):
-        raise BadRequest("'freeze' must be true or false")
+        raise InvalidControlRequest("'freeze' must be true or false")
     target = _instant(body["now"], "now") if "now" in body else None
     if target is not None:
         try:
             check_timestamp(target.timestamp())
         except ClockOutOfRange as exc:
-            raise BadRequest(f"'now' must be an instant from {window()}, got {body['now']!r}") from exc
+            raise InvalidControlRequest(
+                f"'now' must be an instant from {window()}, got {body['now']!r}"
+            ) from exc
     if freeze is True:
         clock.freeze()
     elif freeze is False:
@@ -163,17 +153,19 @@ def advance_clock() -> Response:
     seconds = read_body().get("seconds")
     problem = f"'seconds' must be a finite number from 0 to {MAX_ADVANCE_SECONDS} (ten years)"
     if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-        raise BadRequest(problem)
+        raise InvalidControlRequest(problem)
     try:
         value = float(seconds)
     except OverflowError as exc:  # an integer too large for a float
-        raise BadRequest(problem) from exc
+        raise InvalidControlRequest(problem) from exc
     if not (math.isfinite(value) and 0 <= value <= MAX_ADVANCE_SECONDS):
-        raise BadRequest(problem)
+        raise InvalidControlRequest(problem)
     try:
         enrichment().clock.advance(value)
     except ClockOutOfRange as exc:
-        raise BadRequest(f"'seconds' would move the clock past {Clock.iso(LATEST)}: {exc}") from exc
+        raise InvalidControlRequest(
+            f"'seconds' would move the clock past {Clock.iso(LATEST)}: {exc}"
+        ) from exc
     return json_response(_clock_state())
 
 
@@ -192,7 +184,7 @@ def add_scenario() -> Response:
 def remove_scenario(scenario_id: str) -> Response:
     """Delete one scenario."""
     if not enrichment().store.scenarios.remove(scenario_id):
-        raise NotFound(f"No scenario with id {scenario_id!r}")
+        raise ControlNotFound(f"No scenario with id {scenario_id!r}")
     return json_response({"deleted": scenario_id})
 
 
@@ -213,17 +205,17 @@ def _int_arg(name: str, low: int | None = None) -> int | None:
         value = None
     if value is None or (low is not None and value < low):
         at_least = f" of at least {low}" if low is not None else ""
-        raise BadRequest(f"'{name}' must be an integer{at_least}, got {raw[:40]!r}")
+        raise InvalidControlRequest(f"'{name}' must be an integer{at_least}, got {raw[:40]!r}")
     return value
 
 
 def _instant(raw: Any, name: str) -> Any:
     if not isinstance(raw, str):
-        raise BadRequest(f"'{name}' must be an ISO-8601 instant")
+        raise InvalidControlRequest(f"'{name}' must be an ISO-8601 instant")
     try:
         return parse_instant(raw)
     except ValueError as exc:
-        raise BadRequest(f"'{name}' must be an ISO-8601 instant, got {raw!r}") from exc
+        raise InvalidControlRequest(f"'{name}' must be an ISO-8601 instant, got {raw!r}") from exc
 
 
 def list_keys() -> Response:
@@ -242,10 +234,10 @@ def change_key(key: str) -> Response:
     registry = enrichment().keys
     current = registry.get(key)
     if current is None:
-        raise NotFound("No such key")
+        raise ControlNotFound("No such key")
     changes = read_body()
     if "key" in changes and changes["key"] != key:
-        raise BadRequest("A key's value cannot be changed; remove it and add another")
+        raise InvalidControlRequest("A key's value cannot be changed; remove it and add another")
     entry = {**current.entry(), **changes, "key": key}
     if entry.get("limits") is None:
         entry.pop("limits", None)
@@ -255,7 +247,7 @@ def change_key(key: str) -> Response:
 def remove_key(key: str) -> Response:
     """Remove a key."""
     if not enrichment().keys.remove(key):
-        raise NotFound("No such key")
+        raise ControlNotFound("No such key")
     return json_response({"deleted": mask_secret(key)})
 
 

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, g, request
 from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import BaseConverter
 
-from mock_server.domain.errors import ApolloError, Unauthorized
+from mock_server.domain.errors import FakeApolloError, Unauthorized
 from mock_server.domain.keys import ApiKey
 from mock_server.domain.params import merge, parse_bulk, parse_match
 from mock_server.domain.ratelimit import RateState
@@ -80,7 +80,7 @@ def answer(
     """
     try:
         reply, fault = _answer(service, endpoint, operation, call, notes)
-    except ApolloError as error:
+    except FakeApolloError as error:
         reply, fault = error_reply(error), None
     except BaseException:
         service.refund(notes.receipt)

@@ -12,7 +12,7 @@ from mock_server.config import Config
 from mock_server.domain import data
 from mock_server.domain.clock import Clock
 from mock_server.domain.directory import PersonDirectory
-from mock_server.domain.errors import ApolloError, PayloadTooLarge
+from mock_server.domain.errors import FakeApolloError, PayloadTooLarge
 from mock_server.domain.errors import MethodNotAllowed as ApolloMethodNotAllowed
 from mock_server.domain.errors import NotFound as ApolloNotFound
 from mock_server.domain.keys import KeyRegistry
@@ -124,8 +124,8 @@ def _register_journal(app: Flask, service: Enrichment) -> None:
 def _register_error_handlers(app: Flask, config: Config) -> None:
     """One place renders every error: Apollo's typed errors, HTTP errors, and the unexpected."""
 
-    @app.errorhandler(ApolloError)
-    def apollo_error(error: ApolloError) -> Response:
+    @app.errorhandler(FakeApolloError)
+    def fakeapollo_error(error: FakeApolloError) -> Response:
         return error_response(error)
 
     @app.errorhandler(HTTPException)

@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 from a2wsgi import WSGIMiddleware
 from flask import Flask
 
-from mock_server.domain.errors import ApolloError, BadRequest, PayloadTooLarge
+from mock_server.domain.errors import FakeApolloError, MalformedRequest, PayloadTooLarge
 from mock_server.domain.journal import mask_key
 from mock_server.domain.service import Enrichment
 from mock_server.web import journaling
@@ -96,7 +96,7 @@ class Emulator:
         try:
             _check_request(scope, headers, self.max_body)
             body = await _read_body(receive, self.max_body)
-        except ApolloError as error:
+        except FakeApolloError as error:
             reply = error_reply(error)
             await _send_reply(send, reply, head=False)
             self._log(scope, headers, reply.status, None, started)
@@ -307,20 +307,20 @@ def _check_request(scope: Scope, headers: list[tuple[bytes, bytes]], max_body: i
     """Refuse what must not be served: another HTTP version, not one Host, an unknown coding, a big body."""
     if scope.get("http_version") not in ("1.1", "1.0"):
         version = scope.get("http_version")
-        raise BadRequest(f"HTTP version {version} is not supported: send HTTP/1.1 or HTTP/1.0")
+        raise MalformedRequest(f"HTTP version {version} is not supported: send HTTP/1.1 or HTTP/1.0")
     hosts = 0
     for name, value in headers:
         if name == b"host":
             hosts += 1
         elif name == b"transfer-encoding" and value.strip().lower() != b"chunked":
-            raise BadRequest(
+            raise MalformedRequest(
                 f"Transfer-Encoding {value.decode('latin-1')!r} is not supported: send the body chunked"
                 " or with a Content-Length, without other codings"
             )
         elif name == b"content-length" and value.isdigit() and int(value) > max_body:
             raise PayloadTooLarge(max_body)
     if hosts != 1:
-        raise BadRequest(f"A request needs exactly one Host header, got {hosts}")
+        raise MalformedRequest(f"A request needs exactly one Host header, got {hosts}")
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:

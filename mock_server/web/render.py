@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 from flask import Response, request
 
 from mock_server.domain.encoding import dumps, loads
-from mock_server.domain.errors import ApolloError, BadRequest, UnsupportedMediaType
+from mock_server.domain.errors import FakeApolloError, MalformedRequest, UnsupportedMediaType
 
 JSON_TYPE = "application/json"
 
@@ -30,8 +30,8 @@ def json_reply(body: Any, status: int = 200, headers: dict[str, str] | None = No
     return Reply(status, dumps(body), JSON_TYPE, headers if headers is not None else {})
 
 
-def error_reply(error: ApolloError) -> Reply:
-    """An ApolloError as Apollo sends it: exact body, status, content type and headers."""
+def error_reply(error: FakeApolloError) -> Reply:
+    """An error as it is sent: exact body, status, content type and headers."""
     return Reply(error.status, error.encoded_body(), error.content_type, dict(error.headers))
 
 
@@ -48,8 +48,8 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return flask_response(json_reply(body, status, headers))
 
 
-def error_response(error: ApolloError) -> Response:
-    """An ApolloError as a Flask response."""
+def error_response(error: FakeApolloError) -> Response:
+    """An error as a Flask response."""
     return flask_response(error_reply(error))
 
 
@@ -76,7 +76,7 @@ def _decode(raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BadRequest(f"The request body is not valid UTF-8 (byte {exc.start})") from exc
+        raise MalformedRequest(f"The request body is not valid UTF-8 (byte {exc.start})") from exc
 
 
 def _parse_json(raw: bytes) -> dict[str, Any]:
@@ -87,7 +87,7 @@ def _parse_json(raw: bytes) -> dict[str, Any]:
         document = _parse_json_slowly(raw)
     if not isinstance(document, dict):
         kind = "an array" if isinstance(document, list) else "a " + type(document).__name__
-        raise BadRequest(f"The request body must be a JSON object, got {kind}")
+        raise MalformedRequest(f"The request body must be a JSON object, got {kind}")
     return document
 
 
@@ -95,11 +95,11 @@ def _parse_json_slowly(raw: bytes) -> Any:
     try:
         return json.loads(_decode(raw))
     except json.JSONDecodeError as exc:
-        raise BadRequest(
+        raise MalformedRequest(
             f"The request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from exc
     except RecursionError as exc:
-        raise BadRequest("The request body is nested too deeply") from exc
+        raise MalformedRequest("The request body is nested too deeply") from exc
     except ValueError as exc:
         # Python refuses to convert integer literals of more than 4,300 digits (CVE-2020-10735).
-        raise BadRequest("The request body holds an integer longer than 4,300 digits") from exc
+        raise MalformedRequest("The request body holds an integer longer than 4,300 digits") from exc

@@ -18,7 +18,7 @@ from typing import Any
 from mock_server.config import Config
 from mock_server.domain.clock import Clock
 from mock_server.domain.credits import MOBILE_PHONE_CREDITS, Ledger
-from mock_server.domain.errors import BadRequest, PollError
+from mock_server.domain.errors import InvalidControlRequest, PollError
 from mock_server.domain.params import Options
 from mock_server.domain.persons import Person
 from mock_server.domain.scenarios import WEBHOOK_OUTCOMES, Outcome, OutcomeName
@@ -179,7 +179,7 @@ class Webhooks:
             delay = outcome.number("delay_s", max(10 * high, 30.0))
         if not math.isfinite(delay):
             # A due time that is not a number would make the delivery unpollable for good.
-            raise BadRequest("Scenario parameter 'delay_s' must be a finite number of seconds")
+            raise InvalidControlRequest("Scenario parameter 'delay_s' must be a finite number of seconds")
         duplicate = forced is OutcomeName.WEBHOOK_DUPLICATE or rng.random() < self.settings.duplicate_rate
         now = self.clock.timestamp()
         delivery: dict[str, Any] = {
