@@ -1,4 +1,4 @@
-"""The error hierarchy: one base, Apollo's answers apart from the server's, the controls' and the recorder's."""
+"""The error hierarchy: one base; Apollo's answers apart from the server's, control and recorder refusals."""
 
 from __future__ import annotations
 

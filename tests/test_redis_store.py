@@ -11,6 +11,7 @@ from conftest import StoreFactory, start_serve
 
 from mock_server.cli import main
 from mock_server.stores.redis_store import RedisStore
+from tests.webhook_helpers import ids, stored_delivery
 
 
 def wait_until(condition: Callable[[], object], timeout: float) -> object:
@@ -32,17 +33,17 @@ def server_time(store: RedisStore) -> float:
 
 def test_a_live_process_keeps_its_claims_past_the_lease(stores: StoreFactory) -> None:
     holder, other = stores(lease_seconds=2.0), stores(lease_seconds=2.0)
-    holder.add_delivery({"id": "d", "status": "pending", "due_at": 0.0})
-    assert [d["id"] for d in holder.claim_due_deliveries(1.0, 10)] == ["d"]
+    holder.add_delivery(stored_delivery("d"))
+    assert ids(holder.claim_due_deliveries(1.0, 10)) == ["d"]
     time.sleep(3.0)  # one lease and a half: the holder's renewer keeps extending it
     assert other.requeue_in_flight() == 0
     assert other.claim_due_deliveries(1.0, 10) == []
-    assert other.get_delivery("d") == {"id": "d", "status": "in_flight", "due_at": 0.0}
+    assert other.get_delivery("d") == stored_delivery("d", "in_flight")
 
 
 def test_a_dead_process_claims_go_to_another_after_the_lease(stores: StoreFactory) -> None:
     holder, other = stores(lease_seconds=5.0), stores(lease_seconds=5.0)
-    holder.add_delivery({"id": "d", "status": "pending", "due_at": 0.0})
+    holder.add_delivery(stored_delivery("d"))
     holder.claim_due_deliveries(1.0, 10)
     holder.close()  # stops renewing, as a killed process would
     expiry = float(other.client.zscore(other.keys.deliveries()[4], "d") or 0)  # a late renewal only delays it
@@ -51,7 +52,7 @@ def test_a_dead_process_claims_go_to_another_after_the_lease(stores: StoreFactor
     # before the expiry found nothing (only a stall longer than the whole lease lets it find it).
     assert early == [] or server_time(other) >= expiry
     taken = early or wait_until(lambda: other.claim_due_deliveries(1.0, 10), timeout=20)
-    assert taken == [{"id": "d", "status": "in_flight", "due_at": 0.0}]
+    assert taken == [stored_delivery("d", "in_flight")]
     other.update_delivery("d", {"status": "delivered"})
     assert other.claim_due_deliveries(1.0, 10) == []
 

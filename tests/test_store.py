@@ -21,6 +21,7 @@ from mock_server.domain.journal import Entry, mask_key
 from mock_server.domain.store import MemoryStore, Store
 from mock_server.stores.redis_store import RedisStore
 from mock_server.stores.sqlite_store import SqliteStore
+from tests.webhook_helpers import ids, stored_delivery
 
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])
@@ -135,15 +136,18 @@ def crash(store: Store) -> None:
 
 
 def test_deliveries_are_claimed_once_and_requeued_after_a_crash(store: Store) -> None:
-    store.add_delivery({"id": "a", "status": "pending", "due_at": 10.0})
-    store.add_delivery({"id": "b", "status": "pending", "due_at": 20.0})
-    assert [d["id"] for d in store.claim_due_deliveries(15.0, 10)] == ["a"]
+    store.add_delivery(stored_delivery("a", due_at=10.0))
+    store.add_delivery(stored_delivery("b", due_at=20.0))
+    assert ids(store.claim_due_deliveries(15.0, 10)) == ["a"]
     assert store.claim_due_deliveries(15.0, 10) == []
     crash(store)
     assert store.requeue_in_flight() == 1
-    assert [d["id"] for d in store.claim_due_deliveries(25.0, 10)] == ["a", "b"]
-    store.update_delivery("a", {"status": "delivered"})
-    assert store.get_delivery("a") == {"id": "a", "status": "delivered", "due_at": 10.0}
+    assert ids(store.claim_due_deliveries(25.0, 10)) == ["a", "b"]
+    store.update_delivery("a", {"status": "delivered", "attempts": [{"attempt": 1, "status": 200}]})
+    assert store.get_delivery("a") == stored_delivery("a", "delivered", 10.0).changed(
+        {"attempts": [{"attempt": 1, "status": 200}]}
+    )
+    assert store.get_delivery("nope") is None
 
 
 def test_finished_deliveries_beyond_the_cap_are_forgotten(
@@ -153,9 +157,9 @@ def test_finished_deliveries_beyond_the_cap_are_forgotten(
     monkeypatch.setattr("mock_server.stores.sqlite_store.MAX_DELIVERIES", 5)
     monkeypatch.setattr("mock_server.stores.redis_store.MAX_DELIVERIES", 5)
     for n in range(300):
-        store.add_delivery({"id": f"d{n}", "status": "delivered", "due_at": 0.0})
-    store.add_delivery({"id": "pending", "status": "pending", "due_at": 0.0})
-    kept = [d["id"] for d in store.deliveries()]
+        store.add_delivery(stored_delivery(f"d{n}", "delivered"))
+    store.add_delivery(stored_delivery("pending"))
+    kept = ids(store.deliveries())
     assert "pending" in kept
     assert len(kept) < 300
     assert "d299" in kept and "d0" not in kept

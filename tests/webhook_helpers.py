@@ -14,6 +14,7 @@ import requests
 
 from mock_server.config import Config
 from mock_server.domain.service import Enrichment
+from mock_server.domain.webhooks.delivery import Delivery
 from mock_server.pytest_plugin import LiveServer, start_live_server
 from mock_server.web.app import create_app
 
@@ -23,6 +24,27 @@ TEAM = "team-test"
 WITH_MOBILE = "p0@phones.com"
 LANDLINE_ONLY = "p3@phones.com"
 NO_PHONE = "p4@phones.com"
+
+
+def stored_delivery(delivery_id: str, status: str = "pending", due_at: float = 0.0) -> Delivery:
+    """A delivery as a store keeps it, with only what the store tests look at set."""
+    return Delivery.from_document(
+        {
+            "id": delivery_id,
+            "request_id": 1,
+            "request_type": "phone",
+            "webhook_url": "http://127.0.0.1:9/hook",
+            "team": TEAM,
+            "payload": {},
+            "due_at": due_at,
+            "status": status,
+        }
+    )
+
+
+def ids(deliveries: list[Delivery]) -> list[str]:
+    """The ids of `deliveries`, in order."""
+    return [d.id for d in deliveries]
 
 
 class Receiver:

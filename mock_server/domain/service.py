@@ -433,8 +433,9 @@ class Enrichment:
         return int.from_bytes(digest[:8], "big", signed=True)
 
     def close(self) -> None:
-        """Stop background work (the webhook dispatcher); pending deliveries stay in the store."""
+        """Stop the webhook dispatcher and close the store; pending deliveries stay in it."""
         self.webhooks.stop()
+        self.store.close()
 
 
 def _cost(api_key: ApiKey, records: int, credits: float) -> float:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from mock_server.domain.clock import ClockState, LocalClockState
 from mock_server.domain.journal import DEFAULT_BYTES, DEFAULT_SIZE, Entry, Journal, JournalUsage
 from mock_server.domain.scenarios import Outcome, Scenario, ScenarioBook
+from mock_server.domain.webhooks.delivery import FINISHED, Delivery, DeliveryChanges
 
 if TYPE_CHECKING:
     from mock_server.domain.directory import AliasMap
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
 MAX_DELIVERIES = 10_000
 # Pruning runs once this many deliveries past the cap, not on every add (it scans the outbox).
 PRUNE_STEP = 100
-FINISHED = frozenset({"delivered", "failed"})
 # Credits may be fractional (docs/apollo-facts.md 5): `spend` lets a sum this close to the limit through.
 SPEND_TOLERANCE = 1e-9
 
@@ -97,6 +97,19 @@ class Store(Protocol):
     """Everything the emulator remembers between requests; services never hold state themselves."""
 
     @property
+    def blocking(self) -> bool:
+        """Whether a call may wait (on a lock, a disk, a far server): the server then calls it off its loop.
+
+        May change while running (RedisStore: true only while recent round trips were slow).
+        """
+        ...
+
+    @property
+    def serial(self) -> bool:
+        """Whether calls of one process should take turns on one thread (SQLite's write lock)."""
+        ...
+
+    @property
     def journal(self) -> JournalStore:
         """The request journal."""
         ...
@@ -160,23 +173,23 @@ class Store(Protocol):
         """The usage of each (name, index) window, without counting."""
         ...
 
-    def add_delivery(self, delivery: dict[str, Any]) -> None:
-        """Record a webhook delivery (a JSON-ready dict with a unique "id") that is due later."""
+    def add_delivery(self, delivery: Delivery) -> None:
+        """Record a webhook delivery (its id unique) that is due later."""
         ...
 
-    def deliveries(self) -> list[dict[str, Any]]:
+    def deliveries(self) -> list[Delivery]:
         """Every recorded delivery, oldest first."""
         ...
 
-    def get_delivery(self, delivery_id: str) -> dict[str, Any] | None:
+    def get_delivery(self, delivery_id: str) -> Delivery | None:
         """One delivery by id."""
         ...
 
-    def update_delivery(self, delivery_id: str, changes: dict[str, Any]) -> None:
-        """Merge `changes` into a delivery."""
+    def update_delivery(self, delivery_id: str, changes: DeliveryChanges) -> None:
+        """Apply `changes` to a delivery (nothing when there is none with that id)."""
         ...
 
-    def claim_due_deliveries(self, now: float, limit: int) -> list[dict[str, Any]]:
+    def claim_due_deliveries(self, now: float, limit: int) -> list[Delivery]:
         """Atomically take up to `limit` pending deliveries with `due_at <= now`, marking them in flight."""
         ...
 
@@ -188,12 +201,17 @@ class Store(Protocol):
         """Forget everything: back to a freshly started emulator."""
         ...
 
+    def close(self) -> None:
+        """Release connections and stop background threads; the state stays where it is kept."""
+        ...
+
 
 class MemoryStore:
     """A process-local store guarded by one lock; the default for a single process."""
 
     # Every call returns at once: the server may call it on its event loop.
     blocking = False
+    serial = False
 
     def __init__(self, journal_size: int = DEFAULT_SIZE, journal_bytes: int = DEFAULT_BYTES) -> None:
         self._lock = threading.Lock()
@@ -201,7 +219,7 @@ class MemoryStore:
         # (scope, window name) -> [window index, calls counted in it]: one slot per window, so
         # memory stays flat however long the server runs.
         self._windows: dict[tuple[str, str], list[int]] = {}
-        self._deliveries: dict[str, dict[str, Any]] = {}
+        self._deliveries: dict[str, Delivery] = {}
         self._documents: dict[str, Any] = {}
         self.journal = Journal(journal_size, journal_bytes)
         self.scenarios = ScenarioBook()
@@ -268,53 +286,50 @@ class MemoryStore:
                 usages.append(slot[1] if slot is not None and slot[0] == index else 0)
             return usages
 
-    def add_delivery(self, delivery: dict[str, Any]) -> None:
-        """Record a webhook delivery (a JSON-ready dict with a unique "id") that is due later."""
+    def add_delivery(self, delivery: Delivery) -> None:
+        """Record a webhook delivery (its id unique) that is due later."""
         with self._lock:
-            self._deliveries[str(delivery["id"])] = dict(delivery)
+            self._deliveries[delivery.id] = delivery.copy()
             if len(self._deliveries) >= MAX_DELIVERIES + PRUNE_STEP:
-                finished = [k for k, d in self._deliveries.items() if d.get("status") in FINISHED]
+                finished = [k for k, d in self._deliveries.items() if d.status in FINISHED]
                 for key in finished[: len(self._deliveries) - MAX_DELIVERIES]:
                     del self._deliveries[key]
 
-    def deliveries(self) -> list[dict[str, Any]]:
+    def deliveries(self) -> list[Delivery]:
         """Every recorded delivery, oldest first."""
         with self._lock:
-            return [dict(d) for d in self._deliveries.values()]
+            return [d.copy() for d in self._deliveries.values()]
 
-    def get_delivery(self, delivery_id: str) -> dict[str, Any] | None:
+    def get_delivery(self, delivery_id: str) -> Delivery | None:
         """One delivery by id."""
         with self._lock:
             found = self._deliveries.get(delivery_id)
-            return None if found is None else dict(found)
+            return None if found is None else found.copy()
 
-    def update_delivery(self, delivery_id: str, changes: dict[str, Any]) -> None:
-        """Merge `changes` into a delivery."""
+    def update_delivery(self, delivery_id: str, changes: DeliveryChanges) -> None:
+        """Apply `changes` to a delivery (nothing when there is none with that id)."""
         with self._lock:
-            if delivery_id in self._deliveries:
-                self._deliveries[delivery_id].update(changes)
+            found = self._deliveries.get(delivery_id)
+            if found is not None:
+                self._deliveries[delivery_id] = found.changed(changes)
 
-    def claim_due_deliveries(self, now: float, limit: int) -> list[dict[str, Any]]:
+    def claim_due_deliveries(self, now: float, limit: int) -> list[Delivery]:
         """Atomically take up to `limit` pending deliveries with `due_at <= now`, marking them in flight."""
         with self._lock:
-            due = [
-                d
-                for d in self._deliveries.values()
-                if d.get("status") == "pending" and float(d.get("due_at", 0)) <= now
-            ]
-            due.sort(key=lambda d: float(d.get("due_at", 0)))
+            due = [d for d in self._deliveries.values() if d.status == "pending" and d.due_at <= now]
+            due.sort(key=lambda d: d.due_at)
             claimed = []
             for delivery in due[:limit]:
-                delivery["status"] = "in_flight"
-                claimed.append(dict(delivery))
+                delivery.status = "in_flight"
+                claimed.append(delivery.copy())
             return claimed
 
     def requeue_in_flight(self) -> int:
         """Put deliveries left in flight (by a crash) back to pending; how many there were."""
         with self._lock:
-            stuck = [d for d in self._deliveries.values() if d.get("status") == "in_flight"]
+            stuck = [d for d in self._deliveries.values() if d.status == "in_flight"]
             for delivery in stuck:
-                delivery["status"] = "pending"
+                delivery.status = "pending"
             return len(stuck)
 
     def alias_map(self) -> AliasMap | None:
@@ -330,6 +345,9 @@ class MemoryStore:
             self._deliveries.clear()
         self.journal.clear()
         self.scenarios.clear()
+
+    def close(self) -> None:
+        """Nothing to release: the state lives and dies with the process."""
 
 
 _ABSENT = object()  # a SharedAliasIndex's local note that the shared copy has no such key

@@ -34,6 +34,7 @@ from mock_server.domain.scenarios import (
     scenario_to_json,
 )
 from mock_server.domain.store import MAX_DELIVERIES, PRUNE_STEP, SPEND_TOLERANCE, SharedAliasIndex
+from mock_server.domain.webhooks.delivery import Delivery, DeliveryChanges
 from mock_server.stores.redis_batch import GroupCommit, RoundTrips, WriteBehind
 from mock_server.stores.redis_journal import RedisJournal
 
@@ -582,6 +583,9 @@ class RedisStore:
         self._renewer: threading.Thread | None = None
         self._closed = threading.Event()
 
+    # Threads of one process wait on the server side by side (their scripts share round trips).
+    serial = False
+
     @property
     def blocking(self) -> bool:
         """Whether calls may wait long on the server: only when recent round trips were slow.
@@ -681,21 +685,21 @@ class RedisStore:
             usages.append(int(count) if at == str(index) else 0)
         return usages
 
-    def add_delivery(self, delivery: dict[str, Any]) -> None:
-        """Record a webhook delivery (a JSON-ready dict with a unique "id") that is due later."""
+    def add_delivery(self, delivery: Delivery) -> None:
+        """Record a webhook delivery (its id unique) that is due later."""
         self._add(
             keys=[*self._delivery_keys, self._counters],
             args=[
-                str(delivery["id"]),
-                json.dumps(delivery),
-                str(delivery.get("status", "pending")),
-                repr(float(delivery.get("due_at", 0))),
+                delivery.id,
+                json.dumps(delivery.document()),
+                delivery.status,
+                repr(float(delivery.due_at)),
                 MAX_DELIVERIES,
                 PRUNE_STEP,
             ],
         )
 
-    def deliveries(self) -> list[dict[str, Any]]:
+    def deliveries(self) -> list[Delivery]:
         """Every recorded delivery, oldest first."""
         documents, status, order = self._delivery_keys[:3]
         pipe = self.client.pipeline(transaction=True)
@@ -710,7 +714,7 @@ class RedisStore:
                 found.append(_with_status(text, states.get(raw_id)))
         return found
 
-    def get_delivery(self, delivery_id: str) -> dict[str, Any] | None:
+    def get_delivery(self, delivery_id: str) -> Delivery | None:
         """One delivery by id."""
         documents, status = self._delivery_keys[:2]
         pipe = self.client.pipeline(transaction=True)
@@ -719,25 +723,18 @@ class RedisStore:
         text, state = pipe.execute()
         return None if text is None else _with_status(text, state)
 
-    def update_delivery(self, delivery_id: str, changes: dict[str, Any]) -> None:
-        """Merge `changes` into a delivery (compare and set on the server, retried on a conflict)."""
+    def update_delivery(self, delivery_id: str, changes: DeliveryChanges) -> None:
+        """Apply `changes` to a delivery (compare and set on the server, retried on a conflict)."""
         documents = self._delivery_keys[0]
         for _ in range(100):
             text = self.client.hget(documents, delivery_id)
             if text is None:
                 return
-            document = json.loads(text)
-            document.update(changes)
-            status = str(changes["status"]) if "status" in changes else ""
+            delivery = Delivery.from_document(json.loads(text)).changed(changes)
+            status = changes.get("status", "")
             done = self._update(
                 keys=self._delivery_keys,
-                args=[
-                    delivery_id,
-                    text,
-                    json.dumps(document),
-                    status,
-                    repr(float(document.get("due_at", 0))),
-                ],
+                args=[delivery_id, text, json.dumps(delivery.document()), status, repr(delivery.due_at)],
             )
             if int(done) != 0:
                 if status and status != "in_flight":
@@ -746,7 +743,7 @@ class RedisStore:
                 return
         raise RuntimeError(f"delivery {delivery_id} kept changing under an update")
 
-    def claim_due_deliveries(self, now: float, limit: int) -> list[dict[str, Any]]:
+    def claim_due_deliveries(self, now: float, limit: int) -> list[Delivery]:
         """Atomically take up to `limit` pending deliveries with `due_at <= now`, marking them in flight.
 
         Each claim is leased to this process; a claim whose process died is requeued once its
@@ -757,7 +754,7 @@ class RedisStore:
         )
         claimed = []
         for raw_id, text in zip(found[::2], found[1::2], strict=True):
-            claimed.append(_with_status(text, b"in_flight"))
+            claimed.append(_with_status(text, "in_flight"))
             with self._held_lock:
                 self._held.add(_text(raw_id))
         if claimed:
@@ -807,12 +804,12 @@ class RedisStore:
         self.client.close()
 
 
-def _with_status(text: bytes | str, status: bytes | str | None) -> dict[str, Any]:
-    """A delivery's document with its authoritative status (kept apart, changed by the scripts)."""
-    document: dict[str, Any] = json.loads(text)
-    if status is not None:
+def _with_status(text: bytes | str, status: bytes | str | None) -> Delivery:
+    """A delivery from its document, with its authoritative status (kept apart, changed by the scripts)."""
+    document = json.loads(text)
+    if status is not None and isinstance(document, dict):
         document["status"] = _text(status)
-    return document
+    return Delivery.from_document(document)
 
 
 class RedisAliases(SharedAliasIndex):

@@ -33,6 +33,7 @@ from mock_server.domain.scenarios import (
     scenario_to_json,
 )
 from mock_server.domain.store import MAX_DELIVERIES, PRUNE_STEP, SPEND_TOLERANCE, SharedAliasIndex
+from mock_server.domain.webhooks.delivery import Delivery, DeliveryChanges, DeliveryStatus
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value REAL NOT NULL);
@@ -57,6 +58,8 @@ class Database:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._opened_lock = threading.Lock()
         if not path.exists():
             # Created readable by its owner only: it holds the key registry (SQLite gives the
             # -wal and -shm files the same mode).
@@ -72,7 +75,17 @@ class Database:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
+            with self._opened_lock:
+                self._opened.append(conn)
         return conn
+
+    def close(self) -> None:
+        """Close every thread's connection; a thread that calls again later opens a new one."""
+        with self._opened_lock:
+            opened, self._opened = self._opened, []
+        self._local = threading.local()
+        for conn in opened:
+            conn.close()
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -99,14 +112,14 @@ def _incr(db: sqlite3.Connection, key: str, amount: float) -> float:
     return float(db.execute("SELECT value FROM counters WHERE key = ?", (key,)).fetchone()[0])
 
 
-def _set_status(db: sqlite3.Connection, delivery_id: str, text: str, status: str) -> dict[str, Any]:
+def _set_status(db: sqlite3.Connection, delivery_id: str, text: str, status: DeliveryStatus) -> Delivery:
     """Move one delivery row (its JSON `text`) to `status`, in its column and its document."""
-    document: dict[str, Any] = json.loads(text)
-    document["status"] = status
+    delivery = Delivery.from_document(json.loads(text)).changed({"status": status})
     db.execute(
-        "UPDATE deliveries SET status = ?, doc = ? WHERE id = ?", (status, json.dumps(document), delivery_id)
+        "UPDATE deliveries SET status = ?, doc = ? WHERE id = ?",
+        (status, json.dumps(delivery.document()), delivery_id),
     )
-    return document
+    return delivery
 
 
 def _columns(db: sqlite3.Connection) -> dict[str, list[str]]:
@@ -447,19 +460,13 @@ class SqliteStore:
             usages.append(int(rows[0][1]) if rows and rows[0][0] == index else 0)
         return usages
 
-    def add_delivery(self, delivery: dict[str, Any]) -> None:
-        """Record a webhook delivery (a JSON-ready dict with a unique "id") that is due later."""
+    def add_delivery(self, delivery: Delivery) -> None:
+        """Record a webhook delivery (its id unique) that is due later."""
         with self.database.write() as db:
             seq = int(_incr(db, "delivery_sequence", 1))
             db.execute(
                 "INSERT OR REPLACE INTO deliveries (id, seq, status, due_at, doc) VALUES (?, ?, ?, ?, ?)",
-                (
-                    str(delivery["id"]),
-                    seq,
-                    str(delivery.get("status", "pending")),
-                    float(delivery.get("due_at", 0)),
-                    json.dumps(delivery),
-                ),
+                (delivery.id, seq, delivery.status, delivery.due_at, json.dumps(delivery.document())),
             )
             if seq % PRUNE_STEP == 0:  # now and then: forget the oldest finished beyond the cap
                 db.execute(
@@ -467,34 +474,29 @@ class SqliteStore:
                     (seq - MAX_DELIVERIES,),
                 )
 
-    def deliveries(self) -> list[dict[str, Any]]:
+    def deliveries(self) -> list[Delivery]:
         """Every recorded delivery, oldest first."""
-        return [json.loads(text) for (text,) in self.database.read("SELECT doc FROM deliveries ORDER BY seq")]
+        rows = self.database.read("SELECT doc FROM deliveries ORDER BY seq")
+        return [Delivery.from_document(json.loads(text)) for (text,) in rows]
 
-    def get_delivery(self, delivery_id: str) -> dict[str, Any] | None:
+    def get_delivery(self, delivery_id: str) -> Delivery | None:
         """One delivery by id."""
         rows = self.database.read("SELECT doc FROM deliveries WHERE id = ?", (delivery_id,))
-        return json.loads(rows[0][0]) if rows else None
+        return Delivery.from_document(json.loads(rows[0][0])) if rows else None
 
-    def update_delivery(self, delivery_id: str, changes: dict[str, Any]) -> None:
-        """Merge `changes` into a delivery."""
+    def update_delivery(self, delivery_id: str, changes: DeliveryChanges) -> None:
+        """Apply `changes` to a delivery (nothing when there is none with that id)."""
         with self.database.write() as db:
             row = db.execute("SELECT doc FROM deliveries WHERE id = ?", (delivery_id,)).fetchone()
             if row is None:
                 return
-            document = json.loads(row[0])
-            document.update(changes)
+            delivery = Delivery.from_document(json.loads(row[0])).changed(changes)
             db.execute(
                 "UPDATE deliveries SET status = ?, due_at = ?, doc = ? WHERE id = ?",
-                (
-                    str(document.get("status", "pending")),
-                    float(document.get("due_at", 0)),
-                    json.dumps(document),
-                    delivery_id,
-                ),
+                (delivery.status, delivery.due_at, json.dumps(delivery.document()), delivery_id),
             )
 
-    def claim_due_deliveries(self, now: float, limit: int) -> list[dict[str, Any]]:
+    def claim_due_deliveries(self, now: float, limit: int) -> list[Delivery]:
         """Atomically take up to `limit` pending deliveries with `due_at <= now`, marking them in flight."""
         if not self.database.read(
             "SELECT 1 FROM deliveries WHERE status = 'pending' AND due_at <= ? LIMIT 1", (now,)
@@ -521,6 +523,10 @@ class SqliteStore:
         with self.database.write() as db:
             for table in ("counters", "windows", "deliveries", "journal", "scenarios", "documents"):
                 db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+
+    def close(self) -> None:
+        """Close this process's connections to the file (each thread's)."""
+        self.database.close()
 
 
 class SharedAliases(SharedAliasIndex):

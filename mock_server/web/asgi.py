@@ -61,7 +61,7 @@ class Emulator:
         self.wsgi = WSGIMiddleware(app, workers=max(1, threads))  # type: ignore[arg-type]
         # A store whose calls should take turns (SQLite: threads of one process would wait on each
         # other's write lock) gets one thread of its own; other blocking stores use the default pool.
-        serial = journaling.store_blocks(self.service) and bool(getattr(self.service.store, "serial", False))
+        serial = journaling.store_blocks(self.service) and self.service.store.serial
         self.store_pool = ThreadPoolExecutor(1, thread_name_prefix="fakeapollo-store") if serial else None
         self.access_log = access_log
         self.routes: dict[tuple[str, str], Route] = {}

@@ -80,7 +80,7 @@ def record(
 
 def store_blocks(service: Enrichment) -> bool:
     """Whether the service's store may wait on a lock, a disk or a far server: its calls stay off the loop."""
-    return bool(getattr(service.store, "blocking", True))
+    return service.store.blocking
 
 
 def flush(app_extensions: dict[str, Any]) -> None:

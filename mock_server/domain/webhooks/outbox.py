@@ -10,7 +10,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +23,7 @@ from mock_server.domain.params import Options
 from mock_server.domain.persons import Person
 from mock_server.domain.scenarios import WEBHOOK_OUTCOMES, Outcome, OutcomeName
 from mock_server.domain.store import Store
+from mock_server.domain.webhooks.delivery import Attempt, Delivery, DeliveryChanges
 from mock_server.domain.webhooks.payloads import (
     mobile_count,
     phone_payload,
@@ -94,7 +95,7 @@ class Settings:
         )
 
 
-def _attempt_record(number: int, at: datetime, url: str, answer: Answer, duration: float) -> dict[str, Any]:
+def _attempt_record(number: int, at: datetime, url: str, answer: Answer, duration: float) -> Attempt:
     """One attempt as /__admin/webhooks shows it."""
     return {
         "attempt": number,
@@ -147,7 +148,7 @@ class Webhooks:
         people: Sequence[Person],
         requested: int,
         outcome: Outcome | None = None,
-    ) -> dict[str, Any] | None:
+    ) -> Delivery | None:
         """Put the delivery a request asked for in the outbox; it is sent when it falls due."""
         if options.webhook_url is None or not people:
             return None
@@ -182,30 +183,30 @@ class Webhooks:
             raise InvalidControlRequest("Scenario parameter 'delay_s' must be a finite number of seconds")
         duplicate = forced is OutcomeName.WEBHOOK_DUPLICATE or rng.random() < self.settings.duplicate_rate
         now = self.clock.timestamp()
-        delivery: dict[str, Any] = {
-            "id": f"{request_id}:{kind}",
-            "request_id": request_id,
-            "request_type": kind,
-            "webhook_url": options.webhook_url,
-            "team": team,
-            "person_ids": [p.id for p in people],
-            "payload": payload,
-            "phone_credits": MOBILE_PHONE_CREDITS * mobiles,
-            "sequence": int(self.store.incr("webhook_sequence")),
-            "created_at": Clock.iso(self.clock.now()),
-            "due_at": now + delay,
-            "status": "pending",
-            "max_attempts": self.settings.attempts,
-            "attempts": [],
-            "copies": 2 if duplicate else 1,
-            "drop": forced is OutcomeName.WEBHOOK_NEVER,
-            "scenario": forced.value if forced is not None and forced in WEBHOOK_OUTCOMES else None,
-            "charged": False,
-            "last_dispatched_at": None,
-            "completed_at": None,
-            "completed_ts": None,
-            "failure_reason": None,
-        }
+        delivery = Delivery(
+            id=f"{request_id}:{kind}",
+            request_id=request_id,
+            request_type=kind,
+            webhook_url=options.webhook_url,
+            team=team,
+            person_ids=[p.id for p in people],
+            payload=payload,
+            phone_credits=MOBILE_PHONE_CREDITS * mobiles,
+            sequence=int(self.store.incr("webhook_sequence")),
+            created_at=Clock.iso(self.clock.now()),
+            due_at=now + delay,
+            status="pending",
+            max_attempts=self.settings.attempts,
+            attempts=[],
+            copies=2 if duplicate else 1,
+            drop=forced is OutcomeName.WEBHOOK_NEVER,
+            scenario=forced.value if forced is not None and forced in WEBHOOK_OUTCOMES else None,
+            charged=False,
+            last_dispatched_at=None,
+            completed_at=None,
+            completed_ts=None,
+            failure_reason=None,
+        )
         self.store.add_delivery(delivery)
         self._ensure_thread()
         return delivery
@@ -217,7 +218,7 @@ class Webhooks:
         requeued = self.store.requeue_in_flight()
         if requeued:
             log.warning("requeued %d webhook deliveries left in flight", requeued)
-        if any(d.get("status") == "pending" for d in self.store.deliveries()):
+        if any(d.status == "pending" for d in self.store.deliveries()):
             self._ensure_thread()
 
     def on_clock(self, now: datetime) -> None:
@@ -244,18 +245,18 @@ class Webhooks:
         """Send everything pending now, whatever its due time; how many attempts were made."""
         now = self.clock.timestamp()
         for delivery in self.store.deliveries():
-            if delivery.get("status") == "pending" and float(delivery.get("due_at", 0)) > now:
-                self.store.update_delivery(str(delivery["id"]), {"due_at": now})
+            if delivery.status == "pending" and delivery.due_at > now:
+                self.store.update_delivery(delivery.id, {"due_at": now})
         return self.run_due(now)
 
-    def _dispatch(self, batch: list[dict[str, Any]]) -> None:
+    def _dispatch(self, batch: list[Delivery]) -> None:
         """Send one claimed batch: in due order (newest first when out of order), one queue per URL."""
-        batch.sort(key=lambda d: (float(d.get("due_at", 0)), int(d.get("sequence", 0))))
+        batch.sort(key=lambda d: (d.due_at, d.sequence))
         if self.settings.out_of_order:
-            batch.sort(key=lambda d: int(d.get("sequence", 0)), reverse=True)
-        queues: dict[str, list[dict[str, Any]]] = {}
+            batch.sort(key=lambda d: d.sequence, reverse=True)
+        queues: dict[str, list[Delivery]] = {}
         for delivery in batch:
-            queues.setdefault(str(delivery.get("webhook_url")), []).append(delivery)
+            queues.setdefault(delivery.webhook_url, []).append(delivery)
         if len(queues) == 1:
             self._send_queue(batch)
             return
@@ -263,28 +264,30 @@ class Webhooks:
         futures = [pool.submit(self._send_queue, queue) for queue in queues.values()]
         concurrent.futures.wait(futures)
 
-    def _send_queue(self, queue: list[dict[str, Any]]) -> None:
+    def _send_queue(self, queue: list[Delivery]) -> None:
         for delivery in queue:
             try:
                 self._attempt(delivery)
             except Exception:
                 # Never leave it in flight (or pending and due, which would loop): fail it.
-                log.exception("webhook delivery %s failed unexpectedly", delivery.get("id"))
-                changes = {"status": "failed", "failure_reason": "Webhook error: internal error"}
+                log.exception("webhook delivery %s failed unexpectedly", delivery.id)
+                changes: DeliveryChanges = {
+                    "status": "failed",
+                    "failure_reason": "Webhook error: internal error",
+                }
                 self._complete(changes)
-                self.store.update_delivery(str(delivery["id"]), changes)
+                self.store.update_delivery(delivery.id, changes)
 
-    def _attempt(self, delivery: dict[str, Any]) -> None:
+    def _attempt(self, delivery: Delivery) -> None:
         """One attempt at one delivery, and what follows from its answer."""
-        delivery_id = str(delivery["id"])
-        url = str(delivery["webhook_url"])
-        payload = delivery.get("payload") or {}
-        if delivery.get("request_type") == "waterfall" and payload.get("request_completed") is None:
+        url = delivery.webhook_url
+        payload = delivery.payload
+        if delivery.request_type == "waterfall" and payload.get("request_completed") is None:
             payload = {**payload, "request_completed": Clock.iso(self.clock.now())}
-        attempts = list(delivery.get("attempts") or [])
+        attempts = list(delivery.attempts)
         number = len(attempts) + 1
         at = self.clock.now()
-        dropped = bool(delivery.get("drop"))  # webhook_never: "sent" but lost on the way
+        dropped = delivery.drop  # webhook_never: "sent" but lost on the way
         refused = False
         target: Target | None = None
         if dropped:
@@ -302,50 +305,49 @@ class Webhooks:
         if dropped:
             attempt["dropped"] = True
         attempts.append(attempt)
-        changes: dict[str, Any] = {
+        changes: DeliveryChanges = {
             "attempts": attempts,
             "payload": payload,
             "last_dispatched_at": Clock.iso(at),
         }
         if answer.ok or dropped:
-            if int(delivery.get("copies", 1)) > 1 and target is not None:
+            if delivery.copies > 1 and target is not None:
                 sent_at = self.clock.now()
                 again, again_duration = self._post(delivery, payload, number, target)
                 attempts.append(
                     {**_attempt_record(number, sent_at, url, again, again_duration), "duplicate": True}
                 )
-            if not delivery.get("charged"):
-                self.ledger.charge(str(delivery["team"]), float(delivery.get("phone_credits", 0)), "phone")
-            changes.update(status="delivered", failure_reason=None, charged=True)
+            if not delivery.charged:
+                self.ledger.charge(delivery.team, delivery.phone_credits, "phone")
+            changes.update({"status": "delivered", "failure_reason": None, "charged": True})
             self._complete(changes)
-        elif refused or number >= int(delivery.get("max_attempts", self.settings.attempts)):
-            changes.update(status="failed", failure_reason=answer.reason)
+        elif refused or number >= delivery.max_attempts:
+            changes.update({"status": "failed", "failure_reason": answer.reason})
             self._complete(changes)
         else:
-            scheduled = float(delivery.get("due_at", self.clock.timestamp()))
             changes.update(
-                status="pending",
-                failure_reason=answer.reason,
-                due_at=scheduled + self.settings.backoff * 2 ** (number - 1),
+                {
+                    "status": "pending",
+                    "failure_reason": answer.reason,
+                    "due_at": delivery.due_at + self.settings.backoff * 2 ** (number - 1),
+                }
             )
-        self.store.update_delivery(delivery_id, changes)
+        self.store.update_delivery(delivery.id, changes)
 
-    def _complete(self, changes: dict[str, Any]) -> None:
+    def _complete(self, changes: DeliveryChanges) -> None:
         changes["completed_at"] = Clock.iso(self.clock.now())
         changes["completed_ts"] = self.clock.timestamp()
 
-    def _post(
-        self, delivery: Mapping[str, Any], payload: Any, number: int, target: Target
-    ) -> tuple[Answer, float]:
+    def _post(self, delivery: Delivery, payload: Any, number: int, target: Target) -> tuple[Answer, float]:
         body = json.dumps(payload, separators=(",", ":")).encode()
         headers = {
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
-            "X-Fakeapollo-Request-Id": str(delivery.get("request_id")),
+            "X-Fakeapollo-Request-Id": str(delivery.request_id),
             "X-Fakeapollo-Attempt": str(number),
         }
         started = time.perf_counter()
-        answer = post_json(str(delivery["webhook_url"]), body, headers, self.settings.timeout, target)
+        answer = post_json(delivery.webhook_url, body, headers, self.settings.timeout, target)
         return answer, time.perf_counter() - started
 
     def _executor(self) -> concurrent.futures.ThreadPoolExecutor:
@@ -384,7 +386,7 @@ class Webhooks:
 
     # ------------------------------------------------------------------------------ poll lookup
 
-    def find(self, request_id: int) -> dict[str, Any] | None:
+    def find(self, request_id: int) -> Delivery | None:
         """The delivery of a request id (waterfall first), or None."""
         for kind in KINDS:
             found = self.store.get_delivery(f"{request_id}:{kind}")
@@ -399,30 +401,30 @@ class Webhooks:
         """
         request_id = parse_request_id(raw_request_id)
         delivery = self.find(request_id)
-        if delivery is None or delivery.get("team") != team:
+        if delivery is None or delivery.team != team:
             raise PollError(404, "request_id_unknown")
         now = self.clock.timestamp()
-        status = delivery.get("status")
-        if status not in ("delivered", "failed"):
-            wait = float(delivery.get("due_at", now)) - now if status == "pending" else 1.0
+        status = delivery.status
+        if not delivery.finished:
+            wait = delivery.due_at - now if status == "pending" else 1.0
             raise PollError(404, "result_pending", retry_after_seconds=max(1, math.ceil(wait)))
-        completed = float(delivery.get("completed_ts") or now)
+        completed = delivery.completed_ts or now
         if now >= completed + self.settings.retention_seconds:
             raise PollError(410, "request_id_expired")
         return {
             "request_id": str(request_id),
             "webhook_status": "success" if status == "delivered" else "failed",
-            "request_type": delivery.get("request_type"),
-            "last_dispatched_at": delivery.get("last_dispatched_at"),
-            "failure_reason": delivery.get("failure_reason") if status == "failed" else None,
-            "webhook_result": delivery.get("payload"),
+            "request_type": delivery.request_type,
+            "last_dispatched_at": delivery.last_dispatched_at,
+            "failure_reason": delivery.failure_reason if status == "failed" else None,
+            "webhook_result": delivery.payload,
         }
 
     def deliveries(self, request_id: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
-        """Recorded deliveries, oldest first, optionally for one request id or status."""
+        """Recorded deliveries as JSON documents, oldest first, optionally for one request id or status."""
         found = self.store.deliveries()
         if request_id is not None:
-            found = [d for d in found if str(d.get("request_id")) == request_id]
+            found = [d for d in found if str(d.request_id) == request_id]
         if status is not None:
-            found = [d for d in found if d.get("status") == status]
-        return sorted(found, key=lambda d: int(d.get("sequence", 0)))
+            found = [d for d in found if d.status == status]
+        return [d.document() for d in sorted(found, key=lambda d: d.sequence)]
