@@ -201,10 +201,10 @@ def test_accepted_phone_reveal_is_recorded_as_a_pending_delivery(fakeapollo: obj
     )
     deliveries = fakeapollo.service.store.deliveries()
     assert len(deliveries) == 1
-    assert deliveries[0]["request_id"] == response.json()["request_id"]
-    assert deliveries[0]["request_type"] == "phone"
-    assert deliveries[0]["status"] == "pending"
-    assert deliveries[0]["person_ids"] == [response.json()["person"]["id"]]
+    assert deliveries[0].request_id == response.json()["request_id"]
+    assert deliveries[0].request_type == "phone"
+    assert deliveries[0].status == "pending"
+    assert deliveries[0].person_ids == [response.json()["person"]["id"]]
 
 
 def test_unicode_and_emoji_names_match(api: requests.Session, base_url: str) -> None:
