@@ -1,4 +1,4 @@
-"""In-process figures: the first person for never-seen emails, through Flask and through the service."""
+"""In-process figures: the first person for never-seen emails, through the in-process client and the service."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from mock_server.domain.matching import MatchQuery, resolve
 from mock_server.domain.params import parse_match
 from mock_server.domain.service import Enrichment
 from mock_server.web.app import create_app
+from mock_server.web.inprocess import client as inprocess_client
 
 KEY = "load-test-key"
 
@@ -46,14 +47,14 @@ def main(count: int) -> dict[str, dict[str, float]]:
     """Measure the three paths over `count` fresh emails each (after a short warm-up)."""
     app = create_app(Config())
     service: Enrichment = app.extensions["fakeapollo"]
-    client = app.test_client()
+    client = inprocess_client(app)
     api_key = service.authenticate(KEY, {})
     headers = {"x-api-key": KEY}
 
-    def through_flask(email: str) -> object:
+    def through_client(email: str) -> object:
         response = client.post("/api/v1/people/match", json={"email": email}, headers=headers)
         assert response.status_code == 200, response.status_code
-        return response.get_data()
+        return response.content
 
     def through_service(email: str) -> object:
         return service.people_match(api_key, parse_match({"email": email}))
@@ -65,11 +66,12 @@ def main(count: int) -> dict[str, dict[str, float]]:
 
     results = {}
     try:
-        paths = (("flask", through_flask), ("service", through_service), ("find", through_directory))
+        paths = (("client", through_client), ("service", through_service), ("find", through_directory))
         for name, call in paths:
             timed(call, fresh_emails(f"warm{name}", 50))
             results[name] = summary(timed(call, fresh_emails(name, count)))
     finally:
+        client.close()
         service.close()
     return results
 

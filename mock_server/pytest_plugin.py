@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    import httpx
     from flask import Flask
-    from flask.testing import FlaskClient
 
     from mock_server.config import Config
     from mock_server.domain.service import Enrichment
+    from mock_server.web.asgi import Emulator
+    from mock_server.web.inprocess import AppLoop
     from mock_server.web.server import ServerWithBanner
 
 DEFAULT_API_KEY = "test-key"
@@ -66,15 +68,24 @@ class LiveServer:
 
     app: Flask
     url: str
+    emulator: Emulator  # the ASGI application the server runs; in-process clients drive it too
+    loop: AppLoop  # where in-process requests run
     _server: ServerWithBanner
     _thread: threading.Thread
     _sock: socket.socket
+
+    def client(self, api_key: str | None = None) -> httpx.Client:
+        """A synchronous httpx client on this server's application, in-process (no sockets)."""
+        from mock_server.web.inprocess import client
+
+        return client(self.emulator, api_key=api_key, base_url=self.url, loop=self.loop)
 
     def stop(self) -> None:
         """Stop serving, close the socket and stop the app's background work (webhook dispatcher)."""
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._sock.close()
+        self.loop.close()
         close = getattr(self.app.extensions.get("fakeapollo"), "close", None)
         if callable(close):
             close()
@@ -84,6 +95,7 @@ def start_live_server(app: Flask, host: str = "127.0.0.1") -> LiveServer:
     """Serve `app` on a free port of `host` in a daemon thread, on the server `fakeapollo serve` uses."""
     from mock_server.web.app import listening
     from mock_server.web.asgi import Emulator
+    from mock_server.web.inprocess import AppLoop
     from mock_server.web.server import ServerWithBanner, bind_socket, uvicorn_config
 
     service = app.extensions["fakeapollo"]
@@ -98,7 +110,8 @@ def start_live_server(app: Flask, host: str = "127.0.0.1") -> LiveServer:
         raise RuntimeError("the fakeapollo live server did not start")
     port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
-    return LiveServer(app=app, url=f"http://{shown}:{port}", _server=server, _thread=thread, _sock=sock)
+    url = f"http://{shown}:{port}"
+    return LiveServer(app, url, emulator, AppLoop(), _server=server, _thread=thread, _sock=sock)
 
 
 class FakeApollo:
@@ -109,6 +122,7 @@ class FakeApollo:
         self.api_url = server.url + "/api/v1"
         self.api_key = api_key
         self.app = server.app
+        self.server = server
 
     @property
     def service(self) -> Enrichment:
@@ -120,11 +134,13 @@ class FakeApollo:
         """Back to a freshly started emulator: journal, counters, deliveries, scenarios, clock."""
         self.service.reset()
 
-    def client(self) -> FlaskClient:
-        """A Flask test client on the same emulator: in-process calls without sockets."""
-        client = self.app.test_client()
-        client.environ_base["HTTP_X_API_KEY"] = self.api_key
-        return client
+    def client(self) -> httpx.Client:
+        """A synchronous httpx client on the same emulator, in-process: no sockets, the same path.
+
+        Requests go through the application the live server runs (routing, answer, faults,
+        journal), so they answer, count and journal exactly as over HTTP; `x-api-key` is sent.
+        """
+        return self.server.client(self.api_key)
 
     def requests(
         self,

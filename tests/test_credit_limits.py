@@ -10,6 +10,7 @@ import requests
 
 from mock_server.config import Config
 from mock_server.web.app import create_app
+from mock_server.web.inprocess import client
 from tests.conftest import key_registry, start_serve
 
 OUT_OF_CREDITS = {
@@ -99,11 +100,9 @@ def test_an_answer_that_ends_in_a_500_is_not_charged(tmp_path: Path, monkeypatch
         raise RuntimeError("the webhook outbox failed after the charge")
 
     monkeypatch.setattr(service.webhooks, "record", broken)
-    client = app.test_client()
-    answer = client.post(
-        "/api/v1/people/match", json={"email": "x@example.com"}, headers={"x-api-key": "thin-key"}
-    )
+    with client(app, api_key="thin-key") as http:
+        answer = http.post("/api/v1/people/match", json={"email": "x@example.com"})
     assert answer.status_code == 500
-    assert answer.get_json() == {"error": "Internal Server Error"}
+    assert answer.json() == {"error": "Internal Server Error"}
     assert service.ledger.spent("thin") == 0 and service.ledger.spent("thin", "match") == 0
     service.close()

@@ -214,13 +214,13 @@ def test_key_registry_with_scopes_is_accepted(tmp_path: Path) -> None:
 
 def _served_name(config: Any, email: str) -> Any:
     from mock_server.web.app import create_app
+    from mock_server.web.inprocess import client
 
     app = create_app(config)
     try:
-        answer = app.test_client().post(
-            "/api/v1/people/match", json={"email": email}, headers={"x-api-key": "test-key"}
-        )
-        return answer.get_json()["person"]["name"]
+        with client(app, api_key="test-key") as http:
+            answer = http.post("/api/v1/people/match", json={"email": email})
+        return answer.json()["person"]["name"]
     finally:
         app.extensions["fakeapollo"].close()
 

@@ -8,14 +8,9 @@ from typing import Any
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from route_helpers import ROUTES as OPERATION_ROUTES
 
-ROUTES = [
-    ("POST", "/api/v1/people/match"),
-    ("GET", "/api/v1/people/match"),
-    ("POST", "/v1/people/bulk_match"),
-    ("GET", "/api/v1/organizations/enrich"),
-    ("POST", "/api/v1/nowhere"),
-]
+ROUTES = [*OPERATION_ROUTES, ("POST", "/v1/people/bulk_match"), ("POST", "/api/v1/nowhere")]
 PARAMETERS = [
     "email",
     "first_name",

@@ -7,11 +7,12 @@ import re
 from typing import Any
 
 from openapi_spec_validator import validate
+from route_helpers import concrete_path
 
 from mock_server.domain import data
 from mock_server.domain.params import DELIVERY_FLAGS, FIELD_RULES
-from mock_server.web.apollo import ROUTES
 from mock_server.web.openapi import build_openapi
+from mock_server.web.operations import OPERATIONS, PREFIXES, Router
 
 
 def _refs(node: Any) -> list[str]:
@@ -41,21 +42,21 @@ def test_document_is_plain_json() -> None:
     assert json.loads(json.dumps(build_openapi())) == build_openapi()
 
 
-def _placeholders(path: str) -> str:
-    """A path with its parameters blanked: Flask's `<converter:name>` and OpenAPI's `{name}` alike."""
-    return re.sub(r"<[^>]*>|\{[^}]*\}", "{}", path)
-
-
-def test_every_served_route_and_method_is_described() -> None:
-    paths = build_openapi()["paths"]
-    operations = {(_placeholders(path), method) for path, item in paths.items() for method in item}
-    served = {
-        (_placeholders("/api/v1" + route), method.lower())
-        for route, methods, _, _ in ROUTES
-        for method in methods
-    }
-    assert operations == served | {("/api/v1/webhook_result/{}", "get")}
+def test_every_described_operation_is_served_under_both_prefixes() -> None:
+    router = Router()
+    for path, item in build_openapi()["paths"].items():
+        concrete = concrete_path(path.removeprefix("/api/v1"))
+        for prefix in PREFIXES:
+            found = router.find(prefix + concrete)
+            assert found is not None, prefix + concrete
+            assert {m.lower() for m in found[0].methods} == set(item), path
     assert "/v1/people/match" in build_openapi()["info"]["description"]
+
+
+def test_every_operation_in_the_table_is_described() -> None:
+    paths = build_openapi()["paths"]
+    described = {(path, method) for path, item in paths.items() for method in item}
+    assert described == {("/api/v1" + op.path, m.lower()) for op in OPERATIONS for m in op.methods}
 
 
 def test_api_key_header_secures_every_operation() -> None:

@@ -78,9 +78,9 @@ def test_fixture_controls_clock_scenarios_and_journal(pytester: pytest.Pytester)
 
         def test_scenario_context_manager(fakeapollo):
             with fakeapollo.scenario("no_match") as scenario:
-                assert call(fakeapollo).get_json() == {"person": None}
+                assert call(fakeapollo).json() == {"person": None}
                 assert scenario.id
-            assert call(fakeapollo).get_json()["person"] is not None
+            assert call(fakeapollo).json()["person"] is not None
 
         def test_scenario_keeps_match_and_outcome_parameters_apart(fakeapollo):
             import pytest
@@ -89,10 +89,10 @@ def test_fixture_controls_clock_scenarios_and_journal(pytester: pytest.Pytester)
             with fakeapollo.scenario(
                 "slow", match_params={"email": "b@example.com"}, outcome_params={"delay_ms": 1}
             ):
-                assert call(fakeapollo).get_json()["person"] is not None
+                assert call(fakeapollo).json()["person"] is not None
             with fakeapollo.scenario("no_match", match_params={"email": "b@example.com"}):
-                assert call(fakeapollo, "b@example.com").get_json() == {"person": None}
-                assert call(fakeapollo).get_json()["person"] is not None
+                assert call(fakeapollo, "b@example.com").json() == {"person": None}
+                assert call(fakeapollo).json()["person"] is not None
             with pytest.raises(InvalidControlRequest, match="takes no parameter 'delay'"):
                 fakeapollo.scenario("slow", outcome_params={"delay": 300})
 

@@ -106,7 +106,7 @@ def test_reveal_personal_emails_is_as_the_readme_says(fakeapollo: FakeApollo) ->
 
     def person(email: str, reveal: bool) -> dict[str, Any]:
         body = {"email": email, "reveal_personal_emails": reveal}
-        found: dict[str, Any] = client.post("/api/v1/people/match", json=body).get_json()["person"]
+        found: dict[str, Any] = client.post("/api/v1/people/match", json=body).json()["person"]
         return found
 
     revealed = [person(f"reader{i}@example.com", True) for i in range(300)]

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +57,8 @@ PERSON_DOES_NOT_EXIST = "Person does not exist."
 PHONES_PENDING = "Phone numbers will be sent to the provided webhook URL."
 PHONES_SKIPPED = "No person was matched: no phone numbers will be sent."
 USAGE_STATS = "api/v1/usage_stats/api_usage_stats"
+# The endpoint name Apollo meters and scopes polling under (docs/apollo-facts.md 4.1).
+WEBHOOK_RESULT = "api/v1/webhook_result/show"
 # docs/apollo-facts.md 4.4: the synchronous answer to a waterfall request.
 WATERFALL_ACCEPTED = {
     "status": "accepted",
@@ -64,16 +66,6 @@ WATERFALL_ACCEPTED = {
 }
 # docs/apollo-facts.md 1.3: observed live since Oct 2025.
 API_KEY_NOT_IN_HEADER = "API key must be passed in the X-Api-Key header for security reasons"
-# The endpoints api_usage_stats reports on.
-USAGE_ENDPOINTS = (
-    "api/v1/people/match",
-    "api/v1/people/bulk_match",
-    "api/v1/organizations/enrich",
-    "api/v1/organizations/bulk_enrich",
-    "api/v1/people/show",
-    "api/v1/webhook_result/show",
-    "api/v1/usage_stats/api_usage_stats",
-)
 
 
 @dataclass
@@ -339,10 +331,10 @@ class Enrichment:
                 record["email"] = EMAIL_NOT_UNLOCKED
         return {"person": record}
 
-    def usage_stats(self, api_key: ApiKey) -> dict[str, Any]:
+    def usage_stats(self, api_key: ApiKey, endpoints: Iterable[str]) -> dict[str, Any]:
         """Apollo's api_usage_stats: per endpoint, each window's limit, consumption and what is left."""
         stats: dict[str, Any] = {}
-        for endpoint in USAGE_ENDPOINTS:
+        for endpoint in endpoints:
             base, _, action = endpoint.rpartition("/")
             state = {s.window.name: s for s in self.limiter.peek(api_key, endpoint).windows}
             limits = self.limiter.limits_for(api_key, endpoint)

@@ -23,8 +23,7 @@ from mock_server.domain.encoding import dumps
 from mock_server.domain.errors import AdminUnauthorized, ControlNotFound, InvalidControlRequest
 from mock_server.domain.journal import mask_secret
 from mock_server.web import journaling
-from mock_server.web.apollo import enrichment
-from mock_server.web.render import JSON_TYPE, json_response, read_body
+from mock_server.web.render import JSON_TYPE, enrichment, json_response, read_body
 
 
 def protect(bp: Blueprint, admin_token: str | None) -> None:

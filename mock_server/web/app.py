@@ -1,4 +1,8 @@
-"""The app factory: builds clock, store, services and blueprints; no module-level app or state."""
+"""The app factory: builds clock, store, service and the Flask app of the control API; no globals.
+
+The Flask app serves what is not Apollo's: the control API, the inspector page, OpenAPI, and the
+404s. Wrap it in `web.asgi.Emulator` to serve Apollo's operations too.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +22,8 @@ from mock_server.domain.errors import NotFound as ApolloNotFound
 from mock_server.domain.keys import KeyRegistry
 from mock_server.domain.service import Enrichment
 from mock_server.domain.store import MemoryStore, Store
-from mock_server.web import admin, apollo, inspector, journaling, meta
-from mock_server.web import poll as webhooks
+from mock_server.web import admin, admin_webhooks, inspector, journaling, meta
+from mock_server.web.apollo import query_dict
 from mock_server.web.render import error_response, json_response
 
 log = logging.getLogger("fakeapollo")
@@ -42,14 +46,11 @@ def create_app(config: Config | None = None) -> Flask:
     service = Enrichment(config, clock, store, keys, directory)
     app.extensions["fakeapollo"] = service
 
-    app.register_blueprint(apollo.blueprint("apollo_api_v1", "/api/v1"))
-    app.register_blueprint(apollo.blueprint("apollo_v1", "/v1"))
-    app.register_blueprint(webhooks.blueprint("webhooks_api_v1", "/api/v1"))
-    app.register_blueprint(webhooks.blueprint("webhooks_v1", "/v1"))
+    # Apollo's operations are not Flask's: web/asgi.py answers them (web/operations.py lists them).
     app.register_blueprint(meta.bp)
     if config.admin:
         app.register_blueprint(admin.blueprint(config.admin_token))
-        app.register_blueprint(webhooks.admin_blueprint(config.admin_token))
+        app.register_blueprint(admin_webhooks.admin_blueprint(config.admin_token))
         app.register_blueprint(inspector.blueprint())
     # Deliveries fall due by the clock: an advance sends them before it returns. `service.close()`
     # stops the dispatcher; deliveries a crash left in flight are requeued here.
@@ -89,7 +90,7 @@ def build_store(config: Config) -> Store:
 
 
 def _register_journal(app: Flask, service: Enrichment) -> None:
-    """Journal every call outside the control API: what was sent and what was answered."""
+    """Journal every Flask-served call outside the control API (OpenAPI, 404s): what was sent and answered."""
     writer = journaling.BackgroundWriter() if journaling.store_blocks(service) else None
     if writer is not None:
         app.extensions[journaling.WRITER_EXTENSION] = writer
@@ -109,9 +110,9 @@ def _register_journal(app: Flask, service: Enrichment) -> None:
             duration_ms=(time.perf_counter() - g.fakeapollo_started) * 1000,
             method=request.method,
             path=request.path,
-            query=request.args.to_dict(flat=True),
+            query=query_dict(request.args.items(multi=True)),
             headers=dict(request.headers),
-            notes=g.get("fakeapollo_notes"),
+            notes=None,
             status=response.status_code,
             body=response.get_data(),
             content_type=response.content_type or "",

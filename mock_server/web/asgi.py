@@ -1,10 +1,10 @@
-"""The one ASGI application `fakeapollo serve` runs under uvicorn.
+"""The one ASGI application: `fakeapollo serve` runs it under uvicorn, `FakeApollo.client()` in-process.
 
-Apollo's routes are answered here, through `views.apollo.answer` and without a framework; a forced
-outcome's fault (delay, hold, reset, cut body) is applied with `await`. Everything else (the control
-API, OpenAPI, Poll Webhook Result, 404s) goes to the Flask app through a2wsgi's thread pool. Calls
-into a store whose writes can wait (SQLite), and requests that may resolve a webhook host, run on a
-thread, never on the loop.
+Every Apollo operation (web/operations.py's table, every method, HEAD included) is answered here,
+through `apollo.answer` and without a framework; a forced outcome's fault (delay, hold, reset, cut
+body) is applied with `await`. Everything else (the control API, the inspector page, OpenAPI, 404s)
+goes to the Flask app through a2wsgi's thread pool. Calls into a store whose writes can wait
+(SQLite), and requests that may resolve a webhook host, run on a thread, never on the loop.
 """
 
 from __future__ import annotations
@@ -21,28 +21,19 @@ from urllib.parse import parse_qsl
 from a2wsgi import WSGIMiddleware
 from flask import Flask
 
-from mock_server.domain.errors import FakeApolloError, MalformedRequest, PayloadTooLarge
+from mock_server.domain.errors import FakeApolloError, MalformedRequest, MethodNotAllowed, PayloadTooLarge
 from mock_server.domain.journal import mask_key
 from mock_server.domain.service import Enrichment
 from mock_server.web import journaling
-from mock_server.web.apollo import (
-    PREFIXES,
-    ROUTES,
-    Call,
-    Notes,
-    Operation,
-    answer,
-    bearer_token,
-    query_dict,
-)
+from mock_server.web.apollo import Call, Notes, answer, bearer_token, query_dict
 from mock_server.web.faults import RESET_EXTENSION, Fault, FaultKind, truncated
-from mock_server.web.render import Reply, error_reply
+from mock_server.web.operations import Operation, Router
+from mock_server.web.render import JSON_TYPE, Reply, error_reply
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-Route = tuple[str, Operation]
 
 _CONTENT_TYPES: dict[str, bytes] = {}
 
@@ -64,13 +55,7 @@ class Emulator:
         serial = journaling.store_blocks(self.service) and self.service.store.serial
         self.store_pool = ThreadPoolExecutor(1, thread_name_prefix="fakeapollo-store") if serial else None
         self.access_log = access_log
-        self.routes: dict[tuple[str, str], Route] = {}
-        for prefix in PREFIXES:
-            for route, methods, endpoint, operation in ROUTES:
-                if "<" in route:
-                    continue  # a route with a path parameter (people/{id}) goes through Flask's router
-                for method in (*methods, "HEAD") if "GET" in methods else methods:
-                    self.routes[(method, prefix + route)] = (endpoint, operation)
+        self.router = Router()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one connection event: lifespan, or one HTTP request."""
@@ -108,9 +93,9 @@ class Emulator:
             return
         if body is None:
             return  # the client left before its request was whole
-        route = self.routes.get((scope["method"], scope["path"]))
-        if route is not None and _plain(self.flask):
-            await self._apollo(scope, headers, body, route, receive, send, started)
+        found = self.router.find(scope["path"])
+        if found is not None:
+            await self._apollo(scope, headers, body, *found, receive, send, started)
         else:
             status = await self._flask(scope, body, receive, send)
             self._log(scope, headers, status, None, started)
@@ -120,12 +105,13 @@ class Emulator:
         scope: Scope,
         headers: list[tuple[bytes, bytes]],
         body: bytes,
-        route: Route,
+        operation: Operation,
+        path_params: dict[str, str],
         receive: Receive,
         send: Send,
         started: float,
     ) -> None:
-        """Answer one of Apollo's routes: `answer()` once, then its fault with `await`."""
+        """Answer one of Apollo's operations: `answer()` once, then its fault with `await`."""
         named = _headers(headers)
         content_type = named.get("content-type", "")
         query = query_params(scope["query_string"])
@@ -139,9 +125,12 @@ class Emulator:
             body=body,
             mimetype=content_type.partition(";")[0].strip().lower(),
             content_type=content_type,
+            path_params=path_params,
         )
+        if call.method not in operation.allowed:
+            await self._refuse_method(scope, headers, call, named, operation, send, started)
+            return
         notes = Notes()
-        endpoint, operation = route
         service = self.service
         at = service.clock.now()
         blocking = journaling.store_blocks(service)  # Redis: only while its round trips are slow
@@ -150,10 +139,10 @@ class Emulator:
             # DNS: on a thread, with the journal write in the same trip when there is no fault to wait for.
             pool = self.store_pool if blocking else None
             reply, fault, journaled = await asyncio.get_running_loop().run_in_executor(
-                pool, self._answer_and_journal, endpoint, operation, call, named, notes, at, started
+                pool, self._answer_and_journal, operation, call, named, notes, at, started
             )
         else:
-            reply, fault = answer(service, endpoint, operation, call, notes)
+            reply, fault = answer(service, operation, call, notes)
             journaled = False
         if fault is not None:
             if fault.wait:
@@ -179,9 +168,33 @@ class Emulator:
             await _send_reply(send, reply, head=call.method == "HEAD")
         self._log(scope, headers, 0 if reset else reply.status, notes, started)
 
+    async def _refuse_method(
+        self,
+        scope: Scope,
+        headers: list[tuple[bytes, bytes]],
+        call: Call,
+        named: dict[str, str],
+        operation: Operation,
+        send: Send,
+        started: float,
+    ) -> None:
+        """A method the operation does not serve: 405 naming those it does; OPTIONS lists them."""
+        allowed = sorted({*operation.allowed, "OPTIONS"})
+        if call.method == "OPTIONS":
+            reply = Reply(200, b"", JSON_TYPE, {"Allow": ", ".join(allowed)})
+        else:
+            reply = error_reply(MethodNotAllowed(allowed))
+        at = self.service.clock.now()
+        job = _journal_job(self.service, call, named, None, reply, _shown(reply), at, started)
+        if journaling.store_blocks(self.service):
+            await asyncio.get_running_loop().run_in_executor(self.store_pool, job)
+        else:
+            job()
+        await _send_reply(send, reply, head=False)
+        self._log(scope, headers, reply.status, None, started)
+
     def _answer_and_journal(
         self,
-        endpoint: str,
         operation: Operation,
         call: Call,
         named: dict[str, str],
@@ -190,7 +203,7 @@ class Emulator:
         started: float,
     ) -> tuple[Reply, Fault | None, bool]:
         """`answer()` on a worker thread, and its journal entry too unless a fault must wait first."""
-        reply, fault = answer(self.service, endpoint, operation, call, notes)
+        reply, fault = answer(self.service, operation, call, notes)
         if fault is not None:
             return reply, fault, False
         _journal_job(self.service, call, named, notes, reply, _shown(reply), at, started)()
@@ -256,13 +269,13 @@ def _journal_job(
     service: Enrichment,
     call: Call,
     named: dict[str, str],
-    notes: Notes,
+    notes: Notes | None,
     reply: Reply,
     shown: dict[str, str],
     at: Any,
     started: float,
 ) -> Callable[[], None]:
-    """The journal write of one Apollo call, to run where the store allows."""
+    """The journal write of one call to an Apollo operation, to run where the store allows."""
 
     def job() -> None:
         journaling.record(
@@ -286,11 +299,6 @@ def _journal_job(
 def _shown(reply: Reply) -> dict[str, str]:
     """The response headers the journal shows for `reply`."""
     return {"Content-Type": reply.content_type, **reply.headers, "Content-Length": str(len(reply.body))}
-
-
-def _plain(app: Flask) -> bool:
-    """Whether the Flask app's WSGI callable is its own: a wrapping middleware sees every request."""
-    return getattr(app.wsgi_app, "__func__", None) is Flask.wsgi_app
 
 
 def _headers(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -370,7 +378,7 @@ def _reset(scope: Scope) -> None:
 
 
 def query_params(query_string: bytes) -> dict[str, Any]:
-    """Query parameters as the Flask views read them (`query_dict`)."""
+    """Query parameters as every operation reads them (`query_dict`): arrays (`domains[]`) keep each value."""
     if not query_string:
         return {}
     return query_dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))

@@ -1,18 +1,14 @@
 """Forced misbehaviour below the API: a delayed answer, a held connection, a cut body, a reset socket.
 
-`answer()` decides a `Fault` once; whoever serves the request applies it: the ASGI application with
-`await` (mock_server/web/asgi.py), Flask's in-process form by waiting on its own thread (`apply_blocking`).
+`answer()` decides a `Fault` once; the ASGI application (mock_server/web/asgi.py) applies it with
+`await`, and resets through the hook its server puts in the scope (uvicorn's protocol, or the
+in-process transport).
 """
 
 from __future__ import annotations
 
 import enum
-import socket
-import struct
-import time
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from mock_server.web.render import Reply
 
@@ -54,37 +50,3 @@ def gateway_timeout() -> Reply:
         "<center><h1>504 Gateway Time-out</h1></center>\r\n</body>\r\n</html>\r\n"
     )
     return Reply(504, page.encode(), "text/html; charset=utf-8")
-
-
-def apply_blocking(reply: Reply, fault: Fault | None, environ: Mapping[str, Any]) -> Reply:
-    """Apply `fault` on the calling thread (Flask's in-process form): wait, cut, or reset the socket."""
-    if fault is None:
-        return reply
-    if fault.wait:
-        time.sleep(fault.wait)
-    if fault.kind is FaultKind.TRUNCATE:
-        return truncated(reply)
-    if fault.kind is FaultKind.RESET:
-        _reset(environ)
-        return Reply(200, b"", "text/plain", {"Connection": "close"})
-    return reply
-
-
-def _reset(environ: Mapping[str, Any]) -> None:
-    """Reset the client's connection from a WSGI environ: uvicorn's hook, or Werkzeug's socket."""
-    scope = environ.get("asgi.scope")
-    extensions = scope.get("extensions") if isinstance(scope, dict) else None
-    reset: Callable[[], None] | None = None
-    if isinstance(extensions, dict):
-        reset = extensions.get(RESET_EXTENSION)
-    if reset is not None:
-        reset()  # mock_server.web.server's protocol resets from its loop
-        return
-    # Werkzeug's development server (`flask run`) exposes its socket instead.
-    sock = environ.get("werkzeug.socket")
-    if isinstance(sock, socket.socket):
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass

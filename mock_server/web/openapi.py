@@ -18,6 +18,7 @@ from mock_server.domain.params import (
     WEBHOOK_URL_NEEDED_RULE,
     WEBHOOK_URL_RULE,
 )
+from mock_server.web.operations import OPERATIONS, PREFIXES, Operation
 
 _DEFINITIONS_REF = "definitions.json#/definitions/"
 _COMPONENTS = "#/components/schemas/"
@@ -31,14 +32,6 @@ _POLL_LINK = {
         "parameters": {"request_id": "$response.body#/request_id"},
     }
 }
-# What the schemas cannot say, in every enrichment operation's description.
-_REFUSALS = (
-    "Refused with a 400 when a flag asks for a delivery and `webhook_url` is missing or not an "
-    "http(s) URL with a host (percent-encoded is fine). Any host is accepted; deliveries go only "
-    "to loopback and private networks and `--webhook-allow` hosts, others are recorded as failed. "
-    "Identifying parameters that break their pattern or length get a 422 naming the field. A "
-    "header `X-Mock-Scenario` forces an outcome (README: Forcing outcomes)."
-)
 _DESCRIPTION = (
     "fakeapollo emulates Apollo.io's People Enrichment endpoints offline. Every path is also "
     "served without the `/api` prefix (`/v1/people/match` and so on), as Apollo does. Schemas "
@@ -226,156 +219,42 @@ def _body(request_schema: str, *, required: bool) -> dict[str, Any]:
 
 
 def _paths() -> dict[str, Any]:
-    """The emulated operations."""
-    match_responses = {
-        "200": {
-            "description": "A match, or `{\"person\": null}`.",
-            **_content("people_match.response"),
-            "links": _POLL_LINK,
-        },
-        **_errors("400", "401", "403", "422", "429"),
-    }
-    match = {"tags": ["People Enrichment"], "responses": match_responses}
-    organization = {
-        "tags": ["Organization Enrichment"],
-        "summary": "Enrich one organization",
-        "description": "At least one of the four identifiers, in the query string or a JSON body.",
-        "responses": {
-            "200": {
-                "description": "The organization, or `{}` when unknown.",
-                **_content("organization_enrich.response"),
-            },
-            **_errors("400", "401", "403", "422", "429"),
-        },
-    }
-    return {
-        "/api/v1/people/match": {
-            "post": {
-                **match,
-                "operationId": "people-enrichment",
-                "summary": "Enrich one person",
-                "description": "Parameters may come in the query string (as for GET), a JSON body, or "
-                "both; the body wins where both name one. " + _REFUSALS,
-                "requestBody": _body("people_match.request", required=False),
-            },
-            "get": {
-                **match,
-                "operationId": "people-enrichment-get",
-                "summary": "Enrich one person",
-                "description": _REFUSALS,
-                "parameters": _query_object("people_match.request"),
-            },
-        },
-        "/api/v1/people/bulk_match": {
-            "post": {
-                "tags": ["People Enrichment"],
-                "operationId": "bulk-people-enrichment",
-                "summary": "Enrich up to 10 people",
-                "description": "The flags may also come in the query string; the body wins where both "
-                "name one. " + _REFUSALS,
-                "requestBody": _body("people_bulk_match.request", required=True),
-                "responses": {
-                    "200": {
-                        "description": "Positional matches, null for misses.",
-                        **_content("people_bulk_match.response"),
-                        "links": _POLL_LINK,
-                    },
-                    **_errors("400", "401", "403", "422", "429"),
-                },
-            }
-        },
-        "/api/v1/organizations/enrich": {
-            "get": {
-                **organization,
-                "operationId": "organization-enrichment",
-                "parameters": _query_object("organization_enrich.request", required=True),
-            },
-            "post": {
-                **organization,
-                "operationId": "organization-enrichment-post",
-                "requestBody": _body("organization_enrich.request", required=True),
-            },
-        },
-        "/api/v1/organizations/bulk_enrich": {
-            "post": {
-                "tags": ["Organization Enrichment"],
-                "operationId": "bulk-organization-enrichment",
-                "summary": "Enrich up to 10 organizations",
-                "description": "`details` (or `domains`) in the JSON body; `domains[]` in the query string "
-                "also works when the body has neither.",
-                "requestBody": _body("organizations_bulk_enrich.request", required=True),
-                "responses": {
-                    "200": {
-                        "description": "The organizations found, with counters.",
-                        **_content("organizations_bulk_enrich.response"),
-                    },
-                    **_errors("400", "401", "403", "422", "429"),
-                },
-            }
-        },
-        "/api/v1/people/{id}": {
-            "get": {
-                "tags": ["People Enrichment"],
-                "operationId": "get-person",
-                "summary": "One person by Apollo id",
-                "description": "An id no answer of this emulator has carried gets Apollo's 422 "
-                "`Person does not exist.` (which ids exist cannot be said in a schema); a path that is "
-                "not 24 hexadecimal digits is no route (404).",
-                "parameters": [
-                    {
-                        "name": "id",
-                        "in": "path",
-                        "required": True,
-                        "description": "An Apollo person id (24 hexadecimal digits).",
-                        "schema": {"$ref": _COMPONENTS + "apollo_id"},
-                    }
-                ],
-                "responses": {
-                    "200": {"description": "The person.", **_content("people_show.response")},
-                    **_errors("401", "403", "404", "422", "429"),
-                },
-            }
-        },
-        "/api/v1/webhook_result/{request_id}": {
-            "get": {
-                "tags": ["Webhooks"],
-                "operationId": "poll-webhook-result",
-                "summary": "Poll the webhook payload of an enrichment request",
-                "parameters": [
-                    {
-                        "name": "request_id",
-                        "in": "path",
-                        "required": True,
-                        "description": "A signed 64-bit request id from an enrichment response.",
-                        "schema": {"type": "integer", "format": "int64"},
-                    }
-                ],
-                "responses": {
-                    "200": {
-                        "description": "The stored payload and its delivery state.",
-                        **_content("webhook_result.response"),
-                    },
-                    **_errors("400", "401", "403", "404", "410", "429"),
-                },
-            }
-        },
-        "/api/v1/usage_stats/api_usage_stats": {
-            method: {
-                "tags": ["Miscellaneous"],
-                "operationId": "api-usage-stats" + suffix,
-                "summary": "Usage and rate limits per endpoint",
-                "description": "Apollo documents POST; the emulator answers GET the same way.",
-                "responses": {
-                    "200": {
-                        "description": "Usage keyed by endpoint.",
-                        **_content("api_usage_stats.response"),
-                    },
-                    **_errors("401", "403", "429"),
-                },
-            }
-            for method, suffix in (("post", ""), ("get", "-get"))
-        },
-    }
+    """The emulated operations, from the one table (mock_server/web/operations.py)."""
+    return {PREFIXES[0] + op.path: _path_item(op) for op in OPERATIONS}
+
+
+def _path_item(op: Operation) -> dict[str, Any]:
+    """One operation's path item: each method with its parameters, body and answers."""
+    ok: dict[str, Any] = {"description": op.ok, **_content(op.response)}
+    if op.polls:
+        ok["links"] = _POLL_LINK
+    responses = {"200": ok, **_errors(*op.errors)}
+    path_parameters = [
+        {
+            "name": p.name,
+            "in": "path",
+            "required": True,
+            "description": p.description,
+            "schema": dict(p.schema),
+        }
+        for p in op.parameters
+    ]
+    item: dict[str, Any] = {}
+    for method, operation_id in op.operation_ids().items():
+        entry: dict[str, Any] = {"tags": [op.tag], "operationId": operation_id, "summary": op.summary}
+        description = op.descriptions.get(method, op.description)
+        if description:
+            entry["description"] = description
+        parameters = list(path_parameters)
+        if op.request is not None and method == "GET":
+            parameters += _query_object(op.request, required=op.request_required)
+        elif op.request is not None:
+            entry["requestBody"] = _body(op.request, required=op.request_required)
+        if parameters:
+            entry["parameters"] = parameters
+        entry["responses"] = responses
+        item[method.lower()] = entry
+    return item
 
 
 def _content(ref: str) -> dict[str, Any]:
@@ -409,12 +288,7 @@ def build_openapi() -> dict[str, Any]:
         "info": {"title": "fakeapollo", "version": __version__, "description": _DESCRIPTION},
         "servers": [{"url": "/", "description": "the emulator itself"}],
         "security": [{"apiKey": []}],
-        "tags": [
-            {"name": "People Enrichment"},
-            {"name": "Organization Enrichment"},
-            {"name": "Webhooks"},
-            {"name": "Miscellaneous"},
-        ],
+        "tags": [{"name": tag} for tag in dict.fromkeys(op.tag for op in OPERATIONS)],
         "paths": _paths(),
         "webhooks": _webhooks(),
         "components": {

@@ -1,4 +1,4 @@
-"""Reading request bodies and writing Apollo-shaped responses; shared by the Flask views and asgi.py."""
+"""Request bodies and Apollo-shaped answers: `Reply` for asgi.py, Flask responses for the control API."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from flask import Response, request
+from flask import Response, current_app, request
 
 from mock_server.domain.encoding import dumps, loads
 from mock_server.domain.errors import FakeApolloError, MalformedRequest, UnsupportedMediaType
+from mock_server.domain.service import Enrichment
 
 JSON_TYPE = "application/json"
 
@@ -51,6 +52,12 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 def error_response(error: FakeApolloError) -> Response:
     """An error as a Flask response."""
     return flask_response(error_reply(error))
+
+
+def enrichment() -> Enrichment:
+    """The Flask app's Enrichment service (in a control-API view)."""
+    service: Enrichment = current_app.extensions["fakeapollo"]
+    return service
 
 
 def read_body() -> dict[str, Any]:
