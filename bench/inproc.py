@@ -1,4 +1,4 @@
-"""In-process figures: the first person for never-seen emails, through the in-process client and the service."""
+"""In-process figures: the first person for never-seen emails, through the in-process client and service."""
 
 from __future__ import annotations
 
