@@ -101,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="what a team with no credits left gets: a 422 (default) or no match",
     )
     serve.add_argument(
+        "--free-plan-blocked",
+        action="store_true",
+        default=None,
+        help="answer a free-plan team's people/match and bulk_match with Apollo's 403 (older reports;"
+        " default: served, as in 2026)",
+    )
+    serve.add_argument(
         "--bulk-share",
         type=_setting("bulk_share"),
         help="share of the per-minute limit bulk_match gets (default 0.5)",
@@ -345,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
             journal_bytes=args.journal_bytes,
             out_of_credits=args.out_of_credits,
             bulk_share=args.bulk_share,
+            free_plan_blocked=args.free_plan_blocked,
             admin_token=args.admin_token,
             admin=args.admin,
             access_log=args.access_log,

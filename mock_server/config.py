@@ -35,8 +35,8 @@ class Config:
     # docs/apollo-facts.md 2.3: the missing-webhook_url error is reported as 400 by most, 422 by one project.
     webhook_url_error_status: int = 400
     # docs/apollo-facts.md 4.1: seconds from a request to its webhook, fixed ("5") or uniform in a range
-    # ("2-10").
-    webhook_delay: str = "2-5"
+    # ("2-10"); Apollo's are a minute to several minutes. On the emulator's clock: tests advance it.
+    webhook_delay: str = "60-300"
     # Attempts per webhook delivery, the first included, before it is marked failed.
     webhook_attempts: int = 5
     # Seconds one delivery attempt may take (connecting, and each read) before it is a timeout.
@@ -50,8 +50,8 @@ class Config:
     webhook_out_of_order: bool = False
     # Where webhooks may go besides loopback and private networks: CIDRs, hostnames, "*." suffixes, "*".
     webhook_allow: tuple[str, ...] = ()
-    # docs/apollo-facts.md 4.2: whether Apollo's phone payload carries request_id is unknown; we include it.
-    webhook_phone_request_id: bool = True
+    # docs/apollo-facts.md 4.2: Apollo's phone payload (docs example, a live capture) has no request_id.
+    webhook_phone_request_id: bool = False
     # Deliveries to different URLs sent at once (those to one URL go one after another, in order).
     webhook_concurrency: int = 4
     # docs/apollo-facts.md 4.1: poll results are kept 30 days after delivery, then answer 410.
@@ -61,6 +61,9 @@ class Config:
     body_wins: bool = True
     # docs/apollo-facts.md 3.3: bulk_match gets this share of the per-minute limit (docs as quoted in 2025).
     bulk_share: float = 0.5
+    # docs/apollo-facts.md 2.5: whether a free-plan team gets the 403 on people/match and bulk_match
+    # (older reports) or is served (a 2026 recording, the 2026-10 bulk docs: the default).
+    free_plan_blocked: bool = False
     # What a team with no credits left gets; no source documents Apollo's answer (README):
     # "error" answers 422 INSUFFICIENT_CREDITS, "no_match" answers as if nobody matched.
     out_of_credits: str = "error"

@@ -194,9 +194,11 @@ def pair(redis_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
     marker = request.node.get_closest_marker("serve_flags")
     extra = list(marker.args) if marker is not None else []
     args = ["--store", redis_url, "--store-prefix", f"pair-{uuid.uuid4().hex[:12]}", "--keys", str(keys)]
-    first = start_serve(*args, "--threads", "16", *extra)
+    # The pair's tests tell webhooks apart by request_id, which Apollo's phone payload lacks: opt in.
+    env = {"FAKEAPOLLO_WEBHOOK_PHONE_REQUEST_ID": "true"}
+    first = start_serve(*args, "--threads", "16", *extra, env=env)
     try:
-        second = start_serve(*args, "--threads", "16", *extra)
+        second = start_serve(*args, "--threads", "16", *extra, env=env)
     except BaseException:
         first.stop(signal.SIGKILL)
         raise

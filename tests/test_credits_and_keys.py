@@ -136,8 +136,9 @@ def test_keys_can_be_added_changed_and_removed_at_run_time(admin: str, base_url:
     listed = requests.get(f"{admin}/keys", timeout=10).json()["keys"]
     assert "runtime-key-1234" not in json.dumps(listed)
     assert "run…234" in [k["key"] for k in listed]
-    changed = requests.patch(f"{admin}/keys/runtime-key-1234", json={"plan": "free"}, timeout=10)
-    assert changed.status_code == 200 and changed.json()["plan"] == "free"
+    scoped = {"scopes": ["api/v1/organizations/enrich"]}
+    changed = requests.patch(f"{admin}/keys/runtime-key-1234", json=scoped, timeout=10)
+    assert changed.status_code == 200 and changed.json()["scopes"] == ["api/v1/organizations/enrich"]
     assert post(base_url, "people/match", {"email": "r@example.com"}, "runtime-key-1234").status_code == 403
     assert requests.delete(f"{admin}/keys/runtime-key-1234", timeout=10).status_code == 200
     assert post(base_url, "people/match", {"email": "r@example.com"}, "runtime-key-1234").status_code == 401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from webhook_helpers import emulator
 
 from tests.conftest import start_serve
 
@@ -82,18 +83,39 @@ def test_legacy_api_key_mode_accepts_key_in_body() -> None:
     ("path", "endpoint"),
     [("people/match", "api/v1/people/match"), ("people/bulk_match", "api/v1/people/bulk_match")],
 )
-def test_free_plan_key_gets_403_for_enrichment(base_url: str, path: str, endpoint: str) -> None:
-    response = requests.post(
-        f"{base_url}/api/v1/{path}",
-        json={"email": "ada@example.com", "details": [{"email": "ada@example.com"}]},
-        headers={"x-api-key": "free-plan-key"},
-    )
+def test_free_plan_key_gets_403_for_enrichment_when_blocked(path: str, endpoint: str) -> None:
+    # docs/apollo-facts.md 2.5: the older reports' answer, behind --free-plan-blocked.
+    with emulator(free_plan_blocked=True) as emu:
+        response = emu.http.post(
+            f"{emu.url}/api/v1/{path}",
+            json={"email": "ada@example.com", "details": [{"email": "ada@example.com"}]},
+            headers={"x-api-key": "free-plan-key"},
+        )
     assert response.status_code == 403
     assert response.json() == {
         "error": f"The {endpoint} API is not included in your Free plan and is not accessible,"
         " even with a master key.",
         "error_code": "API_INACCESSIBLE",
     }
+
+
+def test_free_plan_key_is_served_people_match_and_bulk_by_default(base_url: str) -> None:
+    # docs/apollo-facts.md 2.5: a free-plan team's people/match answered 200 (recorded 2026-05), and the
+    # 2026-10 bulk docs give free accounts access; bulk_match gets the recorded free limits (20/100/600).
+    single = requests.post(
+        f"{base_url}/api/v1/people/match",
+        json={"email": "ada@example.com"},
+        headers={"x-api-key": "free-plan-key"},
+    )
+    assert single.status_code == 200 and single.headers["x-rate-limit-minute"] == "50"
+    bulk = requests.post(
+        f"{base_url}/api/v1/people/bulk_match",
+        json={"details": [{"email": "ada@example.com"}]},
+        headers={"x-api-key": "free-plan-key"},
+    )
+    assert bulk.status_code == 200
+    limits = [bulk.headers[h] for h in ("x-rate-limit-minute", "x-rate-limit-hourly", "x-rate-limit-24-hour")]
+    assert limits == ["20", "100", "600"]
 
 
 def test_free_plan_key_may_enrich_organizations(base_url: str) -> None:

@@ -42,7 +42,7 @@ def test_matches_are_positional_with_null_for_misses(api: requests.Session, base
     assert body["unique_enriched_records"] == 2
     assert body["missing_records"] == 2
     assert body["credits_consumed"] == 2
-    assert isinstance(body["request_id"], int)
+    assert "request_id" not in body  # a standard bulk has none (docs/apollo-facts.md 5)
 
 
 def test_bulk_match_agrees_with_single_match(api: requests.Session, base_url: str) -> None:
@@ -103,7 +103,8 @@ def test_waterfall_bulk_has_no_counters_and_no_emails(api: requests.Session, bas
         assert counter not in body
     assert body["waterfall"]["status"] == "accepted"
     assert "email" not in body["matches"][0] and "email_status" not in body["matches"][0]
-    assert body["matches"][1] is None
+    # A waterfall miss is a stub person (docs/apollo-facts.md 5), not null.
+    assert body["matches"][1]["match_confidence"] == "none" and body["matches"][1]["name"] == ""
 
 
 def test_bulk_phone_reveal_without_webhook_gets_400(api: requests.Session, base_url: str) -> None:

@@ -91,7 +91,12 @@ def test_bulk_phone_reveal_announces_phone_enrichment(api: requests.Session, bas
     body = response.json()
     data.validate("people_bulk_match.response", body, strict=True)
     assert body["phone_enrichment"]["status"] == "pending"
-    assert body["phone_enrichment"]["request_id"] == str(body["request_id"])
+    # Its own 24-hex id, which polling refuses; the top-level request_id is the one to poll.
+    enrichment_id = body["phone_enrichment"]["request_id"]
+    assert len(enrichment_id) == 24 and int(enrichment_id, 16) >= 0
+    assert enrichment_id != str(body["request_id"]) and isinstance(body["request_id"], int)
+    polled = api.get(f"{base_url}/api/v1/webhook_result/{enrichment_id}")
+    assert polled.status_code == 400 and polled.json() == {"error_code": "invalid_request_id"}
 
 
 def test_gdpr_person_keeps_an_empty_personal_emails(api: requests.Session, base_url: str) -> None:

@@ -67,7 +67,13 @@ def test_free_plan_organization_enrich_carries_every_window(frozen: str, base_ur
 
 
 def test_401_and_403_carry_no_rate_limit_headers(frozen: str, base_url: str) -> None:
-    for response in (match(base_url, "wrong-key"), match(base_url, "free-plan-key")):
+    forbidden = requests.post(
+        f"{base_url}/api/v1/people/match",
+        json={"email": "rate@example.com"},
+        headers={"x-api-key": "test-key", "X-Mock-Scenario": "forbidden"},
+        timeout=30,
+    )
+    for response in (match(base_url, "wrong-key"), forbidden):
         assert response.status_code in (401, 403)
         assert not [h for h in response.headers if h.lower().startswith("x-") and "minute" in h.lower()]
 

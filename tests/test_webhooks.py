@@ -32,7 +32,8 @@ def test_phone_payload_arrives_after_the_configured_delay() -> None:
         [payload] = hook.wait_for(1)
         assert time.monotonic() - started >= 0.3
         data.validate("webhook_phone.payload", payload, strict=True)
-        assert payload["request_id"] == response.json()["request_id"]
+        # Apollo's phone payload has no request_id (docs/apollo-facts.md 4.2): a handler matches on ids.
+        assert "request_id" not in payload
         assert [p["id"] for p in payload["people"]] == [response.json()["person"]["id"]]
         assert any(n["type_cd"] == "mobile" for n in payload["people"][0]["phone_numbers"])
         assert hook.paths == ["/hook"]
@@ -80,7 +81,7 @@ def test_waterfall_payload_is_delivered(flags: dict[str, bool], targets: list[st
         [payload] = hook.bodies
         data.validate("webhook_waterfall.payload", payload, strict=True)
         assert payload["target_fields"] == targets
-        assert payload["request_id"] == response.json()["request_id"]
+        assert payload["request_id"] == str(response.json()["request_id"])  # a string (OAS)
         assert payload["request_completed"] is not None
         assert payload["request_initiated"] < payload["request_completed"]
         person = payload["people"][0]
@@ -192,7 +193,10 @@ def test_a_hanging_receiver_never_slows_the_api() -> None:
 
 
 def test_duplicates_arrive_with_the_same_request_id() -> None:
-    with emulator(webhook_delay="1", webhook_duplicate_rate=1.0) as emu, receiver() as hook:
+    with (
+        emulator(webhook_delay="1", webhook_duplicate_rate=1.0, webhook_phone_request_id=True) as emu,
+        receiver() as hook,
+    ):
         emu.freeze()
         request_id = emu.match(WITH_MOBILE, hook.url).json()["request_id"]
         emu.advance(1)
@@ -203,7 +207,7 @@ def test_duplicates_arrive_with_the_same_request_id() -> None:
 
 
 def test_the_default_sends_once_and_the_duplicate_scenario_sends_twice() -> None:
-    with emulator(webhook_delay="1") as emu, receiver() as hook:
+    with emulator(webhook_delay="1", webhook_phone_request_id=True) as emu, receiver() as hook:
         emu.freeze()
         once = emu.match(WITH_MOBILE, hook.url).json()["request_id"]
         twice = emu.match(LANDLINE_ONLY, hook.url, headers={"X-Mock-Scenario": "webhook_duplicate"})
@@ -216,7 +220,10 @@ def test_the_default_sends_once_and_the_duplicate_scenario_sends_twice() -> None
 
 @pytest.mark.parametrize("out_of_order", [False, True])
 def test_out_of_order_delivery_can_be_switched_on(out_of_order: bool) -> None:
-    with emulator(webhook_delay="5", webhook_out_of_order=out_of_order) as emu, receiver() as hook:
+    with (
+        emulator(webhook_delay="5", webhook_out_of_order=out_of_order, webhook_phone_request_id=True) as emu,
+        receiver() as hook,
+    ):
         emu.freeze()
         sent = [
             emu.match(email, hook.url).json()["request_id"]
@@ -397,7 +404,7 @@ def test_pending_deliveries_survive_a_crash(tmp_path: Path) -> None:
                     body = {"email": email, "reveal_phone_number": True, "webhook_url": hook.url}
                     response = api.post(f"{first.url}/api/v1/people/match", json=body)
                     assert response.status_code == 200, response.text
-                    sent.append(response.json()["request_id"])
+                    sent.append(response.json()["person"]["id"])
         finally:
             first.stop(signal.SIGKILL)
         assert hook.bodies == []
@@ -406,7 +413,7 @@ def test_pending_deliveries_survive_a_crash(tmp_path: Path) -> None:
             with requests.Session() as api:
                 api.post(f"{second.url}/__admin/clock/advance", json={"seconds": 5})
                 received = hook.wait_for(3)
-                assert sorted(b["request_id"] for b in received) == sorted(sent)
+                assert sorted(b["people"][0]["id"] for b in received) == sorted(sent)
                 deliveries = api.get(f"{second.url}/__admin/webhooks").json()["deliveries"]
                 assert {d["status"] for d in deliveries} == {"delivered"}
         finally:

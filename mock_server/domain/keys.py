@@ -192,9 +192,12 @@ class KeyRegistry:
         return found
 
     @staticmethod
-    def authorize(api_key: ApiKey, endpoint: str) -> None:
-        """Raise Apollo's 403 when the key's plan or scope does not cover `endpoint`."""
-        if api_key.plan == "free" and endpoint in FREE_PLAN_BLOCKED:
+    def authorize(api_key: ApiKey, endpoint: str, *, free_plan_blocked: bool = False) -> None:
+        """Raise Apollo's 403 when the key's plan or scope does not cover `endpoint`.
+
+        `free_plan_blocked`: the free plan's 403 on people/match and bulk_match (docs/apollo-facts.md 2.5).
+        """
+        if free_plan_blocked and api_key.plan == "free" and endpoint in FREE_PLAN_BLOCKED:
             # Live wording, observed 2026 (docs/apollo-facts.md 2.5).
             raise Forbidden(
                 f"The {endpoint} API is not included in your Free plan and is not accessible,"

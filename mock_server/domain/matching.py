@@ -15,6 +15,11 @@ NOMATCH_DOMAIN: Final = "nomatch.test"
 PARTIAL_DOMAIN: Final = "partial.test"
 #: An email at this domain always comes back as a person living in an EU country.
 EU_DOMAIN: Final = "eu.test"
+#: An email at this domain always comes back as the thin person Apollo answers for an email it has
+#: no one for (docs/apollo-facts.md 2.2).
+THIN_DOMAIN: Final = "thin.test"
+#: The persons a forced `match` outcome invents live at this domain: always complete, never thin.
+MATCH_SCENARIO_DOMAIN: Final = "match-scenario.example"
 
 #: RFC 5321 caps a forward path at 254 characters; longer input is refused outright.
 MAX_EMAIL_LENGTH: Final = 254
@@ -135,6 +140,19 @@ class Identity(NamedTuple):
     def is_eu(self) -> bool:
         """True for the `eu.test` test input, which always yields an EU resident."""
         return _in_test_domain(self.domain, EU_DOMAIN)
+
+    @property
+    def is_thin(self) -> bool:
+        """True for the `thin.test` test input, which always yields the thin person of an unknown email."""
+        return _in_test_domain(self.domain, THIN_DOMAIN)
+
+    @property
+    def thin_by_chance(self) -> bool:
+        """Whether this identity may come back thin by its share: an email at no reserved domain."""
+        domain = self.domain
+        if self.kind != "email" or domain is None:
+            return False
+        return not (domain.endswith(".test") or domain == "test" or domain == MATCH_SCENARIO_DOMAIN)
 
 
 def _in_test_domain(domain: str | None, test_domain: str) -> bool:

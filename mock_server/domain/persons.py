@@ -78,6 +78,7 @@ class Person:
         "partial",
         "has_mobile",
         "organization_id",
+        "unmatched",
     )
 
     def __init__(
@@ -105,6 +106,9 @@ class Person:
         self.organization_id: str | None = (
             organization_id if isinstance(organization_id, str) else None
         )
+        # Nameless: the thin person Apollo creates for an email it has no one for (docs/apollo-facts.md
+        # 2.2), answered but not a match (not charged, no webhook, null in a bulk).
+        self.unmatched = not record.get("name")
 
     @property
     def record(self) -> dict[str, Any]:

@@ -54,6 +54,9 @@ OTHER_PLAN_LIMITS: Mapping[str, Mapping[str, int | None]] = {
     "professional": {"minute": 200, "hour": 600, "day": 2_000},
     "custom": {"minute": None, "hour": None, "day": None},
 }
+# docs/apollo-facts.md 3.3: a free team's bulk_match limits as its answers' headers give them (a 2026
+# recording); other plans' bulk minute limit is the bulk share of the single endpoint's.
+BULK_PLAN_LIMITS: Mapping[str, Mapping[str, int | None]] = {"free": {"minute": 20, "hour": 100, "day": 600}}
 # docs/apollo-facts.md 3.3: bulk_match is throttled to 50% of the single endpoint's per-minute limit.
 DEFAULT_BULK_SHARE = 0.5
 BULK_ENDPOINT = "api/v1/people/bulk_match"
@@ -133,6 +136,8 @@ class RateLimiter:
         limits = dict(table.get(api_key.plan, table["professional"]))
         if api_key.limits is not None:
             limits.update({k: v for k, v in api_key.limits.items() if k in limits})
+        elif endpoint == BULK_ENDPOINT and api_key.plan in BULK_PLAN_LIMITS:
+            return dict(BULK_PLAN_LIMITS[api_key.plan])
         minute = limits.get("minute")
         if endpoint == BULK_ENDPOINT and minute is not None:
             limits["minute"] = max(1, math.floor(minute * self.bulk_share))

@@ -26,7 +26,7 @@ from mock_server.domain.errors import (
     WebhookUrlRequired,
 )
 from mock_server.domain.keys import ApiKey, KeyRegistry
-from mock_server.domain.matching import Identity, MatchQuery, normalize_id, resolve
+from mock_server.domain.matching import MATCH_SCENARIO_DOMAIN, Identity, MatchQuery, normalize_id, resolve
 from mock_server.domain.params import (
     DELIVERY_FLAGS,
     BulkRequest,
@@ -55,7 +55,6 @@ EMAIL_NOT_UNLOCKED = "email_not_unlocked@domain.com"
 PERSON_DOES_NOT_EXIST = "Person does not exist."
 # No source shows phone_enrichment's message: fakeapollo's wording (README, "uncertain").
 PHONES_PENDING = "Phone numbers will be sent to the provided webhook URL."
-PHONES_SKIPPED = "No person was matched: no phone numbers will be sent."
 USAGE_STATS = "api/v1/usage_stats/api_usage_stats"
 # The endpoint name Apollo meters and scopes polling under (docs/apollo-facts.md 4.1).
 WEBHOOK_RESULT = "api/v1/webhook_result/show"
@@ -139,7 +138,7 @@ class Enrichment:
 
     def authorize(self, api_key: ApiKey, endpoint: str) -> None:
         """Apollo's 403 when the key's plan or scope does not cover `endpoint`."""
-        self.keys.authorize(api_key, endpoint)
+        self.keys.authorize(api_key, endpoint, free_plan_blocked=self.config.free_plan_blocked)
 
     def people_match(
         self,
@@ -157,6 +156,14 @@ class Enrichment:
             stub = self.directory.stub_person(request.query)
             return {"person": stub, "request_id": self._next_request_id()}
         person = self._find(request.query, outcome)
+        if person is not None and person.unmatched:
+            # An email Apollo has no one for: a thin, newly created person, uncharged and with no
+            # delivery to come (docs/apollo-facts.md 2.2).
+            thin: dict[str, Any] = {"person": encoded(person, reveal_personal_emails=False)}
+            if request.options.waterfall:
+                thin["waterfall"] = dict(WATERFALL_ACCEPTED)
+            thin["request_id"] = self._next_request_id()
+            return thin
         if person is None or not self._spend(api_key, _cost(api_key, 1, MATCH_CREDITS), receipt):
             return {"person": None}
         body: dict[str, Any] = {
@@ -191,13 +198,16 @@ class Enrichment:
         self._require_webhook(request.options)
         funded = self._has_credits(api_key)
         found = [self._find(query, outcome) if funded else None for query in request.details]
+        # A standard bulk answers a person Apollo has no one for as null (docs/apollo-facts.md 2.2).
+        found = [None if person is not None and person.unmatched else person for person in found]
         # All or nothing (README, "uncertain"): a bulk the credits left cannot pay for in full is
         # refused like a single call, and nothing of it is charged.
         cost = _cost(api_key, sum(p is not None for p in found), MATCH_CREDITS)
         if not self._spend(api_key, cost, receipt):
             found = [None] * len(found)
         reveal = request.options.reveal_personal_emails
-        stubs = _forced(outcome) is OutcomeName.STUB_NO_MATCH
+        # A waterfall miss is a stub person with match_confidence "none" (docs/apollo-facts.md 5).
+        stubs = _forced(outcome) is OutcomeName.STUB_NO_MATCH or request.options.waterfall
         matches: list[Encoded | dict[str, Any] | None] = []
         for query, person in zip(request.details, found, strict=True):
             extra = None if person is None else self.directory.team_keys(person, api_key.team)
@@ -224,18 +234,24 @@ class Enrichment:
             body["matches"] = matches
             body["waterfall"] = dict(WATERFALL_ACCEPTED)
         else:
+            # The recorded order (tests/data/recorded): matches before the counters.
+            body["matches"] = matches
             body["unique_enriched_records"] = len(hits)
             body["missing_records"] = len(request.details) - len(hits)
             body["credits_consumed"] = _cost(api_key, len(hits), MATCH_CREDITS)
-            body["matches"] = matches
         request_id = self._next_request_id()
-        body["request_id"] = request_id
-        if request.options.reveal_phone_number:
-            # OAS bulk_match: phones asked for in bulk are announced, then sent to the webhook.
+        if request.options.reveal_phone_number or request.options.waterfall:
+            # docs/apollo-facts.md 5: a standard bulk answer has no request_id (a recording, 2026-05);
+            # one that announces a delivery does, and that is the id to poll.
+            body["request_id"] = request_id
+        if request.options.reveal_phone_number and hits:
+            # OAS bulk_match: phones asked for in bulk are announced, then sent to the webhook. Its
+            # own request_id is a 24-hex id Poll Webhook Result refuses; none when nobody matched
+            # (docs/apollo-facts.md 5).
             body["phone_enrichment"] = {
-                "request_id": str(request_id),
-                "status": "pending" if hits else "skipped",
-                "message": PHONES_PENDING if hits else PHONES_SKIPPED,
+                "request_id": _enrichment_id(request_id),
+                "status": "pending",
+                "message": PHONES_PENDING,
             }
         self.webhooks.record(
             team=api_key.team,
@@ -399,7 +415,7 @@ class Enrichment:
             return self.directory.find(Identity("email", f"{local}@partial.test"))
         person = None if identity is None else self.directory.find(identity)
         if person is None and forced is OutcomeName.MATCH:
-            return self.directory.find(Identity("email", f"{_stand_in(query)}@match-scenario.example"))
+            return self.directory.find(Identity("email", f"{_stand_in(query)}@{MATCH_SCENARIO_DOMAIN}"))
         return person
 
     def _require_webhook(self, options: Options) -> None:
@@ -434,6 +450,12 @@ def _cost(api_key: ApiKey, records: int, credits: float) -> float:
     """What `records` found cost this key's team: whole credits, or fractional at a plan's price."""
     cost = records * credits * api_key.credit_price
     return int(cost) if cost == int(cost) else round(cost, 4)
+
+
+def _enrichment_id(request_id: int) -> str:
+    """The 24-hex id of a bulk phone enrichment, fixed by its request's id (never all digits)."""
+    text = hashlib.sha256(b"phone-enrichment:%d" % request_id).hexdigest()[:24]
+    return text if not text.isdigit() else "a" + text[1:]
 
 
 def _forced(outcome: Outcome | None) -> OutcomeName | None:

@@ -76,6 +76,8 @@ class Industry:
     keywords: tuple[str, ...]
     weight: int
     tag_id: str
+    sic_codes: tuple[str, ...] = ()
+    naics_codes: tuple[str, ...] = ()
 
 
 def _fields(row: Mapping[str, Any]) -> dict[str, Any]:

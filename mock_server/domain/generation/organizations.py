@@ -39,6 +39,7 @@ from mock_server.domain.vocabularies import (
     TECHNOLOGIES,
     City,
     Country,
+    Industry,
     pools,
 )
 
@@ -56,11 +57,16 @@ OPTIONAL_ORGANIZATION_KEYS: Final = (
     "current_technologies",
 )  # fmt: skip
 
+#: A person's nested organization's keys, in the order Apollo's 2026 answers give them (the recorded
+#: organizations/enrich answer, tests/data/recorded, and a live person's, docs/apollo-facts.md 2.1);
+#: generated organizations follow this order too, their count keys after. Generated ones have no
+#: `blog_url` (none since 2026); a fixture's organization keeps its own.
 _NESTED_ORGANIZATION_KEYS: Final = (
     "id", "name", "website_url", "blog_url", "angellist_url", "linkedin_url", "twitter_url",
     "facebook_url", "primary_phone", "languages", "alexa_ranking", "phone", "linkedin_uid",
     "founded_year", "publicly_traded_symbol", "publicly_traded_exchange", "logo_url",
-    "crunchbase_url", "primary_domain", "industry", "keywords", "estimated_num_employees",
+    "crunchbase_url", "primary_domain", "sic_codes", "naics_codes", "sanitized_phone", "industry",
+    "estimated_num_employees", "keywords", "organization_revenue_printed", "organization_revenue",
     "industries", "secondary_industries", "snippets_loaded", "industry_tag_id",
     "industry_tag_hash", "retail_location_count", "raw_address", "street_address", "city",
     "state", "postal_code", "country", "owned_by_organization_id", "seo_description",
@@ -250,7 +256,33 @@ def generate_organization(seed: int, domain: str, taken_ids: set[str]) -> dict[s
     for key in OPTIONAL_ORGANIZATION_KEYS:
         if rng.random() < ABSENT_SHARE:
             del organization[key]
-    return organization
+    return _as_recorded(organization, industry, rng)
+
+
+def _as_recorded(organization: dict[str, Any], industry: Industry, rng: random.Random) -> dict[str, Any]:
+    """The organization as Apollo's 2026 answers carry it (docs/apollo-facts.md 2.1).
+
+    SIC and NAICS codes, `sanitized_phone` beside a main line, `organization_revenue(_printed)`
+    beside the annual revenue, no `blog_url`, keys in the recorded order.
+    """
+    del organization["blog_url"]
+    if industry.sic_codes:
+        organization["sic_codes"] = rng.sample(industry.sic_codes, k=rng.randint(1, len(industry.sic_codes)))
+    if industry.naics_codes:
+        count = rng.randint(1, len(industry.naics_codes))
+        organization["naics_codes"] = rng.sample(industry.naics_codes, k=count)
+    primary = organization.get("primary_phone")
+    if isinstance(primary, dict) and primary.get("sanitized_number"):
+        organization["sanitized_phone"] = primary["sanitized_number"]
+    if "annual_revenue" in organization:
+        organization["organization_revenue_printed"] = organization.get("annual_revenue_printed")
+        organization["organization_revenue"] = organization["annual_revenue"]
+    for key in ("sic_codes", "naics_codes", "sanitized_phone", "organization_revenue"):
+        if key in organization and rng.random() < ABSENT_SHARE:
+            del organization[key]  # absent from Apollo's older answers, as other optional keys are
+    ordered: dict[str, Any] = {k: organization[k] for k in _NESTED_ORGANIZATION_KEYS if k in organization}
+    ordered.update((key, value) for key, value in organization.items() if key not in ordered)
+    return ordered
 
 
 def _primary_phone(rng: random.Random, country: Country, city: City) -> dict[str, Any]:

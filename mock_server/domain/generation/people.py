@@ -17,6 +17,7 @@ from mock_server.domain.generation.common import (
     months_before,
     next_ids,
     object_id,
+    share,
 )
 from mock_server.domain.generation.organizations import (
     nested_organization,
@@ -49,6 +50,24 @@ from mock_server.domain.vocabularies import (
 #: Share of generated persons that come back partial (no organization, sparse profile).
 PARTIAL_SHARE: Final = 0.15
 
+#: Share of never-seen emails Apollo has no one for, answered with a thin, newly created person
+#: (docs/apollo-facts.md 2.2; the recording in tests/data/recorded). 0 until the tests that assume a
+#: fixed email is a complete person are moved to `thin.test`-free inputs; `thin.test` is always thin,
+#: and emails at reserved `.test` domains never are by chance.
+THIN_SHARE: Final = 0.0
+#: Share of generated persons with an email whose email_status is null all the same (as the recorded
+#: thin person's is, tests/data/recorded).
+NULL_EMAIL_STATUS_SHARE: Final = 0.05
+#: Share of generated persons whose email domain is a catch-all (`email_domain_catchall: true`).
+CATCHALL_SHARE: Final = 0.1
+#: The thin person's keys, in the recorded order (people_match_thin-person-unknown-email_nango_2026-05-18).
+_THIN_KEYS: Final = (
+    "id", "first_name", "last_name", "name", "linkedin_url", "title", "photo_url", "twitter_url",
+    "github_url", "facebook_url", "extrapolated_email_confidence", "headline", "organization_id",
+    "employment_history", "email", "email_status", "intent_strength", "show_intent",
+    "email_domain_catchall", "revealed_for_current_team", "departments", "subdepartments",
+    "functions", "seniority",
+)  # fmt: skip
 #: Share of complete generated persons with a mobile phone number.
 MOBILE_SHARE: Final = 0.6
 
@@ -76,7 +95,8 @@ _PERSON_KEYS: Final = (
     "photo_url", "twitter_url", "github_url", "facebook_url", "extrapolated_email_confidence",
     "headline", "email", "organization_id", "employment_history", "state", "city", "country",
     "revealed_for_current_team", "organization", "is_likely_to_engage",
-    "intent_strength", "show_intent", "departments", "subdepartments", "functions", "seniority",
+    "intent_strength", "show_intent", "email_domain_catchall", "departments", "subdepartments",
+    "functions", "seniority",
 )  # fmt: skip
 
 _PHOTO_CHARS: Final = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -150,6 +170,8 @@ def generate_person(
     `organization_at(domain)` gives the employer (itself a pure function of (seed, domain));
     `taken_ids` are ids generation must not hand out (the fixtures').
     """
+    if identity.is_thin or (identity.thin_by_chance and share(seed, "no-one", identity.value) < THIN_SHARE):
+        return thin_person(seed, identity.value, taken_ids)
     digest = digest_of(seed, identity.kind, identity.value)
     rng = random.Random(int.from_bytes(digest[:8], "big"))
     partial = rng.random() < PARTIAL_SHARE or identity.is_partial
@@ -280,6 +302,12 @@ def generate_person(
             record["formatted_address"] = f"{city.name}, {city.state}, {country.name}"
             record["time_zone"] = country.time_zone
     _leave_out(record, extra, partial=partial)
+    if extra.random() < ABSENT_SHARE:
+        del record["email_domain_catchall"]  # absent from Apollo's older answers
+    else:
+        record["email_domain_catchall"] = extra.random() < CATCHALL_SHARE
+    if email is not None and "email_status" in record and extra.random() < NULL_EMAIL_STATUS_SHARE:
+        record["email_status"] = None
     return Generated(
         record=record,
         personal_emails=personal,
@@ -287,6 +315,30 @@ def generate_person(
         gdpr=country.gdpr,
         partial=partial,
         has_mobile=has_mobile,
+    )
+
+
+def thin_person(seed: int, email: str, taken_ids: set[str]) -> Generated:
+    """The thin person Apollo creates for an email it has no one for (docs/apollo-facts.md 2.2).
+
+    Exactly the recorded keys in the recorded order: no name (`""`, first and last null), the email
+    echoed with a null status, no organization, no location keys, no `match_confidence`.
+    """
+    record: dict[str, Any] = dict.fromkeys(_THIN_KEYS)
+    record.update(
+        id=fresh_id(digest_of(seed, "thin", email), taken_ids),
+        name="",
+        employment_history=[],
+        email=email,
+        show_intent=False,
+        email_domain_catchall=False,
+        revealed_for_current_team=True,
+        departments=[],
+        subdepartments=[],
+        functions=[],
+    )
+    return Generated(
+        record=record, personal_emails=(), phone_numbers=(), gdpr=False, partial=False, has_mobile=False
     )
 
 
@@ -417,6 +469,7 @@ def _job(
         "grade_level": None,
         "kind": None,
         "major": None,
+        "org_matched_by_name": False,
         "organization_id": organization_id,
         "organization_name": organization_name,
         "raw_address": None,

@@ -198,7 +198,7 @@ def waterfall_payload(
         "email_records_not_found": max(requested - emails_found, 0) if run_waterfall_email else 0,
         "mobile_records_not_found": max(requested - mobiles_found, 0) if run_waterfall_phone else 0,
         "credits_consumed": _credits(MOBILE_PHONE_CREDITS * mobiles_found),
-        "request_id": request_id,
+        "request_id": str(request_id),  # a string in Apollo's OpenAPI example (docs/apollo-facts.md 4.3)
         "request_initiated": Clock.iso(initiated),
         "request_completed": None,
         "people": records,
