@@ -34,13 +34,6 @@ class Ledger:
         self.store = store
         self.keys = keys
 
-    def charge(self, team: str, amount: float, reason: str = "match") -> None:
-        """Add `amount` credits to what `team` has spent, and to the per-reason tally."""
-        if amount <= 0:
-            return
-        self.store.incr(f"credits:{team}", amount)
-        self.store.incr(f"credits:{team}:{reason}", amount)
-
     def spend(self, team: str, amount: float, reason: str = "match") -> bool:
         """Charge `amount` only if the team's grant covers it, checked and charged in one step."""
         if amount <= 0:

@@ -44,6 +44,9 @@ _INT64 = (-(2**63), 2**63 - 1)
 # The kinds of delivery a request id can have, in the order a poll looks for them.
 KINDS = ("waterfall", "phone")
 USER_AGENT = "fakeapollo-webhooks/1"
+# Why a delivery whose phone credits the team's grant no longer covers is not sent (our wording:
+# Apollo documents no answer for it; docs/webhooks.md).
+NO_CREDITS = "not delivered: the team's credits do not cover the phone numbers"
 
 
 def parse_delay(text: str) -> tuple[float, float]:
@@ -279,7 +282,27 @@ class Webhooks:
                 self.store.update_delivery(delivery.id, changes)
 
     def _attempt(self, delivery: Delivery) -> None:
-        """One attempt at one delivery, and what follows from its answer."""
+        """One attempt at one delivery, and what follows from its answer.
+
+        Its phone credits are checked against the team's grant and charged before it is sent (one
+        atomic step); given back when the attempt fails. A team short of them gets nothing sent.
+        """
+        reserved = 0.0 if delivery.charged else delivery.phone_credits
+        if not self.ledger.spend(delivery.team, reserved, "phone"):
+            changes: DeliveryChanges = {"status": "failed", "failure_reason": NO_CREDITS}
+            self._complete(changes)
+            self.store.update_delivery(delivery.id, changes)
+            return
+        try:
+            delivered = self._send(delivery)
+        except BaseException:
+            self.ledger.refund(delivery.team, reserved, "phone")
+            raise
+        if not delivered:
+            self.ledger.refund(delivery.team, reserved, "phone")
+
+    def _send(self, delivery: Delivery) -> bool:
+        """POST a delivery (its duplicate too) and record what happened; whether it was delivered."""
         url = delivery.webhook_url
         payload = delivery.payload
         if delivery.request_type == "waterfall" and payload.get("request_completed") is None:
@@ -317,8 +340,6 @@ class Webhooks:
                 attempts.append(
                     {**_attempt_record(number, sent_at, url, again, again_duration), "duplicate": True}
                 )
-            if not delivery.charged:
-                self.ledger.charge(delivery.team, delivery.phone_credits, "phone")
             changes.update({"status": "delivered", "failure_reason": None, "charged": True})
             self._complete(changes)
         elif refused or number >= delivery.max_attempts:
@@ -333,6 +354,7 @@ class Webhooks:
                 }
             )
         self.store.update_delivery(delivery.id, changes)
+        return changes.get("status") == "delivered"
 
     def _complete(self, changes: DeliveryChanges) -> None:
         changes["completed_at"] = Clock.iso(self.clock.now())
