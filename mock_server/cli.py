@@ -305,7 +305,7 @@ def _store_problem(config: Config) -> str | None:
     if config.store is None:
         return None
     try:
-        from mock_server.stores.redis_store import check_prefix, connect
+        from mock_server.stores.redis_client import check_prefix, connect
     except ImportError:
         return "--store redis:// needs the Redis extra: pip install 'fakeapollo[redis]'"
 

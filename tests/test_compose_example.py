@@ -10,7 +10,7 @@ import yaml
 from conftest import ROOT
 
 from mock_server.config import Config
-from mock_server.stores.redis_store import is_redis_url
+from mock_server.stores.redis_client import is_redis_url
 
 COMPOSE = ROOT / "examples" / "compose"
 

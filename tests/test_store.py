@@ -155,7 +155,7 @@ def test_finished_deliveries_beyond_the_cap_are_forgotten(
 ) -> None:
     monkeypatch.setattr(store_module, "MAX_DELIVERIES", 5)
     monkeypatch.setattr("mock_server.stores.sqlite_store.MAX_DELIVERIES", 5)
-    monkeypatch.setattr("mock_server.stores.redis_store.MAX_DELIVERIES", 5)
+    monkeypatch.setattr("mock_server.stores.redis_deliveries.MAX_DELIVERIES", 5)
     for n in range(300):
         store.add_delivery(stored_delivery(f"d{n}", "delivered"))
     store.add_delivery(stored_delivery("pending"))

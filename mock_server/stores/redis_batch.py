@@ -7,7 +7,7 @@ on the server, and the calls of a batch run in the order they were made. A lone 
 once.
 
 Write-behind: what no answer depends on goes to one writer thread per process and out in batches;
-readers of it first ask every process to flush (the Mirror's sync, mock_server/stores/redis_store.py).
+readers of it first ask every process to flush (the Mirror's sync, mock_server/stores/redis_mirror.py).
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from mock_server.domain.journal import (
 
 if TYPE_CHECKING:
     from mock_server.stores.redis_batch import WriteBehind
-    from mock_server.stores.redis_store import Keys
+    from mock_server.stores.redis_client import Keys
 
 # Append entries numbered here, atomically with the writes, and trim the ring: the oldest go while
 # over the entry count or the bytes (the lengths of the stored members, kept in the counters'

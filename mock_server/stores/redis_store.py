@@ -2,13 +2,13 @@
 
 Every step that counts runs on the server in one Lua script or one MULTI transaction, so processes
 never read-then-write in Python: rate-limit windows, counters and credits, request and journal ids,
-claims of webhook deliveries. Claims carry a lease in the server's own time (TIME): a delivery whose
-claimer died goes back to pending once its lease runs out, and a live claimer renews its leases.
-All keys start with a prefix, so several deployments can share one server.
+claims of webhook deliveries (stores/redis_deliveries.py). All keys start with a prefix, so several
+deployments can share one server (stores/redis_client.py).
 
 What no answer waits on (journal entries, charges of teams without a credit cap) is written behind
-the answers in batches, and every process flushes it before anything reads it (`Mirror.sync`). The
-scripts an answer does wait on share round trips between a process's threads (stores/redis_batch.py).
+the answers in batches, and every process flushes it before anything reads it (the Mirror's sync,
+stores/redis_mirror.py). The scripts an answer does wait on share round trips between a process's
+threads (stores/redis_batch.py).
 """
 
 from __future__ import annotations
@@ -16,44 +16,25 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
-import uuid
-from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import redis
 
-from mock_server.domain.clock import Shifted, shifted
 from mock_server.domain.journal import DEFAULT_BYTES, DEFAULT_SIZE
-from mock_server.domain.scenarios import (
-    Outcome,
-    Scenario,
-    scenario_from_document,
-    scenario_from_json,
-    scenario_to_json,
-)
-from mock_server.domain.store import MAX_DELIVERIES, PRUNE_STEP, SPEND_TOLERANCE, SharedAliasIndex
+from mock_server.domain.store import SPEND_TOLERANCE, SharedAliasIndex
 from mock_server.domain.webhooks.delivery import Delivery, DeliveryChanges
 from mock_server.stores.redis_batch import GroupCommit, RoundTrips, WriteBehind
+from mock_server.stores.redis_client import DEFAULT_PREFIX, Keys, connect, text
+from mock_server.stores.redis_deliveries import DEFAULT_LEASE, RedisDeliveries
 from mock_server.stores.redis_journal import RedisJournal
+from mock_server.stores.redis_mirror import Mirror
+from mock_server.stores.redis_state import RedisClockState, RedisScenarioBook
 
 if TYPE_CHECKING:
     from mock_server.domain.directory import LRUMap
 
 log = logging.getLogger("fakeapollo.redis")
 
-SCHEMES = ("redis", "rediss", "unix")
-DEFAULT_PREFIX = "fakeapollo"
-# Seconds a claimed webhook delivery stays with its claimer; renewed every third of it while alive.
-DEFAULT_LEASE = 30.0
-# Seconds to wait for the server on connect and on each reply; a dead server is a clear error.
-SOCKET_TIMEOUT = 10.0
-# Seconds a change (clock, keys, scenarios, reset) waits for every process to drop its copies, and
-# a journal read for every process to write the entries it holds.
-ACK_TIMEOUT = 2.0
-# A message on the change channel that asks for a sync (Mirror.sync), not a change: this, then a nonce.
-SYNC = "sync:"
 # Counters that only hand out unique numbers (request ids; never read back as totals): each process
 # reserves them from the server BLOCK at a time, so most requests need no round trip for one. A
 # reset drops every process's block (through the Mirror), so numbering starts again everywhere.
@@ -107,430 +88,6 @@ for i = 2, #ARGV, 2 do redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) end
 return false
 """
 
-# Deliveries live in: documents (id -> JSON), status (id -> status), order (zset, id by sequence),
-# pending (zset, id by due_at), leases (zset, id by lease expiry in server seconds), owners
-# (id -> claimer), leased_due (id -> due_at, to requeue an expired claim at its place).
-DELIVERY_KEYS = ("documents", "status", "order", "pending", "leases", "owners", "leased_due")
-
-# Put back to pending every claim whose lease ran out; how many. KEYS: DELIVERY_KEYS.
-_REQUEUE_EXPIRED = """
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local expired = redis.call('ZRANGEBYSCORE', KEYS[5], '-inf', now)
-for _, id in ipairs(expired) do
-  redis.call('ZREM', KEYS[5], id)
-  redis.call('HDEL', KEYS[6], id)
-  if redis.call('HGET', KEYS[2], id) == 'in_flight' then
-    redis.call('HSET', KEYS[2], id, 'pending')
-    redis.call('ZADD', KEYS[4], redis.call('HGET', KEYS[7], id) or '0', id)
-  end
-  redis.call('HDEL', KEYS[7], id)
-end
-"""
-REQUEUE_EXPIRED = _REQUEUE_EXPIRED + "return #expired\n"
-
-# Claim up to ARGV[2] deliveries due by ARGV[1] (the emulator's clock) for owner ARGV[4], leased for
-# ARGV[3] seconds of server time; expired claims are requeued first. Returns [id, JSON, ...].
-CLAIM = (
-    _REQUEUE_EXPIRED
-    + """
-local due = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, tonumber(ARGV[2]))
-local claimed = {}
-for i = 1, #due, 2 do
-  local id = due[i]
-  redis.call('ZREM', KEYS[4], id)
-  redis.call('HSET', KEYS[2], id, 'in_flight')
-  redis.call('ZADD', KEYS[5], now + tonumber(ARGV[3]), id)
-  redis.call('HSET', KEYS[6], id, ARGV[4])
-  redis.call('HSET', KEYS[7], id, due[i + 1])
-  table.insert(claimed, id)
-  table.insert(claimed, redis.call('HGET', KEYS[1], id))
-end
-return claimed
-"""
-)
-
-# Extend the leases of the claims ARGV[3..] that owner ARGV[2] still holds by ARGV[1] seconds.
-RENEW = """
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local renewed = 0
-for i = 3, #ARGV do
-  if redis.call('HGET', KEYS[6], ARGV[i]) == ARGV[2] then
-    redis.call('ZADD', KEYS[5], 'XX', now + tonumber(ARGV[1]), ARGV[i])
-    renewed = renewed + 1
-  end
-end
-return renewed
-"""
-
-# Record a delivery (ARGV: id, JSON, status, due_at, cap, prune step); now and then forget the
-# oldest finished ones beyond the cap. KEYS: DELIVERY_KEYS, then the counters hash.
-ADD = """
-local id = ARGV[1]
-local seq = redis.call('HINCRBY', KEYS[8], 'delivery_sequence', 1)
-redis.call('HSET', KEYS[1], id, ARGV[2])
-redis.call('HSET', KEYS[2], id, ARGV[3])
-redis.call('ZADD', KEYS[3], seq, id)
-redis.call('ZREM', KEYS[5], id)
-redis.call('HDEL', KEYS[6], id)
-redis.call('HDEL', KEYS[7], id)
-if ARGV[3] == 'pending' then redis.call('ZADD', KEYS[4], ARGV[4], id) else redis.call('ZREM', KEYS[4], id) end
-if seq % tonumber(ARGV[6]) == 0 then
-  for _, old in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', seq - tonumber(ARGV[5]))) do
-    local status = redis.call('HGET', KEYS[2], old)
-    if status == 'delivered' or status == 'failed' then
-      redis.call('HDEL', KEYS[1], old)
-      redis.call('HDEL', KEYS[2], old)
-      redis.call('ZREM', KEYS[3], old)
-    end
-  end
-end
-return seq
-"""
-
-# Replace a delivery's JSON if it is still ARGV[2] (compare and set); ARGV: id, old JSON, new JSON,
-# new status ("" keeps the current one), due_at. 1: done, 0: changed meanwhile, -1: no such delivery.
-UPDATE = """
-local id = ARGV[1]
-local current = redis.call('HGET', KEYS[1], id)
-if not current then return -1 end
-if current ~= ARGV[2] then return 0 end
-local status = ARGV[4]
-if status == '' then status = redis.call('HGET', KEYS[2], id) end
-redis.call('HSET', KEYS[1], id, ARGV[3])
-redis.call('HSET', KEYS[2], id, status)
-if status == 'pending' then redis.call('ZADD', KEYS[4], ARGV[5], id) else redis.call('ZREM', KEYS[4], id) end
-if status ~= 'in_flight' then
-  redis.call('ZREM', KEYS[5], id)
-  redis.call('HDEL', KEYS[6], id)
-  redis.call('HDEL', KEYS[7], id)
-end
-return 1
-"""
-
-def is_redis_url(url: str) -> bool:
-    """Whether `url` names a Redis server (redis://, rediss:// or unix://)."""
-    return urlsplit(url).scheme in SCHEMES
-
-
-def describe(url: str) -> str:
-    """The URL without its password, for messages."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
-
-
-def connect(url: str) -> redis.Redis:
-    """A client for `url`; ValueError when the URL is malformed."""
-    if not is_redis_url(url):
-        raise ValueError(f"--store must be a redis://HOST:PORT/DB URL, got {describe(url)!r}")
-    try:
-        return redis.Redis.from_url(
-            url,
-            socket_timeout=SOCKET_TIMEOUT,
-            socket_connect_timeout=SOCKET_TIMEOUT,
-            health_check_interval=30,
-        )
-    except ValueError as exc:
-        raise ValueError(f"--store {describe(url)}: {exc}") from exc
-
-
-def check_reachable(url: str) -> None:
-    """Ping the server once; ValueError saying why it cannot be used."""
-    client = connect(url)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        raise ValueError(f"cannot reach Redis at {describe(url)}: {exc}") from exc
-    finally:
-        client.close()
-
-
-def check_prefix(prefix: str) -> str:
-    """A key prefix: 1 to 64 letters, digits, `-`, `_`, `.` or `:`; ValueError otherwise."""
-    if not 1 <= len(prefix) <= 64 or not all(c.isascii() and (c.isalnum() or c in "-_.:") for c in prefix):
-        raise ValueError("--store-prefix must be 1 to 64 letters, digits, '-', '_', '.' or ':'")
-    return prefix
-
-
-class Keys:
-    """The names of one deployment's keys: everything under `prefix:`."""
-
-    def __init__(self, prefix: str) -> None:
-        self.prefix = check_prefix(prefix)
-
-    def __call__(self, name: str) -> str:
-        """The full name of key `name`."""
-        return f"{self.prefix}:{name}"
-
-    def deliveries(self) -> list[str]:
-        """The keys the delivery scripts take, in DELIVERY_KEYS order."""
-        return [self(f"deliveries:{name}") for name in DELIVERY_KEYS]
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-class Mirror:
-    """Local copies of values that change rarely (clock, key registry, whether scenarios are queued).
-
-    Every process subscribes to one channel. A change is written together with a message on that
-    channel (one MULTI), and the writer waits until every subscribed process has dropped its copies
-    and acknowledged (at most ACK_TIMEOUT): once a change returns, no process reads the old value.
-    Reads are then served from memory, without a round trip. Until its subscription is confirmed
-    (and again after a lost connection, until it is back), a process reads from the server.
-    """
-
-    def __init__(self, client: redis.Redis, keys: Keys, on_sync: Callable[[], None]) -> None:
-        self.client = client
-        self.channel = keys("changes")
-        self.ack_prefix = keys("ack:")
-        self._values: dict[str, Any] = {}
-        self._generation = 0
-        self._live = False
-        self._lock = threading.Lock()
-        self._closed = threading.Event()
-        # What a process runs when asked to sync (Mirror.sync): the store's write-behind flush.
-        self.on_sync = on_sync
-        self._pubsub = client.pubsub()
-        self._subscribed = threading.Event()
-        self._thread = threading.Thread(target=self._listen, name="fakeapollo-mirror", daemon=True)
-        self._thread.start()
-        self._subscribed.wait(SOCKET_TIMEOUT)
-
-    def generation(self) -> int | None:
-        """How many times copies were dropped (None while not subscribed: nothing may be kept)."""
-        with self._lock:
-            return self._generation if self._live else None
-
-    def get(self, name: str, load: Callable[[], Any]) -> Any:
-        """The value `name`, from memory when a current copy is there, else `load()` (and kept)."""
-        with self._lock:
-            if self._live and name in self._values:
-                return self._values[name]
-            generation = self._generation
-        value = load()
-        with self._lock:
-            if self._live and generation == self._generation:
-                self._values[name] = value
-        return value
-
-    def change(self, write: Callable[[Any], None]) -> list[Any]:
-        """Write (`write(pipe)`) and announce in one MULTI; returns once every process dropped its copies."""
-        pipe = self.client.pipeline(transaction=True)
-        write(pipe)
-        nonce = uuid.uuid4().hex
-        pipe.publish(self.channel, nonce)
-        *results, receivers = pipe.execute()
-        self.wait_for_acks(nonce, int(receivers))
-        return list(results)
-
-    def sync(self) -> None:
-        """Run every process's `on_sync` (this one's first) and wait until all did (at most ACK_TIMEOUT)."""
-        self.on_sync()
-        nonce = uuid.uuid4().hex
-        receivers = self.client.publish(self.channel, SYNC + nonce)
-        self.wait_for_acks(nonce, int(receivers))
-
-    def wait_for_acks(self, nonce: str, receivers: int) -> None:
-        """Wait until `receivers` processes acknowledged the change `nonce` (at most ACK_TIMEOUT)."""
-        key = self.ack_prefix + nonce
-        deadline = time.monotonic() + ACK_TIMEOUT
-        for _ in range(receivers):
-            left = deadline - time.monotonic()
-            if left <= 0 or self.client.blpop([key], timeout=left) is None:
-                log.warning("a process did not acknowledge a change within %s s", ACK_TIMEOUT)
-                break
-        self.client.delete(key)
-
-    def _drop(self, live: bool) -> None:
-        with self._lock:
-            self._values.clear()
-            self._generation += 1
-            self._live = live
-
-    def _listen(self) -> None:
-        """Drop every copy on each change message (and acknowledge it); reconnect after a failure."""
-        while not self._closed.is_set():
-            try:
-                self._pubsub.subscribe(self.channel)
-                while not self._closed.is_set():
-                    message = self._pubsub.get_message(timeout=0.2)  # and `close` waits at most this
-                    if message is None:
-                        continue
-                    if message["type"] == "subscribe":
-                        self._drop(live=True)
-                        self._subscribed.set()
-                    elif message["type"] == "message":
-                        nonce = _text(message["data"])
-                        if nonce.startswith(SYNC):
-                            self.on_sync()
-                            nonce = nonce[len(SYNC) :]
-                        else:
-                            self._drop(live=True)
-                        key = self.ack_prefix + nonce
-                        pipe = self.client.pipeline(transaction=False)
-                        pipe.rpush(key, 1)
-                        pipe.expire(key, 60)
-                        pipe.execute()
-            except (redis.RedisError, OSError, ValueError):
-                self._drop(live=False)  # read from the server until subscribed again
-                if not self._closed.is_set():
-                    log.warning("lost the change channel; reading from Redis until it is back", exc_info=True)
-                    self._closed.wait(0.5)
-
-    def close(self) -> None:
-        """Stop listening."""
-        self._closed.set()
-        self._drop(live=False)
-        self._thread.join(2.0)
-        try:
-            self._pubsub.close()
-        except (redis.RedisError, OSError):
-            pass
-
-
-class RedisClockState:
-    """The clock's offset and frozen instant in one key, shared by every process (mirrored locally)."""
-
-    def __init__(self, client: redis.Redis, keys: Keys, mirror: Mirror) -> None:
-        self.client = client
-        self.mirror = mirror
-        self.key = keys("clock")
-
-    def _read(self, client: Any = None) -> tuple[float, float | None] | None:
-        raw = (client or self.client).get(self.key)
-        if raw is None:
-            return None
-        offset, _, frozen_at = _text(raw).partition(" ")
-        return float(offset), None if frozen_at == "-" else float(frozen_at)
-
-    @staticmethod
-    def _format(offset: float, frozen_at: float | None) -> str:
-        return f"{offset!r} {'-' if frozen_at is None else repr(frozen_at)}"
-
-    def has_value(self) -> bool:
-        """Whether a clock was stored before (another process's)."""
-        return self.mirror.get("clock", self._read) is not None
-
-    def load(self) -> tuple[float, float | None]:
-        """The stored (offset, frozen_at)."""
-        stored: tuple[float, float | None] | None = self.mirror.get("clock", self._read)
-        return (0.0, None) if stored is None else stored
-
-    def save(self, offset: float, frozen_at: float | None) -> None:
-        """Store (offset, frozen_at); every process reads the new value once this returns."""
-        text = self._format(offset, frozen_at)
-        self.mirror.change(lambda pipe: pipe.set(self.key, text))
-
-    def shift(self, seconds: float, check: Shifted) -> None:
-        """Add `seconds` to the offset and the frozen instant: one WATCH/MULTI, retried on a conflict.
-
-        Every process reads the new value once this returns.
-        """
-        nonce = uuid.uuid4().hex
-
-        def attempt(pipe: Any) -> None:
-            moved = shifted(self._read(pipe) or (0.0, None), seconds, check)
-            pipe.multi()
-            pipe.set(self.key, self._format(*moved))
-            pipe.publish(self.mirror.channel, nonce)
-
-        results: list[Any] = self.client.transaction(attempt, self.key)  # type: ignore[assignment]
-        self.mirror.wait_for_acks(nonce, int(results[-1]))
-
-
-class RedisScenarioBook:
-    """Queued scenarios; taking one is an optimistic transaction (WATCH), retried on a conflict.
-
-    Whether any scenario is queued is mirrored locally: the common case (none) costs no round trip.
-    """
-
-    def __init__(self, client: redis.Redis, keys: Keys, mirror: Mirror) -> None:
-        self.client = client
-        self.mirror = mirror
-        self.key = keys("scenarios")
-        self.order = keys("scenarios:order")
-        self.counters = keys("counters")
-
-    def _any(self) -> bool:
-        return bool(self.mirror.get("scenarios", lambda: bool(self.client.exists(self.key))))
-
-    def add(self, document: Any) -> Scenario:
-        """Queue a scenario described by the control API's JSON."""
-        scenario = scenario_from_document(document, "scn_0")  # a 400 before any number is used
-        number = int(self.client.hincrby(self.counters, "scenario_sequence", 1))
-        scenario.id = f"scn_{number}"
-
-        def write(pipe: Any) -> None:
-            pipe.hset(self.key, scenario.id, scenario_to_json(scenario))
-            pipe.zadd(self.order, {scenario.id: number})
-
-        self.mirror.change(write)
-        return scenario
-
-    def _read(self, pipe: Any) -> list[Scenario]:
-        ids = [_text(i) for i in pipe.zrange(self.order, 0, -1)]
-        documents = pipe.hgetall(self.key)
-        found = {_text(k): v for k, v in documents.items()}
-        return [scenario_from_json(found[i]) for i in ids if i in found]
-
-    def list(self) -> list[Scenario]:
-        """Every queued scenario, oldest first."""
-        return self._read(self.client) if self._any() else []
-
-    def remove(self, scenario_id: str) -> bool:
-        """Delete one scenario; False when there is none with that id."""
-
-        def write(pipe: Any) -> None:
-            pipe.hdel(self.key, scenario_id)
-            pipe.zrem(self.order, scenario_id)
-
-        return bool(self.mirror.change(write)[0])
-
-    def clear(self) -> None:
-        """Delete every scenario."""
-
-        def write(pipe: Any) -> None:
-            pipe.delete(self.key, self.order)
-            pipe.hdel(self.counters, "scenario_sequence")
-
-        self.mirror.change(write)
-
-    def take(self, path: str, api_key: str | None, params: Mapping[str, Any]) -> Outcome | None:
-        """The outcome of the first scenario matching this request, using up one of its times."""
-        if not self._any():
-            return None  # the common case: nothing queued, no round trip
-        chosen: list[Outcome] = []
-        nonce = uuid.uuid4().hex
-
-        def attempt(pipe: Any) -> None:
-            chosen.clear()
-            changed: list[Scenario] = []
-            for scenario in self._read(pipe):
-                if not scenario.matches(path, api_key, params):
-                    continue
-                applies = scenario.use()
-                changed.append(scenario)
-                if applies:
-                    chosen.append(scenario.applied())
-                    break
-            pipe.multi()
-            for scenario in changed:
-                if scenario.used_up:
-                    pipe.hdel(self.key, scenario.id)
-                    pipe.zrem(self.order, scenario.id)
-                else:
-                    pipe.hset(self.key, scenario.id, scenario_to_json(scenario))
-            pipe.publish(self.mirror.channel, nonce)
-
-        results: list[Any] = self.client.transaction(attempt, self.key, self.order)  # type: ignore[assignment]
-        self.mirror.wait_for_acks(nonce, int(results[-1]))
-        return chosen[0] if chosen else None
-
 
 class RedisStore:
     """The Store interface on a Redis server, for processes on one host or many (`--store redis://`)."""
@@ -547,7 +104,6 @@ class RedisStore:
         self.url = url
         self.keys = Keys(prefix)
         self.client = connect(url)
-        self.lease_seconds = lease_seconds
         # Writes no answer waits for (journal entries, uncapped credits), sent by one thread in
         # batches; the Mirror's sync flushes them in every process before they are read.
         self.behind = WriteBehind(self.client, [])
@@ -565,23 +121,12 @@ class RedisStore:
         self._counters = self.keys("counters")
         self._windows = self.keys("windows")
         self._documents = self.keys("documents")
-        self._delivery_keys = self.keys.deliveries()
+        self.webhooks = RedisDeliveries(self.client, self.keys, lease_seconds)
         self._take = self.client.register_script(TAKE)
         self._spend = self.client.register_script(SPEND)
-        self._add = self.client.register_script(ADD)
-        self._claim = self.client.register_script(CLAIM)
-        self._requeue = self.client.register_script(REQUEUE_EXPIRED)
-        self._renew = self.client.register_script(RENEW)
-        self._update = self.client.register_script(UPDATE)
-        # This process's claims, whose leases the renewer thread extends while they are in flight.
-        self.owner = uuid.uuid4().hex
-        self._held: set[str] = set()
-        self._held_lock = threading.Lock()
         # Reserved blocks of NUMBERED counters: key -> [mirror generation, next, last].
         self._blocks: dict[str, list[int]] = {}
         self._blocks_lock = threading.Lock()
-        self._renewer: threading.Thread | None = None
-        self._closed = threading.Event()
 
     # Threads of one process wait on the server side by side (their scripts share round trips).
     serial = False
@@ -681,135 +226,48 @@ class RedisStore:
         stored = self.client.hmget(self._windows, [f"{scope}\t{name}" for name, _ in windows])
         usages = []
         for raw, (_, index) in zip(stored, windows, strict=True):
-            at, _, count = _text(raw).partition(":") if raw is not None else ("", "", "0")
+            at, _, count = text(raw).partition(":") if raw is not None else ("", "", "0")
             usages.append(int(count) if at == str(index) else 0)
         return usages
 
     def add_delivery(self, delivery: Delivery) -> None:
         """Record a webhook delivery (its id unique) that is due later."""
-        self._add(
-            keys=[*self._delivery_keys, self._counters],
-            args=[
-                delivery.id,
-                json.dumps(delivery.document()),
-                delivery.status,
-                repr(float(delivery.due_at)),
-                MAX_DELIVERIES,
-                PRUNE_STEP,
-            ],
-        )
+        self.webhooks.add(delivery)
 
     def deliveries(self) -> list[Delivery]:
         """Every recorded delivery, oldest first."""
-        documents, status, order = self._delivery_keys[:3]
-        pipe = self.client.pipeline(transaction=True)
-        pipe.zrange(order, 0, -1)
-        pipe.hgetall(documents)
-        pipe.hgetall(status)
-        ids, texts, states = pipe.execute()
-        found = []
-        for raw_id in ids:
-            text = texts.get(raw_id)
-            if text is not None:
-                found.append(_with_status(text, states.get(raw_id)))
-        return found
+        return self.webhooks.all()
 
     def get_delivery(self, delivery_id: str) -> Delivery | None:
         """One delivery by id."""
-        documents, status = self._delivery_keys[:2]
-        pipe = self.client.pipeline(transaction=True)
-        pipe.hget(documents, delivery_id)
-        pipe.hget(status, delivery_id)
-        text, state = pipe.execute()
-        return None if text is None else _with_status(text, state)
+        return self.webhooks.get(delivery_id)
 
     def update_delivery(self, delivery_id: str, changes: DeliveryChanges) -> None:
         """Apply `changes` to a delivery (compare and set on the server, retried on a conflict)."""
-        documents = self._delivery_keys[0]
-        for _ in range(100):
-            text = self.client.hget(documents, delivery_id)
-            if text is None:
-                return
-            delivery = Delivery.from_document(json.loads(text)).changed(changes)
-            status = changes.get("status", "")
-            done = self._update(
-                keys=self._delivery_keys,
-                args=[delivery_id, text, json.dumps(delivery.document()), status, repr(delivery.due_at)],
-            )
-            if int(done) != 0:
-                if status and status != "in_flight":
-                    with self._held_lock:
-                        self._held.discard(delivery_id)
-                return
-        raise RuntimeError(f"delivery {delivery_id} kept changing under an update")
+        self.webhooks.update(delivery_id, changes)
 
     def claim_due_deliveries(self, now: float, limit: int) -> list[Delivery]:
-        """Atomically take up to `limit` pending deliveries with `due_at <= now`, marking them in flight.
-
-        Each claim is leased to this process; a claim whose process died is requeued once its
-        lease runs out, and claimed again (here or by another process).
-        """
-        found = self._claim(
-            keys=self._delivery_keys, args=[repr(float(now)), int(limit), self.lease_seconds, self.owner]
-        )
-        claimed = []
-        for raw_id, text in zip(found[::2], found[1::2], strict=True):
-            claimed.append(_with_status(text, "in_flight"))
-            with self._held_lock:
-                self._held.add(_text(raw_id))
-        if claimed:
-            self._ensure_renewer()
-        return claimed
+        """Atomically take up to `limit` pending deliveries with `due_at <= now`, leased to this process."""
+        return self.webhooks.claim_due(now, limit)
 
     def requeue_in_flight(self) -> int:
-        """Put deliveries whose claim expired (their process died) back to pending; how many.
-
-        Claims other live processes hold are left alone: they renew their leases.
-        """
-        return int(self._requeue(keys=self._delivery_keys))
-
-    def _ensure_renewer(self) -> None:
-        with self._held_lock:
-            if self._renewer is not None:
-                return
-            self._renewer = threading.Thread(target=self._renew_loop, name="fakeapollo-leases", daemon=True)
-            self._renewer.start()
-
-    def _renew_loop(self) -> None:
-        """Extend the leases this process holds every third of a lease, until closed."""
-        while not self._closed.wait(self.lease_seconds / 3):
-            with self._held_lock:
-                held = list(self._held)
-            if not held:
-                continue
-            try:
-                self._renew(keys=self._delivery_keys, args=[self.lease_seconds, self.owner, *held])
-            except redis.RedisError:
-                log.warning("could not renew webhook delivery leases", exc_info=True)
+        """Put deliveries whose claim expired (their process died) back to pending; how many."""
+        return self.webhooks.requeue_expired()
 
     def reset(self) -> None:
         """Forget everything this deployment shares (its prefix only): back to a fresh emulator."""
         names = ["counters", "windows", "documents", "journal", "scenarios", "scenarios:order"]
-        doomed = [self.keys(name) for name in names] + self._delivery_keys
+        doomed = [self.keys(name) for name in names] + self.webhooks.keys
         self.mirror.sync()  # the journal entries processes still hold go with the rest
         self.mirror.change(lambda pipe: pipe.delete(*doomed))
-        with self._held_lock:
-            self._held.clear()
+        self.webhooks.forget_claims()
 
     def close(self) -> None:
         """Stop renewing leases and listening for changes; close the connections."""
-        self._closed.set()
+        self.webhooks.close()
         self.behind.close()
         self.mirror.close()
         self.client.close()
-
-
-def _with_status(text: bytes | str, status: bytes | str | None) -> Delivery:
-    """A delivery from its document, with its authoritative status (kept apart, changed by the scripts)."""
-    document = json.loads(text)
-    if status is not None and isinstance(document, dict):
-        document["status"] = _text(status)
-    return Delivery.from_document(document)
 
 
 class RedisAliases(SharedAliasIndex):
@@ -836,7 +294,7 @@ class RedisAliases(SharedAliasIndex):
             raw = self._claim_script(keys=[self.key], args=args)
         if raw is None:
             return None
-        kind, _, value = _text(raw).partition("\t")
+        kind, _, value = text(raw).partition("\t")
         return kind, value
 
     def _save(self, key: str, kind: str, value: str, *, overwrite: bool) -> None:

@@ -318,7 +318,7 @@ def _check_start_up(config: Config) -> list[str] | None:
 
     try:
         if config.store is not None:
-            from mock_server.stores.redis_store import check_reachable
+            from mock_server.stores.redis_client import check_reachable
 
             check_reachable(config.store)
         elif config.state_file is not None:
