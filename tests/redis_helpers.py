@@ -59,24 +59,36 @@ class RedisServer:
         """Start the server and wait until it answers PING; a port taken meanwhile is retried."""
         for _ in range(attempts):
             self.port = _free_port()
-            self.process = subprocess.Popen(
-                [
-                    self.binary,
-                    "--bind", "127.0.0.1",
-                    "--port", str(self.port),
-                    "--dir", self.folder.name,
-                    "--save", "",
-                    "--appendonly", "no",
-                    "--protected-mode", "yes",
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )  # fmt: skip
-            if self._wait_ready(10.0):
+            if self._launch():
                 return self
-            self.stop()
         raise RuntimeError(f"{self.binary} did not start on a free loopback port")
+
+    def restart(self) -> RedisServer:
+        """Start the server again on the port it had (after `stop`, or after it was killed)."""
+        if not self._launch():
+            raise RuntimeError(f"{self.binary} did not start again on port {self.port}")
+        return self
+
+    def _launch(self) -> bool:
+        """Start the server on `self.port`; whether it answers PING (stopped again when not)."""
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--bind", "127.0.0.1",
+                "--port", str(self.port),
+                "--dir", self.folder.name,
+                "--save", "",
+                "--appendonly", "no",
+                "--protected-mode", "yes",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+        if self._wait_ready(10.0):
+            return True
+        self.stop()
+        return False
 
     def _wait_ready(self, timeout: float) -> bool:
         client = redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=1)

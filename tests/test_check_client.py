@@ -197,7 +197,7 @@ def test_the_good_clients_pass_against_an_emulator_already_running(tmp_path: Pat
             try:
                 requests.get(base_url + "/openapi.json", timeout=1)
                 break
-            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or a busy machine
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a busy machine
                 time.sleep(0.1)
         clients = [(f"{PYTHON} {CLIENTS / 'python_client.py'}", "2")]
         if shutil.which("node") is not None:

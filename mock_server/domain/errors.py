@@ -202,6 +202,18 @@ class UnsupportedMediaType(ServerRefusal):
         super().__init__({"error": f"Unsupported content type '{content_type}': send application/json"})
 
 
+class StoreUnavailable(ServerRefusal):
+    """503: the store that keeps the emulator's state (a Redis server) is away; answers resume with it."""
+
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            {"error": "Service temporarily unavailable: fakeapollo's state store does not answer"},
+            {"Retry-After": "1"},
+        )
+
+
 class InvalidControlRequest(ControlError):
     """400: a control request (a scenario, a key, a clock change, a query argument) is not valid."""
 

@@ -24,6 +24,8 @@ from redis.client import Pipeline
 from redis.commands.core import Script
 from redis.exceptions import NoScriptError
 
+from mock_server.stores.redis_client import OUTAGES, Health
+
 log = logging.getLogger("fakeapollo.redis")
 
 
@@ -171,8 +173,9 @@ class WriteBehind:
     every process before a read of what is written here (mock_server/stores/redis_journal.py).
     """
 
-    def __init__(self, client: redis.Redis, scripts: list[Script]) -> None:
+    def __init__(self, client: redis.Redis, scripts: list[Script], health: Health) -> None:
         self.client = client
+        self.health = health  # while the server is away, what is queued is dropped, not waited on
         self.scripts = scripts  # loaded again when the server has lost them (SCRIPT FLUSH, a restart)
         self._queue: list[tuple[Op, int]] = []
         self._held = 0
@@ -244,7 +247,12 @@ class WriteBehind:
                 self._lingering = False
                 batch = self._take()
             try:
-                self._write([op for op, _ in batch])
+                if self.health.down:
+                    log.debug("Redis is away: %d deferred writes dropped", len(batch))
+                else:
+                    self._write([op for op, _ in batch])
+            except OUTAGES as error:  # lost with the server, like what an answer was refused for
+                self.health.lost(error)
             except Exception:  # a failed write loses these operations, never the writer
                 log.exception("%d deferred writes could not be sent to Redis", len(batch))
             with self._cond:

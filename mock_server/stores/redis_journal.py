@@ -26,10 +26,10 @@ from mock_server.domain.journal import (
     key_fingerprint,
     new_fingerprint_secret,
 )
+from mock_server.stores.redis_client import Health, Keys, guarded
 
 if TYPE_CHECKING:
     from mock_server.stores.redis_batch import WriteBehind
-    from mock_server.stores.redis_client import Keys
 
 # Append entries numbered here, atomically with the writes, and trim the ring: the oldest go while
 # over the entry count or the bytes (the lengths of the stored members, kept in the counters'
@@ -53,6 +53,7 @@ while count > 1 and (count > size or held > budget) do
 end
 return number
 """
+@guarded("usage", "entries", "clear")
 class RedisJournal:
     """The request journal as a sorted set by entry number, trimmed on the server.
 
@@ -68,12 +69,14 @@ class RedisJournal:
         keys: Keys,
         behind: WriteBehind,
         sync: Callable[[], None],
+        health: Health,
         size: int = DEFAULT_SIZE,
         max_bytes: int = DEFAULT_BYTES,
     ) -> None:
         if size < 1:
             raise ValueError("the journal needs room for at least one entry")
         self.client = client
+        self.health = health
         self.size = size
         self.max_bytes = max_bytes
         self.key = keys("journal")

@@ -18,6 +18,8 @@ log = logging.getLogger("fakeapollo.redis")
 # Seconds a change (clock, keys, scenarios, reset) waits for every process to drop its copies, and
 # a journal read for every process to write the entries it holds.
 ACK_TIMEOUT = 2.0
+# Seconds one BLPOP for acknowledgements waits at most (below the client's SOCKET_TIMEOUT).
+ACK_SLICE = 0.5
 # A message on the change channel that asks for a sync (Mirror.sync), not a change: this, then a nonce.
 SYNC = "sync:"
 
@@ -87,11 +89,15 @@ class Mirror:
         """Wait until `receivers` processes acknowledged the change `nonce` (at most ACK_TIMEOUT)."""
         key = self.ack_prefix + nonce
         deadline = time.monotonic() + ACK_TIMEOUT
-        for _ in range(receivers):
+        acknowledged = 0
+        while acknowledged < receivers:
             left = deadline - time.monotonic()
-            if left <= 0 or self.client.blpop([key], timeout=left) is None:
+            if left <= 0:
                 log.warning("a process did not acknowledge a change within %s s", ACK_TIMEOUT)
                 break
+            # In slices well inside the client's reply timeout, which a longer BLPOP would trip.
+            if self.client.blpop([key], timeout=min(left, ACK_SLICE)) is not None:
+                acknowledged += 1
         self.client.delete(key)
 
     def _drop(self, live: bool) -> None:
@@ -124,10 +130,12 @@ class Mirror:
                         pipe.rpush(key, 1)
                         pipe.expire(key, 60)
                         pipe.execute()
-            except (redis.RedisError, OSError, ValueError):
+            except (redis.RedisError, OSError, ValueError) as error:
+                was_live = self.generation() is not None
                 self._drop(live=False)  # read from the server until subscribed again
                 if not self._closed.is_set():
-                    log.warning("lost the change channel; reading from Redis until it is back", exc_info=True)
+                    if was_live:  # once per loss, not on every try to get it back
+                        log.warning("lost the change channel (%s): reading from Redis until back", error)
                     self._closed.wait(0.5)
 
     def close(self) -> None:

@@ -16,16 +16,18 @@ from mock_server.domain.scenarios import (
     scenario_from_json,
     scenario_to_json,
 )
-from mock_server.stores.redis_client import Keys, text
+from mock_server.stores.redis_client import Health, Keys, guarded, text
 from mock_server.stores.redis_mirror import Mirror
 
 
+@guarded("has_value", "load", "save", "shift")
 class RedisClockState:
     """The clock's offset and frozen instant in one key, shared by every process (mirrored locally)."""
 
-    def __init__(self, client: redis.Redis, keys: Keys, mirror: Mirror) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys, mirror: Mirror, health: Health) -> None:
         self.client = client
         self.mirror = mirror
+        self.health = health
         self.key = keys("clock")
 
     def _read(self, client: Any = None) -> tuple[float, float | None] | None:
@@ -70,15 +72,17 @@ class RedisClockState:
         self.mirror.wait_for_acks(nonce, int(results[-1]))
 
 
+@guarded("add", "list", "remove", "clear", "take")
 class RedisScenarioBook:
     """Queued scenarios; taking one is an optimistic transaction (WATCH), retried on a conflict.
 
     Whether any scenario is queued is mirrored locally: the common case (none) costs no round trip.
     """
 
-    def __init__(self, client: redis.Redis, keys: Keys, mirror: Mirror) -> None:
+    def __init__(self, client: redis.Redis, keys: Keys, mirror: Mirror, health: Health) -> None:
         self.client = client
         self.mirror = mirror
+        self.health = health
         self.key = keys("scenarios")
         self.order = keys("scenarios:order")
         self.counters = keys("counters")

@@ -24,7 +24,7 @@ from mock_server.domain.journal import DEFAULT_BYTES, DEFAULT_SIZE
 from mock_server.domain.store import SPEND_TOLERANCE, SharedAliasIndex
 from mock_server.domain.webhooks.delivery import Delivery, DeliveryChanges
 from mock_server.stores.redis_batch import GroupCommit, RoundTrips, WriteBehind
-from mock_server.stores.redis_client import DEFAULT_PREFIX, Keys, connect, text
+from mock_server.stores.redis_client import DEFAULT_PREFIX, Health, Keys, connect, guarded, text
 from mock_server.stores.redis_deliveries import DEFAULT_LEASE, RedisDeliveries
 from mock_server.stores.redis_journal import RedisJournal
 from mock_server.stores.redis_mirror import Mirror
@@ -89,6 +89,23 @@ return false
 """
 
 
+@guarded(
+    "incr",
+    "get",
+    "settle",
+    "spend",
+    "get_document",
+    "set_document",
+    "take",
+    "peek",
+    "add_delivery",
+    "deliveries",
+    "get_delivery",
+    "update_delivery",
+    "claim_due_deliveries",
+    "requeue_in_flight",
+    "reset",
+)
 class RedisStore:
     """The Store interface on a Redis server, for processes on one host or many (`--store redis://`)."""
 
@@ -104,20 +121,22 @@ class RedisStore:
         self.url = url
         self.keys = Keys(prefix)
         self.client = connect(url)
+        # Whether the server answers: while it is away, calls fail at once with a 503.
+        self.health = Health(url)
         # Writes no answer waits for (journal entries, uncapped credits), sent by one thread in
         # batches; the Mirror's sync flushes them in every process before they are read.
-        self.behind = WriteBehind(self.client, [])
+        self.behind = WriteBehind(self.client, [], self.health)
         self.mirror = Mirror(self.client, self.keys, self._flush_behind)
         # The per-request scripts (rate limits, credits) of this process's threads share round trips
         # (mock_server/stores/redis_batch.py).
         self.round_trips = RoundTrips()
         self.batch = GroupCommit(self.client, self.round_trips)
         self.journal = RedisJournal(
-            self.client, self.keys, self.behind, self.mirror.sync, journal_size, journal_bytes
+            self.client, self.keys, self.behind, self.mirror.sync, self.health, journal_size, journal_bytes
         )
         self.behind.scripts.append(self.journal.script)
-        self.scenarios = RedisScenarioBook(self.client, self.keys, self.mirror)
-        self.clock_state = RedisClockState(self.client, self.keys, self.mirror)
+        self.scenarios = RedisScenarioBook(self.client, self.keys, self.mirror, self.health)
+        self.clock_state = RedisClockState(self.client, self.keys, self.mirror, self.health)
         self._counters = self.keys("counters")
         self._windows = self.keys("windows")
         self._documents = self.keys("documents")
@@ -147,7 +166,7 @@ class RedisStore:
 
         # The local copy holds as many as the in-memory store's index: each person takes about five
         # entries (id, LinkedIn URL, hashes, email), so a smaller one missed on most requests.
-        return RedisAliases(self.client, self.keys, LRUMap(ALIAS_INDEX_SIZE), self.round_trips)
+        return RedisAliases(self.client, self.keys, LRUMap(ALIAS_INDEX_SIZE), self.round_trips, self.health)
 
     def incr(self, key: str, amount: float = 1) -> float:
         """Atomically add `amount` to counter `key` and return the new value (unique numbers: a block)."""
@@ -265,11 +284,13 @@ class RedisStore:
     def close(self) -> None:
         """Stop renewing leases and listening for changes; close the connections."""
         self.webhooks.close()
+        self.health.close()
         self.behind.close()
         self.mirror.close()
         self.client.close()
 
 
+@guarded("_claim", "_save", "_save_new", "_forget")
 class RedisAliases(SharedAliasIndex):
     """The alias index in one hash on the server, with a local cache in front (misses included).
 
@@ -279,9 +300,12 @@ class RedisAliases(SharedAliasIndex):
 
     remember_misses = True
 
-    def __init__(self, client: redis.Redis, keys: Keys, local: LRUMap, round_trips: RoundTrips) -> None:
+    def __init__(
+        self, client: redis.Redis, keys: Keys, local: LRUMap, round_trips: RoundTrips, health: Health
+    ) -> None:
         super().__init__(local)
         self.client = client
+        self.health = health
         self.key = keys("aliases")
         self.round_trips = round_trips
         self._claim_script = client.register_script(CLAIM_ALIASES)

@@ -97,8 +97,8 @@ def _register_journal(app: Flask, service: Enrichment) -> None:
 
     @app.before_request
     def note_start() -> None:
+        g.fakeapollo_time = service.clock.now()  # first: when the store is away, nothing is journaled
         g.fakeapollo_started = time.perf_counter()
-        g.fakeapollo_time = service.clock.now()
 
     @app.after_request
     def record(response: Response) -> Response:

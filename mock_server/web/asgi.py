@@ -21,7 +21,13 @@ from urllib.parse import parse_qsl
 from a2wsgi import WSGIMiddleware
 from flask import Flask
 
-from mock_server.domain.errors import FakeApolloError, MalformedRequest, MethodNotAllowed, PayloadTooLarge
+from mock_server.domain.errors import (
+    FakeApolloError,
+    MalformedRequest,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    ServerRefusal,
+)
 from mock_server.domain.journal import mask_key
 from mock_server.domain.service import Enrichment
 from mock_server.web import journaling
@@ -95,7 +101,12 @@ class Emulator:
             return  # the client left before its request was whole
         found = self.router.find(scope["path"])
         if found is not None:
-            await self._apollo(scope, headers, body, *found, receive, send, started)
+            try:
+                await self._apollo(scope, headers, body, *found, receive, send, started)
+            except ServerRefusal as refusal:  # the store went away before `answer` ran (the clock's read)
+                reply = error_reply(refusal)
+                await _send_reply(send, reply, head=False)
+                self._log(scope, headers, reply.status, None, started)
         else:
             status = await self._flask(scope, body, receive, send)
             self._log(scope, headers, status, None, started)

@@ -18,7 +18,7 @@ from typing import Any
 from mock_server.config import Config
 from mock_server.domain.clock import Clock
 from mock_server.domain.credits import MOBILE_PHONE_CREDITS, Ledger
-from mock_server.domain.errors import InvalidControlRequest, PollError
+from mock_server.domain.errors import InvalidControlRequest, PollError, StoreUnavailable
 from mock_server.domain.params import Options
 from mock_server.domain.persons import Person
 from mock_server.domain.scenarios import WEBHOOK_OUTCOMES, Outcome, OutcomeName
@@ -392,6 +392,8 @@ class Webhooks:
         while not self._stopping.wait(POLL_INTERVAL):
             try:
                 self.run_due()
+            except StoreUnavailable:
+                pass  # logged by the store once per outage; the next pass tries again
             except Exception:
                 log.exception("webhook dispatcher pass failed")
 
