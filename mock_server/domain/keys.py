@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ PLANS = ("free", "basic", "professional", "custom")
 # docs/apollo-facts.md 2.5 / examples/errors/observed_live_error_bodies.json: enrichment is not on the free
 # plan.
 FREE_PLAN_BLOCKED = frozenset({"api/v1/people/match", "api/v1/people/bulk_match"})
+log = logging.getLogger("fakeapollo.keys")
+
 DOCUMENT = "keys"
 
 
@@ -102,6 +105,17 @@ def key_from_entry(entry: Mapping[str, Any]) -> ApiKey:
     )
 
 
+def check_stored_registry(stored: Any) -> None:
+    """ValueError saying what is wrong with a key registry as the store keeps it (a list of entries)."""
+    if not isinstance(stored, list):
+        raise ValueError(f"the key registry must be a list of keys, got {type(stored).__name__}")
+    for entry in stored:
+        try:
+            key_from_entry(entry)
+        except InvalidControlRequest as exc:
+            raise ValueError(str(exc)) from exc
+
+
 class KeyRegistry:
     """Keys by value: the start-up registry, changed at run time through the control API.
 
@@ -124,7 +138,13 @@ class KeyRegistry:
         if stored is None:
             return self._initial
         if self._cache is None or self._cache[0] != stored:
-            self._cache = (stored, {e["key"]: key_from_entry(e) for e in stored})
+            try:
+                check_stored_registry(stored)
+                keys = {e["key"]: key_from_entry(e) for e in stored}
+            except ValueError as exc:  # damaged outside the emulator: never a 500 on every route
+                log.warning("the stored key registry is damaged (%s): the start-up keys are in force", exc)
+                keys = self._initial
+            self._cache = (stored, keys)
         return self._cache[1]
 
     def _save(self, keys: dict[str, ApiKey]) -> None:

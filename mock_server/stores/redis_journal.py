@@ -53,6 +53,8 @@ while count > 1 and (count > size or held > budget) do
 end
 return number
 """
+
+
 @guarded("usage", "entries", "clear")
 class RedisJournal:
     """The request journal as a sorted set by entry number, trimmed on the server.

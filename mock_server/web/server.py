@@ -328,7 +328,11 @@ def _check_start_up(config: Config) -> list[str] | None:
             if problem is not None:
                 print(f"fakeapollo: cannot start: {problem}", file=sys.stderr)
                 return None
-            SqliteStore(config.state_file)  # create the tables once, before the workers start
+            SqliteStore(config.state_file).close()  # create the tables once, before the workers start
+            from mock_server.stores.sqlite_repair import set_aside_damaged
+
+            for warning in set_aside_damaged(config.state_file):
+                print(f"fakeapollo: warning: {warning}", file=sys.stderr, flush=True)
         keys = data.load_key_registry(config.keys)
         data.load_served_persons(config.fixtures, bundled=config.bundled_fixtures)
     except (data.SchemaViolation, OSError, ValueError, sqlite3.Error) as exc:
