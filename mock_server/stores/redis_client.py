@@ -128,11 +128,6 @@ class Health:
         self._lock = threading.Lock()
         self._closed = threading.Event()
 
-    def check(self) -> None:
-        """StoreUnavailable when the server is known to be away."""
-        if self.down:
-            raise StoreUnavailable()
-
     def lost(self, error: BaseException) -> StoreUnavailable:
         """Note that a call found the server away; the 503 to raise instead."""
         with self._lock:
@@ -186,7 +181,8 @@ def _guard(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
         health: Health = self.health
-        health.check()
+        if health.down:
+            raise StoreUnavailable()
         try:
             return method(self, *args, **kwargs)
         except OUTAGES as error:
