@@ -16,6 +16,7 @@ from test_store import journal_entry
 
 from mock_server.stores import redis_batch
 from mock_server.stores.redis_batch import GroupCommit, RoundTrips, WriteBehind
+from mock_server.stores.redis_client import Health
 
 # Counts every call in 'all' and the caller's own calls in the field ARGV[1]; returns both counts.
 # A caller named 'fail' gets an error reply instead (and counts nothing).
@@ -176,9 +177,9 @@ def _push(key: str, value: int) -> Callable[[Pipeline], object]:
 
 
 def test_write_behind_puts_every_submitted_operation_on_the_server_in_order_once_flushed(
-    client: redis.Redis, key: str, long_linger: None
+    client: redis.Redis, key: str, long_linger: None, redis_url: str
 ) -> None:
-    behind = WriteBehind(client, [])
+    behind = WriteBehind(client, [], Health(redis_url))
     try:
         for n in range(1000):  # several pipelines' worth (BEHIND_OPS each)
             behind.submit(_push(key, n))
