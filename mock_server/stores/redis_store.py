@@ -94,7 +94,7 @@ return false
     "get",
     "settle",
     "spend",
-    "get_document",
+    "_load_document",
     "set_document",
     "take",
     "peek",
@@ -221,8 +221,12 @@ class RedisStore:
 
     def get_document(self, name: str) -> Any:
         """The JSON document stored under `name`, or None (mirrored: no round trip while unchanged)."""
-        raw = self.mirror.get(f"document:{name}", lambda: self.client.hget(self._documents, name))
+        raw = self.mirror.get(f"document:{name}", lambda: self._load_document(name))
         return None if raw is None else json.loads(raw)
+
+    def _load_document(self, name: str) -> Any:
+        """The document's stored text (guarded: the Mirror's copy is served while the server is away)."""
+        return self.client.hget(self._documents, name)
 
     def set_document(self, name: str, document: Any) -> None:
         """Store a JSON document under `name`; every process reads it once this returns."""
