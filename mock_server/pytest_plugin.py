@@ -82,7 +82,7 @@ class LiveServer:
 
     def stop(self) -> None:
         """Stop serving, close the socket and stop the app's background work (webhook dispatcher)."""
-        self._server.should_exit = True
+        self._server.stop()
         self._thread.join(timeout=10)
         self._sock.close()
         self.loop.close()

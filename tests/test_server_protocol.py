@@ -17,6 +17,7 @@ from flask import Flask, request
 from mock_server.config import Config
 from mock_server.pytest_plugin import LiveServer, start_live_server
 from mock_server.web import server as server_module
+from mock_server.web import uvicorn_internals
 from mock_server.web.app import create_app
 from mock_server.web.server import bind_socket
 
@@ -350,7 +351,7 @@ def test_an_idle_connection_is_closed_after_the_idle_timeout(monkeypatch: pytest
 
 
 def test_an_unfinished_request_is_closed_after_the_request_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(server_module, "REQUEST_TIMEOUT", 0.2)
+    monkeypatch.setattr(uvicorn_internals, "REQUEST_TIMEOUT", 0.2)
     with running() as live, connection(live) as (sock, stream):
         sock.sendall(b"POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
         assert closed(stream)

@@ -1,40 +1,27 @@
-"""`fakeapollo serve`: binds, builds the app and runs it under uvicorn, in one process or several."""
+"""`fakeapollo serve`: binds, builds the app and runs it under uvicorn, in one process or several.
+
+uvicorn is configured here through its public `Config`; what fakeapollo changes inside it (the HTTP
+protocol, the server's start and signals, the process manager) is in web/uvicorn_internals.py.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import gc
-import signal
 import socket
-import struct
 import sys
 import tempfile
-import threading
-from collections.abc import Callable, Iterator
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-from uvicorn.supervisors.multiprocess import Multiprocess
 
 from mock_server.config import Config
-from mock_server.domain.encoding import dumps
-from mock_server.web.faults import RESET_EXTENSION
+from mock_server.web.uvicorn_internals import HttpProtocol, ServerWithBanner, Supervisor
 
 # Seconds a stopping server lets requests in flight finish; a keep-alive connection's idle limit.
 GRACEFUL_TIMEOUT = 3
 IDLE_TIMEOUT = 75
 BACKLOG = 1024
-# Seconds a started request has to arrive whole; limits on a request's head.
-REQUEST_TIMEOUT = 30
-MAX_HEAD_BYTES = 64 * 1024
-MAX_HEADERS = 100
-_HEAD_TOO_LARGE = f"Request header fields too large: the limit is {MAX_HEAD_BYTES} bytes"
-# Seconds each worker process may take to start before `serve` gives up.
-WORKER_START_TIMEOUT = 60.0
 
 
 def banner(url: str, key_names: list[str]) -> str:
@@ -76,142 +63,6 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-class HttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with fakeapollo's limits; the only uvicorn internals it touches.
-
-    - A chunked body's trailer fields never join the request's headers (uvicorn appends them to
-      the scope's header list, where a trailer `x-api-key` would authenticate).
-    - The scope's extensions carry a thread-safe `reset()` that drops the connection with a TCP
-      reset, for the `connection_reset` outcome.
-    - A head over 64 KiB gets 431 and more than 100 header fields 400, before they are buffered;
-      malformed requests get a JSON 400 like every other error.
-    - A connection that never sends a request, or a request that does not arrive whole in
-      REQUEST_TIMEOUT seconds, is closed (uvicorn only times out idle keep-alive connections).
-    They rely on uvicorn's protocol keeping `scope`, `transport`, `loop` and these callbacks: hence
-    the pin on uvicorn in pyproject.toml; tests/test_server_protocol.py fails if that changes.
-    """
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        """Note the connection as uvicorn does, make its reset hook, and start its idle timer."""
-        super().connection_made(transport)
-        self.reset_hook = _resetter(transport, self.loop)
-        self.head_bytes = 0
-        self.header_bytes = 0
-        self.header_count = 0
-        self.in_head = True
-        self.refusal: tuple[int, str] | None = None
-        self.request_timer: asyncio.TimerHandle | None = None
-        self.timeout_keep_alive_task = self.loop.call_later(
-            self.timeout_keep_alive, self.timeout_keep_alive_handler
-        )
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        """Forget the connection as uvicorn does, and its request timer."""
-        if self.request_timer is not None:
-            self.request_timer.cancel()
-        super().connection_lost(exc)
-
-    def data_received(self, data: bytes) -> None:
-        """Feed the parser; refuse a head that grows past the limit before it ends."""
-        if self.in_head:
-            self.head_bytes += len(data)
-        super().data_received(data)
-        if self.in_head and self.head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
-            self.send_error(431, _HEAD_TOO_LARGE)
-
-    def on_url(self, url: bytes) -> None:
-        """A piece of the request target, counted with the head."""
-        self.header_bytes += len(url)
-        super().on_url(url)
-
-    def on_message_begin(self) -> None:
-        """A request starts: its head is counted and it must arrive whole in time."""
-        self.head_bytes = 0
-        self.header_bytes = 0
-        self.header_count = 0
-        self.in_head = True
-        if self.request_timer is not None:
-            self.request_timer.cancel()
-        self.request_timer = self.loop.call_later(REQUEST_TIMEOUT, self.request_too_slow)
-        super().on_message_begin()
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        """A header, unless the head is over (then it is a trailer: dropped); at most MAX_HEADERS."""
-        if not self.in_head:
-            return
-        self.header_count += 1
-        self.header_bytes += len(name) + len(value) + 4
-        if self.header_count > MAX_HEADERS:
-            self.refusal = (400, f"Too many request headers: the limit is {MAX_HEADERS}")
-            raise ValueError(self.refusal[1])
-        if self.header_bytes > MAX_HEAD_BYTES:
-            self.refusal = (431, _HEAD_TOO_LARGE)
-            raise ValueError(self.refusal[1])
-        super().on_header(name, value)
-
-    def on_headers_complete(self) -> None:
-        """Start the request as uvicorn does, with the reset hook in its scope."""
-        self.in_head = False
-        scope: dict[str, Any] = self.scope  # type: ignore[assignment]
-        scope["extensions"] = {RESET_EXTENSION: self.reset_hook}
-        super().on_headers_complete()
-
-    def on_message_complete(self) -> None:
-        """The request is whole: its timer stops."""
-        if self.request_timer is not None:
-            self.request_timer.cancel()
-            self.request_timer = None
-        super().on_message_complete()
-
-    def request_too_slow(self) -> None:
-        """A request still incomplete after REQUEST_TIMEOUT: close the connection."""
-        self.request_timer = None
-        if not self.transport.is_closing():
-            self.transport.close()
-
-    def send_400_response(self, msg: str) -> None:
-        """Uvicorn's answer to a request it cannot parse, as a JSON error in Apollo's style."""
-        status, message = self.refusal or (400, f"Malformed HTTP request: {msg}")
-        self.send_error(status, message)
-
-    def send_error(self, status: int, message: str) -> None:
-        """Answer `{"error": message}` with `status`, then close the connection."""
-        body = dumps({"error": message})
-        reason = HTTPStatus(status).phrase.encode()
-        self.transport.write(
-            b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
-            b"connection: close\r\n\r\n%s" % (status, reason, len(body), body)
-        )
-        self.transport.close()
-
-
-def _resetter(transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
-    """A callable, safe from any thread, that resets `transport`'s connection (SO_LINGER 0, abort)."""
-
-    def reset_now() -> None:
-        if transport.is_closing():
-            return
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            except (OSError, AttributeError):
-                pass
-        transport.abort()
-
-    def reset() -> None:
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            reset_now()
-        else:
-            loop.call_soon_threadsafe(reset_now)
-
-    return reset
-
-
 class EmulatorFactory:
     """Builds the ASGI application from a Config; picklable, so each worker process builds its own."""
 
@@ -248,54 +99,6 @@ def uvicorn_config(config: Config, app: Any) -> uvicorn.Config:
         backlog=BACKLOG,
         workers=config.workers,
     )
-
-
-class ServerWithBanner(uvicorn.Server):
-    """uvicorn's server that calls `on_ready` once it listens, and exits 0 on SIGINT/SIGTERM."""
-
-    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None] | None = None) -> None:
-        super().__init__(config)
-        self.on_ready = on_ready
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        """Start as uvicorn does, then announce."""
-        await super().startup(sockets)
-        if self.started and self.on_ready is not None:
-            self.on_ready()
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        """Stop gracefully on SIGINT/SIGTERM (on the main thread), without re-raising them after."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-
-
-class Supervisor(Multiprocess):
-    """uvicorn's process manager for `--workers N`, announcing once every worker listens."""
-
-    def __init__(self, config: uvicorn.Config, sockets: list[socket.socket], on_ready: Callable[[], None]):
-        super().__init__(config, sockets)
-        self.on_ready = on_ready
-        self.status = 0
-
-    def init_processes(self) -> None:
-        """Start the workers and wait until each is ready (or one fails)."""
-        super().init_processes()
-        for process in self.processes:
-            if not process.wait_until_ready(WORKER_START_TIMEOUT, self.should_exit):
-                if not self.should_exit.is_set():
-                    print("fakeapollo: cannot start: a worker did not start", file=sys.stderr)
-                    self.status = 1
-                    self.should_exit.set()
-                return
-        self.on_ready()
 
 
 def serve(config: Config) -> int:
@@ -396,6 +199,9 @@ def _serve(config: Config) -> int:
         return 0
     finally:
         sock.close()
+
+
+__all__ = ["HttpProtocol", "ServerWithBanner", "Supervisor", "serve", "uvicorn_config"]
 
 
 if __name__ == "__main__":  # pragma: no cover

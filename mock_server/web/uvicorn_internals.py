@@ -1,0 +1,310 @@
+"""Every use of uvicorn's internals, in one place: the HTTP protocol, the server and the process manager.
+
+uvicorn's public settings do not reach what `fakeapollo serve` needs: limits on a request's head and
+time, trailers kept out of the headers, JSON 400s for malformed requests, a TCP reset hook in the
+scope, a banner once the server (or every worker) listens, and signals that end it with status 0.
+So `HttpProtocol`, `ServerWithBanner` and `Supervisor` subclass uvicorn's own classes, and nothing
+else in fakeapollo touches uvicorn beyond `uvicorn.Config`. `RELIED_ON` lists every internal they use;
+`changes()` names those uvicorn no longer provides as expected, and tests/test_uvicorn_internals.py
+fails with those names. The pin on uvicorn in pyproject.toml keeps an upgrade deliberate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import re
+import signal
+import socket
+import struct
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.supervisors.multiprocess import Multiprocess, Process
+
+from mock_server.domain.encoding import dumps
+from mock_server.web.faults import RESET_EXTENSION
+
+# Seconds a started request has to arrive whole; limits on a request's head.
+REQUEST_TIMEOUT = 30
+MAX_HEAD_BYTES = 64 * 1024
+MAX_HEADERS = 100
+_HEAD_TOO_LARGE = f"Request header fields too large: the limit is {MAX_HEAD_BYTES} bytes"
+# Seconds each worker process may take to start before `serve` gives up.
+WORKER_START_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Internal:
+    """One piece of uvicorn fakeapollo relies on: a method (with its parameters) or an attribute."""
+
+    owner: type
+    name: str
+    parameters: tuple[str, ...] | None = None  # a method taking these (after self), in this order
+    coroutine: bool = False  # the method is `async`
+    set_in: str | None = None  # an attribute the owner's method of this name assigns
+    why: str = ""
+
+    def change(self) -> str | None:
+        """What changed in uvicorn, or None when it is as fakeapollo expects."""
+        where = f"{self.owner.__module__}.{self.owner.__qualname__}.{self.name}"
+        if self.set_in is not None:
+            method = getattr(self.owner, self.set_in, None)
+            source = _source(method)
+            if source is None or not re.search(rf"self\.{self.name}\b[^=\n]*=(?!=)", source):
+                return f"{where}: no longer set in {self.set_in}() (used to {self.why})"
+            return None
+        member = inspect.getattr_static(self.owner, self.name, None)
+        if not callable(member) and not isinstance(member, staticmethod | classmethod):
+            return f"{where}: gone (used to {self.why})"
+        function = getattr(self.owner, self.name)
+        if self.coroutine and not inspect.iscoroutinefunction(function):
+            return f"{where}: no longer a coroutine function (used to {self.why})"
+        if self.parameters is not None:
+            found = [p for p in inspect.signature(function).parameters.values() if p.name != "self"]
+            names = tuple(p.name for p in found[: len(self.parameters)])
+            extra = [p.name for p in found[len(self.parameters) :] if p.default is inspect.Parameter.empty]
+            if names != self.parameters or extra:
+                shown = ", ".join(p.name for p in found)
+                return f"{where}: parameters are now ({shown}), not ({', '.join(self.parameters)})"
+        return None
+
+
+def _source(function: Any) -> str | None:
+    """The source of a function, or None when there is none."""
+    try:
+        return inspect.getsource(function)
+    except (OSError, TypeError):
+        return None
+
+
+class HttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with fakeapollo's limits.
+
+    - A chunked body's trailer fields never join the request's headers (uvicorn appends them to
+      the scope's header list, where a trailer `x-api-key` would authenticate).
+    - The scope's extensions carry a thread-safe `reset()` that drops the connection with a TCP
+      reset, for the `connection_reset` outcome.
+    - A head over 64 KiB gets 431 and more than 100 header fields 400, before they are buffered;
+      malformed requests get a JSON 400 like every other error.
+    - A connection that never sends a request, or a request that does not arrive whole in
+      REQUEST_TIMEOUT seconds, is closed (uvicorn only times out idle keep-alive connections).
+    What of uvicorn's protocol they rely on is in RELIED_ON.
+    """
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Note the connection as uvicorn does, make its reset hook, and start its idle timer."""
+        super().connection_made(transport)
+        self.reset_hook = _resetter(transport, self.loop)
+        self.head_bytes = 0
+        self.header_bytes = 0
+        self.header_count = 0
+        self.in_head = True
+        self.refusal: tuple[int, str] | None = None
+        self.request_timer: asyncio.TimerHandle | None = None
+        self.timeout_keep_alive_task = self.loop.call_later(
+            self.timeout_keep_alive, self.timeout_keep_alive_handler
+        )
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Forget the connection as uvicorn does, and its request timer."""
+        if self.request_timer is not None:
+            self.request_timer.cancel()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        """Feed the parser; refuse a head that grows past the limit before it ends."""
+        if self.in_head:
+            self.head_bytes += len(data)
+        super().data_received(data)
+        if self.in_head and self.head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
+            self.send_error(431, _HEAD_TOO_LARGE)
+
+    def on_url(self, url: bytes) -> None:
+        """A piece of the request target, counted with the head."""
+        self.header_bytes += len(url)
+        super().on_url(url)
+
+    def on_message_begin(self) -> None:
+        """A request starts: its head is counted and it must arrive whole in time."""
+        self.head_bytes = 0
+        self.header_bytes = 0
+        self.header_count = 0
+        self.in_head = True
+        if self.request_timer is not None:
+            self.request_timer.cancel()
+        self.request_timer = self.loop.call_later(REQUEST_TIMEOUT, self.request_too_slow)
+        super().on_message_begin()
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        """A header, unless the head is over (then it is a trailer: dropped); at most MAX_HEADERS."""
+        if not self.in_head:
+            return
+        self.header_count += 1
+        self.header_bytes += len(name) + len(value) + 4
+        if self.header_count > MAX_HEADERS:
+            self.refusal = (400, f"Too many request headers: the limit is {MAX_HEADERS}")
+            raise ValueError(self.refusal[1])
+        if self.header_bytes > MAX_HEAD_BYTES:
+            self.refusal = (431, _HEAD_TOO_LARGE)
+            raise ValueError(self.refusal[1])
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        """Start the request as uvicorn does, with the reset hook in its scope."""
+        self.in_head = False
+        scope: dict[str, Any] = self.scope  # type: ignore[assignment]
+        scope["extensions"] = {RESET_EXTENSION: self.reset_hook}
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        """The request is whole: its timer stops."""
+        if self.request_timer is not None:
+            self.request_timer.cancel()
+            self.request_timer = None
+        super().on_message_complete()
+
+    def request_too_slow(self) -> None:
+        """A request still incomplete after REQUEST_TIMEOUT: close the connection."""
+        self.request_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    def send_400_response(self, msg: str) -> None:
+        """Uvicorn's answer to a request it cannot parse, as a JSON error in Apollo's style."""
+        status, message = self.refusal or (400, f"Malformed HTTP request: {msg}")
+        self.send_error(status, message)
+
+    def send_error(self, status: int, message: str) -> None:
+        """Answer `{"error": message}` with `status`, then close the connection."""
+        body = dumps({"error": message})
+        reason = HTTPStatus(status).phrase.encode()
+        self.transport.write(
+            b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
+            b"connection: close\r\n\r\n%s" % (status, reason, len(body), body)
+        )
+        self.transport.close()
+
+
+def _resetter(transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+    """A callable, safe from any thread, that resets `transport`'s connection (SO_LINGER 0, abort)."""
+
+    def reset_now() -> None:
+        if transport.is_closing():
+            return
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except (OSError, AttributeError):
+                pass
+        transport.abort()
+
+    def reset() -> None:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            reset_now()
+        else:
+            loop.call_soon_threadsafe(reset_now)
+
+    return reset
+
+
+class ServerWithBanner(uvicorn.Server):
+    """uvicorn's server that calls `on_ready` once it listens, and exits 0 on SIGINT/SIGTERM."""
+
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None] | None = None) -> None:
+        super().__init__(config)
+        self.on_ready = on_ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """Start as uvicorn does, then announce."""
+        await super().startup(sockets)
+        if self.started and self.on_ready is not None:
+            self.on_ready()
+
+    def stop(self) -> None:
+        """Ask the server to stop (from another thread): it finishes what is in flight, then returns."""
+        self.should_exit = True
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """Stop gracefully on SIGINT/SIGTERM (on the main thread), without re-raising them after."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+class Supervisor(Multiprocess):
+    """uvicorn's process manager for `--workers N`, announcing once every worker listens."""
+
+    def __init__(self, config: uvicorn.Config, sockets: list[socket.socket], on_ready: Callable[[], None]):
+        super().__init__(config, sockets)
+        self.on_ready = on_ready
+        self.status = 0
+
+    def init_processes(self) -> None:
+        """Start the workers and wait until each is ready (or one fails)."""
+        super().init_processes()
+        for process in self.processes:
+            if not process.wait_until_ready(WORKER_START_TIMEOUT, self.should_exit):
+                if not self.should_exit.is_set():
+                    print("fakeapollo: cannot start: a worker did not start", file=sys.stderr)
+                    self.status = 1
+                    self.should_exit.set()
+                return
+        self.on_ready()
+
+
+def changes(internals: tuple[Internal, ...] | None = None) -> list[str]:
+    """Every internal in `internals` (default: RELIED_ON) that uvicorn no longer has as expected."""
+    return [change for internal in internals or RELIED_ON if (change := internal.change()) is not None]
+
+
+_RESET = "make the TCP reset hook"
+_LIMITS = "limit a request's head and its time"
+RELIED_ON: tuple[Internal, ...] = (
+    Internal(HttpToolsProtocol, "connection_made", ("transport",), why=_RESET),
+    Internal(HttpToolsProtocol, "connection_lost", ("exc",), why="stop the request timer"),
+    Internal(HttpToolsProtocol, "data_received", ("data",), why="count a head's bytes as they arrive"),
+    Internal(HttpToolsProtocol, "on_url", ("url",), why=_LIMITS),
+    Internal(HttpToolsProtocol, "on_message_begin", (), why="start the request timer"),
+    Internal(HttpToolsProtocol, "on_header", ("name", "value"), why="drop trailers and count headers"),
+    Internal(HttpToolsProtocol, "on_headers_complete", (), why="put the reset hook in the scope"),
+    Internal(HttpToolsProtocol, "on_message_complete", (), why="stop the request timer"),
+    Internal(HttpToolsProtocol, "send_400_response", ("msg",), why="answer malformed requests in JSON"),
+    Internal(HttpToolsProtocol, "timeout_keep_alive_handler", (), why="close a silent connection"),
+    Internal(HttpToolsProtocol, "loop", set_in="__init__", why="schedule timers and resets"),
+    Internal(HttpToolsProtocol, "timeout_keep_alive", set_in="__init__", why="time out idle connections"),
+    Internal(HttpToolsProtocol, "timeout_keep_alive_task", set_in="__init__", why="time out idle ones"),
+    Internal(HttpToolsProtocol, "transport", set_in="connection_made", why="write errors and reset"),
+    Internal(HttpToolsProtocol, "scope", set_in="on_message_begin", why="add the reset hook to the scope"),
+    Internal(uvicorn.Server, "__init__", ("config",), why="announce once listening"),
+    Internal(uvicorn.Server, "run", ("sockets",), why="serve on a socket bound beforehand"),
+    Internal(uvicorn.Server, "should_exit", set_in="__init__", why="stop a server run on a thread"),
+    Internal(uvicorn.Server, "startup", ("sockets",), coroutine=True, why="announce once listening"),
+    Internal(uvicorn.Server, "started", set_in="startup", why="announce once listening"),
+    Internal(uvicorn.Server, "capture_signals", (), why="end with status 0 on SIGINT/SIGTERM"),
+    Internal(uvicorn.Server, "handle_exit", ("sig", "frame"), why="end with status 0 on SIGINT/SIGTERM"),
+    Internal(Multiprocess, "__init__", ("config", "sockets"), why="start workers for --workers N"),
+    Internal(Multiprocess, "init_processes", (), why="announce once every worker listens"),
+    Internal(Multiprocess, "processes", set_in="__init__", why="wait for each worker"),
+    Internal(Multiprocess, "should_exit", set_in="__init__", why="stop when a worker fails to start"),
+    Internal(Process, "wait_until_ready", ("timeout", "should_exit"), why="wait for each worker"),
+)

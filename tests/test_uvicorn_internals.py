@@ -1,0 +1,110 @@
+"""uvicorn's internals that fakeapollo relies on (web/uvicorn_internals.py) are there, as expected."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.supervisors.multiprocess import Multiprocess
+
+from mock_server.web import uvicorn_internals
+from mock_server.web.uvicorn_internals import (
+    RELIED_ON,
+    HttpProtocol,
+    Internal,
+    ServerWithBanner,
+    Supervisor,
+    changes,
+)
+
+
+def test_every_uvicorn_internal_fakeapollo_relies_on_is_as_expected() -> None:
+    found = changes()
+    assert not found, f"uvicorn {uvicorn.__version__} changed what fakeapollo relies on:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs"),
+    [(HttpProtocol, HttpToolsProtocol), (ServerWithBanner, uvicorn.Server), (Supervisor, Multiprocess)],
+)
+def test_every_uvicorn_method_overridden_is_listed(ours: type, theirs: type) -> None:
+    overridden = {name for name in vars(ours) if callable(getattr(theirs, name, None)) and name != "__doc__"}
+    listed = {internal.name for internal in RELIED_ON if internal.owner is theirs}
+    assert overridden <= listed
+
+
+def test_no_other_module_imports_uvicorns_internals() -> None:
+    from pathlib import Path
+
+    package = Path(uvicorn_internals.__file__).parents[1]
+    importers = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if path.name != "uvicorn_internals.py"
+        and ("uvicorn.protocols" in (text := path.read_text()) or "uvicorn.supervisors" in text)
+    ]
+    assert importers == []
+
+
+class Changed:
+    """A stand-in for a uvicorn class after an upgrade."""
+
+    def __init__(self) -> None:
+        self.other = 1
+
+    def on_header(self, name: bytes, value: bytes, extra: Any) -> None:
+        """Takes one more parameter than before."""
+
+    def startup(self) -> None:
+        """No longer async."""
+
+
+def _named(internal: Internal) -> str:
+    return f"{__name__}.Changed.{internal.name}"
+
+
+def test_a_method_that_is_gone_is_named() -> None:
+    gone = Internal(Changed, "on_url", ("url",), why="limit a request's head")
+    assert changes((gone,)) == [f"{_named(gone)}: gone (used to limit a request's head)"]
+
+
+def test_a_method_whose_parameters_changed_is_named() -> None:
+    changed = Internal(Changed, "on_header", ("name", "value"), why="drop trailers")
+    expected = f"{_named(changed)}: parameters are now (name, value, extra), not (name, value)"
+    assert changes((changed,)) == [expected]
+
+
+def test_a_method_no_longer_async_is_named() -> None:
+    changed = Internal(Changed, "startup", (), coroutine=True, why="announce once listening")
+    assert changes((changed,)) == [
+        f"{_named(changed)}: no longer a coroutine function (used to announce once listening)"
+    ]
+
+
+def test_an_attribute_no_longer_set_is_named() -> None:
+    unset = Internal(Changed, "loop", set_in="__init__", why="schedule timers")
+    assert changes((unset,)) == [f"{_named(unset)}: no longer set in __init__() (used to schedule timers)"]
+    assert changes((Internal(Changed, "other", set_in="__init__"),)) == []
+
+
+def test_the_protocol_sets_what_is_relied_on_at_run_time() -> None:
+    """The attributes, checked on a protocol uvicorn builds, not only in its source."""
+    config = uvicorn.Config(app=_app, http=HttpProtocol, log_config=None)
+    config.load()
+    loop = asyncio.new_event_loop()
+    try:
+        from uvicorn.server import ServerState
+
+        protocol = HttpProtocol(config=config, server_state=ServerState(), app_state={}, _loop=loop)
+        for internal in RELIED_ON:
+            if internal.owner is HttpToolsProtocol and internal.set_in == "__init__":
+                assert hasattr(protocol, internal.name), internal.name
+    finally:
+        loop.close()
+
+
+async def _app(scope: Any, receive: Any, send: Any) -> None:
+    """An ASGI application that is never called."""
