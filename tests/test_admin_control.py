@@ -107,10 +107,57 @@ def test_journal_filter_by_key_tells_apart_keys_with_the_same_mask(admin: str, b
     assert emails(api_key="test-key") == ["one@example.com", "three@example.com"]
     assert emails(api_key=twin) == ["two@example.com"]
     assert emails(api_key="t…y") == []  # a mask names no key
-    # The fingerprint that tells them apart stays inside the store: no answer carries it.
+    # Only the start of the fingerprint that tells them apart leaves the store, beside the mask.
     text = requests.get(f"{admin}/requests", timeout=10).text
-    assert {e["api_key"] for e in json.loads(text)["requests"]} == {"t…y"}
-    assert "fingerprint" not in text and re.search("[0-9a-f]{64}", text) is None
+    entries = json.loads(text)["requests"]
+    assert {e["api_key"] for e in entries} == {"t…y"}
+    assert re.search("[0-9a-f]{64}", text) is None
+    shown = [e["key_fingerprint"] for e in entries]
+    assert all(re.fullmatch("[0-9a-f]{8}", f) for f in shown)
+    assert shown[0] == shown[2] != shown[1]
+    keys = requests.get(f"{admin}/keys", timeout=10).json()["keys"]
+    assert sorted(k["fingerprint"] for k in keys if k["key"] == "t…y") == sorted(shown[:2])
+
+
+def test_journal_marks_keys_the_registry_does_not_know(admin: str, base_url: str) -> None:
+    assert match(base_url, "tim@apollo.io").status_code == 200
+    assert match(base_url, "tim@apollo.io", **{"x-api-key": "tset-key"}).status_code == 401  # a typo
+    requests.get(f"{base_url}/api/v1/no-such-route", timeout=10)  # no key at all
+    entries = requests.get(f"{admin}/requests", timeout=10).json()["requests"]
+    assert [(e["api_key"], e["key_known"], e["input"]) for e in entries] == [
+        ("t…y", True, "email=tim@apollo.io"),
+        ("t…y", False, "email=tim@apollo.io"),
+        (None, None, ""),
+    ]
+    assert entries[0]["key_fingerprint"] != entries[1]["key_fingerprint"]
+    # Known or not is read when the journal is listed: a key removed since shows as unknown.
+    twin = {"key": "tset-key", "team": "twin", "plan": "professional", "credits": 5, "scopes": None}
+    assert requests.post(f"{admin}/keys", json=twin, timeout=10).status_code == 201
+    listed = requests.get(f"{admin}/requests", timeout=10).json()["requests"]
+    assert [e["key_known"] for e in listed] == [True, True, None]
+    requests.delete(f"{admin}/keys/tset-key", timeout=10)
+
+
+def test_journal_shows_each_request_s_main_input(admin: str, base_url: str) -> None:
+    headers = {"x-api-key": "test-key"}
+    api = f"{base_url}/api/v1"
+    requests.post(
+        f"{api}/people/match",
+        json={"reveal_personal_emails": True, "domain": "apollo.io", "name": "Tim Zheng", "api_key": "x"},
+        headers=headers,
+        timeout=10,
+    )
+    requests.get(f"{api}/organizations/enrich", params={"domain": "apollo.io"}, headers=headers, timeout=10)
+    requests.get(f"{api}/people/5f2a3c9e8b7d6a5f4e3d2c1b", headers=headers, timeout=10)
+    details = [{"email": f"p{i}@example.com"} for i in range(5)]
+    requests.post(f"{api}/people/bulk_match", json={"details": details}, headers=headers, timeout=10)
+    entries = requests.get(f"{admin}/requests", timeout=10).json()["requests"]
+    assert [e["input"] for e in entries] == [
+        "name=Tim Zheng domain=apollo.io",  # options and the key never (a 422 here: a key in the body)
+        "domain=apollo.io",
+        "person_id=5f2a3c9e8b7d6a5f4e3d2c1b",
+        "details=[{email=p0@example.com}, {email=p1@example.com}, {email=p2@example.com}, …]",
+    ]
 
 
 def test_journal_bad_filters_get_400(admin: str) -> None:

@@ -16,8 +16,8 @@ from flask import Flask, request
 
 from mock_server.config import Config
 from mock_server.pytest_plugin import LiveServer, start_live_server
+from mock_server.web import inprocess, uvicorn_internals
 from mock_server.web import server as server_module
-from mock_server.web import uvicorn_internals
 from mock_server.web.app import create_app
 from mock_server.web.server import bind_socket
 
@@ -392,3 +392,38 @@ def test_apollo_answers_are_journaled_with_masked_keys_over_http(admin: str, bas
     assert entry["headers"]["X-Api-Key"] == "t…y" and entry["api_key"] == "t…y"
     assert entry["credits_charged"] == 1
     assert entry["response"]["body"] == sent.json()
+
+
+def test_requests_refused_before_their_body_is_read_are_journaled() -> None:
+    with running(max_body_bytes=1024) as live:
+        declared = requests.post(
+            f"{live.url}{MATCH}?email=ada%40example.com",
+            data=b"a" * 2000,
+            headers={"x-api-key": "tset-key"},
+            timeout=SOCKET_TIMEOUT,
+        )
+        with connection(live) as (sock, stream):
+            sock.sendall(b"POST /v1/people/match HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+            sock.sendall(b"400\r\n" + b"a" * 1024 + b"\r\n1\r\nb\r\n0\r\n\r\n")
+            chunked, _, _ = read_response(stream)
+        # The control API's own refusals are not journaled, as none of its calls are.
+        refused = requests.post(f"{live.url}/__admin/reset", data=b"a" * 2000, timeout=SOCKET_TIMEOUT)
+        entries = requests.get(f"{live.url}/__admin/requests", timeout=SOCKET_TIMEOUT).json()["requests"]
+    assert declared.status_code == chunked == refused.status_code == 413
+    error = {"error": "Request body is larger than 1024 bytes"}
+    assert [
+        (e["method"], e["path"], e["response"]["status"], e["response"]["body"], e["api_key"], e["key_known"])
+        for e in entries
+    ] == [
+        ("POST", MATCH, 413, error, "t…y", False),
+        ("POST", "/v1/people/match", 413, error, None, None),
+    ]
+    assert entries[0]["input"] == "email=ada@example.com" and entries[0]["body"] is None
+
+
+def test_a_body_over_the_limit_is_journaled_in_process_too() -> None:
+    with inprocess.client(create_app(Config(max_body_bytes=1024)), api_key="test-key") as client:
+        sent = client.post(MATCH, content=b"a" * 2000, headers={"Content-Type": "application/json"})
+        (entry,) = client.get("/__admin/requests").json()["requests"]
+    assert sent.status_code == entry["response"]["status"] == 413
+    assert (entry["api_key"], entry["key_known"]) == ("t…y", True)

@@ -9,12 +9,14 @@ import re
 import secrets
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+
+from mock_server.domain.params import FLAGS
 
 DEFAULT_SIZE = 1_000
 # The journal's byte budget by default: what its entries' bodies and headers may take together.
@@ -29,6 +31,31 @@ SENSITIVE_HEADERS = frozenset(
 SENSITIVE_PARAMS = frozenset({"api_key", "x_api_key", "apikey", "access_token", "token"})
 MASK = "\u2026"  # "…": where the hidden middle of a secret was
 SHORT_SECRET_MASK = "****"
+# How much of a key's fingerprint the control API shows: enough to tell a handful of keys apart.
+SHOWN_FINGERPRINT_CHARS = 8
+# The parameters that say whom or what a request is about, the most telling first: a journal
+# listing shows them as the request's input, then any other parameter but the options below.
+INPUT_FIELDS = (
+    "email",
+    "hashed_email",
+    "id",
+    "person_id",
+    "linkedin_url",
+    "name",
+    "first_name",
+    "last_name",
+    "organization_name",
+    "domain",
+    "website",
+    "details",
+    "domains",
+)
+NOT_INPUT = frozenset({*FLAGS, "webhook_url", *SENSITIVE_PARAMS})
+INPUT_CHARS = 160
+INPUT_VALUE_CHARS = 60
+INPUT_LIST_ITEMS = 3
+INPUT_DEPTH = 2
+_SPACES = re.compile(r"\s+")
 
 
 def mask_secret(secret: str) -> str:
@@ -110,6 +137,73 @@ def key_fingerprint(secret: str, key: str | None) -> str | None:
     return hmac.new(secret.encode(), key.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
 
+def shown_fingerprint(fingerprint: str | None) -> str | None:
+    """The start of a key's fingerprint, as the control API shows it beside the masked key.
+
+    Two keys with the same mask (`test-key`, `tset-key`: both `t…y`) show different fingerprints;
+    the fingerprint is keyed (`key_fingerprint`), so it says nothing of the key without the store's secret.
+    """
+    return None if fingerprint is None else fingerprint[:SHOWN_FINGERPRINT_CHARS]
+
+
+def request_input(params: Any, depth: int = 0) -> str:
+    """What a request was about, on one short line: `email=tim@apollo.io`, `name=Tim Zheng domain=apollo.io`.
+
+    The identifying parameters it used, most telling first (`INPUT_FIELDS`), then the others in the
+    order sent, options and secrets left out; a raw body never parsed shows as `body …`. Bounded
+    (`INPUT_CHARS`, two levels of nesting) however large or deep the request was.
+    """
+    if isinstance(params, str):
+        return _clip("body " + params, INPUT_CHARS)
+    if not isinstance(params, dict):
+        return ""
+    parts: list[str] = []
+    used = 0
+    for name in _input_names(params):
+        part = f"{name}={_input_value(params[name], depth)}"
+        parts.append(part)
+        used += len(part) + 1
+        if used > INPUT_CHARS:
+            break
+    return _clip(" ".join(parts), INPUT_CHARS)
+
+
+def _input_names(params: dict[Any, Any]) -> Iterator[str]:
+    for name in INPUT_FIELDS:
+        if _given(params.get(name)):
+            yield name
+    for name in params:
+        if (
+            isinstance(name, str)
+            and name not in INPUT_FIELDS
+            and name.lower().replace("-", "_") not in NOT_INPUT
+            and _given(params[name])
+        ):
+            yield name
+
+
+def _given(value: Any) -> bool:
+    return value is not None and value != "" and value != [] and value != {}
+
+
+def _input_value(value: Any, depth: int) -> str:
+    """One parameter's value, short: a list by its first items, an object by its own input."""
+    if isinstance(value, list | dict) and depth >= INPUT_DEPTH:
+        return "[…]" if isinstance(value, list) else "{…}"
+    if isinstance(value, list):
+        items = ", ".join(_input_value(item, depth + 1) for item in value[:INPUT_LIST_ITEMS])
+        more = ", …" if len(value) > INPUT_LIST_ITEMS else ""
+        return f"[{items}{more}]"
+    if isinstance(value, dict):
+        return "{" + request_input(value, depth + 1) + "}"
+    return _clip(str(value), INPUT_VALUE_CHARS)
+
+
+def _clip(text: str, limit: int) -> str:
+    text = _SPACES.sub(" ", text[: limit * 4]).strip()
+    return text if len(text) <= limit else text[: limit - 1] + MASK
+
+
 def filter_entries(
     found: list[Entry],
     *,
@@ -153,7 +247,8 @@ class Entry:
     response_type: str
     duration_ms: float
     api_key: str | None = None
-    # The whole key's keyed fingerprint (`key_fingerprint`), for exact filtering; never shown.
+    # The whole key's keyed fingerprint (`key_fingerprint`), for exact filtering; only its start
+    # is ever shown (`shown_fingerprint`).
     key_fingerprint: str | None = None
     response_headers: dict[str, str] = field(default_factory=dict)
     credits_charged: float = 0
@@ -163,8 +258,14 @@ class Entry:
     # Roughly the bytes the entry holds: bodies, headers and query (see `entry_size`).
     size: int = 0
 
-    def describe(self, iso: Callable[[datetime], str]) -> dict[str, Any]:
-        """The entry as the control API shows it (keys masked)."""
+    def describe(
+        self, iso: Callable[[datetime], str], known_keys: Container[str | None] | None = None
+    ) -> dict[str, Any]:
+        """The entry as the control API shows it (keys masked, beside the start of their fingerprint).
+
+        `known_keys` holds the fingerprints of the registered keys: an entry's key is then said to
+        be known or not (`key_known`, None without a key or without `known_keys`).
+        """
         body: Any = self.response_text
         if self.response_type.startswith("application/json"):
             try:
@@ -181,6 +282,13 @@ class Entry:
             "headers": mask_headers({name.title(): value for name, value in self.headers.items()}),
             "body": mask_params(self.body) if isinstance(self.body, dict) else self.body,
             "api_key": mask_key(self.api_key),
+            "key_fingerprint": shown_fingerprint(self.key_fingerprint),
+            "key_known": (
+                None
+                if self.key_fingerprint is None or known_keys is None
+                else self.key_fingerprint in known_keys
+            ),
+            "input": request_input(self.body if self.body is not None else self.query),
             "response": {
                 "status": self.status,
                 "content_type": self.response_type,

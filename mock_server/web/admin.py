@@ -21,7 +21,7 @@ from mock_server.domain.clock import (
 )
 from mock_server.domain.encoding import dumps
 from mock_server.domain.errors import AdminUnauthorized, ControlNotFound, InvalidControlRequest
-from mock_server.domain.journal import mask_secret
+from mock_server.domain.journal import mask_secret, shown_fingerprint
 from mock_server.web import journaling
 from mock_server.web.render import JSON_TYPE, enrichment, json_response, read_body
 
@@ -94,11 +94,13 @@ def list_requests() -> Response:
         entries = entries[older:] if limit else []
     next_cursor = entries[0].sequence if older and entries else None
     usage = journal.usage().describe()
+    # Read time, not request time: which keys the registry knows now, by their fingerprints.
+    known = {journal.fingerprint(k.key) for k in enrichment().keys}
 
     def chunks() -> Iterator[bytes]:
         yield b'{"requests":['
         for index, entry in enumerate(entries):
-            yield (b"," if index else b"") + dumps(entry.describe(Clock.iso))
+            yield (b"," if index else b"") + dumps(entry.describe(Clock.iso, known))
         yield b'],"next_cursor":' + dumps(next_cursor) + b',"journal":' + dumps(usage) + b"}"
 
     return Response(chunks(), content_type=JSON_TYPE)
@@ -218,8 +220,17 @@ def _instant(raw: Any, name: str) -> Any:
 
 
 def list_keys() -> Response:
-    """Every registered key (masked), with team, plan, credits, scopes and limits."""
-    return json_response({"keys": [k.describe(mask_secret) for k in enrichment().keys]})
+    """Every registered key (masked, beside its fingerprint's start): team, plan, credits, scopes, limits."""
+    service = enrichment()
+    fingerprint = service.store.journal.fingerprint
+    return json_response(
+        {
+            "keys": [
+                {**k.describe(mask_secret), "fingerprint": shown_fingerprint(fingerprint(k.key))}
+                for k in service.keys
+            ]
+        }
+    )
 
 
 def put_key() -> Response:

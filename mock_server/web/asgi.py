@@ -90,11 +90,13 @@ class Emulator:
         except FakeApolloError as error:
             reply = error_reply(error)
             await _send_reply(send, reply, head=False)
+            self._journal_refusal(scope, headers, reply, started)
             self._log(scope, headers, reply.status, None, started)
             return
         except TooLarge:
             reply = error_reply(PayloadTooLarge(self.max_body))
             await _send_reply(send, reply, head=False)
+            self._journal_refusal(scope, headers, reply, started)
             self._log(scope, headers, reply.status, None, started)
             return
         if body is None:
@@ -249,6 +251,30 @@ class Emulator:
             headers.append((b"content-length", b"%d" % len(body)))
         await self.wsgi({**scope, "headers": headers}, replay, watch)  # type: ignore[arg-type]
         return status
+
+    def _journal_refusal(
+        self, scope: Scope, headers: list[tuple[bytes, bytes]], reply: Reply, started: float
+    ) -> None:
+        """Journal a request refused before it was read whole (413, 400) like any call, body unkept."""
+        path = scope.get("path", "")
+        if path.startswith(journaling.ADMIN_PREFIX):
+            return
+        named = _headers(headers)
+        journaling.record(
+            self.service,
+            at=self.service.clock.now(),
+            duration_ms=(time.perf_counter() - started) * 1000,
+            method=scope.get("method", ""),
+            path=path,
+            query=query_params(scope.get("query_string", b"")),
+            headers=named,
+            notes=None,
+            status=reply.status,
+            body=reply.body,
+            content_type=reply.content_type,
+            response_headers=_shown(reply),
+            writer=self.flask.extensions.get(journaling.WRITER_EXTENSION),
+        )
 
     def _log(
         self,

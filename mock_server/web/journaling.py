@@ -11,12 +11,13 @@ from typing import Any
 
 from mock_server.domain.journal import Entry, entry_size, mask_headers, mask_key, mask_params, mask_text
 from mock_server.domain.service import Enrichment
-from mock_server.web.apollo import Notes
+from mock_server.web.apollo import Notes, bearer_token
 
 ADMIN_PREFIX = "/__admin/"
 log = logging.getLogger("fakeapollo")
 # Where create_app keeps the journal's BackgroundWriter, for a store whose writes can wait.
 WRITER_EXTENSION = "fakeapollo.journal_writer"
+_KEY_HEADERS = ("x-api-key", "authorization")
 
 
 def record(
@@ -45,6 +46,7 @@ def record(
     outcome = notes.outcome if notes is not None else None
     params = notes.params if notes is not None else None
     kept_bytes = len(params) if isinstance(params, str) else notes.request_bytes if notes is not None else 0
+    key = notes.api_key if notes is not None else _sent_key(headers)
     entry = Entry(
         sequence=0,
         time=at,
@@ -57,15 +59,13 @@ def record(
         response_text=body.decode("utf-8", "replace"),
         response_type=content_type,
         duration_ms=duration_ms,
-        api_key=mask_key(notes.api_key) if notes is not None else None,
+        api_key=mask_key(key),
         response_headers=response_headers,
         credits_charged=notes.receipt.credits if notes is not None else 0,
         rate_limit=rate.describe() if rate is not None and rate.windows else None,
         scenario=outcome.name.value if outcome is not None else None,
         size=entry_size(kept_bytes, body, query, headers, response_headers),
     )
-
-    key = notes.api_key if notes is not None else None
 
     def write() -> None:
         entry.key_fingerprint = journal.fingerprint(key)
@@ -76,6 +76,12 @@ def record(
         writer.submit(write)
     else:
         write()
+
+
+def _sent_key(headers: dict[str, str]) -> str | None:
+    """The key in a request's headers, for a call no Apollo route read (refused early, another path)."""
+    sent = {name.lower(): value for name, value in headers.items() if name.lower() in _KEY_HEADERS}
+    return sent.get("x-api-key") or bearer_token(sent.get("authorization"))
 
 
 def store_blocks(service: Enrichment) -> bool:

@@ -56,20 +56,43 @@ function showLogin(locked) {
   $("status").textContent = locked ? "this server needs its admin token (--admin-token)" : "live";
 }
 
+// An error answer's outcome when its body names no code.
+const STATUS_OUTCOMES = {
+  400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "bad_method",
+  413: "too_large", 415: "bad_media_type", 422: "unprocessable", 429: "rate_limited", 431: "headers_too_large",
+};
+
 // What the journal's outcome column says: the forced scenario, else what the answer amounts to.
 function outcomeOf(entry) {
   if (entry.scenario) return entry.scenario;
   const response = entry.response;
   const body = response.body;
   if (response.status >= 400) {
-    if (body && typeof body === "object") return body.error_code || (body.error_details || {}).code || "error";
-    return "error";
+    const code = body && typeof body === "object" && (body.error_code || (body.error_details || {}).code);
+    return code || STATUS_OUTCOMES[response.status] || "error";
   }
   if (body && typeof body === "object") {
     if ("person" in body) return body.person === null ? "no_match" : "match";
+    if ("organization" in body) return body.organization ? "match" : "no_match";
     if (Array.isArray(body.matches)) return body.matches.filter((m) => m !== null).length + "/" + body.matches.length + " matched";
   }
   return "";
+}
+
+// The key column: the masked key, the start of its keyed fingerprint (two keys with the same mask
+// show different ones), and "unknown" when the registry does not know the key.
+function keyCell(masked, fingerprint, known) {
+  const td = el("td", null, "key");
+  if (!masked) {
+    td.textContent = "–";
+    return td;
+  }
+  td.appendChild(el("span", masked, "mask"));
+  if (fingerprint) td.append(" ", el("code", fingerprint, "fingerprint"));
+  if (known === false) td.append(" ", el("span", "unknown", "badge unknown"));
+  td.title = "masked key and the start of its fingerprint" +
+    (known === false ? "; the key registry does not know this key" : "");
+  return td;
 }
 
 function renderJournal(entries) {
@@ -77,14 +100,19 @@ function renderJournal(entries) {
   tbody.replaceChildren();
   state.entries = new Map(entries.map((e) => [String(e.id), e]));
   for (const entry of entries.slice().reverse()) {
+    const time = el("td", entry.time.replace(/^.*T/, "").replace("Z", ""), "time");
+    time.title = entry.time;
+    const path = el("td", entry.path, "path");
+    const input = el("td", entry.input || "", "input");
     const status = el("td", entry.response.status, "status-" + String(entry.response.status)[0]);
     const tr = row([
-      entry.time.replace("T", " ").replace("Z", ""), entry.method, el("td", entry.path, "path"),
-      entry.api_key || "–", status, outcomeOf(entry), entry.credits_charged, entry.duration_ms,
+      time, entry.method, path, input, keyCell(entry.api_key, entry.key_fingerprint, entry.key_known), status,
+      outcomeOf(entry), entry.credits_charged, Number(entry.duration_ms).toFixed(1),
     ]);
+    for (const td of tr.cells) if (!td.title) td.title = td.textContent;  // the whole of a cut value
     tr.dataset.id = String(entry.id);
     tr.className = "entry" + (state.selected === String(entry.id) ? " selected" : "");
-    tr.addEventListener("click", () => select(String(entry.id)));
+    tr.addEventListener("click", () => select(state.selected === String(entry.id) ? null : String(entry.id)));
     tbody.appendChild(tr);
   }
   if (state.selected && !state.entries.has(state.selected)) select(null);
@@ -96,8 +124,13 @@ function select(id) {
   $("detail").hidden = !entry;
   for (const tr of $("journal").querySelectorAll("tbody tr")) tr.classList.toggle("selected", tr.dataset.id === id);
   if (!entry) return;
-  $("detail-title").textContent = `#${entry.id} ${entry.method} ${entry.path} → ${entry.response.status}`;
-  const request = { time: entry.time, method: entry.method, path: entry.path, query: entry.query, headers: entry.headers, body: entry.body };
+  const key = entry.api_key ? ` · key ${entry.api_key} ${entry.key_fingerprint || ""}${entry.key_known === false ? " (unknown)" : ""}` : "";
+  $("detail-title").textContent = `#${entry.id} ${entry.method} ${entry.path} → ${entry.response.status}${key}`;
+  const request = {
+    time: entry.time, method: entry.method, path: entry.path, input: entry.input, api_key: entry.api_key,
+    key_fingerprint: entry.key_fingerprint, key_known: entry.key_known, query: entry.query,
+    headers: entry.headers, body: entry.body,
+  };
   const answer = { status: entry.response.status, headers: entry.response.headers, body: entry.response.body, duration_ms: entry.duration_ms, credits_charged: entry.credits_charged, rate_limit: entry.rate_limit, scenario: entry.scenario };
   $("detail-request").textContent = JSON.stringify(request, null, 2);
   $("detail-response").textContent = JSON.stringify(answer, null, 2);
@@ -119,6 +152,9 @@ function renderScenarios(scenarios) {
     const li = el("li");
     li.className = "scenario";
     li.appendChild(el("strong", s.outcome));
+    const params = Object.entries(s.params || {}).map(([k, v]) => `${k}=${shown(v)}`);
+    if (s.responses) params.push(`${s.responses.length} scripted response(s)`);
+    if (params.length) li.appendChild(el("code", " " + params.join(" "), "params"));
     li.appendChild(el("span", ` ${match}; ${times}; after ${s.after} `, "muted"));
     const remove = el("button", "Delete");
     remove.type = "button";
@@ -126,6 +162,11 @@ function renderScenarios(scenarios) {
     li.appendChild(remove);
     list.appendChild(li);
   }
+}
+
+// A parameter's value in one line: strings as they are, anything else as JSON.
+function shown(value) {
+  return typeof value === "string" ? value : JSON.stringify(value);
 }
 
 function renderWebhooks(deliveries) {
@@ -157,7 +198,9 @@ function renderUsage(usage) {
 
 function renderKeys(keys) {
   const tbody = $("keys").querySelector("tbody");
-  tbody.replaceChildren(...keys.keys.map((k) => row([k.key, k.team, k.plan, k.credits ?? "unlimited"])));
+  tbody.replaceChildren(...keys.keys.map((k) => row([
+    keyCell(k.key, k.fingerprint, true), k.team, k.plan, k.credits ?? "unlimited",
+  ])));
 }
 
 // Whether `data` differs from what `part` of the page shows: unchanged parts are not redrawn.
@@ -255,6 +298,8 @@ function start() {
   });
   $("flush").addEventListener("click", () => act(() => api("POST", "/webhooks/flush")));
   $("scenario-form").addEventListener("submit", queueScenario);
+  $("detail-close").addEventListener("click", () => select(null));
+  document.addEventListener("keydown", (event) => { if (event.key === "Escape") select(null); });
   loadOutcomes().catch(() => { $("status").textContent = "cannot load the scenario outcomes"; });
   refresh();
   setInterval(() => { if (!document.hidden) refresh(); }, POLL_MS);
