@@ -22,7 +22,7 @@ WORKERS ?= 3
 # `make test BROWSER=skip` never installs Chromium (the inspector's browser test is then skipped, loudly).
 BROWSER ?= auto
 
-.PHONY: serve test install install-serve lock lint typecheck unit bench bench-quick browser screenshot clean
+.PHONY: serve test install install-serve lock lint typecheck unit bench bench-quick browser screenshot settings-table clean
 
 $(UV):
 	$(PYTHON) -m venv $(UV_HOME)
@@ -64,6 +64,10 @@ browser:
 # Retake docs/inspector.png (the README's screenshot) with the browser test.
 screenshot: install browser
 	FAKEAPOLLO_SCREENSHOT=docs/inspector.png $(BIN)/python -m pytest -q tests/test_inspector_browser.py
+
+# Rewrite the settings table of docs/configuration.md from Config (a test checks they agree).
+settings-table: install
+	$(BIN)/python -c 'from mock_server.config import update_settings_table as u; u("docs/configuration.md")'
 
 unit: install
 	$(BIN)/python -m pytest -q -x -n $(WORKERS)

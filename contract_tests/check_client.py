@@ -32,6 +32,9 @@ from typing import Any
 #: Kept here (not imported from the runner) so building the parser stays free of Hypothesis imports.
 DEFAULT_EXAMPLES = 10
 DEFAULT_TIMEOUT = 10.0
+#: Properties that run fewer cases whatever --examples says (they wait real seconds); a test checks
+#: these against the contract's own caps.
+CAPPED_EXAMPLES = {"rate_limited": 5, "timeouts": 2}
 PROPERTY_NAMES = (
     "match, no_match, partial, unauthorized, forbidden, client_error, rate_limited, server_error, "
     "timeouts, valid_requests, bulk, bulk_errors, idempotent_webhooks"
@@ -45,7 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--examples",
         type=int,
         default=DEFAULT_EXAMPLES,
-        help=f"cases per property (default {DEFAULT_EXAMPLES}; rate_limited runs at most 2)",
+        help=f"cases per property (default {DEFAULT_EXAMPLES}; "
+        + ", ".join(f"{name} runs at most {cap}" for name, cap in CAPPED_EXAMPLES.items())
+        + ")",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated cases (default 0)")
     parser.add_argument(

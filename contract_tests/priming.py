@@ -113,6 +113,7 @@ class ControlClient:
     def __init__(self, url: str, admin_token: str | None = None) -> None:
         self.url = url.rstrip("/")
         headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
+        self._token_given = bool(admin_token)
         self._http = httpx.Client(base_url=self.url + "/__admin", headers=headers, timeout=30)
         self._lock = threading.Lock()
 
@@ -132,6 +133,13 @@ class ControlClient:
         try:
             self.call("GET", "/scenarios")
         except (httpx.HTTPError, RuntimeError, ValueError) as exc:
+            if " answered 401 " in str(exc):
+                hint = (
+                    "the --admin-token given was refused"
+                    if self._token_given
+                    else "it needs the token the emulator was started with: pass --admin-token TOKEN"
+                )
+                raise RuntimeError(f"the control API at {self.url}/__admin answered 401: {hint}") from exc
             raise RuntimeError(f"no fakeapollo control API at {self.url}/__admin: {exc}") from exc
 
     def add_key(self, key: str, team: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from collections.abc import Callable
@@ -10,14 +11,45 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from mock_server import __version__
-from mock_server.config import Config, SettingError, parse_setting
+from mock_server.config import (
+    SETTINGS,
+    Config,
+    SettingError,
+    allowed_text,
+    default_text,
+    env_name,
+    flag_name,
+    is_list,
+    is_switch,
+    metavar,
+    parse_setting,
+    with_request_id_seed,
+)
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors: `fakeapollo serve: argument --port: must be ...`."""
+    """argparse whose errors say what to do: a bad value in one line, anything else with the usage.
+
+    `fakeapollo serve: argument --port: must be ...` for a value; a missing command lists the
+    commands; an unknown flag names the closest one.
+    """
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {message}\n")
+        if message.startswith("argument ") and ": " in message:
+            self.exit(2, f"{self.prog}: {message}\n")  # a value of a known flag: one line naming it
+        if "required: command" in message:
+            self.exit(2, f"{self.format_help()}\n{self.prog}: a command is needed (listed above)\n")
+        self.exit(2, f"{self.format_usage()}{self.prog}: {message}\n")
+
+    def unrecognized(self, extras: list[str]) -> NoReturn:
+        """Stop on arguments no flag takes, suggesting the flag each mistyped one is closest to."""
+        message = f"unrecognized arguments: {' '.join(extras)}"
+        flags = [option for option in self._option_string_actions if option.startswith("--")]
+        for extra in extras:
+            close = difflib.get_close_matches(extra.split("=")[0], flags, n=1, cutoff=0.6)
+            if extra.startswith("-") and close:
+                message += f"; did you mean {close[0]}?"
+        self.error(message)
 
 
 def _setting(name: str) -> Callable[[str], Any]:
@@ -44,93 +76,31 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="run the emulator",
-        description="Run the emulator. Every option can also be set as FAKEAPOLLO_<OPTION> "
-        "(for example FAKEAPOLLO_PORT=9000); a flag wins over the environment.",
+        description="Run the emulator. Every setting is a flag here, a FAKEAPOLLO_<SETTING> environment "
+        "variable (shown in brackets) and a fakeapollo_options name in the pytest plugin; a flag wins "
+        "over the environment. docs/configuration.md has the same table.",
     )
-    serve.add_argument("--host", help="address to bind (default 127.0.0.1, loopback only)")
-    serve.add_argument(
-        "--port", type=_setting("port"), help="port to bind (default 8765; 0 picks a free one)"
-    )
-    serve.add_argument(
-        "--seed",
-        type=_setting("seed"),
-        help="seed of the generated people (default 0); given, request ids are reproducible too",
-    )
-    serve.add_argument(
-        "--fixtures", type=Path, help="folder of canned person JSON files, served besides the bundled ones"
-    )
-    serve.add_argument(
-        "--no-bundled-fixtures",
-        action="store_false",
-        dest="bundled_fixtures",
-        default=None,
-        help="leave out the bundled fixture persons (tim@apollo.io and the others)",
-    )
-    serve.add_argument("--keys", type=Path, help="key registry JSON file (default: fixtures/keys.json)")
-    serve.add_argument(
-        "--legacy-api-key",
-        action="store_true",
-        default=None,
-        help="accept api_key in the body or query string, as Apollo did before late 2025",
-    )
-    serve.add_argument("--threads", type=_setting("threads"), help="threads per worker process (default 8)")
-    serve.add_argument(
-        "--workers",
-        type=_setting("workers"),
-        help="worker processes (default 1); more than one share all state through a SQLite file",
-    )
-    serve.add_argument(
-        "--state-file",
-        type=Path,
-        help="keep all state in this SQLite file: pending webhook deliveries survive a crash",
-    )
-    _add_store_flags(serve)
-    serve.add_argument(
-        "--journal-size",
-        type=_setting("journal_size"),
-        help="requests the journal keeps, oldest dropped first (default 1000)",
-    )
-    serve.add_argument(
-        "--journal-bytes",
-        type=_setting("journal_bytes"),
-        help="bytes of bodies and headers the journal keeps, oldest dropped first (default 64 MiB)",
-    )
-    serve.add_argument(
-        "--out-of-credits",
-        choices=["error", "no_match"],
-        help="what a team with no credits left gets: a 422 (default) or no match",
-    )
-    serve.add_argument(
-        "--free-plan-blocked",
-        action="store_true",
-        default=None,
-        help="answer a free-plan team's people/match and bulk_match with Apollo's 403 (older reports;"
-        " default: served, as in 2026)",
-    )
-    serve.add_argument(
-        "--bulk-share",
-        type=_setting("bulk_share"),
-        help="share of the per-minute limit bulk_match gets (default 0.5)",
-    )
-    serve.add_argument("--admin-token", help="require 'Authorization: Bearer TOKEN' on /__admin/")
-    serve.add_argument(
-        "--no-admin", action="store_false", dest="admin", default=None, help="remove the control API"
-    )
-    serve.add_argument(
-        "--access-log",
-        action="store_true",
-        default=None,
-        help="print one line per request: time, method, path, status, masked key, outcome, ms",
-    )
-    _add_webhook_flags(serve)
+    _add_setting_flags(serve)
 
-    commands.add_parser("openapi", help="print the OpenAPI document of the emulated endpoints")
+    commands.add_parser(
+        "openapi",
+        help="print the OpenAPI document of the emulated endpoints",
+        description="Print the OpenAPI 3.1 document of the emulated endpoints (built from schemas/) "
+        "on stdout: the same document a running emulator serves at /openapi.json.",
+    )
 
-    validate = commands.add_parser("validate", help="validate a JSON document against a schema")
+    validate = commands.add_parser(
+        "validate",
+        help="validate a JSON document against a schema",
+        description="Validate a JSON document against one of fakeapollo's schemas and list every "
+        "violation; exit status 0 when valid, 1 when not, 2 when the file or schema cannot be read.",
+    )
     validate.add_argument("schema", help="schema name, e.g. people_match.response")
     validate.add_argument("document", type=Path, help="JSON file to check ('-' for stdin)")
     _add_contract_commands(commands)
     _add_record_command(commands)
+    for command in commands.choices.values():
+        command.set_defaults(parser=command)  # whose usage and flags an unknown argument is checked against
     return parser
 
 
@@ -192,7 +162,7 @@ def _record(args: argparse.Namespace) -> int:
     )
     problem = settings_problem(settings)
     if problem is not None:
-        print(problem, file=sys.stderr)
+        print(f"fakeapollo record: {problem}", file=sys.stderr)
         return 2
     return record(settings)
 
@@ -215,70 +185,40 @@ def _add_contract_commands(commands: argparse._SubParsersAction[argparse.Argumen
     verify.add_arguments(probe)
 
 
-def _add_store_flags(serve: argparse.ArgumentParser) -> None:
-    """The flags of the shared Redis store."""
-    serve.add_argument(
-        "--store",
-        metavar="redis://HOST:PORT/DB",
-        help="keep all state in this Redis (or Valkey) server: every process and host naming it "
-        "serves one emulator (rate limits, credits, journal, clock, webhooks)",
-    )
-    serve.add_argument(
-        "--store-prefix",
-        metavar="NAME",
-        help="start every key in the store with NAME: (default fakeapollo); deployments sharing "
-        "one server use different ones",
-    )
-    serve.add_argument(
-        "--store-lease",
-        type=float,
-        metavar="SECONDS",
-        help="how long a claimed webhook delivery stays with its process before another may send it "
-        "after a crash (default 30)",
-    )
+def _add_setting_flags(serve: argparse.ArgumentParser) -> None:
+    """One flag per Config setting, from its metadata: help, default, range, choices, variable."""
+    groups: dict[str, Any] = {}
+    for name, setting in SETTINGS.items():
+        if setting.group not in groups:
+            groups[setting.group] = serve.add_argument_group(setting.group)
+        allowed = allowed_text(name)
+        details = f"default {default_text(name)}"
+        if allowed and not is_switch(name):
+            details += f"; {allowed}"
+        off = "turn off: " if flag_name(name).startswith("--no-") else ""
+        text = f"{off}{setting.help} ({details}) [{env_name(name)}]".replace("%", "%%")
+        group = groups[setting.group]
+        if is_switch(name):
+            action = "store_false" if flag_name(name).startswith("--no-") else "store_true"
+            group.add_argument(flag_name(name), action=action, dest=name, default=None, help=text)
+        else:
+            group.add_argument(
+                flag_name(name),
+                dest=name,
+                type=_setting(name),
+                action="append" if is_list(name) else "store",
+                metavar=metavar(name),
+                help=text,
+            )
 
 
-def _add_webhook_flags(serve: argparse.ArgumentParser) -> None:
-    """The flags of webhook deliveries."""
-    hooks = serve.add_argument_group("webhooks")
-    hooks.add_argument(
-        "--webhook-delay",
-        metavar="SECONDS",
-        help="seconds from a request to its webhook: fixed (5) or a range (2-10); default 2-5",
-    )
-    hooks.add_argument(
-        "--webhook-attempts",
-        type=_setting("webhook_attempts"),
-        help="attempts per delivery before it is marked failed (default 5)",
-    )
-    hooks.add_argument(
-        "--webhook-timeout",
-        type=_setting("webhook_timeout"),
-        help="seconds one delivery attempt may take (default 5)",
-    )
-    hooks.add_argument(
-        "--webhook-backoff",
-        type=_setting("webhook_backoff"),
-        help="seconds before the first retry, doubling after (default 2)",
-    )
-    hooks.add_argument(
-        "--webhook-duplicate-rate",
-        type=_setting("webhook_duplicate_rate"),
-        help="share of deliveries sent twice with the same request_id, 0 to 1 (default 0)",
-    )
-    hooks.add_argument(
-        "--webhook-out-of-order",
-        action="store_true",
-        default=None,
-        help="jitter due times and send deliveries due together newest first",
-    )
-    hooks.add_argument(
-        "--webhook-allow",
-        action="append",
-        metavar="CIDR|HOST",
-        help="also allow webhooks to this network or host (repeatable; '*' allows any); "
-        "loopback and private networks are allowed unless 'none' is given",
-    )
+def _flag_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings given as flags (None for those not given), lists flattened."""
+    values = {name: getattr(args, name) for name in SETTINGS}
+    for name in SETTINGS:
+        if is_list(name) and values[name] is not None:
+            values[name] = tuple(item for given in values[name] for item in given)
+    return with_request_id_seed(values)
 
 
 def _config_problem(config: Config) -> str | None:
@@ -300,8 +240,6 @@ def _config_problem(config: Config) -> str | None:
 
 def _store_problem(config: Config) -> str | None:
     """Why the store settings cannot work, or None (whether the server answers is checked at start)."""
-    import math
-
     if config.store is None:
         return None
     try:
@@ -312,8 +250,6 @@ def _store_problem(config: Config) -> str | None:
     if config.state_file is not None:
         return "--store and --state-file name two different stores: choose one"
 
-    if not (math.isfinite(config.store_lease) and 1 <= config.store_lease <= 86_400):
-        return "--store-lease must be between 1 and 86400 seconds"
     try:
         check_prefix(config.store_prefix)
         connect(config.store).close()
@@ -324,46 +260,22 @@ def _store_problem(config: Config) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `fakeapollo` console script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        args.parser.unrecognized(extras)
     if args.command == "serve":
+        from mock_server.config import unknown_environment
         from mock_server.web.server import serve
 
+        for warning in unknown_environment():
+            print(f"fakeapollo serve: warning: {warning}", file=sys.stderr)
         try:
             environment = Config.from_env()
         except SettingError as exc:
             print(f"fakeapollo serve: {exc}", file=sys.stderr)
             return 2
-        config = environment.with_overrides(
-            host=args.host,
-            port=args.port,
-            seed=args.seed,
-            request_id_seed=args.seed,
-            fixtures=args.fixtures,
-            bundled_fixtures=args.bundled_fixtures,
-            keys=args.keys,
-            legacy_api_key=args.legacy_api_key,
-            threads=args.threads,
-            workers=args.workers,
-            state_file=args.state_file,
-            store=args.store,
-            store_prefix=args.store_prefix,
-            store_lease=args.store_lease,
-            journal_size=args.journal_size,
-            journal_bytes=args.journal_bytes,
-            out_of_credits=args.out_of_credits,
-            bulk_share=args.bulk_share,
-            free_plan_blocked=args.free_plan_blocked,
-            admin_token=args.admin_token,
-            admin=args.admin,
-            access_log=args.access_log,
-            webhook_delay=args.webhook_delay,
-            webhook_attempts=args.webhook_attempts,
-            webhook_timeout=args.webhook_timeout,
-            webhook_backoff=args.webhook_backoff,
-            webhook_duplicate_rate=args.webhook_duplicate_rate,
-            webhook_out_of_order=args.webhook_out_of_order,
-            webhook_allow=tuple(args.webhook_allow) if args.webhook_allow else None,
-        )
+        config = environment.with_overrides(**_flag_settings(args))
         problem = _config_problem(config)
         if problem is not None:
             print(f"fakeapollo serve: {problem}", file=sys.stderr)

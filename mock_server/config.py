@@ -2,95 +2,231 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 ENV_PREFIX = "FAKEAPOLLO_"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What the command line, the environment, `--help` and docs/configuration.md say of one setting."""
+
+    help: str
+    group: str
+    # Both ends included, for numbers; flags, FAKEAPOLLO_* and settings given in code alike.
+    range: tuple[float, float] | None = None
+    choices: tuple[str, ...] = ()
+    metavar: str | None = None
+    # The default as the docs write it, when its value alone would not say it well.
+    shown_default: str | None = None
+
+
+def _setting(default: T, help: str, group: str, **details: Any) -> T:
+    """A Config field carrying its Setting (the one source of the flag, the variable and the docs)."""
+    return field(default=default, metadata={"setting": Setting(help, group, **details)})
+
+
+_WHOLE = (-(2**63), 2**63 - 1)
 
 
 @dataclass(frozen=True)
 class Config:
-    """Settings for one emulator instance; `create_app(Config(...))` builds an app from them."""
+    """Settings for one emulator instance; `create_app(Config(...))` builds an app from them.
 
-    host: str = "127.0.0.1"
-    port: int = 8765
-    seed: int = 0
-    # The seed of request ids; None (the default) draws a secret at start, so ids cannot be
-    # predicted across runs. `--seed` / FAKEAPOLLO_SEED set it to the seed: reproducible ids.
-    request_id_seed: int | None = None
-    # A folder of person fixtures served besides the bundled ones (its persons win on a shared id/email).
-    fixtures: Path | None = None
-    # Serve the bundled fixtures (Tim Zheng and the others in fixtures/persons).
-    bundled_fixtures: bool = True
-    keys: Path | None = None
+    Every field is a `serve` flag, a `FAKEAPOLLO_*` environment variable and a `fakeapollo_options`
+    name; its `Setting` (help, range, choices) is what all three and the docs are derived from.
+    """
+
+    host: str = _setting(
+        "127.0.0.1", "address to bind (loopback only unless told otherwise)", "server", metavar="HOST"
+    )
+    port: int = _setting(
+        8765, "port to bind; 0 picks a free one", "server", range=(0, 65_535), metavar="PORT"
+    )
+    seed: int = _setting(
+        0, "seed of the generated people; given, request ids are reproducible too", "answers", range=_WHOLE
+    )
+    request_id_seed: int | None = _setting(
+        None,
+        "seed of request ids; unset, a secret is drawn at start so ids cannot be predicted",
+        "answers",
+        range=_WHOLE,
+        shown_default="the seed when one is given, else drawn at start",
+    )
+    fixtures: Path | None = _setting(
+        None,
+        "folder of person JSON files served besides the bundled ones (they win)",
+        "answers",
+        metavar="DIR",
+    )
+    bundled_fixtures: bool = _setting(
+        True, "serve the bundled fixture persons (tim@apollo.io and the others)", "answers"
+    )
+    keys: Path | None = _setting(
+        None, "key registry JSON file", "answers", metavar="FILE", shown_default="fixtures/keys.json"
+    )
     # docs/apollo-facts.md 1.3: `api_key` in body/query gets a 422 since late 2025; older clients still send
     # it.
-    legacy_api_key: bool = False
+    legacy_api_key: bool = _setting(
+        False, "accept api_key in the body or query string, as Apollo did before late 2025", "answers"
+    )
     # docs/apollo-facts.md 2.4: live answers `Invalid access credentials.`; the 2026 docs show another string.
-    unauthorized_message: str = "Invalid access credentials."
+    unauthorized_message: str = _setting(
+        "Invalid access credentials.", "the text body of a 401", "answers", metavar="TEXT"
+    )
     # docs/apollo-facts.md 2.3: the missing-webhook_url error is reported as 400 by most, 422 by one project.
-    webhook_url_error_status: int = 400
-    # docs/apollo-facts.md 4.1: seconds from a request to its webhook, fixed ("5") or uniform in a range
-    # ("2-10"); Apollo's are a minute to several minutes. On the emulator's clock: tests advance it.
-    webhook_delay: str = "60-300"
-    # Attempts per webhook delivery, the first included, before it is marked failed.
-    webhook_attempts: int = 5
-    # Seconds one delivery attempt may take (connecting, and each read) before it is a timeout.
-    webhook_timeout: float = 5.0
-    # Seconds before the first retry; every further retry waits twice as long (by the clock).
-    webhook_backoff: float = 2.0
-    # docs/apollo-facts.md 4.1 ("Apollo may retry"): share of deliveries sent twice, same payload and
-    # request_id.
-    webhook_duplicate_rate: float = 0.0
-    # Jitter due times and send deliveries that fall due together newest first.
-    webhook_out_of_order: bool = False
-    # Where webhooks may go besides loopback and private networks: CIDRs, hostnames, "*." suffixes, "*".
-    webhook_allow: tuple[str, ...] = ()
-    # docs/apollo-facts.md 4.2: Apollo's phone payload (docs example, a live capture) has no request_id.
-    webhook_phone_request_id: bool = False
-    # Deliveries to different URLs sent at once (those to one URL go one after another, in order).
-    webhook_concurrency: int = 4
-    # docs/apollo-facts.md 4.1: poll results are kept 30 days after delivery, then answer 410.
-    webhook_retention_days: float = 30.0
+    webhook_url_error_status: int = _setting(
+        400, "status of the missing-webhook_url error", "answers", range=(400, 499), metavar="STATUS"
+    )
     # docs/apollo-facts.md 1.2: Apollo reads both query and body; which wins is undocumented. We let the body
     # win.
-    body_wins: bool = True
+    body_wins: bool = _setting(
+        True, "the JSON body wins over the query string when both name a parameter", "answers"
+    )
     # docs/apollo-facts.md 3.3: bulk_match gets this share of the per-minute limit (docs as quoted in 2025).
-    bulk_share: float = 0.5
+    bulk_share: float = _setting(
+        0.5, "share of the per-minute limit bulk_match gets", "answers", range=(0.001, 1)
+    )
     # docs/apollo-facts.md 2.5: whether a free-plan team gets the 403 on people/match and bulk_match
     # (older reports) or is served (a 2026 recording, the 2026-10 bulk docs: the default).
-    free_plan_blocked: bool = False
-    # What a team with no credits left gets; no source documents Apollo's answer (README):
-    # "error" answers 422 INSUFFICIENT_CREDITS, "no_match" answers as if nobody matched.
-    out_of_credits: str = "error"
-    journal_size: int = 1_000
-    # The journal's byte budget: bodies, headers and query of its entries together (oldest go first).
-    journal_bytes: int = 64 << 20
-    admin: bool = True
-    admin_token: str | None = None
-    max_body_bytes: int = 1 << 20
-    threads: int = 8
-    workers: int = 1
-    # A SQLite file holding all state: shared by --workers, and pending deliveries survive a crash.
-    state_file: Path | None = None
-    # A Redis (or Valkey) server holding all state, `redis://HOST:PORT/DB`: shared by every process
-    # that names it, on this host or others (mock_server/stores/redis_store.py). Wins over state_file.
-    store: str | None = None
-    # Every key this deployment keeps in that server starts with `<store_prefix>:`, so several
-    # deployments can share one server.
-    store_prefix: str = "fakeapollo"
-    # Seconds a claimed webhook delivery stays with the process that claimed it (renewed while it
-    # lives); after a crash another process sends it once this has passed.
-    store_lease: float = 30.0
+    free_plan_blocked: bool = _setting(
+        False,
+        "answer a free-plan team's people/match and bulk_match with Apollo's older 403 (2026: served)",
+        "answers",
+    )
+    # No source documents what Apollo answers a team with no credits left (docs/emulation.md).
+    out_of_credits: str = _setting(
+        "error",
+        "what a team with no credits left gets: a 422 INSUFFICIENT_CREDITS (error) or no match",
+        "answers",
+        choices=("error", "no_match"),
+    )
+    # docs/apollo-facts.md 4.1: seconds from a request to its webhook, fixed ("5") or uniform in a range
+    # ("2-10"); Apollo's are a minute to several minutes. On the emulator's clock: tests advance it.
+    webhook_delay: str = _setting(
+        "60-300",
+        "seconds from a request to its webhook: fixed (5) or a range (2-10)",
+        "webhooks",
+        metavar="SECONDS",
+    )
+    webhook_attempts: int = _setting(
+        5, "attempts per delivery, the first included, before it is marked failed", "webhooks", range=(1, 100)
+    )
+    webhook_timeout: float = _setting(
+        5.0,
+        "seconds one delivery attempt may take (connecting, and each read)",
+        "webhooks",
+        range=(0.001, 600),
+        metavar="SECONDS",
+    )
+    webhook_backoff: float = _setting(
+        2.0,
+        "seconds before the first retry; each further retry waits twice as long",
+        "webhooks",
+        range=(0, 86_400),
+        metavar="SECONDS",
+    )
+    # docs/apollo-facts.md 4.1 ("Apollo may retry"): share of deliveries sent twice, same payload and
+    # request_id.
+    webhook_duplicate_rate: float = _setting(
+        0.0, "share of deliveries sent twice with the same request_id", "webhooks", range=(0, 1)
+    )
+    webhook_out_of_order: bool = _setting(
+        False, "jitter due times and send deliveries due together newest first", "webhooks"
+    )
+    webhook_allow: tuple[str, ...] = _setting(
+        (),
+        "also allow webhooks to this network or host (CIDR, name, *.suffix, or * for any; repeatable, "
+        "comma-separated in the environment); 'none' drops the default loopback and private networks",
+        "webhooks",
+        metavar="CIDR|HOST",
+        shown_default="loopback and private networks",
+    )
+    # docs/apollo-facts.md 4.2: Apollo's phone payload (docs example, a live capture) has no request_id.
+    webhook_phone_request_id: bool = _setting(
+        False, "the phone webhook payload carries the request_id (Apollo's does not)", "webhooks"
+    )
+    webhook_concurrency: int = _setting(
+        4, "deliveries to different URLs sent at once (one URL's go in order)", "webhooks", range=(1, 256)
+    )
+    # docs/apollo-facts.md 4.1: poll results are kept 30 days after delivery, then answer 410.
+    webhook_retention_days: float = _setting(
+        30.0,
+        "days a delivered result can be polled before it answers 410",
+        "webhooks",
+        range=(0, 3_650),
+        metavar="DAYS",
+    )
+    journal_size: int = _setting(
+        1_000, "requests the journal keeps, oldest dropped first", "journal", range=(1, 1_000_000)
+    )
+    journal_bytes: int = _setting(
+        64 << 20,
+        "bytes of bodies, headers and query strings the journal keeps, oldest dropped first",
+        "journal",
+        range=(64 * 1_024, 1 << 40),
+        shown_default="67108864 (64 MiB)",
+    )
+    access_log: bool = _setting(
+        False, "print one line per request: time, method, path, status, masked key, outcome, ms", "journal"
+    )
+    admin: bool = _setting(True, "serve the control API (/__admin/) and the inspector page", "control API")
+    admin_token: str | None = _setting(
+        None, "require 'Authorization: Bearer TOKEN' on every control call", "control API", metavar="TOKEN"
+    )
+    max_body_bytes: int = _setting(
+        1 << 20,
+        "largest request body accepted; a larger one gets a 413",
+        "server",
+        range=(1_024, 1 << 30),
+        shown_default="1048576 (1 MiB)",
+    )
+    threads: int = _setting(8, "threads per process for the Flask routes", "server", range=(1, 1_024))
+    workers: int = _setting(
+        1, "processes; more than one share all state through a SQLite file", "server", range=(1, 256)
+    )
     # Generated persons kept, least recently asked for dropped first. Each costs ~2.5 KB with its
     # aliases (bench/); 16,000 keep bench/'s 10,000 recurring persons cached under its 5% one-offs.
-    person_cache_size: int = 16_000
-    # One line per request on stdout: time, method, path, status, masked key, outcome, milliseconds.
-    access_log: bool = False
+    person_cache_size: int = _setting(
+        16_000,
+        "generated persons kept in memory, least recently asked for dropped first",
+        "server",
+        range=(1, 10_000_000),
+    )
+    state_file: Path | None = _setting(
+        None,
+        "keep all state in this SQLite file: pending deliveries survive a crash",
+        "state",
+        metavar="PATH",
+    )
+    # mock_server/stores/redis_store.py. Wins over state_file.
+    store: str | None = _setting(
+        None,
+        "keep all state in this Redis (or Valkey) server: every process and host naming it "
+        "serves one emulator",
+        "state",
+        metavar="redis://HOST:PORT/DB",
+    )
+    store_prefix: str = _setting(
+        "fakeapollo",
+        "start every key in the store with NAME: (one per deployment sharing a server)",
+        "state",
+        metavar="NAME",
+    )
+    store_lease: float = _setting(
+        30.0,
+        "seconds a claimed webhook delivery stays with its process before another may send it",
+        "state",
+        range=(1, 86_400),
+        metavar="SECONDS",
+    )
 
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with the given settings changed (None values are ignored)."""
@@ -104,58 +240,161 @@ class Config:
         """
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = env.get(ENV_PREFIX + f.name.upper())
+        for name in SETTINGS:
+            raw = env.get(env_name(name))
             if raw is None:
                 continue
             try:
-                values[f.name] = parse_setting(f.name, raw)
+                values[name] = parse_setting(name, raw)
             except SettingError as exc:
-                raise SettingError(f"{ENV_PREFIX}{f.name.upper()} {exc}") from None
-        if "seed" in values and "request_id_seed" not in values:
-            values["request_id_seed"] = values["seed"]  # a seed asked for: reproducible request ids
-        return cls(**values)
+                raise SettingError(f"{env_name(name)} {exc}") from None
+        return cls(**with_request_id_seed(values))
 
     def check(self) -> None:
         """SettingError naming the first setting out of its range (for settings given in code)."""
-        for name, (low, high) in RANGES.items():
+        for name, setting in SETTINGS.items():
             value = getattr(self, name)
-            if value is not None and not _within(value, low, high):
-                raise SettingError(f"--{name.replace('_', '-')} {_range_text(name)}, got {value!r}")
-        for name, choices in CHOICES.items():
-            if getattr(self, name) not in choices:
-                raise SettingError(f"--{name.replace('_', '-')} must be one of {', '.join(choices)}")
+            if setting.range is not None and value is not None and not _within(value, *setting.range):
+                raise SettingError(f"{flag_name(name)} {_range_text(name)}, got {value!r}")
+            if setting.choices and value not in setting.choices:
+                raise SettingError(f"{flag_name(name)} must be one of {', '.join(setting.choices)}")
 
 
 class SettingError(ValueError):
     """A setting of the wrong form or out of its range; the message is one line naming it."""
 
 
-# The range of every numeric setting, both ends included; flags and FAKEAPOLLO_* alike.
-RANGES: dict[str, tuple[float, float]] = {
-    "port": (0, 65_535),
-    "seed": (-(2**63), 2**63 - 1),
-    "request_id_seed": (-(2**63), 2**63 - 1),
-    "webhook_url_error_status": (400, 499),
-    "webhook_attempts": (1, 100),
-    "webhook_timeout": (0.001, 600),
-    "webhook_backoff": (0, 86_400),
-    "webhook_duplicate_rate": (0, 1),
-    "webhook_concurrency": (1, 256),
-    "webhook_retention_days": (0, 3_650),
-    "bulk_share": (0.001, 1),
-    "journal_size": (1, 1_000_000),
-    "journal_bytes": (64 * 1_024, 1 << 40),
-    "max_body_bytes": (1_024, 1 << 30),
-    "threads": (1, 1_024),
-    "workers": (1, 256),
-    "person_cache_size": (1, 10_000_000),
-}
-# Settings that take one of a few words.
-CHOICES: dict[str, tuple[str, ...]] = {"out_of_credits": ("error", "no_match")}
+#: Every setting by its name (a Config field's), in the order `--help` and the docs list them.
+SETTINGS: dict[str, Setting] = {f.name: f.metadata["setting"] for f in fields(Config)}
+#: FAKEAPOLLO_* names the project's scripts and test suite read; not settings, never warned about.
+OTHER_ENVIRONMENT_NAMES = frozenset(
+    ENV_PREFIX + name
+    for name in (
+        "LOG",
+        "REQUIREMENT",
+        "FUZZ_REQUESTS",
+        "FUZZ_SEED",
+        "SCHEMATHESIS_EXAMPLES",
+        "SCREENSHOT",
+        "REDIS_SERVER",
+    )
+)
 # How a boolean setting may be written; anything else is refused rather than read as false.
 BOOLEAN_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 _TYPES = {f.name: str(f.type) for f in fields(Config)}
+_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(Config)}
+
+
+def env_name(name: str) -> str:
+    """The environment variable of a setting: `FAKEAPOLLO_PORT` for `port`."""
+    return ENV_PREFIX + name.upper()
+
+
+def flag_name(name: str) -> str:
+    """The `serve` flag of a setting: `--port`; `--no-admin` for a switch that is on by default."""
+    dashed = name.replace("_", "-")
+    return f"--no-{dashed}" if _DEFAULTS[name] is True else f"--{dashed}"
+
+
+def is_switch(name: str) -> bool:
+    """Whether a setting is a yes/no switch (a flag without a value)."""
+    return _TYPES[name] == "bool"
+
+
+def is_list(name: str) -> bool:
+    """Whether a setting takes several values (a repeatable flag, comma-separated in the environment)."""
+    return _TYPES[name].startswith("tuple")
+
+
+def with_request_id_seed(values: dict[str, Any]) -> dict[str, Any]:
+    """A seed asked for makes request ids reproducible too, unless their own seed is given."""
+    if values.get("seed") is not None and values.get("request_id_seed") is None:
+        return {**values, "request_id_seed": values["seed"]}
+    return values
+
+
+def default_text(name: str) -> str:
+    """A setting's default as `--help` and the docs show it."""
+    setting = SETTINGS[name]
+    if setting.shown_default is not None:
+        return setting.shown_default
+    default = _DEFAULTS[name]
+    if default is None:
+        return "none"
+    if isinstance(default, bool):
+        return "on" if default else "off"
+    return str(default)
+
+
+def allowed_text(name: str) -> str:
+    """What values a setting takes, as `--help` and the docs show it."""
+    setting = SETTINGS[name]
+    if setting.range is not None:
+        return _range_text(name).removeprefix("must be ")
+    if setting.choices:
+        return "one of " + ", ".join(setting.choices)
+    if is_switch(name):
+        return "yes or no"
+    return ""
+
+
+def unknown_environment(env: Mapping[str, str] | None = None) -> list[str]:
+    """One warning per `FAKEAPOLLO_*` variable that is no setting, naming the closest valid one."""
+    env = os.environ if env is None else env
+    warnings = []
+    for variable in sorted(env):
+        if not variable.startswith(ENV_PREFIX) or variable in OTHER_ENVIRONMENT_NAMES:
+            continue
+        name = variable.removeprefix(ENV_PREFIX).lower()
+        if name in SETTINGS and variable == env_name(name):
+            continue
+        close = closest_setting(name)
+        hint = f"; did you mean {env_name(close)}?" if close else "; `fakeapollo serve --help` lists them"
+        warnings.append(f"{variable} is not a setting and is ignored{hint}")
+    return warnings
+
+
+def closest_setting(name: str) -> str | None:
+    """The setting whose name is closest to a mistyped one, if any is close."""
+    close = difflib.get_close_matches(name.lower(), list(SETTINGS), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def markdown_table() -> str:
+    """The settings table of docs/configuration.md, from the same Settings as `serve --help`."""
+    lines = [
+        "| setting (`fakeapollo_options`) | flag | environment | default | values | what |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, setting in SETTINGS.items():
+        flag = flag_name(name) + ("" if is_switch(name) else f" {metavar(name)}")
+        cells = [f"`{name}`", f"`{flag}`", f"`{env_name(name)}`", default_text(name), allowed_text(name)]
+        escaped = [cell.replace("|", "\\|").replace("*", "\\*") for cell in [*cells, setting.help]]
+        lines.append("| " + " | ".join(escaped) + " |")
+    return "\n".join(lines) + "\n"
+
+
+#: The lines between which docs/configuration.md holds markdown_table()'s output.
+TABLE_START, TABLE_END = "<!-- settings table: start -->", "<!-- settings table: end -->"
+
+
+def update_settings_table(path: str | Path) -> None:
+    """Rewrite the settings table between the markers of a Markdown file (`make settings-table`)."""
+    page = Path(path)
+    text = page.read_text(encoding="utf-8")
+    head, _, rest = text.partition(TABLE_START + "\n")
+    _, _, tail = rest.partition(TABLE_END)
+    page.write_text(f"{head}{TABLE_START}\n{markdown_table()}{TABLE_END}{tail}", encoding="utf-8")
+
+
+def metavar(name: str) -> str:
+    """The placeholder of a setting's value in `--help`: `N`, `DIR`, `{error,no_match}`."""
+    setting = SETTINGS[name]
+    if setting.metavar is not None:
+        return setting.metavar
+    if setting.choices:
+        return "{" + ",".join(setting.choices) + "}"
+    return "N" if setting.range is not None else "TEXT"
 
 
 def _within(value: Any, low: float, high: float) -> bool:
@@ -164,9 +403,13 @@ def _within(value: Any, low: float, high: float) -> bool:
 
 
 def _range_text(name: str) -> str:
-    """`must be a whole number from 0 to 65535` for a setting in RANGES."""
-    low, high = RANGES[name]
+    """`must be a whole number from 0 to 65535` for a setting with a range."""
+    range_ = SETTINGS[name].range
+    assert range_ is not None
+    low, high = range_
     kind = "a whole number" if _TYPES[name].startswith("int") else "a number"
+    if range_ == _WHOLE:
+        return "must be a whole number that fits in 64 bits (signed)"
     return f"must be {kind} from {_number(low)} to {_number(high)}"
 
 
@@ -178,6 +421,7 @@ def _number(value: float) -> str:
 def parse_setting(name: str, raw: str) -> Any:
     """A setting's value from its text (a flag's or an environment variable's); SettingError if bad."""
     type_name = _TYPES[name]
+    setting = SETTINGS[name]
     text = raw.strip()
     if type_name == "bool":
         if text.lower() not in BOOLEAN_WORDS:
@@ -188,14 +432,14 @@ def parse_setting(name: str, raw: str) -> Any:
             value: float = float(text) if type_name == "float" else int(text)
         except ValueError:
             value = math.nan
-        if name in RANGES and not _within(value, *RANGES[name]):
+        if setting.range is not None and not _within(value, *setting.range):
             raise SettingError(f"{_range_text(name)}, got {raw!r}")
         if not math.isfinite(value):
             raise SettingError(f"must be a finite number, got {raw!r}")
         return value
-    if name in CHOICES and text not in CHOICES[name]:
-        raise SettingError(f"must be one of {', '.join(CHOICES[name])}, got {raw!r}")
-    if type_name.startswith("tuple"):
+    if setting.choices and text not in setting.choices:
+        raise SettingError(f"must be one of {', '.join(setting.choices)}, got {raw!r}")
+    if is_list(name):
         return tuple(part.strip() for part in raw.split(",") if part.strip())
     if type_name.startswith("Path"):
         return Path(raw) if raw else None

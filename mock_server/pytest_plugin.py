@@ -40,16 +40,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def config_from_options(options: Mapping[str, Any]) -> Config:
-    """The emulator's settings from `fakeapollo_options`: `Config` field names, as `serve` takes them."""
-    from dataclasses import fields
+    """The emulator's settings from `fakeapollo_options`: `Config` field names, as `serve` takes them.
 
-    from mock_server.config import Config
+    pytest.UsageError naming a setting that does not exist (with the closest one) or a bad value.
+    """
+    from mock_server.config import SETTINGS, Config, SettingError, closest_setting, with_request_id_seed
 
-    known = {f.name for f in fields(Config)}
-    unknown = sorted(set(options) - known)
-    if unknown:
+    for name in sorted(set(options) - SETTINGS.keys()):
+        close = closest_setting(name)
+        hint = f"did you mean {close!r}? " if close else ""
         raise pytest.UsageError(
-            f"fakeapollo_options: unknown option(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}"
+            f"fakeapollo_options: {name!r} is not a setting; {hint}valid: {', '.join(SETTINGS)}"
         )
     values = dict(options)
     for name in _PATH_OPTIONS & values.keys():
@@ -57,9 +58,12 @@ def config_from_options(options: Mapping[str, Any]) -> Config:
             values[name] = Path(values[name])
     if isinstance(values.get("webhook_allow"), list | tuple):
         values["webhook_allow"] = tuple(values["webhook_allow"])
-    if "seed" in values:  # as `serve --seed`: a seed makes request ids reproducible too
-        values.setdefault("request_id_seed", values["seed"])
-    return Config().with_overrides(**values)
+    config = Config().with_overrides(**with_request_id_seed(values))
+    try:
+        config.check()
+    except SettingError as exc:
+        raise pytest.UsageError(f"fakeapollo_options: {exc}") from None
+    return config
 
 
 @dataclass
@@ -268,7 +272,12 @@ def fakeapollo_server(fakeapollo_options: dict[str, Any]) -> Iterator[LiveServer
     """A live fakeapollo on a free loopback port, shared by the whole test session."""
     from mock_server.web.app import create_app
 
-    server = start_live_server(create_app(config_from_options(fakeapollo_options)))
+    try:
+        config = config_from_options(fakeapollo_options)
+    except pytest.UsageError as exc:
+        # Stop the whole run once, as pytest does for a bad command line, instead of failing every test.
+        pytest.exit(str(exc), returncode=pytest.ExitCode.USAGE_ERROR)
+    server = start_live_server(create_app(config))
     try:
         yield server
     finally:

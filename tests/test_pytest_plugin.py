@@ -163,7 +163,7 @@ def test_fakeapollo_options_configure_the_sessions_server(pytester: pytest.Pytes
     result.assert_outcomes(passed=1)
 
 
-def test_an_unknown_option_names_the_valid_ones(pytester: pytest.Pytester) -> None:
+def test_a_mistyped_option_stops_the_run_once_with_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(
         """
         import pytest
@@ -173,10 +173,30 @@ def test_an_unknown_option_names_the_valid_ones(pytester: pytest.Pytester) -> No
             return {"sed": 7}
         """
     )
-    pytester.makepyfile("def test_it(fakeapollo):\n    pass\n")
+    pytester.makepyfile("\n".join(f"def test_{i}(fakeapollo):\n    pass\n" for i in range(5)))
     result = pytester.runpytest("-p", "no:cacheprovider")
-    result.stdout.fnmatch_lines(["*unknown option(s) sed; valid: *seed*"])
-    assert result.ret != 0
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    output = result.stdout.str()
+    assert output.count("fakeapollo_options: 'sed' is not a setting; did you mean 'seed'?") == 1
+    result.stdout.fnmatch_lines(["*no tests ran*"])  # not "5 errors": the run stopped at the first
+    result.assert_outcomes()
+
+
+def test_an_option_out_of_its_range_stops_the_run_naming_it(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture(scope="session")
+        def fakeapollo_options():
+            return {"port": 70000}
+        """
+    )
+    pytester.makepyfile("def test_a(fakeapollo):\n    pass\n\ndef test_b(fakeapollo):\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines(["*fakeapollo_options: --port must be a whole number from 0 to 65535*"])
+    result.assert_outcomes()
 
 
 def test_handle_lists_and_flushes_webhook_deliveries(pytester: pytest.Pytester) -> None:
