@@ -332,8 +332,8 @@ def _record_command(upstream: str, out: Path, *flags: str) -> list[str]:
     ]
 
 
-def _record_one_call(command: list[str]) -> tuple[str, str]:
-    """Run the recorder, send one match through it, stop it with Ctrl-C; its stdout and stderr."""
+def _record_one_call(command: list[str], emails: tuple[str, ...] = ("jane.doe@acme.com",)) -> tuple[str, str]:
+    """Run the recorder, send a match per email through it, stop it with Ctrl-C; its stdout and stderr."""
     process = subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
@@ -347,10 +347,8 @@ def _record_one_call(command: list[str]) -> tuple[str, str]:
         assert process.stdout is not None
         banner = process.stdout.readline()
         assert banner.startswith("fakeapollo record: http://127.0.0.1:"), banner
-        assert (
-            _post(banner.split()[2], "/api/v1/people/match", {"email": "jane.doe@acme.com"}).status_code
-            == 200
-        )
+        for email in emails:
+            assert _post(banner.split()[2], "/api/v1/people/match", {"email": email}).status_code == 200
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=15)
     finally:
@@ -378,9 +376,20 @@ def test_record_command_reads_the_key_from_the_environment_only(upstream: Emulat
 
     stdout, stderr = _record_one_call(command)
     assert upstream.url in stdout
-    assert "1 person(s) written, 1 credits spent" in stdout
+    assert "1 person file(s) written, 1 credits spent" in stdout
     assert "will hold personal data" in stderr
     assert files_containing(out, SECRET) == []
+
+
+def test_record_counts_each_person_file_once(upstream: Emulator, tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    emails = ("jane.doe@acme.com", "tim@apollo.io", "jane.doe@acme.com", "nobody@nomatch.test")
+    stdout, _ = _record_one_call(_record_command(upstream.url, out), emails)
+    files = sorted(path.name for path in (out / "persons").iterdir())
+    assert len(files) == 2
+    assert "2 person file(s) written, 3 credits spent" in stdout
+    # Nothing drifted and no call named a webhook_url: those two files are not written at all.
+    assert not (out / "drift.md").exists() and not (out / "webhooks.json").exists()
 
 
 def test_record_command_refuses_a_folder_whose_count_it_cannot_read(

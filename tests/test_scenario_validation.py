@@ -131,8 +131,20 @@ def test_webhook_late_with_nan_is_refused_and_charges_nothing(base_url: str, adm
 def test_a_queued_outcome_parameter_is_used(base_url: str, admin: str) -> None:
     response = queue(admin, {"outcome": "timeout", "params": {"seconds": "0.2"}, "times": 1})
     assert response.status_code == 201
-    assert response.json()["params"] == {"seconds": "0.2"}
+    assert response.json()["params"] == {"seconds": 0.2}
     answer = requests.post(
         base_url + MATCH, json={"email": "ada@example.com"}, headers={"x-api-key": "test-key"}, timeout=10
     )
     assert answer.status_code == 504
+
+
+@pytest.mark.parametrize(("given", "echoed"), [("300", 300), (300, 300), (" 2.5 ", 2.5), (0.0, 0)])
+def test_a_queued_scenario_echoes_its_parameter_as_the_number_it_read(
+    admin: str, given: Any, echoed: float
+) -> None:
+    response = queue(admin, {"outcome": "slow", "params": {"delay_ms": given}, "times": 1})
+    assert response.status_code == 201
+    assert response.json()["params"] == {"delay_ms": echoed}
+    assert type(response.json()["params"]["delay_ms"]) is type(echoed)
+    assert [scenario["params"] for scenario in queued(admin)] == [{"delay_ms": echoed}]
+    requests.delete(f"{admin}/scenarios", timeout=10)

@@ -81,7 +81,7 @@ API_PREFIXES = ("/api/v1/", "/v1/", "api/v1/", "v1/")
 
 @dataclass(frozen=True)
 class NumberParameter:
-    """An outcome parameter: a finite number from `low` to `high` (README: Forcing outcomes)."""
+    """An outcome parameter: a finite number from `low` to `high` (docs/control-api.md, Forcing outcomes)."""
 
     default: float
     low: float
@@ -131,7 +131,7 @@ class Outcome:
     """One forced outcome and its parameters (`slow; delay_ms=300`), checked when it was made."""
 
     name: OutcomeName
-    params: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, float] = field(default_factory=dict)
     # For `respond`: the one scripted answer this request gets.
     response: ScriptedResponse | None = None
 
@@ -144,10 +144,10 @@ class Outcome:
         return parameter.read(key, raw)
 
 
-def check_outcome_params(name: OutcomeName, params: Mapping[str, Any]) -> dict[str, str]:
-    """An outcome's parameters as strings, or a 400 naming an unknown one or a value out of range."""
+def check_outcome_params(name: OutcomeName, params: Mapping[str, Any]) -> dict[str, float]:
+    """An outcome's parameters as numbers, or a 400 naming an unknown one or a value out of range."""
     allowed = OUTCOME_PARAMETERS.get(name, {})
-    checked: dict[str, str] = {}
+    checked: dict[str, float] = {}
     for key, raw in params.items():
         parameter = allowed.get(key)
         if parameter is None:
@@ -157,8 +157,7 @@ def check_outcome_params(name: OutcomeName, params: Mapping[str, Any]) -> dict[s
                 field=key,
                 valid_parameters=list(allowed),
             )
-        parameter.read(key, raw)
-        checked[key] = str(raw).strip()
+        checked[key] = _whole(parameter.read(key, raw))  # "300" and 300.0 are echoed as 300
     return checked
 
 

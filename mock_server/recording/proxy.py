@@ -591,7 +591,7 @@ def record(settings: RecordSettings) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
     written = proxy.writer.persons_written
-    summary = f"fakeapollo record: {written} person(s) written, {proxy.cap.spent:g} credits spent"
+    summary = f"fakeapollo record: {written} person file(s) written, {proxy.cap.spent:g} credits spent"
     if proxy.writer.scrubber is not None:
         replaced = ", ".join(f"{n} {kind}" for kind, n in proxy.writer.scrubber.report().items()) or "nothing"
         summary += f"; scrubbed: {replaced}"

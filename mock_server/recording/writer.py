@@ -62,7 +62,7 @@ class RecordingWriter:
             # The key reverses nothing by itself, but with it guesses can be checked: keep it out of git.
             (folder / ".gitignore").write_text(f"{KEY_FILE}\n", encoding="utf-8")
         self._drift: dict[str, set[str]] = {}
-        self.persons_written = 0
+        self._persons_written: set[str] = set()
         self.person_problems = 0
 
     # -- what is written ---------------------------------------------------------------------
@@ -135,8 +135,14 @@ class RecordingWriter:
         text = self.redact(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
         with self._lock:
             _write(path, text)
-            self.persons_written += 1
+            self._persons_written.add(person_id)
         return person_id
+
+    @property
+    def persons_written(self) -> int:
+        """How many person files this run wrote (a person met again is one file, counted once)."""
+        with self._lock:
+            return len(self._persons_written)
 
     # -- drift -------------------------------------------------------------------------------
 
