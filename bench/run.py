@@ -46,7 +46,7 @@ CONNECTIONS = 8
 INSTALL_TIMEOUT = 300.0
 MB = 1_000_000
 
-# -- targets of issue 8 ------------------------------------------------------------------------------
+# -- targets ---------------------------------------------------------------------------------------
 TARGET_WIREMOCK_RATIO = 1.0
 TARGET_PRISM_RATIO = 3.0
 TARGET_P99_MS = 5.0
@@ -550,7 +550,7 @@ def check_client_overhead(client: Path) -> dict[str, Any]:
             "whole_s": whole_s, "whole_exit": whole.returncode}
 
 
-# -- the Redis store (issue 17) ----------------------------------------------------------------------
+# -- the Redis store ------------------------------------------------------------------------------
 
 TARGET_REDIS_RATIO = 5.0  # two processes on one Redis vs the SQLite `--workers 2` figure
 TARGET_REDIS_P99_MS = 10.0
@@ -629,7 +629,7 @@ def measure_redis_cost(server: Server, url: str, args: argparse.Namespace, load:
 
 
 def redis_rows(results: Results, row: Callable[..., None]) -> None:
-    """The store figures: ratio and p99 targets of issue 17, and what a request costs Redis."""
+    """The store figures: ratio and p99 targets, and what a request costs Redis."""
     redis2p, sqlite2w = results.median("redis2p", "rps"), results.median("sqlite2w", "rps")
     if redis2p and sqlite2w:
         ratio = redis2p / sqlite2w
@@ -646,7 +646,7 @@ def redis_rows(results: Results, row: Callable[..., None]) -> None:
     if not costs:
         return
     # Redis's read events: one per round trip, but a pipelined batch of journal entries (~13 KB
-    # each) takes about one per entry, so this reads above the client's round trips (README).
+    # each) takes about one per entry, so this reads above the client's round trips (bench/README.md).
     row("Redis read events per request (≈ round trips)", {n: f"{c['trips']:.2f}" for n, c in costs.items()})
     row("Redis commands per request (inside scripts counted)",
         {n: f"{c['commands']:.1f}" for n, c in costs.items()})

@@ -15,7 +15,7 @@ A client reports one of these outcomes (a dict, the same in Python adapters and 
 - `{"outcome": "unsupported"}`: the client has no such operation; the property is skipped.
 
 Values a client reports for documented person fields are compared with Apollo's, allowing only the
-normalisations in `values_agree` (README lists them).
+normalisations in `values_agree` (docs/contract-testing.md lists them).
 """
 
 from __future__ import annotations

@@ -115,3 +115,23 @@ def test_reveal_personal_emails_is_as_the_readme_says(fakeapollo: FakeApollo) ->
     assert 0.25 <= share <= 0.42, share  # "about a third of generated persons"
     assert "personal_emails" not in person("reader1@example.com", False)
     assert all(person(f"reader{i}@eu.test", True)["personal_emails"] == [] for i in range(20))
+
+
+def test_no_file_cites_a_path_outside_the_repository_or_an_issue_number() -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files", "mock_server", "contract_tests", "bench", "examples", "docs", "tests", "*.md"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout.split()
+    outside = re.compile(r"shared/apollo|\.\./shared|\bissue [0-9]")
+    cited = [
+        name
+        for name in tracked
+        if name.endswith((".py", ".md", ".sh", ".json"))
+        and not name.startswith("tests/data/")
+        and name != "tests/test_readme.py"  # this test spells the patterns out
+        and outside.search((ROOT / name).read_text(encoding="utf-8", errors="replace"))
+    ]
+    assert cited == [], cited

@@ -1,4 +1,4 @@
-"""Webhooks cannot be turned against the emulator, other teams or outside hosts (issue 13)."""
+"""Webhooks cannot be turned against the emulator, other teams or outside hosts (docs/security.md)."""
 
 from __future__ import annotations
 

@@ -316,7 +316,7 @@ def test_admin_webhooks_needs_the_admin_token_when_one_is_set() -> None:
 
 @pytest.mark.parametrize("url", ["http://8.8.8.8/hook", "https://[2001:4860:4860::8888]/hook"])
 def test_hosts_off_the_allowlist_are_accepted_and_their_delivery_fails_unsent(url: str) -> None:
-    """Apollo checks only the URL's form (issue 12): a 200, then a failed delivery saying why."""
+    """Apollo checks only the URL's form (docs/webhooks.md): a 200, then a failed delivery saying why."""
     with emulator() as emu:
         response = emu.match(WITH_MOBILE, url)
         assert response.status_code == 200

@@ -140,7 +140,7 @@ class GatewayError(ApolloError):
 
 
 class OutOfCredits(ApolloError):
-    """The team has no credits left. No source shows Apollo's answer; this one is our choice (README)."""
+    """The team has no credits left; no source shows Apollo's answer, this is ours (docs/emulation.md)."""
 
     status = 422
 

@@ -53,7 +53,7 @@ RECORD_CREDITS = 1
 EMAIL_NOT_UNLOCKED = "email_not_unlocked@domain.com"
 # OAS people/{id} 422 "Person Does Not Exist".
 PERSON_DOES_NOT_EXIST = "Person does not exist."
-# No source shows phone_enrichment's message: fakeapollo's wording (README, "uncertain").
+# No source shows phone_enrichment's message: fakeapollo's wording (docs/emulation.md, "uncertain").
 PHONES_PENDING = "Phone numbers will be sent to the provided webhook URL."
 USAGE_STATS = "api/v1/usage_stats/api_usage_stats"
 # The endpoint name Apollo meters and scopes polling under (docs/apollo-facts.md 4.1).
@@ -152,7 +152,7 @@ class Enrichment:
         if not self._has_credits(api_key):
             return {"person": None}
         if _forced(outcome) is OutcomeName.STUB_NO_MATCH:
-            # A miss answered as a stub person, uncharged (SuperAgent #1114, README).
+            # A miss answered as a stub person, uncharged (docs/apollo-facts.md 2.2).
             stub = self.directory.stub_person(request.query)
             return {"person": stub, "request_id": self._next_request_id()}
         person = self._find(request.query, outcome)
@@ -200,7 +200,7 @@ class Enrichment:
         found = [self._find(query, outcome) if funded else None for query in request.details]
         # A standard bulk answers a person Apollo has no one for as null (docs/apollo-facts.md 2.2).
         found = [None if person is not None and person.unmatched else person for person in found]
-        # All or nothing (README, "uncertain"): a bulk the credits left cannot pay for in full is
+        # All or nothing (docs/emulation.md, "uncertain"): a bulk the credits left cannot pay for in full is
         # refused like a single call, and nothing of it is charged.
         cost = _cost(api_key, sum(p is not None for p in found), MATCH_CREDITS)
         if not self._spend(api_key, cost, receipt):

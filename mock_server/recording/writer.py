@@ -31,7 +31,7 @@ ANSWER_SCHEMAS = {
 }
 # Operations with an id in the path: webhook_result/{request_id}, people/{id}.
 ANSWER_SCHEMA_PREFIXES = (("webhook_result/", "webhook_result.response"), ("people/", "people_show.response"))
-# Header families fakeapollo's schemas and README describe (docs/apollo-facts.md 3.1), plus plain HTTP ones.
+# Header families fakeapollo's schemas and docs describe (docs/apollo-facts.md 3.1), plus plain HTTP ones.
 KNOWN_HEADERS = re.compile(
     r"^(x-rate-limit-(minute|hourly|24-hour|daily)|x-(minute|hourly|24-hour|daily)-(usage|requests-left)"
     r"|retry-after|content-type|content-length|date|server|connection|keep-alive|vary|etag"
