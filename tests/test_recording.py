@@ -413,7 +413,7 @@ def test_record_command_refuses_a_folder_whose_count_it_cannot_read(
 def test_record_command_says_what_it_scrubbed(upstream: Emulator, tmp_path: Path) -> None:
     stdout, stderr = _record_one_call(_record_command(upstream.url, tmp_path / "rec", "--scrub"))
     assert re.search(
-        r"1 person\(s\) written, 1 credits spent; scrubbed: .*\b2 emails, .*\b3 names, 1 urls\n", stdout
+        r"1 person file\(s\) written, 1 credits spent; scrubbed: .*\b2 emails, .*\b3 names, 1 urls\n", stdout
     )
     assert "personal data" not in stderr
 
