@@ -130,9 +130,10 @@ def test_check_client_help_says_how_many_cases_the_capped_properties_run() -> No
     assert f"(`rate_limited` at most {limited} and `timeouts` {timeouts}," in guide
 
 
-def test_the_readme_synopsis_of_check_client_names_every_flag() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    synopsis = next(block for block in readme.split("```") if "fakeapollo check-client --cmd" in block)
+@pytest.mark.parametrize("page", ["README.md", "docs/contract-testing.md"])
+def test_the_synopsis_of_check_client_names_every_flag(page: str) -> None:
+    text = (ROOT / page).read_text(encoding="utf-8")
+    synopsis = next(block for block in text.split("```") if "fakeapollo check-client --cmd" in block)
     result = run_cli("check-client", "--help")
     flags = set(re.findall(r"--[a-z-]+", result.stdout)) - {"--help"}
     assert flags == set(re.findall(r"--[a-z-]+", synopsis))
