@@ -276,6 +276,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"fakeapollo serve: {exc}", file=sys.stderr)
             return 2
         config = environment.with_overrides(**_flag_settings(args))
+        try:
+            config = config.with_token_from_file()
+        except SettingError as exc:
+            print(f"fakeapollo serve: {exc}", file=sys.stderr)
+            return 2
         problem = _config_problem(config)
         if problem is not None:
             print(f"fakeapollo serve: {problem}", file=sys.stderr)

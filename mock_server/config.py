@@ -69,6 +69,14 @@ class Config:
     bundled_fixtures: bool = _setting(
         True, "serve the bundled fixture persons (tim@apollo.io and the others)", "answers"
     )
+    scrub_key_file: Path | None = _setting(
+        None,
+        "the scrub.key of a `record --scrub` recording served as --fixtures, so its persons answer the "
+        "recorded inputs",
+        "answers",
+        metavar="FILE",
+        shown_default="DIR/scrub.key beside a recording's DIR/persons",
+    )
     keys: Path | None = _setting(
         None, "key registry JSON file", "answers", metavar="FILE", shown_default="fixtures/keys.json"
     )
@@ -179,7 +187,23 @@ class Config:
     )
     admin: bool = _setting(True, "serve the control API (/__admin/) and the inspector page", "control API")
     admin_token: str | None = _setting(
-        None, "require 'Authorization: Bearer TOKEN' on every control call", "control API", metavar="TOKEN"
+        None,
+        "require 'Authorization: Bearer TOKEN' on every control call (a flag shows in the process list: "
+        "prefer FAKEAPOLLO_ADMIN_TOKEN or --admin-token-file)",
+        "control API",
+        metavar="TOKEN",
+    )
+    admin_token_file: Path | None = _setting(
+        None, "read the admin token from this file's first line", "control API", metavar="FILE"
+    )
+    # mock_server/web/sameorigin.py: any other Host is refused, a defence against DNS rebinding.
+    allowed_hosts: tuple[str, ...] = _setting(
+        (),
+        "a host name the control API and the recorder answer to besides IP addresses and localhost "
+        "(exact, *.suffix or *; repeatable, comma-separated in the environment)",
+        "control API",
+        metavar="NAME",
+        shown_default="none",
     )
     max_body_bytes: int = _setting(
         1 << 20,
@@ -231,6 +255,25 @@ class Config:
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with the given settings changed (None values are ignored)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def with_token_from_file(self) -> Config:
+        """A copy whose `admin_token` is the first line of `admin_token_file`, when one is named.
+
+        SettingError when the file cannot be read, its first line is empty, or a token is given too.
+        """
+        if self.admin_token_file is None:
+            return self
+        if self.admin_token is not None:
+            raise SettingError("--admin-token and --admin-token-file both give a token: choose one")
+        try:
+            lines = self.admin_token_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            problem = f"--admin-token-file {self.admin_token_file}: cannot read it ({exc})"
+            raise SettingError(problem) from None
+        token = lines[0].strip() if lines else ""
+        if not token:
+            raise SettingError(f"--admin-token-file {self.admin_token_file}: its first line is empty")
+        return replace(self, admin_token=token)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:

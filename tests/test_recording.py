@@ -279,7 +279,8 @@ def test_scrub_leaves_no_personal_value_and_still_validates(tmp_path: Path) -> N
 
     [fake] = load_fixture_persons(out / "persons")  # validates, as `serve --fixtures` does
     assert violations("person", fake) == []
-    assert fake["id"] == real["id"] and fake["organization"] == real["organization"]
+    # The person's id is replaced too (it names the person at Apollo); the organization is kept.
+    assert fake["id"] != real["id"] and fake["organization"] == real["organization"]
     first, last = fake["first_name"], fake["last_name"]
     assert fake["name"] == f"{first} {last}"
     assert fake["email"] == f"{first.lower()}.{last.lower()}@apollo.io"
@@ -487,7 +488,12 @@ def test_a_scrubbed_recording_holds_fake_phones_while_the_client_gets_the_real_p
     assert len(fake_numbers) == len(real_numbers) > 0
     for number in real_numbers:
         assert files_containing(out, number[3:]) == []
-    assert hook["payload"]["people"][0]["id"] == payload["people"][0]["id"]
+    # The payload names the person by the same fake id as the saved fixture, which got the numbers.
+    fake_id = hook["payload"]["people"][0]["id"]
+    assert fake_id != payload["people"][0]["id"]
+    assert files_containing(out, payload["people"][0]["id"]) == []
+    saved = json.loads((out / "persons" / f"{fake_id}.json").read_text())
+    assert [p["sanitized_number"] for p in saved["phone_numbers"]] == fake_numbers
     assert WITH_MOBILE not in json.dumps(hook) and files_containing(out, WITH_MOBILE) == []
 
 

@@ -36,11 +36,19 @@ def test_names_emails_and_profile_urls_stay_consistent_with_each_other() -> None
     assert fake["personal_emails"][0].endswith("@gmail.com") and "jdoe" not in fake["personal_emails"][0]
 
 
-def test_ids_organizations_and_employment_are_kept() -> None:
+def test_organizations_and_employment_are_kept_and_the_person_id_replaced() -> None:
     person = _person()
     fake = Scrubber(KEY).document(person)
-    for key in ("id", "organization", "employment_history"):
+    for key in ("organization", "employment_history"):
         assert fake[key] == person[key]
+    assert fake["id"] != person["id"] and len(fake["id"]) == 24 and int(fake["id"], 16) >= 0
+
+
+def test_a_fake_id_is_never_one_of_the_reserved_ids() -> None:
+    real = "5e9bc332d025518bda66f0cb"
+    taken = Scrubber(KEY).person_id(real)
+    other = Scrubber(KEY, reserved_ids=[taken.upper()]).person_id(real)
+    assert other != taken and len(other) == 24
 
 
 def test_a_phone_keeps_its_country_code_and_layout_and_matches_its_sanitized_form() -> None:
@@ -98,7 +106,7 @@ def test_waterfall_vendor_names_are_kept_and_their_finds_replaced() -> None:
 def test_the_report_counts_what_was_replaced() -> None:
     scrubber = Scrubber(KEY)
     scrubber.document(_person())
-    assert scrubber.report() == {"emails": 2, "names": 3, "phone_numbers": 2, "urls": 2}
+    assert scrubber.report() == {"emails": 2, "ids": 1, "names": 3, "phone_numbers": 2, "urls": 2}
 
 
 def test_the_key_is_made_once_per_folder_and_kept_private(tmp_path: Path) -> None:
@@ -120,3 +128,48 @@ def test_a_persons_own_hashed_email_is_the_hash_of_its_fake_address() -> None:
     person = {**_person(), "hashed_email": hashlib.md5(b"jane.doe@acme.com").hexdigest()}
     fake = Scrubber(KEY).document(person)
     assert fake["hashed_email"] == hashlib.md5(fake["email"].encode()).hexdigest()
+
+
+def test_hashes_of_a_contacts_addresses_become_hashes_of_the_fakes() -> None:
+    real = "jane.doe@acme.com"
+    md5, sha256 = hashlib.md5(real.encode()).hexdigest(), hashlib.sha256(real.encode()).hexdigest()
+    answer = {"contact": {"contact_emails": [{"email": real, "email_md5": md5, "email_sha256": sha256}]}}
+    [fake] = Scrubber(KEY).document(answer)["contact"]["contact_emails"]
+    assert fake["email"] != real
+    assert fake["email_md5"] == hashlib.md5(fake["email"].encode()).hexdigest()
+    assert fake["email_sha256"] == hashlib.sha256(fake["email"].encode()).hexdigest()
+
+
+def test_request_values_keep_no_personal_value_in_any_spelling() -> None:
+    scrubber = Scrubber(KEY)
+    request = {
+        "email": "  jane.doe@acme.com ",
+        "name": "Jane Doe <jane.doe@acme.com>",
+        "first_name": "Jane",
+        "nickname": "JD the third",
+        "details": [{"email": "Jane Doe <jane.doe@acme.com>", "hashed_email": "zz-not-a-hash"}],
+        "reveal_phone_number": "true",
+        "domain": "acme.com",
+        "webhook_url": "https://hooks.example.com/apollo",
+    }
+    fake = scrubber.request(request)
+    text = str(fake).lower()
+    for value in ("jane", "doe", "the third", "zz-not-a-hash"):
+        assert value not in text
+    assert fake["email"] == scrubber.email("jane.doe@acme.com")
+    assert fake["name"].startswith("[scrubbed ") and fake["nickname"].startswith("[scrubbed ")
+    assert fake["first_name"] == scrubber.name("Jane")
+    assert {k: fake[k] for k in ("reveal_phone_number", "domain", "webhook_url")} == {
+        k: request[k] for k in ("reveal_phone_number", "domain", "webhook_url")
+    }
+    assert scrubber.request({"nickname": "JD the third"}) == {"nickname": fake["nickname"]}  # stable
+
+
+def test_an_identitys_tag_depends_on_the_key_and_reveals_no_input() -> None:
+    tag = Scrubber(KEY).tag("email", "jane.doe@acme.com")
+    assert (
+        tag
+        == Scrubber(KEY).tag("email", "jane.doe@acme.com")
+        != Scrubber(b"x" * 32).tag("email", "jane.doe@acme.com")
+    )
+    assert len(tag) == 32 and "jane" not in tag

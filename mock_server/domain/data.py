@@ -372,6 +372,20 @@ def load_served_persons(directory: Path | None, *, bundled: bool = True) -> list
     return own + extra
 
 
+def load_replay_key(fixtures: Path | None, key_file: Path | None) -> bytes | None:
+    """The key that lets a scrubbed recording's persons answer their original inputs (replay.py).
+
+    `key_file` when given; else the recording's own DIR/scrub.key when `fixtures` is its
+    DIR/persons; else None. ValueError naming a file that holds no key.
+    """
+    from mock_server.domain.replay import KEY_FILE, read_key
+
+    if key_file is not None:
+        return read_key(key_file)
+    beside = fixtures.resolve().parent / KEY_FILE if fixtures is not None else None
+    return read_key(beside) if beside is not None and beside.is_file() else None
+
+
 def load_key_registry(path: Path | None = None) -> dict[str, Any]:
     """The key registry (fixtures/keys.json, or `path`), validated against key_registry.json."""
     source = path if path is not None else fixtures_dir() / "keys.json"

@@ -34,6 +34,7 @@ from mock_server.domain.matching import (
     resolve_organization,
 )
 from mock_server.domain.persons import PLAIN, Packer, Person, json_copy
+from mock_server.domain.replay import REPLAY_FIELD, key_id, replay_tag
 from mock_server.domain.vocabularies import FREE_MAIL_DOMAINS, GDPR_COUNTRY_NAMES
 
 #: Entries (ids, LinkedIn URLs, email hashes, emails) the alias index keeps, written when a person is
@@ -135,6 +136,44 @@ class LRUMap:
         return len(self._data)
 
 
+def fixture_identities(record: Mapping[str, Any]) -> list[_AliasKey]:
+    """The identities a person record answers to as a fixture.
+
+    Its id, e-mail and the e-mail's hashes, LinkedIn URL, and the addresses its name makes at its
+    employer's domains (primary domain, organization name, current employment).
+    """
+    keys: list[_AliasKey] = []
+    person_id = str(record.get("id") or "")
+    if person_id:
+        keys.append(("id", person_id.lower()))
+    email = record.get("email")
+    if isinstance(email, str) and email:
+        keys.append(("email", email.strip().lower()))
+        keys.extend(("hash", h) for h in email_hashes(email))
+    linkedin = record.get("linkedin_url")
+    if isinstance(linkedin, str) and linkedin:
+        try:
+            keys.append(("linkedin", normalize_linkedin_url(linkedin)))
+        except InvalidParameter:
+            pass
+    first, last, organization = record.get("first_name"), record.get("last_name"), record.get("organization")
+    if isinstance(organization, Mapping) and isinstance(first, str) and isinstance(last, str):
+        domains = {organization.get("primary_domain")}
+        for name in (organization.get("name"),):
+            if isinstance(name, str):
+                domains.add(domain_for_organization_name(name))
+        for history in record.get("employment_history") or ():
+            if isinstance(history, Mapping) and history.get("current"):
+                name = history.get("organization_name")
+                if isinstance(name, str):
+                    domains.add(domain_for_organization_name(name))
+        for domain in sorted(d for d in domains if isinstance(d, str) and d):
+            derived = derived_email(first, last, domain.lower())
+            if derived is not None:
+                keys.append(("email", derived))
+    return keys
+
+
 class PersonDirectory:
     """Finds the person an identity means: fixtures first, then aliases, then generation."""
 
@@ -146,8 +185,12 @@ class PersonDirectory:
         *,
         alias_size: int = ALIAS_INDEX_SIZE,
         aliases: AliasMap | None = None,
+        replay_key: bytes | None = None,
     ) -> None:
         self.seed = seed
+        # A scrubbed recording's persons by the keyed tags of their original identities (replay.py).
+        self._replay_key = replay_key
+        self._replay: dict[str, Person] = {}
         self._persons = LRUMap(cache_size)
         self._organizations = LRUMap(min(cache_size, ORGANIZATION_CACHE_SIZE))
         # The domain of each organization served, by its LinkedIn company slug.
@@ -167,7 +210,12 @@ class PersonDirectory:
         if identity.is_nomatch:
             return None
         key = (identity.kind, identity.value)
-        fixture = self._fixtures.get(key)
+        fixture = None
+        if self._replay:  # a scrubbed recording's persons answer their recorded inputs first
+            assert self._replay_key is not None
+            fixture = self._replay.get(replay_tag(self._replay_key, identity.kind, identity.value))
+        if fixture is None:
+            fixture = self._fixtures.get(key)
         if fixture is not None:
             return fixture
         canonical: Identity | None
@@ -246,7 +294,7 @@ class PersonDirectory:
         record = {
             k: json_copy(v)
             for k, v in source.items()
-            if k not in ("personal_emails", "phone_numbers")
+            if k not in ("personal_emails", "phone_numbers", REPLAY_FIELD)
         }
         # The organization's main line is part of the synchronous answer (Apollo's older examples);
         # a fixture's other numbers are what phone reveals deliver later.
@@ -278,39 +326,21 @@ class PersonDirectory:
             partial=not email or not organization,
             has_mobile=any(p.get("type_cd") == "mobile" for p in phones),
         )
-        keys: list[_AliasKey] = []
         if person_id:
-            keys.append(("id", person_id.lower()))
             self._fixture_ids.add(person_id.lower())
-        if isinstance(email, str) and email:
-            keys.append(("email", email.strip().lower()))
-            keys.extend(("hash", h) for h in email_hashes(email))
-        linkedin = record.get("linkedin_url")
-        if isinstance(linkedin, str) and linkedin:
-            try:
-                keys.append(("linkedin", normalize_linkedin_url(linkedin)))
-            except InvalidParameter:
-                pass
-        first, last = record.get("first_name"), record.get("last_name")
-        if isinstance(organization, Mapping) and isinstance(first, str) and isinstance(last, str):
-            domains = {organization.get("primary_domain")}
-            for name in (organization.get("name"),):
-                if isinstance(name, str):
-                    domains.add(domain_for_organization_name(name))
-            for history in record.get("employment_history") or ():
-                if isinstance(history, Mapping) and history.get("current"):
-                    name = history.get("organization_name")
-                    if isinstance(name, str):
-                        domains.add(domain_for_organization_name(name))
-            for domain in sorted(d for d in domains if isinstance(d, str) and d):
-                derived = derived_email(first, last, domain.lower())
-                if derived is not None:
-                    keys.append(("email", derived))
+        named = isinstance(record.get("first_name"), str) and isinstance(record.get("last_name"), str)
+        if isinstance(organization, Mapping) and named:
             primary = organization.get("primary_domain")
             if isinstance(primary, str) and primary:
                 self._fixture_orgs.setdefault(primary.lower(), organization)
-        for key in keys:
+        for key in fixture_identities(record):
             self._fixtures.setdefault(key, person)
+        replay = source.get(REPLAY_FIELD)
+        if self._replay_key is not None and isinstance(replay, Mapping):
+            tags = replay.get("tags") if replay.get("key_id") == key_id(self._replay_key) else None
+            for tag in tags if isinstance(tags, list) else ():
+                if isinstance(tag, str):
+                    self._replay.setdefault(tag, person)
 
     def _remember(self, person: Person, canonical: Identity) -> None:
         self._aliases.put_new(self._alias_pairs(person, canonical))  # one write to a shared index

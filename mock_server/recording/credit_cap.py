@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import secrets
 import threading
 from collections.abc import Mapping
@@ -16,6 +15,8 @@ from mock_server.domain.credits import MATCH_CREDITS, MOBILE_PHONE_CREDITS
 from mock_server.domain.errors import ApolloError
 from mock_server.domain.params import FLAGS, MAX_BULK_DETAILS, parse_bool
 from mock_server.domain.scenarios import operation_of
+from mock_server.recording.calls import names_a_parameter
+from mock_server.recording.files import write_private
 
 # Operations that cost nothing: polling a webhook result (docs/apollo-facts.md 4.1: 0 credits), usage stats
 # and the health check (rate-limit bookkeeping only).
@@ -40,7 +41,7 @@ class Estimate:
 def _flag(params: Mapping[str, Any], name: str) -> bool:
     """A reveal or waterfall flag; an unreadable value counts as set (the dearer reading)."""
     try:
-        return parse_bool(name, params.get(name))
+        return parse_bool(name, names_a_parameter(params, name))
     except ApolloError:
         return True
 
@@ -51,7 +52,8 @@ def estimate(path: str, params: Mapping[str, Any]) -> Estimate:
     docs/apollo-facts.md 5: 1 credit per matched person for demographics or email, plus 8 when a mobile phone
     is delivered (phone reveals and phone waterfalls, charged with the webhook). A waterfall email
     is counted as one more credit per person: Apollo documents no price for it, so the cap assumes
-    the dearer reading. Operations the recorder does not know cost 1 per call.
+    the dearer reading. Operations the recorder does not know cost 1 per call, and every operation
+    that is not free reserves at least 1: a call the estimate could get wrong is never free.
     """
     operation = operation_of(path)
     if operation in FREE_OPERATIONS or operation.startswith(FREE_PREFIXES):
@@ -62,17 +64,25 @@ def estimate(path: str, params: Mapping[str, Any]) -> Estimate:
     )
     per_person_later += MATCH_CREDITS if flags["run_waterfall_email"] else 0.0
     if operation == "people/bulk_match":
-        details = params.get("details")
         # docs/apollo-facts.md 2.3: more than 10 details is refused with a 400 and costs nothing; count at
-        # most 10.
-        people = min(len(details), MAX_BULK_DETAILS) if isinstance(details, list) else 0
-        return Estimate(float(people * MATCH_CREDITS), people * per_person_later)
+        # most 10. Details that are not a list are counted as 10 (the dearer reading).
+        people = _count(names_a_parameter(params, "details"))
+        return Estimate(float(max(people, 1) * MATCH_CREDITS), people * per_person_later)
     if operation == "organizations/bulk_enrich":
-        domains = params.get("domains")
-        return Estimate(float(len(domains) if isinstance(domains, list) else 1), 0.0)
+        details = names_a_parameter(params, "details")
+        domains = names_a_parameter(params, "domains")
+        listed = details if details is not None else domains
+        return Estimate(float(max(1 if isinstance(listed, str) else _count(listed), 1)), 0.0)
     if operation == "people/match":
         return Estimate(float(MATCH_CREDITS), per_person_later)
     return Estimate(float(MATCH_CREDITS), 0.0)
+
+
+def _count(listed: Any) -> int:
+    """How many records a bulk call names: its list's length up to Apollo's 10, 0 when absent."""
+    if listed is None:
+        return 0
+    return min(len(listed), MAX_BULK_DETAILS) if isinstance(listed, list) else MAX_BULK_DETAILS
 
 
 def charged_now(path: str, status: int | None, body: Any, reserved: Estimate) -> float:
@@ -165,6 +175,4 @@ class CreditCap:
     def _save(self) -> None:
         """Write the state atomically (a crash leaves the old file or the new one, never half)."""
         state = {"spent": self.spent, "pending": self.pending, "max_credits": self.cap}
-        temporary = self.path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
-        os.replace(temporary, self.path)
+        write_private(self.path, json.dumps(state, indent=2) + "\n")

@@ -19,25 +19,27 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
 from mock_server.domain.clock import Clock
 from mock_server.domain.encoding import dumps
 from mock_server.domain.errors import ApolloError, FakeApolloError, NotFound, PayloadTooLarge, RecorderError
-from mock_server.domain.params import merge, parse_webhook_url
-from mock_server.domain.webhooks.transport import Allowlist, Refused, post_json
+from mock_server.domain.params import parse_webhook_url
+from mock_server.domain.webhooks.transport import DELIVERY_MARKER, Allowlist, Refused, post_json
+from mock_server.recording.calls import API_PREFIXES, Call, read_call
 from mock_server.recording.credit_cap import CapReached, CreditCap, Estimate, charged_now, estimate
+from mock_server.recording.files import private_folder, write_private
 from mock_server.recording.writer import RecordingWriter
 from mock_server.web.faults import RESET_EXTENSION
+from mock_server.web.sameorigin import CrossSiteRefused, SitePolicy
 from mock_server.web.server import HttpProtocol, bind_socket
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-API_PREFIXES = ("/api/v1/", "/v1/")
 RECEIVER_PREFIX = "/__record/webhooks/"
 ROUTES_FILE = "webhooks.json"
 # RFC 9110 7.6.1: connection-specific headers a proxy must not pass on.
@@ -55,14 +57,22 @@ HOP_BY_HOP = frozenset(
     }
 )
 # Request headers not forwarded: the client's credentials (the real key replaces them), what the
-# HTTP client sets itself, and compression (the proxy asks for identity so it can read bodies).
+# HTTP client sets itself, the body's description (the proxy writes the body anew), method
+# overrides, and compression (the proxy asks for identity so it can read bodies).
 NOT_FORWARDED = HOP_BY_HOP | {
     "host",
     "x-api-key",
     "authorization",
     "cookie",
     "content-length",
+    "content-type",
+    "content-encoding",
     "accept-encoding",
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+    "origin",
+    "referer",
 }
 # Request headers never written down.
 NOT_RECORDED = frozenset({"x-api-key", "authorization", "cookie", "proxy-authorization"})
@@ -160,12 +170,12 @@ def settings_problem(settings: RecordSettings) -> str | None:
 
 @dataclass
 class _Request:
-    """One client request as read by the proxy."""
+    """One request as it arrived, before it is read as a call."""
 
     method: str
     path: str
     raw_path: bytes
-    query: list[tuple[str, str]]
+    query_string: bytes
     headers: list[tuple[str, str]]
     body: bytes
 
@@ -179,10 +189,11 @@ class RecordingProxy:
     def __init__(self, settings: RecordSettings, clock: Clock | None = None) -> None:
         self.settings = settings
         self.clock = clock or Clock()
-        settings.out.mkdir(parents=True, exist_ok=True)
+        private_folder(settings.out)
         self.cap = CreditCap(settings.out, settings.max_credits)
         self.writer = RecordingWriter(settings.out, secret=settings.api_key, scrub=settings.scrub)
         self.allowlist = Allowlist(settings.webhook_allow)
+        self.site = SitePolicy.for_server(settings.host)
         if settings.port:
             self.allowlist.refuse_own(settings.host, settings.port)  # a webhook passed on to itself: a loop
         self.receiver_base = (settings.webhook_base or f"http://{settings.host}:{settings.port}").rstrip("/")
@@ -207,7 +218,7 @@ class RecordingProxy:
             if path.startswith(RECEIVER_PREFIX) and scope["method"] == "POST":
                 await self._webhook(request, send)
             elif path.startswith(API_PREFIXES):
-                await self._forward(request, scope, send)
+                await self._forward(self._admit(request), scope, send)
             else:
                 raise NotFound()
         except FakeApolloError as error:
@@ -233,29 +244,53 @@ class RecordingProxy:
 
     # -- forwarding ------------------------------------------------------------------------
 
-    async def _forward(self, request: _Request, scope: Scope, send: Send) -> None:
-        document, kind = _body_document(request)
-        params = merge(dict(request.query), document if isinstance(document, dict) else {}, body_wins=True)
-        cost = estimate(request.path, params)
+    def _admit(self, request: _Request) -> Call:
+        """The call read once (calls.py), after the checks that it was not made on another's behalf.
+
+        Every call the recorder forwards spends real credits, so every one is checked as a request
+        that changes state (mock_server/web/sameorigin.py), must carry a credential header (which no
+        page can add without the browser asking first), and must not be a webhook delivery.
+        """
+        named = dict(request.headers)
+        self.site.check(
+            request.method, named, has_body=bool(request.body), changes_state=True, who="fakeapollo record"
+        )
+        if not (named.get("x-api-key") or named.get("authorization")):
+            raise CrossSiteRefused(
+                "fakeapollo record: a call needs an x-api-key header (any value: the recorder forwards"
+                " with APOLLO_API_KEY), as Apollo does"
+            )
+        if DELIVERY_MARKER.lower() in named:
+            raise CrossSiteRefused("fakeapollo record: a webhook delivery is never forwarded")
+        return read_call(
+            request.method, request.raw_path, request.query_string, request.headers, request.body
+        )
+
+    async def _forward(self, call: Call, scope: Scope, send: Send) -> None:
+        params = call.params
+        cost = estimate(call.path, params)
         started = self.clock.timestamp()
         try:
             ticket = self.cap.reserve(cost)
         except CapReached as reached:
             refusal = CreditCapReached(reached)
-            self._record_call(request, document, kind, started, cost, refused=refusal)
+            self._record_call(call, started, cost, refused=refusal)
             await _reply(send, refusal.status, refusal.encoded_body(), refusal.content_type)
             return
         # Like Apollo (and `serve`), any webhook host is accepted; one off the allowlist is never
         # contacted: its payloads are recorded and not passed on (mock_server/domain/webhooks/transport.py).
-        client_url = _client_webhook(params)
-        query, body, client_hook = self._point_webhook_here(request, document, kind, client_url, ticket)
-        upstream = self.settings.upstream.rstrip("/") + request.raw_path.decode("latin-1")
-        if query:
-            upstream += "?" + query
-        headers = [(k, v) for k, v in request.headers if k not in NOT_FORWARDED]
+        client_hook = _client_webhook(params)
+        receiver = None
+        if client_hook is not None:
+            receiver = self._route_webhook(ticket, client_hook)
+        query, body = call.forwarded(receiver)
+        upstream = self.settings.upstream.rstrip("/") + call.path + (f"?{query}" if query else "")
+        headers = [(k, v) for k, v in call.headers if k not in NOT_FORWARDED]
         headers += [("x-api-key", self.settings.api_key), ("accept-encoding", "identity")]
+        if body is not None:
+            headers.append(("content-type", "application/json"))
         assert self._client is not None, "lifespan startup creates the HTTP client"
-        outgoing = self._client.build_request(request.method, upstream, headers=headers, content=body)
+        outgoing = self._client.build_request(call.method, upstream, headers=headers, content=body)
         status: int | None = None
         answer_headers: list[tuple[str, str]] = []
         raw = b""
@@ -270,21 +305,19 @@ class RecordingProxy:
                 await response.aclose()
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             self.cap.settle(ticket, 0.0)  # nothing was sent: nothing can have been charged
-            self._record_call(request, document, kind, started, cost, fault=f"connect: {exc}")
+            self._record_call(call, started, cost, fault=f"connect: {exc}")
             raise UpstreamUnreachable(type(exc).__name__) from exc
         except httpx.TimeoutException:
             fault = "timeout"
         except (httpx.TransportError, _AnswerTooLarge) as exc:
             fault = f"reset ({type(exc).__name__})"
         answer = _parse(raw, _header(answer_headers, "content-type"))
-        charged = charged_now(request.path, None if fault else status, answer, cost)
+        charged = charged_now(call.path, None if fault else status, answer, cost)
         later = cost.later if client_hook is not None and (fault or (status or 0) < 400) else 0.0
         self.cap.settle(ticket, charged, still_pending=later)
         # Written before the client hears back, so a client that reads DIR next finds the call there.
         self._record_call(
-            request,
-            document,
-            kind,
+            call,
             started,
             cost,
             status=status,
@@ -301,31 +334,15 @@ class RecordingProxy:
             passed = [(k, v) for k, v in answer_headers if k.lower() not in HOP_BY_HOP | {"content-length"}]
             await _send(send, status, passed, raw)
 
-    def _point_webhook_here(
-        self, request: _Request, document: Any, kind: str, client_url: str | None, ticket: str
-    ) -> tuple[str, bytes, str | None]:
-        """The query and body to forward, `webhook_url` replaced by this call's receiver."""
-        query = urlencode(request.query) if request.query else ""
-        if client_url is None:
-            return query, request.body, None
-        receiver = f"{self.receiver_base}{RECEIVER_PREFIX}{ticket}"
+    def _route_webhook(self, ticket: str, client_url: str) -> str:
+        """The receiver URL of the call behind `ticket`; payloads it gets are passed on to `client_url`."""
         self.routes[ticket] = client_url
-        (self.settings.out / ROUTES_FILE).write_text(
-            json.dumps(self.routes, indent=2) + "\n", encoding="utf-8"
-        )
-        pairs = [(k, receiver if k == "webhook_url" else v) for k, v in request.query]
-        body = request.body
-        if kind == "json" and isinstance(document, dict) and "webhook_url" in document:
-            body = dumps({**document, "webhook_url": receiver})
-        elif kind == "form" and isinstance(document, dict) and "webhook_url" in document:
-            body = urlencode({**document, "webhook_url": receiver}).encode()
-        return (urlencode(pairs) if pairs else ""), body, client_url
+        write_private(self.settings.out / ROUTES_FILE, json.dumps(self.routes, indent=2) + "\n")
+        return f"{self.receiver_base}{RECEIVER_PREFIX}{ticket}"
 
     def _record_call(
         self,
-        request: _Request,
-        document: Any,
-        kind: str,
+        call: Call,
         started: float,
         cost: Estimate,
         *,
@@ -348,13 +365,11 @@ class RecordingProxy:
             "at": Clock.iso(self.clock.now()),
             "kind": "refused" if refused is not None else "call",
             "request": {
-                "method": request.method,
-                "path": request.path,
-                "query": writer.private(_redact_params(dict(request.query))),
-                "headers": {k: v for k, v in request.headers if k not in NOT_RECORDED},
-                "body": writer.private(_redact_params(document))
-                if kind != "raw" or not writer.scrubber
-                else f"[{len(request.body)} bytes withheld by --scrub]",
+                "method": call.method,
+                "path": writer.private_path(call.path),
+                "query": writer.private_request(_redact_params(call.query)),
+                "headers": {k: v for k, v in call.headers if k not in NOT_RECORDED},
+                "body": writer.private_request(_redact_params(call.body)),
             },
             "forwarded": refused is None and not (fault or "").startswith("connect"),
             "webhook_url_replaced": webhook,
@@ -374,9 +389,9 @@ class RecordingProxy:
         entry["credits"] = {"could_cost": cost.total, "charged": charged, **self.cap.describe()}
         writer.exchange(entry)
         if status is not None and fault is None:
-            writer.check_answer(request.path, status, dict(headers or []), private_answer)
+            writer.check_answer(call.path, status, dict(headers or []), private_answer)
             if status < 300:
-                writer.persons(request.path, private_answer)
+                writer.persons(call.path, answer, private_answer, call.params)
 
     # -- webhooks --------------------------------------------------------------------------
 
@@ -454,12 +469,11 @@ async def _read(scope: Scope, receive: Receive) -> _Request:
         if not message.get("more_body", False):
             break
     headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
-    query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
     return _Request(
         method=scope["method"],
         path=scope["path"],
         raw_path=scope.get("raw_path") or scope["path"].encode(),
-        query=query,
+        query_string=scope.get("query_string", b""),
         headers=headers,
         body=b"".join(chunks),
     )
@@ -475,19 +489,6 @@ async def _read_answer(response: httpx.Response) -> bytes:
             raise _AnswerTooLarge()
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _body_document(request: _Request) -> tuple[Any, str]:
-    """The request body as a JSON value or form fields, with its kind ("json", "form", "raw", "none")."""
-    if not request.body.strip():
-        return None, "none"
-    content_type = request.header("content-type").lower()
-    if "x-www-form-urlencoded" in content_type:
-        return dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)), "form"
-    try:
-        return json.loads(request.body), "json"
-    except ValueError:
-        return request.body.decode("utf-8", "replace"), "raw"
 
 
 def _parse(raw: bytes, content_type: str) -> Any:
@@ -546,6 +547,7 @@ def build_server(settings: RecordSettings, sock: socket.socket) -> tuple[Any, Re
     config = uvicorn.Config(
         proxy,
         http=HttpProtocol,
+        ws="none",
         lifespan="on",
         log_level="warning",
         access_log=False,

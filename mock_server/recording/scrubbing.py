@@ -4,8 +4,18 @@ One secret key per recording drives every replacement, so the same real value al
 same fake one in every file of that recording. Names, e-mail local parts and the words of profile
 URLs are replaced word by word through one mapping: `Jane Doe`, `jane.doe@acme.com` and
 `linkedin.com/in/jane-doe-b81e07` become `Dorani Velko`, `dorani.velko@acme.com` and
-`linkedin.com/in/dorani-velko-4c1a9e`. Hashed e-mails are the hashes of the fake address. Ids,
-organizations, e-mail domains, country calling codes and the JSON structure are left alone.
+`linkedin.com/in/dorani-velko-4c1a9e`. Hashed e-mails (`hashed_email`, `email_md5`, ...) are the
+hashes of the fake address. Person and contact ids become other ids of the same form, never one of
+the bundled fixtures'. Organizations, e-mail domains, country calling codes and the JSON structure
+are left alone.
+
+A request's parameters are scrubbed more strictly (`Scrubber.request`): a value is kept only when
+its parameter names no person (flags, company identifiers, the webhook URL); an address anywhere in
+a value is replaced as above, and any other value by a keyed tag.
+
+`Scrubber.tag` is how a scrubbed recording still answers its original inputs: the keyed hash of an
+identity (matching.py's normalised form), written into the person fixture (persons.REPLAY_KEY) and
+computed again by `serve` when it has the same key (mock_server/domain/replay.py).
 """
 
 from __future__ import annotations
@@ -15,12 +25,15 @@ import hmac
 import re
 import secrets
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-KEY_FILE = "scrub.key"
+from mock_server.domain.generation import email_hashes
+from mock_server.domain.replay import KEY_FILE, key_id, read_key, replay_tag
+from mock_server.recording.files import write_private
+
 HASHES_FILE = "scrub-hashes.json"
 # Subtrees that describe companies, not people: kept as they are.
 COMPANY_KEYS = frozenset({"organization", "account", "employment_history"})
@@ -30,7 +43,30 @@ PHONE_KEYS = frozenset({"raw_number", "sanitized_number", "sanitized_phone"})
 ADDRESS_KEYS = frozenset({"street_address"})
 # Lists of bare strings that hold phone numbers (waterfall vendors' `phone_numbers`).
 PHONE_LIST_KEYS = frozenset({"phone_numbers"})
+# Keys whose hex values are hashes of an e-mail address.
+HASH_KEYS = frozenset({"hashed_email", "email_md5", "email_sha256", "md5", "sha256"})
+# Keys whose 24-hex values identify a person (organization and account ids are kept).
+PERSON_ID_KEYS = frozenset({"id", "person_id", "contact_id"})
+# Request parameters that name no person: kept as they are in a scrubbed recording's requests.
+PUBLIC_PARAMETERS = frozenset(
+    {
+        "reveal_personal_emails",
+        "reveal_phone_number",
+        "run_waterfall_email",
+        "run_waterfall_phone",
+        "webhook_url",
+        "domain",
+        "domains",
+        "domains[]",
+        "website",
+        "organization_name",
+        "api_key",
+    }
+)
 EMAIL = re.compile(r"^[^@\s]{1,200}@[^@\s]{1,200}\.[^@\s]{1,50}$")
+# An address inside a longer value: `Ada <ada@example.com>`, ` ada@example.com `.
+_EMBEDDED_EMAIL = re.compile(r"[^@\s<>\"',;:()\[\]]{1,200}@[^@\s<>\"',;:()\[\]]{1,200}\.[A-Za-z0-9-]{1,50}")
+_PERSON_ID = re.compile(r"^[0-9a-fA-F]{24}$")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 _TOKENS = re.compile(r"([A-Za-z0-9]+|[^A-Za-z0-9]+)")
 _ONSETS = (
@@ -60,28 +96,25 @@ _CODAS = ("", "", "", "n", "r", "l", "s", "x")
 
 
 def load_key(folder: Path) -> bytes:
-    """The recording's scrub key: read from DIR/scrub.key, created there on first use."""
+    """The recording's scrub key: read from DIR/scrub.key, created there (owner-only) on first use."""
     path = folder / KEY_FILE
     if path.exists():
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+        return read_key(path)
     key = secrets.token_bytes(32)
-    path.write_text(key.hex() + "\n", encoding="ascii")
-    path.chmod(0o600)
+    write_private(path, key.hex() + "\n")
     return key
-
-
-def email_hashes(email: str) -> tuple[str, str]:
-    """The MD5 and SHA-256 hex digests Apollo accepts as `hashed_email` (docs/apollo-facts.md 1.1)."""
-    normal = email.strip().lower().encode()
-    return hashlib.md5(normal).hexdigest(), hashlib.sha256(normal).hexdigest()  # noqa: S324 - Apollo's
 
 
 class Scrubber:
     """Deterministic fakes for one recording; `counts` says how many values of each kind it replaced."""
 
-    def __init__(self, key: bytes, hashes: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, key: bytes, hashes: Mapping[str, str] | None = None, *, reserved_ids: Iterable[str] = ()
+    ) -> None:
         self._key = key
         self.counts: Counter[str] = Counter()
+        # Ids a fake id must never be (the bundled fixtures'), lower case.
+        self._reserved = {i.lower() for i in reserved_ids}
         # For every real address seen so far (this run or, through `hashes`, an earlier one): a
         # keyed tag of each of its hashes -> the same hash of its fake. Requests by hash use it.
         self._hashes: dict[str, str] = dict(hashes or {})
@@ -92,6 +125,15 @@ class Scrubber:
 
     def _tag(self, real_hash: str) -> str:
         return self._digest("hash", real_hash.lower()).hex()[:32]
+
+    @property
+    def key_id(self) -> str:
+        """The public name of this recording's key (replay.key_id), written beside replay tags."""
+        return key_id(self._key)
+
+    def tag(self, kind: str, value: str) -> str:
+        """The keyed tag of an identity (matching.py's kind and normalised value), for replay."""
+        return replay_tag(self._key, kind, value)
 
     # -- single values -----------------------------------------------------------------------
 
@@ -154,6 +196,14 @@ class Scrubber:
         self.counts["hashed_emails"] += 1
         known = self._hashes.get(self._tag(real))
         return known if known is not None else self._hex(real)
+
+    def person_id(self, real: str) -> str:
+        """Another 24-hex id for a person or contact, never one of the reserved (bundled) ids."""
+        self.counts["ids"] += 1
+        fake = self._hex(real)
+        while fake.lower() in self._reserved or fake.lower() == real.lower():
+            fake = self._hex(fake + "'")[: len(real)]
+        return fake
 
     def phone(self, real: str) -> str:
         """A number with its country calling code and layout kept and the other digits replaced."""
@@ -227,19 +277,48 @@ class Scrubber:
         return self._string(value, key, vendors=vendors)
 
     def _string(self, value: str, key: str | None, *, vendors: bool) -> str:
-        if EMAIL.match(value):
-            return self.email(value)
+        if EMAIL.match(value.strip()):
+            return self.email(value.strip())
         if key in NAME_KEYS and not vendors:
             return self.name(value)
         if key in URL_KEYS:
             return self.url(value)
         if key in PHONE_KEYS:
             return self.phone(value)
-        if key == "hashed_email" or (key in ("md5", "sha256") and _HEX.match(value)):
+        if key in HASH_KEYS and _HEX.match(value):
             return self.hashed_email(value)
+        if key in PERSON_ID_KEYS and _PERSON_ID.match(value):
+            return self.person_id(value)
         if key in ADDRESS_KEYS:
             return self.address(value)
         return value
+
+    def request(self, value: Any, key: str | None = None) -> Any:
+        """A copy of a request's parameters as a scrubbed recording keeps them (default: replaced).
+
+        Addresses anywhere in a value become their fakes; names, profile URLs, hashes and person ids
+        the same fakes as in answers; a value of any other parameter that names no company or
+        option becomes a keyed tag, so equal values stay equal.
+        """
+        if isinstance(value, Mapping):
+            return {k: v if k in PUBLIC_PARAMETERS else self.request(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.request(item, key) for item in value]
+        if not isinstance(value, str) or not value.strip():
+            return value
+        text = value.strip()
+        if EMAIL.match(text):
+            return self.email(text)
+        if not _EMBEDDED_EMAIL.search(text):
+            scrubbed = self._string(text, key, vendors=False)
+            if scrubbed != text:
+                return scrubbed
+        return self._withheld(value)
+
+    def _withheld(self, value: str) -> str:
+        """A keyed tag for a request value scrubbing has no fake for."""
+        self.counts["request_values"] += 1
+        return f"[scrubbed {self._digest('request', value).hex()[:12]}]"
 
     def report(self) -> dict[str, int]:
         """How many values of each kind were replaced so far."""

@@ -22,15 +22,41 @@ from mock_server.domain.clock import (
 from mock_server.domain.encoding import dumps
 from mock_server.domain.errors import AdminUnauthorized, ControlNotFound, InvalidControlRequest
 from mock_server.domain.journal import mask_secret, shown_fingerprint
+from mock_server.domain.webhooks.transport import DELIVERY_MARKER
 from mock_server.web import journaling
 from mock_server.web.render import JSON_TYPE, enrichment, json_response, read_body
+from mock_server.web.sameorigin import CrossSiteRefused, SitePolicy
+
+SITE_EXTENSION = "fakeapollo.site"
+
+
+def site_policy() -> SitePolicy:
+    """The app's Host rules: its bind address, IP addresses, localhost and `--allowed-hosts`."""
+    policy = current_app.extensions.get(SITE_EXTENSION)
+    if policy is None:
+        config = enrichment().config
+        policy = current_app.extensions.setdefault(
+            SITE_EXTENSION, SitePolicy.for_server(config.host, config.allowed_hosts)
+        )
+    assert isinstance(policy, SitePolicy)
+    return policy
 
 
 def protect(bp: Blueprint, admin_token: str | None) -> None:
-    """Require `Authorization: Bearer <admin_token>` on every route of `bp` when a token is set."""
+    """Guard every route of `bp`: no webhook delivery, no other site's request, then the admin token.
+
+    A webhook delivery (marked by DELIVERY_MARKER, from this or any fakeapollo) is refused, so a
+    webhook_url aimed at a control API changes nothing; requests another site's page made the
+    browser send are refused by mock_server/web/sameorigin.py; `Authorization: Bearer
+    <admin_token>` is required when a token is set.
+    """
 
     @bp.before_request
     def require_token() -> None:
+        if DELIVERY_MARKER in request.headers:
+            raise CrossSiteRefused("fakeapollo: a webhook delivery never reaches the control API")
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        site_policy().check(request.method, headers, has_body=bool(request.content_length))
         if admin_token is None:
             return
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")

@@ -41,6 +41,7 @@ def create_app(config: Config | None = None) -> Flask:
         data.load_served_persons(config.fixtures, bundled=config.bundled_fixtures),
         cache_size=config.person_cache_size,
         aliases=store.alias_map(),
+        replay_key=data.load_replay_key(config.fixtures, config.scrub_key_file),
     )
     clock = Clock(state=store.clock_state)
     service = Enrichment(config, clock, store, keys, directory)

@@ -94,6 +94,7 @@ def uvicorn_config(config: Config, app: Any) -> uvicorn.Config:
         access_log=False,
         server_header=False,
         proxy_headers=False,
+        ws="none",
         timeout_keep_alive=IDLE_TIMEOUT,
         timeout_graceful_shutdown=GRACEFUL_TIMEOUT,
         backlog=BACKLOG,
@@ -138,6 +139,7 @@ def _check_start_up(config: Config) -> list[str] | None:
                 print(f"fakeapollo: warning: {warning}", file=sys.stderr, flush=True)
         keys = data.load_key_registry(config.keys)
         data.load_served_persons(config.fixtures, bundled=config.bundled_fixtures)
+        data.load_replay_key(config.fixtures, config.scrub_key_file)
     except (data.SchemaViolation, OSError, ValueError, sqlite3.Error) as exc:
         print(f"fakeapollo: cannot start: {exc}", file=sys.stderr)
         return None

@@ -25,6 +25,11 @@ MAX_ANSWER_BYTES = 64 * 1024
 # Characters left as they are when a URL's path and query are percent-encoded for the request line.
 URL_SAFE = "/?#[]@!$&'()*+,;=:%~"
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# Sent with every webhook POST (`serve`'s deliveries, the recorder's passed-on payloads). Every
+# fakeapollo refuses a request that carries it on its control API and Apollo routes, and the
+# recorder never forwards one: a webhook_url aimed at any fakeapollo (a sibling process on the same
+# store, a load balancer in front of it, the recorder) cannot reset, reconfigure or spend.
+DELIVERY_MARKER = "X-Fakeapollo-Webhook-Delivery"
 
 
 class Refused(ValueError):
@@ -236,11 +241,12 @@ def _connection(target: Target, address: str, timeout: float) -> http.client.HTT
 def post_json(
     url: str, body: bytes, headers: Mapping[str, str], timeout: float, target: Target | None = None
 ) -> Answer:
-    """POST `body` with a timeout on connecting and on every read; never raises.
+    """POST `body` with a timeout on connecting and on every read, marked as a delivery; never raises.
 
     With a `target` (from `Allowlist.target`), it connects only to the target's checked addresses;
     without one, to whatever `url`'s host resolves to now.
     """
+    headers = {**headers, DELIVERY_MARKER: "1"}
     if target is None:
         try:
             parts = urlsplit(url)
