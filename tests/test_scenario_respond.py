@@ -98,12 +98,31 @@ def test_respond_refuses_a_bad_header_name(admin: str, base_url: str) -> None:
 
 
 def test_respond_refuses_a_status_out_of_range(admin: str, base_url: str) -> None:
-    for status in (99, 600, "200", True):
+    for status in (99, 100, 101, 199, 600, "200", True):
         response = _queue(admin, {"outcome": "respond", "responses": [{"status": status}]})
         assert response.status_code == 400
         assert response.json() == {
-            "error": "Scenario 'responses[0].status' must be an integer from 100 to 599"
+            "error": "Scenario 'responses[0].status' must be an integer from 200 to 599"
         }
+
+
+def test_a_204_or_304_answer_is_scripted_without_a_body(admin: str, base_url: str) -> None:
+    for status in (204, 304):
+        refused = _queue(admin, {"outcome": "respond", "responses": [{"status": status, "body": {"a": 1}}]})
+        assert refused.status_code == 400
+        assert refused.json() == {
+            "error": f"Scenario 'responses[0].body' must be left out: a {status} answer has no body"
+        }
+    assert (
+        _queue(admin, {"outcome": "respond", "responses": [{"status": 204}], "times": 1}).status_code == 201
+    )
+    # The answer ends at its headers, and the connection's next answer is read whole.
+    with requests.Session() as session:
+        session.headers["x-api-key"] = "test-key"
+        first = session.post(f"{base_url}/api/v1/people/match", json={"email": "a.b@acme.com"}, timeout=10)
+        second = session.post(f"{base_url}/api/v1/people/match", json={"email": "a.b@acme.com"}, timeout=10)
+    assert (first.status_code, first.content) == (204, b"")
+    assert second.status_code == 200 and second.json()["person"]["email"] == "a.b@acme.com"
 
 
 def test_respond_refuses_framing_headers_and_oversized_values(admin: str, base_url: str) -> None:

@@ -190,6 +190,9 @@ def check_outcome(name: Any) -> OutcomeName:
     return OutcomeName(name)
 
 
+BODILESS_STATUSES = frozenset({204, 304})
+
+
 @dataclass(frozen=True)
 class ScriptedResponse:
     """One exact answer of a `respond` scenario: status, headers and the bytes of its body."""
@@ -225,8 +228,9 @@ def scripted_response(document: Any, where: str) -> ScriptedResponse:
             f"Scenario '{where}.{unknown[0]}' is not a field; use status, headers, body"
         )
     status = document.get("status", 200)
-    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-        raise InvalidControlRequest(f"Scenario '{where}.status' must be an integer from 100 to 599")
+    if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
+        # A 1xx is never a final answer (RFC 9110 15.2): a client would wait for another.
+        raise InvalidControlRequest(f"Scenario '{where}.status' must be an integer from 200 to 599")
     headers = document.get("headers") or {}
     if not isinstance(headers, dict):
         raise InvalidControlRequest(
@@ -244,6 +248,12 @@ def scripted_response(document: Any, where: str) -> ScriptedResponse:
         raise InvalidControlRequest(f"Scenario '{where}.body' cannot be encoded: {exc}") from exc
     if "body" not in document:
         raw = b""
+    if raw and status in BODILESS_STATUSES:
+        # RFC 9110 15.3.5, 15.4.5: these answers end at their headers; a body would be read as the
+        # start of the next answer on the connection.
+        raise InvalidControlRequest(
+            f"Scenario '{where}.body' must be left out: a {status} answer has no body"
+        )
     if len(raw) > MAX_RESPONSE_BODY:
         raise InvalidControlRequest(f"Scenario '{where}.body' is longer than {MAX_RESPONSE_BODY} bytes")
     return ScriptedResponse(status, pairs, raw, dict(document))

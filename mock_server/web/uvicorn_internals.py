@@ -94,6 +94,8 @@ class HttpProtocol(HttpToolsProtocol):
       reset, for the `connection_reset` outcome.
     - A head over 64 KiB gets 431 and more than 100 header fields 400, before they are buffered;
       malformed requests get a JSON 400 like every other error.
+    - `Upgrade` is ignored: the request is answered as plain HTTP (uvicorn would otherwise hand a
+      WebSocket handshake to the app as a `websocket` scope and answer 500 in text).
     - A connection that never sends a request, or a request that does not arrive whole in
       REQUEST_TIMEOUT seconds, is closed (uvicorn only times out idle keep-alive connections).
     What of uvicorn's protocol they rely on is in RELIED_ON.
@@ -155,6 +157,8 @@ class HttpProtocol(HttpToolsProtocol):
         if self.header_bytes > MAX_HEAD_BYTES:
             self.refusal = (431, _HEAD_TOO_LARGE)
             raise ValueError(self.refusal[1])
+        if name.lower() == b"upgrade":
+            return  # no protocol switch is offered (ws="none"): the request is answered as HTTP
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
@@ -176,6 +180,9 @@ class HttpProtocol(HttpToolsProtocol):
         self.request_timer = None
         if not self.transport.is_closing():
             self.transport.close()
+
+    def _unsupported_upgrade_warning(self) -> None:
+        """Nothing: an `Upgrade` header is ignored (RFC 9110 7.8), not worth a log line per request."""
 
     def send_400_response(self, msg: str) -> None:
         """Uvicorn's answer to a request it cannot parse, as a JSON error in Apollo's style."""
