@@ -26,7 +26,7 @@ MAX_ANSWER_BYTES = 64 * 1024
 URL_SAFE = "/?#[]@!$&'()*+,;=:%~"
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 # Sent with every webhook POST (`serve`'s deliveries, the recorder's passed-on payloads). Every
-# fakeapollo refuses a request that carries it on its control API and Apollo routes, and the
+# fakeapollo refuses a request that carries it on its control API, and the
 # recorder never forwards one: a webhook_url aimed at any fakeapollo (a sibling process on the same
 # store, a load balancer in front of it, the recorder) cannot reset, reconfigure or spend.
 DELIVERY_MARKER = "X-Fakeapollo-Webhook-Delivery"
