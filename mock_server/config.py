@@ -199,7 +199,7 @@ class Config:
     # mock_server/web/sameorigin.py: any other Host is refused, a defence against DNS rebinding.
     allowed_hosts: tuple[str, ...] = _setting(
         (),
-        "a host name the control API and the recorder answer to besides IP addresses and localhost "
+        "a host name the control API answers to besides IP addresses and localhost "
         "(exact, *.suffix or *; repeatable, comma-separated in the environment)",
         "control API",
         metavar="NAME",
