@@ -35,6 +35,7 @@ from mock_server.domain.matching import (
 )
 from mock_server.domain.persons import PLAIN, Packer, Person, json_copy
 from mock_server.domain.replay import REPLAY_FIELD, key_id, replay_tag
+from mock_server.domain.staff import STAFF_KIND, parse_staff, staff_identity_value, staff_roles
 from mock_server.domain.vocabularies import FREE_MAIL_DOMAINS, GDPR_COUNTRY_NAMES
 
 #: Entries (ids, LinkedIn URLs, email hashes, emails) the alias index keeps, written when a person is
@@ -47,6 +48,20 @@ _DICTIONARY_SAMPLES: Final = 6
 
 
 _AliasKey = tuple[str, str]
+#: The alias index kind of an organization id; its value is Identity("organization", domain).
+ORGANIZATION_KIND: Final = "organization"
+
+
+class TeamView(Protocol):
+    """A team's own records (contacts and accounts it created), consulted before generated ones."""
+
+    def person_keys(self, team: str, person_id: str) -> dict[str, Any] | None:
+        """contact/contact_id when `team` made a contact of this person, else None."""
+        ...
+
+    def organization_keys(self, team: str, organization_id: str) -> dict[str, Any] | None:
+        """account/account_id when `team` made an account of this organization, else None."""
+        ...
 
 
 def _alias_key(kind: str, value: str) -> int:
@@ -199,7 +214,10 @@ class PersonDirectory:
         self._fixtures: dict[_AliasKey, Person] = {}
         self._fixture_orgs: dict[str, Mapping[str, Any]] = {}
         self._fixture_ids: set[str] = set()
+        self._fixture_org_ids: dict[str, str] = {}
         self._generated_packer: Packer | None = None
+        # The records teams created through the API (contacts, accounts); the service attaches them.
+        self.team_view: TeamView | None = None
         for record in fixtures:
             self._add_fixture(record)
 
@@ -246,6 +264,44 @@ class PersonDirectory:
                 self._remember(person, canonical)
         return person
 
+    def staff_member(self, domain: str, slot: int) -> Person | None:
+        """The staff member in `slot` at `domain` (what searches list); None past its staff."""
+        if slot >= len(self.staff_roles(domain)):
+            return None
+        return self._person(Identity(STAFF_KIND, staff_identity_value(domain, slot)))
+
+    def staff_roles(self, domain: str) -> tuple[Any, ...]:
+        """The roles of the searchable staff at `domain`, slot by slot."""
+        employees = self._organization(domain).get("estimated_num_employees")
+        return staff_roles(self.seed, domain, employees if isinstance(employees, int) else 1)
+
+    def organization(self, domain: str) -> dict[str, Any]:
+        """A fresh copy of the organization at `domain` (organizations/enrich shape)."""
+        return self._organization(domain)
+
+    def organization_by_id(self, organization_id: str) -> dict[str, Any] | None:
+        """The organization an id this directory served stands for; None for an unknown id."""
+        known = self._fixture_org_ids.get(organization_id)
+        if known is not None:
+            return self._organization(known)
+        identity = self._aliases.get(_alias_key(ORGANIZATION_KIND, organization_id))
+        if identity is None or identity.kind != ORGANIZATION_KIND:
+            return None
+        return self._organization(identity.value)
+
+    def remember_organizations(self, organizations: Sequence[Mapping[str, Any]]) -> None:
+        """Record the ids of organizations an answer carries, so organizations/{id} finds them."""
+        pairs = [
+            (
+                _alias_key(ORGANIZATION_KIND, str(o["id"])),
+                Identity(ORGANIZATION_KIND, str(o["primary_domain"])),
+            )
+            for o in organizations
+            if o.get("id") and o.get("primary_domain")
+        ]
+        if pairs:
+            self._aliases.put_new(pairs)
+
     def organization_for_domain(self, domain: str) -> dict[str, Any] | None:
         """The organization at `domain` (organizations/enrich shape), None for nomatch.test."""
         host = normalize_domain(domain)
@@ -274,12 +330,26 @@ class PersonDirectory:
         return stub_person(self.seed, key, self._organization(domain))
 
     def team_keys(self, person: Person, team: str) -> dict[str, Any]:
-        """What `team` sees on `person` besides its record: its contact and its account."""
-        return team_keys(self.seed, team, person)
+        """What `team` sees on `person` besides its record: its contact and its account.
+
+        A contact the team created of this person wins over the generated one.
+        """
+        keys = team_keys(self.seed, team, person)
+        if self.team_view is not None:
+            created = self.team_view.person_keys(team, person.id)
+            if created is not None:
+                keys.update(created)
+        return keys
 
     def organization_team_keys(self, organization: Mapping[str, Any], team: str) -> dict[str, Any]:
         """account/account_id when `organization` is one of `team`'s accounts."""
-        return organization_team_keys(self.seed, team, organization)
+        keys = organization_team_keys(self.seed, team, organization)
+        org_id = organization.get("id")
+        if self.team_view is not None and isinstance(org_id, str):
+            created = self.team_view.organization_keys(team, org_id)
+            if created is not None:
+                keys.update(created)
+        return keys
 
     def reset(self) -> None:
         """Forget every alias and cached person, as a freshly started directory."""
@@ -333,6 +403,8 @@ class PersonDirectory:
             primary = organization.get("primary_domain")
             if isinstance(primary, str) and primary:
                 self._fixture_orgs.setdefault(primary.lower(), organization)
+                if organization.get("id"):
+                    self._fixture_org_ids.setdefault(str(organization["id"]), primary.lower())
         for key in fixture_identities(record):
             self._fixtures.setdefault(key, person)
         replay = source.get(REPLAY_FIELD)
@@ -360,7 +432,17 @@ class PersonDirectory:
             keys += [_alias_key("hash", digest) for digest in email_hashes(email)]
             if canonical != Identity("email", email):
                 keys.append(_alias_key("email", email))
-        return [(key, canonical) for key in keys]
+        pairs = [(key, canonical) for key in keys]
+        organization = person.record.get("organization")
+        if (
+            isinstance(organization, Mapping)
+            and organization.get("id")
+            and organization.get("primary_domain")
+        ):
+            # The employer's id, so organizations/{id} finds it (in the same write).
+            domain = Identity(ORGANIZATION_KIND, str(organization["primary_domain"]))
+            pairs.append((_alias_key(ORGANIZATION_KIND, str(organization["id"])), domain))
+        return pairs
 
     # -- generation -----------------------------------------------------------------------
 
@@ -386,7 +468,13 @@ class PersonDirectory:
         return fresh
 
     def _generate(self, identity: Identity, packer: Packer | None = None) -> Person:
-        generated = generate_person(self.seed, identity, self._organization, self._fixture_ids)
+        staff = None
+        if identity.kind == STAFF_KIND:
+            place = parse_staff(identity.value)
+            roles = () if place is None else self.staff_roles(place[0])
+            if place is not None and place[1] < len(roles):
+                staff = (place[0], roles[place[1]])
+        generated = generate_person(self.seed, identity, self._organization, self._fixture_ids, staff)
         return Person(
             record=generated.record,
             personal_emails=generated.personal_emails,

@@ -13,6 +13,7 @@ from typing import Any
 from mock_server.config import Config
 from mock_server.domain.clock import Clock
 from mock_server.domain.credits import MATCH_CREDITS, Ledger
+from mock_server.domain.crm import TeamRecords
 from mock_server.domain.directory import PersonDirectory
 from mock_server.domain.encoding import Encoded
 from mock_server.domain.errors import (
@@ -38,6 +39,7 @@ from mock_server.domain.params import (
 from mock_server.domain.persons import Person, encoded, render
 from mock_server.domain.ratelimit import RateLimiter, RateState
 from mock_server.domain.scenarios import Outcome, OutcomeName, parse_header
+from mock_server.domain.search import SearchIndex
 from mock_server.domain.store import Store
 from mock_server.domain.webhooks.outbox import Webhooks
 
@@ -97,6 +99,11 @@ class Enrichment:
         self.ledger = Ledger(store, keys)
         # The outbox and dispatcher of webhook deliveries; app.py starts it and subscribes it.
         self.webhooks = Webhooks(config, clock, store, self.ledger)
+        # Searches over the directory, and the contacts and accounts teams create (which
+        # enrichment shows to their team).
+        self.search = SearchIndex(directory)
+        self.records = TeamRecords(store, clock.now)
+        directory.team_view = self.records
 
     def choose_outcome(
         self, path: str, header_key: str | None, params: Mapping[str, Any], header: str | None
@@ -386,6 +393,10 @@ class Enrichment:
             receipt.team = api_key.team
         return True
 
+    def charge(self, api_key: ApiKey, amount: float, receipt: Receipt | None) -> bool:
+        """Charge `amount` credits (at the key's price) for records delivered; False (or 422) when short."""
+        return self._has_credits(api_key) and self._spend(api_key, _cost(api_key, 1, amount), receipt)
+
     def refund(self, receipt: Receipt) -> None:
         """Give back what a request was charged: its answer ended in a 5xx, so nothing was delivered."""
         if receipt.team is not None and receipt.credits > 0:
@@ -396,6 +407,7 @@ class Enrichment:
         """Back to a freshly started emulator."""
         self.store.reset()
         self.directory.reset()
+        self.search.reset()
         self.clock.reset()
 
     def _find_identity(self, identity: Identity, outcome: Outcome | None) -> Person | None:

@@ -164,17 +164,19 @@ def generate_person(
     identity: Identity,
     organization_at: Callable[[str], Mapping[str, Any]],
     taken_ids: set[str],
+    staff: tuple[str, Role] | None = None,
 ) -> Generated:
     """The person `identity` means, a pure function of (seed, identity).
 
     `organization_at(domain)` gives the employer (itself a pure function of (seed, domain));
-    `taken_ids` are ids generation must not hand out (the fixtures').
+    `taken_ids` are ids generation must not hand out (the fixtures'). `staff` (employer domain,
+    role) places a search's staff member: complete, at that employer, in its city, in that role.
     """
     if identity.is_thin or (identity.thin_by_chance and share(seed, "no-one", identity.value) < THIN_SHARE):
         return thin_person(seed, identity.value, taken_ids)
     digest = digest_of(seed, identity.kind, identity.value)
     rng = random.Random(int.from_bytes(digest[:8], "big"))
-    partial = rng.random() < PARTIAL_SHARE or identity.is_partial
+    partial = (rng.random() < PARTIAL_SHARE or identity.is_partial) and staff is None
 
     # The employer: the email's domain, else a company picked in the person's locale.
     work_domain: str | None = None
@@ -184,6 +186,8 @@ def generate_person(
             work_domain = email_domain
     elif identity.kind == "name":
         work_domain = identity.value.rpartition("@")[2]
+    elif staff is not None:
+        work_domain = staff[0]
     if work_domain is None:
         home = rng.choice(EU_COUNTRIES) if identity.is_eu else rng.choices(COUNTRIES, COUNTRY_WEIGHTS)[0]
         company = rng.choice(pools(home.locale).companies)
@@ -197,9 +201,11 @@ def generate_person(
         country = org_country
     else:
         country = rng.choices(COUNTRIES, COUNTRY_WEIGHTS)[0]
+    if staff is not None:
+        country = org_country
     city = (
         next((c for c in country.cities if c.name == organization["city"]), None)
-        if country is org_country and rng.random() < 0.7
+        if country is org_country and (rng.random() < 0.7 or staff is not None)
         else None
     ) or rng.choice(country.cities)
 
@@ -225,6 +231,9 @@ def generate_person(
 
     _, track = rng.choices(TRACKS, TRACK_WEIGHTS)[0]
     role = rng.choices(track, [r.weight for r in track])[0]
+    if staff is not None:
+        role = staff[1]
+        track = next(roles for _, roles in TRACKS if role in roles)
     handle = f"{folded_first}{folded_last}"[:15] or "user"
     engineer = "engineering" in role.functions or "data_science" in role.functions
 
