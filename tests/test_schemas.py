@@ -32,6 +32,28 @@ MESSAGES = {
     "api_usage_stats.response",
     "error.response",
     "key_registry",
+    # Search, contacts, accounts and the calls around enrichment (docs/apollo-facts.md 7).
+    "accounts_bulk_create.request",
+    "accounts_bulk_create.response",
+    "accounts_create.request",
+    "accounts_create.response",
+    "accounts_search.request",
+    "accounts_search.response",
+    "accounts_show.response",
+    "auth_health.response",
+    "contacts_bulk_create.request",
+    "contacts_bulk_create.response",
+    "contacts_create.request",
+    "contacts_create.response",
+    "contacts_search.request",
+    "contacts_search.response",
+    "contacts_show.response",
+    "mixed_companies_search.request",
+    "mixed_companies_search.response",
+    "mixed_people_api_search.request",
+    "mixed_people_api_search.response",
+    "organization_job_postings.response",
+    "organization_show.response",
 }
 
 ID = "64a7ff0cc4dfae00013df1a5"

@@ -278,3 +278,48 @@ def test_accounts_link_to_organizations_and_update(store: Store) -> None:
     assert [a["id"] for a in found["accounts"]] == [account["id"]]
     with pytest.raises(Unprocessable):
         call(svc, prospecting.account_show, {"account_id": account["id"]}, TEAM_B)
+
+
+def test_every_answer_validates_strictly_against_its_schema() -> None:
+    from mock_server.domain import data
+
+    svc = service()
+    org = call(svc, prospecting.organization_search, {"q_organization_name": "Schema Check", "per_page": 3})
+    org_id = org["model_ids"][0]
+    people = call(svc, prospecting.people_api_search, {"organization_ids": [org_id], "per_page": 3})
+    person = enriched(svc, id=people["people"][0]["id"])
+    contact = call(svc, prospecting.contacts_create, {"email": person["email"], "label_names": ["hot"]})
+    account = call(svc, prospecting.accounts_create, {"domain": "schema-check.com", "phone": "555-555-0100"})
+    contact_id, account_id = contact["contact"]["id"], account["account"]["id"]
+    answers = {
+        "mixed_people_api_search.response": people,
+        "mixed_companies_search.response": call(
+            svc, prospecting.organization_search, {"q_organization_name": "Schema Check"}
+        ),
+        "organization_show.response": call(svc, prospecting.organization_show, {"organization_id": org_id}),
+        "organization_job_postings.response": call(
+            svc, prospecting.job_postings, {"organization_id": org_id}
+        ),
+        "auth_health.response": call(svc, prospecting.auth_health, {}),
+        "contacts_create.response": contact,
+        "contacts_show.response": call(svc, prospecting.contact_show, {"contact_id": contact_id}),
+        "contacts_search.response": call(svc, prospecting.contacts_search, {}),
+        "contacts_bulk_create.response": call(
+            svc, prospecting.contacts_bulk_create, {"contacts": [{"first_name": "A"}]}
+        ),
+        "accounts_create.response": call(
+            svc, prospecting.account_update, {"account_id": account_id, "name": "S"}
+        ),
+        "accounts_show.response": call(svc, prospecting.account_show, {"account_id": account_id}),
+        "accounts_search.response": call(svc, prospecting.accounts_search, {}),
+        "accounts_bulk_create.response": call(
+            svc, prospecting.accounts_bulk_create, {"accounts": [{"name": "B"}]}
+        ),
+    }
+    assert enriched(svc, id=person["id"])["contact"]["id"] == contact_id
+    for schema, answer in answers.items():
+        assert data.violations(schema, answer, strict=True) == [], schema
+    assert (
+        data.violations("people_match.response", {"person": enriched(svc, id=person["id"])}, strict=True)
+        == []
+    )
