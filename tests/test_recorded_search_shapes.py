@@ -1,4 +1,4 @@
-"""Real recorded answers of the search, contact and account endpoints validate against their schemas, strictly."""
+"""Real recorded answers of the search, contact and account endpoints validate strictly."""
 
 from __future__ import annotations
 
