@@ -7,9 +7,21 @@ import re
 from mock_server.web.operations import OPERATIONS, Operation
 
 # A value the router accepts for each path parameter.
-SAMPLES = {"id": "5f2a3b4c5d6e7f8091a2b3c4", "request_id": "123456789"}
+SAMPLES = {
+    "id": "5f2a3b4c5d6e7f8091a2b3c4",
+    "request_id": "123456789",
+    "organization_id": "5f2a3b4c5d6e7f8091a2b3c5",
+    "contact_id": "5f2a3b4c5d6e7f8091a2b3c6",
+    "account_id": "5f2a3b4c5d6e7f8091a2b3c7",
+}
 # One the router refuses (no route: 404).
-REFUSED_SAMPLES = {"id": "not-an-id", "request_id": "a/b"}
+REFUSED_SAMPLES = {
+    "id": "not/an-id",
+    "request_id": "a/b",
+    "organization_id": "a/b",
+    "contact_id": "a/b",
+    "account_id": "a/b",
+}
 
 
 def concrete(operation: Operation, prefix: str = "/api/v1", samples: dict[str, str] = SAMPLES) -> str:

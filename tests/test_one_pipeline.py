@@ -82,9 +82,8 @@ def test_head_checks_the_key_and_counts_nothing_on_every_route(
     query = GET_QUERIES.get(operation.path, {})
     with client_for(live, form) as client:
         path = concrete(operation)
-        if operation.path == "/people/{id}":  # an id some answer carried, so the GET is a 200
-            found = client.post("/api/v1/people/match", json={"email": "ada@example.com"}).json()
-            path = "/api/v1/people/" + found["person"]["id"]
+        if operation.parameters:  # an id some answer carried, so the GET is a 200
+            path = concrete(operation, samples=_real_ids(client))
             service.store.journal.clear()
         heads = [client.head(path, params=query) for _ in range(2)]
         refused = client.head(path, params=query, headers={"x-api-key": "no-such-key"})
@@ -99,6 +98,19 @@ def test_head_checks_the_key_and_counts_nothing_on_every_route(
         ("HEAD", 401, 0, None),
     ]
     assert journal[3].method == "GET" and journal[3].status == answer.status_code
+
+
+def _real_ids(client: httpx.Client) -> dict[str, str]:
+    """Ids answers carried: a person's, an organization's, a contact's and an account's."""
+    person = client.post("/api/v1/people/match", json={"email": "ada@example.com"}).json()["person"]
+    contact = client.post("/api/v1/contacts", json={"email": "ada@example.com"}).json()["contact"]
+    account = client.post("/api/v1/accounts", json={"domain": "example.com"}).json()["account"]
+    ids = {
+        "organization_id": account["organization_id"],
+        "contact_id": contact["id"],
+        "account_id": account["id"],
+    }
+    return {**SAMPLES, **ids, "id": person["id"]}
 
 
 def test_two_heads_and_a_get_on_webhook_result_count_one_call(live: LiveServer, service: Enrichment) -> None:

@@ -49,7 +49,8 @@ def test_every_described_operation_is_served_under_both_prefixes() -> None:
         for prefix in PREFIXES:
             found = router.find(prefix + concrete)
             assert found is not None, prefix + concrete
-            assert {m.lower() for m in found[0].methods} == set(item), path
+            served = router.allowed(found[0])  # operations sharing a path serve one method each
+            assert {m.lower() for m in served if m != "HEAD"} == set(item), path
     assert "/v1/people/match" in build_openapi()["info"]["description"]
 
 

@@ -307,7 +307,9 @@ class PersonDirectory:
         host = normalize_domain(domain)
         if is_test_domain(host, NOMATCH_DOMAIN):
             return None
-        return self._organization(host)
+        organization = self._organization(host)
+        self.remember_organizations([organization])
+        return organization
 
     def find_organization(self, query: OrganizationQuery) -> dict[str, Any] | None:
         """The organization a query means (domain, website, LinkedIn URL or name); None for a miss.

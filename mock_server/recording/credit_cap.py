@@ -19,9 +19,12 @@ from mock_server.recording.calls import names_a_parameter
 from mock_server.recording.files import write_private
 
 # Operations that cost nothing: polling a webhook result (docs/apollo-facts.md 4.1: 0 credits), usage stats
-# and the health check (rate-limit bookkeeping only).
-FREE_OPERATIONS = frozenset({"usage_stats/api_usage_stats", "auth/health"})
-FREE_PREFIXES = ("webhook_result/",)
+# and the health check (rate-limit bookkeeping only), People API Search and the team's own contacts and
+# accounts (docs/apollo-facts.md 7.1).
+FREE_OPERATIONS = frozenset(
+    {"usage_stats/api_usage_stats", "auth/health", "mixed_people/api_search", "contacts", "accounts"}
+)
+FREE_PREFIXES = ("webhook_result/", "contacts/", "accounts/")
 STATE_FILE = "credits.json"
 
 

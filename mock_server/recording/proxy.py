@@ -389,7 +389,7 @@ class RecordingProxy:
         entry["credits"] = {"could_cost": cost.total, "charged": charged, **self.cap.describe()}
         writer.exchange(entry)
         if status is not None and fault is None:
-            writer.check_answer(call.path, status, dict(headers or []), private_answer)
+            writer.check_answer(call.path, status, dict(headers or []), private_answer, call.method)
             if status < 300:
                 writer.persons(call.path, answer, private_answer, call.params)
 

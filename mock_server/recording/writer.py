@@ -24,22 +24,16 @@ from mock_server.domain.replay import KEY_FILE, REPLAY_FIELD
 from mock_server.domain.scenarios import operation_of
 from mock_server.recording.files import append_private, make_private, private_folder, write_private
 from mock_server.recording.scrubbing import HASHES_FILE, Scrubber, load_key
+from mock_server.web.operations import Router
 
 PERSONS = "persons"
 EXCHANGES = "exchanges.jsonl"
 DRIFT = "drift.md"
 SCRUBBED = "scrubbed.json"
 # The schema that describes a 2xx answer of each operation.
-ANSWER_SCHEMAS = {
-    "people/match": "people_match.response",
-    "people/bulk_match": "people_bulk_match.response",
-    "organizations/enrich": "organization_enrich.response",
-    "organizations/bulk_enrich": "organizations_bulk_enrich.response",
-    "usage_stats/api_usage_stats": "api_usage_stats.response",
-}
-# Operations with an id in the path: webhook_result/{request_id}, people/{id}.
-ANSWER_SCHEMA_PREFIXES = (("webhook_result/", "webhook_result.response"), ("people/", "people_show.response"))
-# Header families fakeapollo's schemas and docs describe (docs/apollo-facts.md 3.1), plus plain HTTP ones.
+# Which schema an answer follows: the operation table's (mock_server/web/operations.py) response.
+_ROUTER = Router()
+# Header families fakeapollo's schemas and README describe (docs/apollo-facts.md 3.1), plus plain HTTP ones.
 KNOWN_HEADERS = re.compile(
     r"^(x-rate-limit-(minute|hourly|24-hour|daily)|x-(minute|hourly|24-hour|daily)-(usage|requests-left)"
     r"|retry-after|content-type|content-length|date|server|connection|keep-alive|vary|etag"
@@ -197,7 +191,9 @@ class RecordingWriter:
                 lines += [f"## {title}", ""] + [f"- {item}" for item in sorted(self._drift[title])] + [""]
             write_private(self.folder / DRIFT, self.redact("\n".join(lines)))
 
-    def check_answer(self, path: str, status: int, headers: Mapping[str, str], body: Any) -> None:
+    def check_answer(
+        self, path: str, status: int, headers: Mapping[str, str], body: Any, method: str = "GET"
+    ) -> None:
         """Compare one upstream answer with the schemas: types, unknown keys, errors, headers."""
         operation = operation_of(path)
         for name in headers:
@@ -207,9 +203,8 @@ class RecordingWriter:
             if status < 500 and not _validates("error.response", body):
                 self.drift("error bodies", f"{operation} HTTP {status}: {_short(body)}")
             return
-        schema = ANSWER_SCHEMAS.get(operation) or next(
-            (name for prefix, name in ANSWER_SCHEMA_PREFIXES if operation.startswith(prefix)), None
-        )
+        found = _ROUTER.find(f"/api/v1/{operation}", method)
+        schema = None if found is None else found[0].response
         if schema is None:
             self.drift("operations without a schema", operation)
             return

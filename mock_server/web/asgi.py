@@ -101,7 +101,7 @@ class Emulator:
             return
         if body is None:
             return  # the client left before its request was whole
-        found = self.router.find(scope["path"])
+        found = self.router.find(scope["path"], scope["method"])
         if found is not None:
             try:
                 await self._apollo(scope, headers, body, *found, receive, send, started)
@@ -192,7 +192,7 @@ class Emulator:
         started: float,
     ) -> None:
         """A method the operation does not serve: 405 naming those it does; OPTIONS lists them."""
-        allowed = sorted({*operation.allowed, "OPTIONS"})
+        allowed = sorted({*self.router.allowed(operation), "OPTIONS"})
         if call.method == "OPTIONS":
             reply = Reply(200, b"", JSON_TYPE, {"Allow": ", ".join(allowed)})
         else:

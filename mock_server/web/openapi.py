@@ -220,7 +220,10 @@ def _body(request_schema: str, *, required: bool) -> dict[str, Any]:
 
 def _paths() -> dict[str, Any]:
     """The emulated operations, from the one table (mock_server/web/operations.py)."""
-    return {PREFIXES[0] + op.path: _path_item(op) for op in OPERATIONS}
+    paths: dict[str, Any] = {}
+    for op in OPERATIONS:  # operations sharing a path (one per method) share its path item
+        paths.setdefault(PREFIXES[0] + op.path, {}).update(_path_item(op))
+    return paths
 
 
 def _path_item(op: Operation) -> dict[str, Any]:

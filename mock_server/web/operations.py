@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mock_server.domain import prospecting as p
 from mock_server.domain.keys import ApiKey
 from mock_server.domain.params import parse_bulk, parse_match
 from mock_server.domain.scenarios import Outcome
@@ -268,6 +269,116 @@ OPERATIONS: tuple[Operation, ...] = (
         description="Apollo documents POST; the emulator answers GET the same way.",
     ),
 )
+# Search, contacts, accounts and the calls around enrichment (docs/apollo-facts.md 7): the handlers
+# are mock_server/domain/prospecting.py's.
+_SEARCH_ERRORS = ("401", "403", "422", "429")
+_RECORD_ERRORS = ("401", "403", "422", "429")
+_ANY_ID = "[^/]+"  # Apollo answers a malformed id with its 422, not a 404
+
+
+def _id(name: str, key: str, what: str) -> PathParameter:
+    """A record id in the path: any segment routes; one the team does not have is Apollo's 422."""
+    return PathParameter(name, key, _ANY_ID, {"type": "string"}, f"The Apollo id of the {what}.")
+
+
+_ORGANIZATION_ID = _id("organization_id", "organization_id", "organization")
+_CONTACT_ID = _id("contact_id", "contact_id", "contact (one of the caller's team)")
+_ACCOUNT_ID = _id("account_id", "account_id", "account (one of the caller's team)")
+_TEAM = "Only the caller's team sees its records; a reset forgets them."
+
+_PROSPECTING: tuple[Operation, ...] = (
+    Operation(
+        "people-api-search", "/mixed_people/api_search", ("POST",), p.PEOPLE_API_SEARCH, p.people_api_search,
+        tag="Search", summary="Find people (thin records, no credits)",
+        request="mixed_people_api_search.request", response="mixed_people_api_search.response",
+        ok="total_entries and a page of thin records.", errors=_SEARCH_ERRORS,
+        description="Filters in a JSON body, or as `name[]` in the query string. Each person found is "
+        "the person people/match returns for its id or email.",
+    ),
+    Operation(
+        "organization-search", "/mixed_companies/search", ("POST",), p.ORGANIZATION_SEARCH,
+        p.organization_search, tag="Search", summary="Find companies (1 credit a page)",
+        request="mixed_companies_search.request", response="mixed_companies_search.response",
+        ok="A page of organizations, the team's accounts among them apart.", errors=_SEARCH_ERRORS,
+    ),
+    Operation(
+        "get-organization", "/organizations/{organization_id}", ("GET",), p.ORGANIZATION_SHOW,
+        p.organization_show,
+        tag="Organization Enrichment", summary="One organization by Apollo id (1 credit)",
+        response="organization_show.response", ok="The organization.", errors=_RECORD_ERRORS,
+        parameters=(_ORGANIZATION_ID,),
+    ),
+    Operation(
+        "organization-job-postings", "/organizations/{organization_id}/job_postings", ("GET",),
+        p.JOB_POSTINGS, p.job_postings, tag="Organization Enrichment",
+        summary="A company's open job postings (1 credit a page)",
+        response="organization_job_postings.response", ok="The job postings.", errors=_RECORD_ERRORS,
+        parameters=(_ORGANIZATION_ID,),
+    ),
+    Operation(
+        "create-a-contact", "/contacts", ("POST",), p.CONTACTS_CREATE, p.contacts_create, tag="Contacts",
+        summary="Create a contact", request="contacts_create.request", request_required=True,
+        response="contacts_create.response", ok="The contact.", errors=_RECORD_ERRORS,
+        description="With `run_dedupe` the matching contact is updated in place instead. " + _TEAM,
+    ),
+    Operation(
+        "bulk-create-contacts", "/contacts/bulk_create", ("POST",), p.CONTACTS_BULK_CREATE,
+        p.contacts_bulk_create, tag="Contacts", summary="Create up to 100 contacts",
+        request="contacts_bulk_create.request", request_required=True,
+        response="contacts_bulk_create.response", ok="Created and existing contacts.",
+        errors=_RECORD_ERRORS, description=_TEAM,
+    ),
+    Operation(
+        "search-for-contacts", "/contacts/search", ("POST",), p.CONTACTS_SEARCH, p.contacts_search,
+        tag="Contacts", summary="Search the team's contacts", request="contacts_search.request",
+        response="contacts_search.response", ok="A page of contacts.", errors=_RECORD_ERRORS,
+    ),
+    Operation(
+        "view-a-contact", "/contacts/{contact_id}", ("GET",), p.CONTACTS_SHOW, p.contact_show,
+        tag="Contacts", summary="One of the team's contacts", response="contacts_show.response",
+        ok="The contact.", errors=_RECORD_ERRORS, parameters=(_CONTACT_ID,),
+    ),
+    Operation(
+        "update-a-contact", "/contacts/{contact_id}", ("PATCH",), p.CONTACTS_UPDATE, p.contact_update,
+        tag="Contacts", summary="Update a contact", request="contacts_create.request",
+        response="contacts_create.response", ok="The contact.", errors=_RECORD_ERRORS,
+        parameters=(_CONTACT_ID,),
+    ),
+    Operation(
+        "create-an-account", "/accounts", ("POST",), p.ACCOUNTS_CREATE, p.accounts_create, tag="Accounts",
+        summary="Create an account", request="accounts_create.request", request_required=True,
+        response="accounts_create.response", ok="The account.", errors=_RECORD_ERRORS, description=_TEAM,
+    ),
+    Operation(
+        "bulk-create-accounts", "/accounts/bulk_create", ("POST",), p.ACCOUNTS_BULK_CREATE,
+        p.accounts_bulk_create, tag="Accounts", summary="Create up to 100 accounts",
+        request="accounts_bulk_create.request", request_required=True,
+        response="accounts_bulk_create.response", ok="Created and existing accounts.",
+        errors=_RECORD_ERRORS,
+    ),
+    Operation(
+        "search-for-accounts", "/accounts/search", ("POST",), p.ACCOUNTS_SEARCH, p.accounts_search,
+        tag="Accounts", summary="Search the team's accounts", request="accounts_search.request",
+        response="accounts_search.response", ok="A page of accounts.", errors=_RECORD_ERRORS,
+    ),
+    Operation(
+        "view-an-account", "/accounts/{account_id}", ("GET",), p.ACCOUNTS_SHOW, p.account_show,
+        tag="Accounts", summary="One of the team's accounts", response="accounts_show.response",
+        ok="The account.", errors=_RECORD_ERRORS, parameters=(_ACCOUNT_ID,),
+    ),
+    Operation(
+        "update-an-account", "/accounts/{account_id}", ("PATCH",), p.ACCOUNTS_UPDATE, p.account_update,
+        tag="Accounts", summary="Update an account", request="accounts_create.request",
+        response="accounts_create.response", ok="The account.", errors=_RECORD_ERRORS,
+        parameters=(_ACCOUNT_ID,),
+    ),
+    Operation(
+        "auth-health", "/auth/health", ("GET",), p.AUTH_HEALTH, p.auth_health, tag="Miscellaneous",
+        summary="Whether the key works", response="auth_health.response",
+        ok="`healthy` and `is_logged_in`.", errors=("401", "429"),
+    ),
+)  # fmt: skip
+OPERATIONS = (*OPERATIONS, *_PROSPECTING)
 # The endpoints api_usage_stats reports on, in the table's order.
 METERED_ENDPOINTS: tuple[str, ...] = tuple(dict.fromkeys(op.endpoint for op in OPERATIONS))
 
@@ -278,15 +389,18 @@ class Router:
     def __init__(self, operations: tuple[Operation, ...] = OPERATIONS, prefixes: tuple[str, ...] = PREFIXES):
         self.fixed: dict[str, Operation] = {}
         self.patterns: list[tuple[re.Pattern[str], Operation]] = []
+        # Operations sharing a path with another, one per method (contacts/{id}: GET and PATCH).
+        self.siblings: dict[str, list[Operation]] = {}
         for operation in operations:
+            self.siblings.setdefault(operation.path, []).append(operation)
             for prefix in prefixes:
                 if operation.parameters:
                     self.patterns.append((_pattern(prefix, operation), operation))
                 else:
                     self.fixed[prefix + operation.path] = operation
 
-    def find(self, path: str) -> tuple[Operation, dict[str, str]] | None:
-        """The operation served at `path` and its path parameters (by `key`), or None."""
+    def find(self, path: str, method: str = "GET") -> tuple[Operation, dict[str, str]] | None:
+        """The operation served at `path` (the one for `method` where several share it), or None."""
         operation = self.fixed.get(path)
         if operation is not None:
             return operation, {}
@@ -294,8 +408,13 @@ class Router:
             found = pattern.fullmatch(path)
             if found is not None:
                 keys = {p.name: p.key for p in candidate.parameters}
-                return candidate, {keys[name]: value for name, value in found.groupdict().items()}
+                chosen = next((op for op in self.siblings[candidate.path] if method in op.allowed), candidate)
+                return chosen, {keys[name]: value for name, value in found.groupdict().items()}
         return None
+
+    def allowed(self, operation: Operation) -> tuple[str, ...]:
+        """Every method served at the operation's path, by it and by operations sharing the path."""
+        return tuple(dict.fromkeys(m for op in self.siblings[operation.path] for m in op.allowed))
 
 
 def _pattern(prefix: str, operation: Operation) -> re.Pattern[str]:
