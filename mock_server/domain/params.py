@@ -73,8 +73,9 @@ FIELD_RULES: dict[str, dict[str, Any]] = {
 ORGANIZATION_RULES: dict[str, dict[str, Any]] = {
     "domain": FIELD_RULES["domain"],
     "website": FIELD_RULES["domain"],
+    # \x85 as well: the server's (Python's) \s counts it as a space, JSON Schema's does not.
     "linkedin_url": _optional(
-        "(https?://)?([a-z]{2,3}\\.)?linkedin\\.com/company/[A-Za-z0-9][^/?#\\s\\x00-\\x1f\\x7f]{0,60}/?([?#][^\\x00-\\x1f\\x7f]*)?"
+        "(https?://)?([a-z]{2,3}\\.)?linkedin\\.com/company/[A-Za-z0-9][^/?#\\s\\x00-\\x1f\\x7f\\x85]{0,60}/?([?#][^\\x00-\\x1f\\x7f]*)?"
     ),
     "name": _NAME,
 }

@@ -260,7 +260,7 @@ def _sorted(records: list[dict[str, Any]], params: Params, allowed: frozenset[st
     field = params.get("sort_by_field")
     if field is None:
         return records
-    if field not in allowed:
+    if not isinstance(field, str) or field not in allowed:
         raise InvalidSort()
     key = "updated_at" if field.endswith("updated_at") else "created_at"
     ascending = parse_bool("sort_ascending", params.get("sort_ascending"))

@@ -271,8 +271,9 @@ OPERATIONS: tuple[Operation, ...] = (
 )
 # Search, contacts, accounts and the calls around enrichment (docs/apollo-facts.md 7): the handlers
 # are mock_server/domain/prospecting.py's.
-_SEARCH_ERRORS = ("401", "403", "422", "429")
-_RECORD_ERRORS = ("401", "403", "422", "429")
+# 400: a body that is not JSON; 404: a path segment no route takes.
+_SEARCH_ERRORS = ("400", "401", "403", "422", "429")
+_RECORD_ERRORS = ("400", "401", "403", "404", "422", "429")
 _ANY_ID = "[^/]+"  # Apollo answers a malformed id with its 422, not a 404
 
 
@@ -290,7 +291,7 @@ _PROSPECTING: tuple[Operation, ...] = (
     Operation(
         "people-api-search", "/mixed_people/api_search", ("POST",), p.PEOPLE_API_SEARCH, p.people_api_search,
         tag="Search", summary="Find people (thin records, no credits)",
-        request="mixed_people_api_search.request", response="mixed_people_api_search.response",
+        response="mixed_people_api_search.response",
         ok="total_entries and a page of thin records.", errors=_SEARCH_ERRORS,
         description="Filters in a JSON body, or as `name[]` in the query string. Each person found is "
         "the person people/match returns for its id or email.",
@@ -298,7 +299,7 @@ _PROSPECTING: tuple[Operation, ...] = (
     Operation(
         "organization-search", "/mixed_companies/search", ("POST",), p.ORGANIZATION_SEARCH,
         p.organization_search, tag="Search", summary="Find companies (1 credit a page)",
-        request="mixed_companies_search.request", response="mixed_companies_search.response",
+        response="mixed_companies_search.response",
         ok="A page of organizations, the team's accounts among them apart.", errors=_SEARCH_ERRORS,
     ),
     Operation(
@@ -317,20 +318,19 @@ _PROSPECTING: tuple[Operation, ...] = (
     ),
     Operation(
         "create-a-contact", "/contacts", ("POST",), p.CONTACTS_CREATE, p.contacts_create, tag="Contacts",
-        summary="Create a contact", request="contacts_create.request", request_required=True,
+        summary="Create a contact", request_required=True,
         response="contacts_create.response", ok="The contact.", errors=_RECORD_ERRORS,
         description="With `run_dedupe` the matching contact is updated in place instead. " + _TEAM,
     ),
     Operation(
         "bulk-create-contacts", "/contacts/bulk_create", ("POST",), p.CONTACTS_BULK_CREATE,
         p.contacts_bulk_create, tag="Contacts", summary="Create up to 100 contacts",
-        request="contacts_bulk_create.request", request_required=True,
         response="contacts_bulk_create.response", ok="Created and existing contacts.",
         errors=_RECORD_ERRORS, description=_TEAM,
     ),
     Operation(
         "search-for-contacts", "/contacts/search", ("POST",), p.CONTACTS_SEARCH, p.contacts_search,
-        tag="Contacts", summary="Search the team's contacts", request="contacts_search.request",
+        tag="Contacts", summary="Search the team's contacts",
         response="contacts_search.response", ok="A page of contacts.", errors=_RECORD_ERRORS,
     ),
     Operation(
@@ -340,25 +340,24 @@ _PROSPECTING: tuple[Operation, ...] = (
     ),
     Operation(
         "update-a-contact", "/contacts/{contact_id}", ("PATCH",), p.CONTACTS_UPDATE, p.contact_update,
-        tag="Contacts", summary="Update a contact", request="contacts_create.request",
+        tag="Contacts", summary="Update a contact",
         response="contacts_create.response", ok="The contact.", errors=_RECORD_ERRORS,
         parameters=(_CONTACT_ID,),
     ),
     Operation(
         "create-an-account", "/accounts", ("POST",), p.ACCOUNTS_CREATE, p.accounts_create, tag="Accounts",
-        summary="Create an account", request="accounts_create.request", request_required=True,
+        summary="Create an account", request_required=True,
         response="accounts_create.response", ok="The account.", errors=_RECORD_ERRORS, description=_TEAM,
     ),
     Operation(
         "bulk-create-accounts", "/accounts/bulk_create", ("POST",), p.ACCOUNTS_BULK_CREATE,
         p.accounts_bulk_create, tag="Accounts", summary="Create up to 100 accounts",
-        request="accounts_bulk_create.request", request_required=True,
         response="accounts_bulk_create.response", ok="Created and existing accounts.",
         errors=_RECORD_ERRORS,
     ),
     Operation(
         "search-for-accounts", "/accounts/search", ("POST",), p.ACCOUNTS_SEARCH, p.accounts_search,
-        tag="Accounts", summary="Search the team's accounts", request="accounts_search.request",
+        tag="Accounts", summary="Search the team's accounts",
         response="accounts_search.response", ok="A page of accounts.", errors=_RECORD_ERRORS,
     ),
     Operation(
@@ -368,14 +367,14 @@ _PROSPECTING: tuple[Operation, ...] = (
     ),
     Operation(
         "update-an-account", "/accounts/{account_id}", ("PATCH",), p.ACCOUNTS_UPDATE, p.account_update,
-        tag="Accounts", summary="Update an account", request="accounts_create.request",
+        tag="Accounts", summary="Update an account",
         response="accounts_create.response", ok="The account.", errors=_RECORD_ERRORS,
         parameters=(_ACCOUNT_ID,),
     ),
     Operation(
         "auth-health", "/auth/health", ("GET",), p.AUTH_HEALTH, p.auth_health, tag="Miscellaneous",
         summary="Whether the key works", response="auth_health.response",
-        ok="`healthy` and `is_logged_in`.", errors=("401", "429"),
+        ok="`healthy` and `is_logged_in`.", errors=("400", "401", "429"),
     ),
 )  # fmt: skip
 OPERATIONS = (*OPERATIONS, *_PROSPECTING)
