@@ -323,3 +323,32 @@ def test_every_answer_validates_strictly_against_its_schema() -> None:
         data.violations("people_match.response", {"person": enriched(svc, id=person["id"])}, strict=True)
         == []
     )
+
+
+def test_people_search_is_free_and_organization_search_costs_a_credit_a_page() -> None:
+    capped = ApiKey(key="key-c", team="team-c", plan="professional", credits=5, scopes=None)
+    store = MemoryStore()
+    svc = Enrichment(
+        Config(seed=7), Clock(state=store.clock_state), store, KeyRegistry([capped]), PersonDirectory(7, [])
+    )
+    call(svc, prospecting.people_api_search, {"per_page": 5}, capped)
+    assert svc.ledger.balance("team-c").left == 5
+    receipt = Receipt()
+    prospecting.organization_search(svc, capped, {"q_organization_name": "Credit Co"}, None, receipt)
+    assert receipt.credits == 1 and svc.ledger.balance("team-c").left == 4
+
+
+def test_a_scoped_key_needs_the_endpoint_in_its_scope() -> None:
+    from mock_server.domain.errors import Forbidden
+
+    scoped = ApiKey(
+        key="k", team="t", plan="professional", credits=None, scopes=frozenset({"api/v1/people/match"})
+    )
+    svc = service()
+    with pytest.raises(Forbidden) as raised:
+        svc.authorize(scoped, prospecting.PEOPLE_API_SEARCH)
+    assert raised.value.body == {
+        "error": "This API key is not authorized to access api/v1/mixed_people/api_search. Request an API "
+        "key from your administrator that includes this endpoint in its configured scope.",
+        "error_code": "API_INACCESSIBLE",
+    }

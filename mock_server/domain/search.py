@@ -321,8 +321,16 @@ def organization_matches(organization: Mapping[str, Any], filters: Filters, *, p
         ).lower()
         if not any(tag.lower() in tags for tag in filters.keyword_tags):
             return False
-    name = str(organization.get("name") or "").lower()
-    return not (filters.organization_name and not people and filters.organization_name.lower() not in name)
+    name = " ".join(_WORDS.findall(ascii_fold_spaced(str(organization.get("name") or ""))))
+    return people or not filters.organization_name or _name_words(filters.organization_name) in name
+
+
+def _name_words(name: str) -> str:
+    """A company name as name filters compare it: folded words, a trailing "Inc", "Co"... dropped."""
+    words = _WORDS.findall(ascii_fold_spaced(name))
+    while len(words) > 1 and words[-1] in _SUFFIXES:
+        words.pop()
+    return " ".join(words)
 
 
 # --------------------------------------------------------------------------------------------
@@ -423,8 +431,13 @@ class SearchIndex:
             self._universe = universe(self.directory.seed)
         if filters.organization_name and not people:
             found = name_candidates(self.directory.seed, filters.organization_name)
-            wanted = filters.organization_name.lower()
-            return list(dict.fromkeys(found + [d for d in self._universe if wanted in self._name(d).lower()]))
+            wanted = _name_words(filters.organization_name)
+            named = [
+                d
+                for d in self._universe
+                if wanted in " ".join(_WORDS.findall(ascii_fold_spaced(self._name(d))))
+            ]
+            return list(dict.fromkeys(found + named))
         return list(self._universe)
 
     def _name(self, domain: str) -> str:
