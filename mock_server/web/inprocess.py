@@ -27,7 +27,7 @@ from mock_server.web.faults import RESET_EXTENSION
 log = logging.getLogger("fakeapollo")
 # The addresses the scope names when there is no socket.
 CLIENT_ADDRESS = ("127.0.0.1", 50000)
-DEFAULT_BASE_URL = "http://fakeapollo.local"
+DEFAULT_BASE_URL = "http://fakeapollo.localhost"  # a .localhost name: the control API takes it as its own
 _STOP_SECONDS = 5.0
 
 

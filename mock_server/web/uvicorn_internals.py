@@ -296,6 +296,7 @@ RELIED_ON: tuple[Internal, ...] = (
     Internal(HttpToolsProtocol, "on_headers_complete", (), why="put the reset hook in the scope"),
     Internal(HttpToolsProtocol, "on_message_complete", (), why="stop the request timer"),
     Internal(HttpToolsProtocol, "send_400_response", ("msg",), why="answer malformed requests in JSON"),
+    Internal(HttpToolsProtocol, "_unsupported_upgrade_warning", (), why="no log line per Upgrade header"),
     Internal(HttpToolsProtocol, "timeout_keep_alive_handler", (), why="close a silent connection"),
     Internal(HttpToolsProtocol, "loop", set_in="__init__", why="schedule timers and resets"),
     Internal(HttpToolsProtocol, "timeout_keep_alive", set_in="__init__", why="time out idle connections"),
