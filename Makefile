@@ -19,6 +19,9 @@ UV_PIP := UV_PYTHON_DOWNLOADS=never $(UV) pip
 # pytest workers: three on the 2-core reference machine, so one waiting on a subprocess or socket
 # leaves the cores busy (2:50 against 3:48 with two); `make test WORKERS=0` runs in one process.
 WORKERS ?= 3
+# Subprocesses (servers, clients, CLI runs) reuse compiled bytecode instead of compiling every
+# import again: an environment that sets PYTHONDONTWRITEBYTECODE would make each pay ~1 s of CPU.
+unexport PYTHONDONTWRITEBYTECODE
 # `make test BROWSER=skip` never installs Chromium (the inspector's browser test is then skipped, loudly).
 BROWSER ?= auto
 

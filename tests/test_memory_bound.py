@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +77,30 @@ def test_unauthenticated_megabytes_leave_resident_memory_flat(server: ServeProce
     grown = resident_bytes(server.process.pid) - before
     assert grown < RSS_GROWTH_BOUND, f"RSS grew by {grown / 2**20:.1f} MiB after {SENT} MB without a key"
     assert journal(server.url)["bytes"] <= journal(server.url)["entries"] * UNAUTHENTICATED_ENTRY_BYTES
+
+
+def send_concurrently(url: str, path: str, count: int, concurrency: int = 16) -> set[int]:
+    """POST `count` 1 MB bodies to `path` from `concurrency` threads at once; the statuses seen."""
+
+    def post(_: int) -> int:
+        return requests.post(
+            url + path, data=BODY, headers={"Content-Type": "application/json"}, timeout=60
+        ).status_code
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        return set(pool.map(post, range(count)))
+
+
+@pytest.mark.parametrize(
+    ("path", "statuses"),
+    [("/nope", {404}), ("/__admin/reset", {200}), ("/api/v1/people/5f7a3c3b2e8f1a0001a1b2c3", {405})],
+)
+def test_megabytes_sent_at_once_to_other_paths_leave_resident_memory_flat(
+    server: ServeProcess, path: str, statuses: set[int]
+) -> None:
+    """Paths the control app answers (a 404, a reset) hold no body past its answer, even 16 at once."""
+    send_concurrently(server.url, path, 16)  # warm the allocator's pools first
+    before = resident_bytes(server.process.pid)
+    assert send_concurrently(server.url, path, SENT) == statuses
+    grown = resident_bytes(server.process.pid) - before
+    assert grown < RSS_GROWTH_BOUND, f"RSS grew by {grown / 2**20:.1f} MiB after {SENT} MB to {path}"

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl
 
 from a2wsgi import WSGIMiddleware
 from flask import Flask
+from werkzeug.exceptions import HTTPException
 
 from mock_server.domain.errors import (
     FakeApolloError,
@@ -224,6 +225,10 @@ class Emulator:
 
     async def _flask(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> int:
         """Hand the request, its body already read, to the Flask app on a2wsgi's threads."""
+        if body and not self._routed_by_flask(scope):
+            # A 404/405 keeps werkzeug's routing exception, whose traceback holds the WSGI input in a
+            # reference cycle until a full collection: such a request's body is never handed over.
+            body = b""
         given = False
         status = 0
 
@@ -251,6 +256,14 @@ class Emulator:
             headers.append((b"content-length", b"%d" % len(body)))
         await self.wsgi({**scope, "headers": headers}, replay, watch)  # type: ignore[arg-type]
         return status
+
+    def _routed_by_flask(self, scope: Scope) -> bool:
+        """Whether one of the Flask app's routes takes this path and method (it may read a body)."""
+        try:
+            self.flask.url_map.bind("localhost").match(scope["path"], scope["method"])
+        except HTTPException:
+            return False
+        return True
 
     def _journal_refusal(
         self, scope: Scope, headers: list[tuple[bytes, bytes]], reply: Reply, started: float
