@@ -11,14 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from contract_tests.adapter import ClientAdapter, Unsupported
-    from contract_tests.contract import MAX_RETRIES, PROPERTIES, Case, Observation, Property, property_named
+    from contract_tests.cases import Case, Observation, Property
+    from contract_tests.checks import MAX_RETRIES
+    from contract_tests.contract import PROPERTIES, property_named
+    from contract_tests.drivers import AdapterDriver, CommandDriver
     from contract_tests.pytest_support import contract_report, pytest_contract
+    from contract_tests.report import Report
     from contract_tests.runner import (
-        AdapterDriver,
-        CommandDriver,
         ContractRunner,
         ContractServer,
-        Report,
         check_adapter,
         check_command,
         run_contract,
@@ -28,19 +29,19 @@ if TYPE_CHECKING:
 _WHERE = {
     "ClientAdapter": "adapter",
     "Unsupported": "adapter",
-    "MAX_RETRIES": "contract",
+    "MAX_RETRIES": "checks",
     "PROPERTIES": "contract",
-    "Case": "contract",
-    "Observation": "contract",
-    "Property": "contract",
+    "Case": "cases",
+    "Observation": "cases",
+    "Property": "cases",
     "property_named": "contract",
     "contract_report": "pytest_support",
     "pytest_contract": "pytest_support",
-    "AdapterDriver": "runner",
-    "CommandDriver": "runner",
+    "AdapterDriver": "drivers",
+    "CommandDriver": "drivers",
     "ContractRunner": "runner",
     "ContractServer": "runner",
-    "Report": "runner",
+    "Report": "report",
     "check_adapter": "runner",
     "check_command": "runner",
     "run_contract": "runner",

@@ -78,13 +78,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the contract, print the report; exit status 1 when a property failed."""
-    from hypothesis.configuration import set_hypothesis_home_dir
+    from contract_tests.drawing import use_home_dir
 
     # Nothing of Hypothesis's in the caller's directory (no .hypothesis/).
-    set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "fakeapollo-hypothesis")
+    use_home_dir(Path(tempfile.gettempdir()) / "fakeapollo-hypothesis")
 
     from contract_tests.contract import property_named
-    from contract_tests.runner import CommandDriver, ContractServer, PropertyResult, run_contract
+    from contract_tests.drivers import CommandDriver
+    from contract_tests.report import PropertyResult
+    from contract_tests.runner import ContractServer, run_contract
 
     if args.examples < 1:
         print("--examples must be at least 1", file=sys.stderr)

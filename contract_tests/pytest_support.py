@@ -20,13 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from contract_tests.adapter import ClientAdapter
 from contract_tests.contract import PROPERTIES, property_named
-from contract_tests.runner import (
-    DEFAULT_EXAMPLES,
-    DEFAULT_TIMEOUT,
-    AdapterDriver,
-    ContractRunner,
-    ContractServer,
-)
+from contract_tests.drivers import DEFAULT_TIMEOUT, AdapterDriver
+from contract_tests.runner import DEFAULT_EXAMPLES, ContractRunner, ContractServer
 
 if TYPE_CHECKING:
     from mock_server.pytest_plugin import FakeApollo

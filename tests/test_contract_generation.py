@@ -8,7 +8,7 @@ import pytest
 
 from contract_tests import PROPERTIES, property_named
 from contract_tests import strategies as gen
-from contract_tests.runner import draw_cases
+from contract_tests.drawing import draw_cases
 
 
 def _fingerprints(name: str, count: int, seed: int) -> list[str]:

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contract_tests import strategies as gen
-from contract_tests.runner import draw
+from contract_tests.drawing import draw
+from contract_tests.strategies import schema
 from mock_server.domain.data import validate
 
 FAST = settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
@@ -157,7 +158,7 @@ def test_a_schema_change_flows_into_the_strategies(monkeypatch: pytest.MonkeyPat
     person = json.loads(json.dumps(gen.definition("person")))
     person["properties"]["new_required_field"] = {"type": "boolean"}
     person["required"] = [*person["required"], "new_required_field"]
-    monkeypatch.setitem(gen._definitions(), "person", person)
+    monkeypatch.setitem(schema._definitions(), "person", person)
 
     @FAST
     @given(gen.persons("partial"))

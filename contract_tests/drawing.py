@@ -1,0 +1,159 @@
+"""Cases drawn from Hypothesis strategies one seeded example at a time, outside any test.
+
+Hypothesis has no public call for "one example of this strategy from this seed, here": `@given` owns
+the loop, and `.example()` is random and warns. `draw_one` uses Hypothesis's internals for that
+(`ConjectureData` under a `BuildContext`, `StopTest` when a filter rejects), and this module is the
+only place in fakeapollo that touches them, or any other private name of Hypothesis's
+(`set_hypothesis_home_dir`). `private_api_problems()` says what a Hypothesis release moved or
+changed (tests/test_drawing.py fails with its text); `draw_one` then falls back on `@given`, slower
+but public.
+"""
+
+from __future__ import annotations
+
+import inspect
+import queue
+import random
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
+
+    from contract_tests.cases import Case, Property
+
+#: Tries of one seed before giving up, when filters keep rejecting draws.
+DRAW_ATTEMPTS = 20
+
+
+def private_api_problems() -> list[str]:
+    """What of Hypothesis's private API this module relies on is missing or changed (empty when fine)."""
+    problems = []
+    try:
+        from hypothesis.configuration import set_hypothesis_home_dir
+        from hypothesis.control import BuildContext
+        from hypothesis.errors import StopTest
+        from hypothesis.internal.conjecture.data import ConjectureData
+    except ImportError as exc:
+        return [f"cannot import it: {exc}"]
+    expected: list[tuple[Callable[..., Any], set[str]]] = [
+        (ConjectureData.__init__, {"random"}),
+        (BuildContext.__init__, {"data", "is_final", "wrapped_test"}),
+        (set_hypothesis_home_dir, {"directory"}),
+    ]
+    for function, names in expected:
+        missing = names - set(inspect.signature(function).parameters)
+        if missing:
+            problems.append(f"{function.__qualname__} no longer takes {sorted(missing)}")
+    if not hasattr(ConjectureData, "draw"):
+        problems.append("ConjectureData has no draw()")
+    if not issubclass(StopTest, BaseException):
+        problems.append("StopTest is no longer an exception")
+    return problems
+
+
+def use_home_dir(directory: Path) -> None:
+    """Keep Hypothesis's files (its example database) in `directory`, not the working directory."""
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    set_hypothesis_home_dir(directory)
+
+
+def draw_one(strategy: SearchStrategy[Any], seed: str) -> Any:
+    """One example of `strategy`, the same one for the same `seed` (no example database)."""
+    try:
+        from hypothesis.control import BuildContext
+        from hypothesis.errors import StopTest
+        from hypothesis.internal.conjecture.data import ConjectureData
+    except ImportError:  # pragma: no cover - Hypothesis moved its internals: use the public API
+        return _draw_public(strategy, seed)
+    for attempt in range(DRAW_ATTEMPTS):
+        data = ConjectureData(random=random.Random(f"{seed}/{attempt}"))
+        try:
+            with BuildContext(data, is_final=True, wrapped_test=draw_one):
+                return data.draw(strategy)
+        except StopTest:  # a filter rejected this try: draw again from the next seed
+            continue
+    raise RuntimeError(f"could not draw a case for {seed}")
+
+
+def _draw_public(strategy: SearchStrategy[Any], seed: str) -> Any:
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import seed as seeded
+
+    found: list[Any] = []
+
+    @seeded(int.from_bytes(seed.encode()[:16], "big"))
+    @settings(
+        max_examples=2,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def collect(example: Any) -> None:
+        found.append(example)
+
+    collect()
+    return found[-1]
+
+
+def draw(strategy: SearchStrategy[Any], count: int, seed: int) -> list[Any]:
+    """`count` examples of `strategy`; example `i` depends only on (`seed`, `i`)."""
+    return [draw_one(strategy, f"{seed}:{index}") for index in range(count)]
+
+
+def draw_cases(prop: Property, count: int, seed: int) -> Iterator[Case]:
+    """The property's cases: its fixed extremes first, then random ones.
+
+    Case `i` depends only on (`seed`, the property, `i`), so a larger `count` only adds cases.
+    """
+    extremes = prop.extremes()[:count]
+    cases = prop.cases() if count > len(extremes) else None
+    for index in range(count):
+        strategy = extremes[index] if index < len(extremes) else cases
+        assert strategy is not None
+        yield draw_one(strategy, f"{seed}:{prop.name}:{index}")
+
+
+def prefetched(cases: Iterator[Case]) -> Iterator[Case]:
+    """`cases` in order, each drawn in a background thread while the client runs the one before.
+
+    Drawing is CPU work in this process and a client run is mostly waiting, so the two overlap.
+    At most one case is drawn ahead; closing the iterator stops the drawing.
+    """
+    ready: queue.Queue[tuple[Case | None, BaseException | None]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for case in cases:
+                while not stop.is_set():
+                    try:
+                        ready.put((case, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            ready.put((None, None))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            ready.put((None, exc))
+
+    threading.Thread(target=produce, name="contract-cases", daemon=True).start()
+    try:
+        while True:
+            case, error = ready.get()
+            if error is not None:
+                raise error
+            if case is None:
+                return
+            yield case
+    finally:
+        stop.set()
+
+
+__all__ = ["draw", "draw_cases", "draw_one", "prefetched", "private_api_problems", "use_home_dir"]
