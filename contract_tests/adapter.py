@@ -29,6 +29,15 @@ class ClientAdapter:
         """Enrich up to 10 people; return `{"outcome": "bulk", "matches": [...]}`. Optional."""
         raise Unsupported("people_bulk_match")
 
+    def people_match_phones(self, base_url: str, api_key: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Ask people/match for phone numbers, then poll Poll Webhook Result for them. Optional.
+
+        `params` carry `reveal_phone_number` and a `webhook_url`; poll with
+        `GET webhook_result/{request_id}`, the id exactly as Apollo wrote it. Return
+        `{"outcome": "phones", "request_id": "<as text>", "phone_numbers": [...]}` (sanitized numbers).
+        """
+        raise Unsupported("people_match_phones")
+
     def receive_webhook(self, payload: dict[str, Any], state: Any) -> Any:
         """Feed one webhook payload to your receiver, starting from `state`; return the new state.
 

@@ -4,13 +4,40 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from contract_tests.strategies import definition
 
-#: Keys a client may report that stand for a documented value elsewhere on the person.
-DERIVED = {"organization_name": ("organization", "name")}
+
+def _at(*path: str) -> Callable[[dict[str, Any]], Any]:
+    def value(person: dict[str, Any]) -> Any:
+        node: Any = person
+        for step in path:
+            node = node.get(step) if isinstance(node, dict) else None
+        return node
+
+    return value
+
+
+def _email_verified(person: dict[str, Any]) -> bool:
+    return person.get("email_status") == "verified"
+
+
+#: Keys a client may report that it derives from the person: what Apollo's answer implies for each
+#: (a label for reports, and the value). `email_verified` and its spellings: Apollo's
+#: `email_status` is exactly "verified" (any other status, null included, is not verified).
+DERIVED: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
+    "organization_name": ("organization.name", _at("organization", "name")),
+    "company_name": ("organization.name", _at("organization", "name")),
+    "organization_domain": ("organization.primary_domain", _at("organization", "primary_domain")),
+    "company_domain": ("organization.primary_domain", _at("organization", "primary_domain")),
+    **{
+        name: ('email_status == "verified"', _email_verified)
+        for name in ("email_verified", "is_email_verified", "verified_email", "has_verified_email")
+    },
+}
 
 
 def _blank(value: Any) -> bool:
@@ -103,7 +130,8 @@ def person_value_problems(
     """Every documented field the client reported that is not Apollo's value (see `values_agree`).
 
     Keys Apollo does not document on a person are the client's own and are not compared, except
-    `DERIVED` ones (`organization_name` is `organization.name`). A display name built from first and
+    `DERIVED` ones (`organization_name` is `organization.name`, `email_verified` is
+    `email_status == "verified"`). A display name built from first and
     last name may stand for `name`.
     """
     documented = set(definition("person")["properties"])
@@ -112,9 +140,10 @@ def person_value_problems(
         if key == "id":
             continue
         if key in DERIVED:
-            parent = expected.get(DERIVED[key][0])
-            want = parent.get(DERIVED[key][1]) if isinstance(parent, dict) else None
-            label = ".".join(DERIVED[key])
+            label, derive = DERIVED[key]
+            want = derive(expected)
+            if want is False and value is None:
+                continue  # "not verified" may be reported as unknown
         elif key in documented:
             want, label = expected.get(key), key
         else:

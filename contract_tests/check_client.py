@@ -31,13 +31,13 @@ from typing import Any
 
 #: Kept here (not imported from the runner) so building the parser stays free of Hypothesis imports.
 DEFAULT_EXAMPLES = 10
-DEFAULT_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = 30.0
 #: Properties that run fewer cases whatever --examples says (they wait real seconds); a test checks
 #: these against the contract's own caps.
 CAPPED_EXAMPLES = {"rate_limited": 5, "timeouts": 2}
 PROPERTY_NAMES = (
     "match, no_match, partial, unauthorized, forbidden, client_error, rate_limited, server_error, "
-    "timeouts, valid_requests, bulk, bulk_errors, idempotent_webhooks"
+    "timeouts, valid_requests, bulk, bulk_errors, idempotent_webhooks, request_ids"
 )
 
 
@@ -64,7 +64,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--timeout",
         type=float,
         default=DEFAULT_TIMEOUT,
-        help=f"seconds one client run may take (default {DEFAULT_TIMEOUT:g})",
+        help=f"seconds of its own one client run may take, on top of what its case makes it wait "
+        f"(Retry-After, a slow or hung answer, back-off); past that it is stopped as hung "
+        f"(default {DEFAULT_TIMEOUT:g})",
     )
     parser.add_argument("--cwd", help="working directory of the command (default: the current one)")
     parser.add_argument("--fail-fast", action="store_true", help="stop at the first failing property")
@@ -86,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     from contract_tests.contract import property_named
     from contract_tests.drivers import CommandDriver
     from contract_tests.report import PropertyResult
-    from contract_tests.runner import ContractServer, run_contract
+    from contract_tests.runner import ClientDidNotRun, ContractServer, run_contract
 
     if args.examples < 1:
         print("--examples must be at least 1", file=sys.stderr)
@@ -119,7 +121,11 @@ def run(args: argparse.Namespace) -> int:
             properties=args.properties,
             fail_fast=args.fail_fast,
             progress=progress,
+            preflight=True,
         )
+    except ClientDidNotRun as exc:
+        print(f"check-client: {exc}", file=sys.stderr)
+        return 2
     finally:
         if server is not None:
             server.stop()

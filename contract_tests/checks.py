@@ -8,10 +8,12 @@ from typing import Any
 
 from contract_tests import strategies as gen
 from contract_tests.agreement import as_number, person_value_problems
-from contract_tests.cases import Case, Check, Observation
+from contract_tests.cases import Case, Check, Observation, deduplicated
+from contract_tests.misses import is_miss, miss_rule
 from contract_tests.priming import Exchange
 from contract_tests.strategies import CannedResponse
 from mock_server.domain.data import violations
+from mock_server.domain.params import parse_webhook_url
 
 #: A client may retry a failed request at most this many times (so at most 4 requests per call).
 MAX_RETRIES = 3
@@ -28,10 +30,18 @@ OUTCOMES = (
     "rate_limited",
     "error",
     "webhook",
+    "phones",
     "unsupported",
 )
 MATCH_PATHS = ("/api/v1/people/match", "/v1/people/match")
 BULK_PATHS = ("/api/v1/people/bulk_match", "/v1/people/bulk_match")
+POLL_PREFIXES = ("/api/v1/webhook_result/", "/v1/webhook_result/")
+#: Flags a client may always send at their default (false) without being asked: harmless.
+DEFAULT_FLAGS = frozenset(
+    {"reveal_personal_emails", "reveal_phone_number", "run_waterfall_email", "run_waterfall_phone"}
+)
+#: Slack on "gave up within the longest read timeout": the client's own scheduling.
+GIVE_UP_SLACK = 2.0
 RETRY_RULE = f"the rule: retry a 429, a 5xx or a network error at most {MAX_RETRIES} times, then report it"
 
 
@@ -44,6 +54,11 @@ def _base_problems(obs: Observation) -> list[str]:
     if obs.runaway:
         return [
             f"the client kept sending requests: more than {len(obs.exchanges) - 1} for one call (runaway)"
+        ]
+    if obs.stopped_at_limit:
+        return [
+            f"the client was still running when its run budget ({obs.timeout:g} s) ended it: "
+            "a client must finish every case on its own (see the README's run budget)"
         ]
     if obs.crash is not None:
         return [f"the client crashed: {obs.crash}"]
@@ -117,7 +132,7 @@ def _retry_problems(case: Case, obs: Observation) -> list[str]:
 def _answered_well(case: Case, obs: Observation) -> list[CannedResponse]:
     """The well-formed 200 answers the client actually received."""
     served = [_served(case, obs, i) for i in range(len(obs.exchanges))]
-    return [r for r in served if r.status == 200 and r.text is None and r.fault != "hang"]
+    return [r for r in served if r.status == 200 and r.text is None and r.fault not in ("hang", "reset")]
 
 
 def check_match(case: Case, obs: Observation) -> list[str]:
@@ -130,11 +145,14 @@ def check_match(case: Case, obs: Observation) -> list[str]:
 
 
 def check_no_match(case: Case, obs: Observation) -> list[str]:
-    """`no_match`: a miss (null person or a stub) reported as no match."""
-    problems = _expect(obs, "no_match")
+    """`no_match`: a miss (a null person, or one a `MissRule` applies to) reported as no match."""
     person = case.responses[-1].document.get("person")
-    if problems and isinstance(person, dict) and person.get("match_confidence") == "none":
-        problems.append('Apollo\'s person is a stub marked match_confidence: "none": that is a miss')
+    if not is_miss(person):  # a case whose person lost what made it a miss judges as a match
+        return check_match(case, obs)
+    problems = _expect(obs, "no_match")
+    rule = miss_rule(person)
+    if problems and rule is not None:
+        problems.append(f"Apollo's person is {rule.name}: that is a miss")
     return problems
 
 
@@ -195,7 +213,7 @@ def check_rate_limited(case: Case, obs: Observation) -> list[str]:
     problems = _retry_problems(case, obs)
     first = _served(case, obs, 0)
     wait = _retry_after(first, obs.exchanges[0]) if obs.exchanges else None
-    if obs.crash and "timed out" in obs.crash and wait is not None and wait >= LONG_RETRY_AFTER:
+    if obs.stopped_at_limit and wait is not None and wait >= LONG_RETRY_AFTER:
         problems.append(
             f"the client slept through Retry-After: {first.headers.get('Retry-After')}: past "
             f"{LONG_RETRY_AFTER:g} s, report rate_limited instead of waiting"
@@ -241,14 +259,35 @@ def check_time(case: Case, obs: Observation) -> list[str]:
             )
             return problems
         return _same_person(person, _reported_person(obs)) if isinstance(person, dict) else []
-    problems = _retry_problems(case, obs)
-    if obs.crash and "timed out" in obs.crash:
-        return [
-            *problems,
-            f"the connection hung and the client was still waiting when the run's timeout "
-            f"({obs.timeout:g} s) ended it: set a timeout below it and report an error",
-        ]
-    return problems + _expect(obs, "error")
+    problems = _retry_problems(case, obs) + _hang_problems(obs)
+    if obs.stopped_at_limit:
+        return problems or _base_problems(obs)
+    problems += _expect(obs, "error", "match")
+    return problems + _match_after_retries(case, obs, "the client reported a match but was never answered")
+
+
+def _hang_problems(obs: Observation) -> list[str]:
+    """A client must give up on a connection that has not answered within `LONGEST_READ_TIMEOUT`.
+
+    When it gave up is the earliest of: its next request, the end of the held request (the
+    emulator ends a hold when the client leaves), and the end of its run.
+    """
+    held = [e for e in obs.exchanges if e.answer.fault == "hang"]
+    if not held:
+        return []
+    first = held[0]
+    later = [e.arrived - first.arrived for e in obs.exchanges if e.arrived > first.arrived]
+    evidence = [*later, first.seconds]
+    if obs.ended and not obs.stopped_at_limit:
+        evidence.append(obs.ended - first.wall)
+    waited = min(evidence)
+    if waited <= gen.LONGEST_READ_TIMEOUT + GIVE_UP_SLACK:
+        return []
+    return [
+        f"the connection hung and the client waited {waited:.1f} s without giving up: give up on a "
+        f"request that has not answered within {gen.LONGEST_READ_TIMEOUT:g} s (a read timeout), then "
+        "report an error or retry it"
+    ]
 
 
 def request_problems(exchange: Exchange, api_key: str) -> list[str]:
@@ -259,8 +298,14 @@ def request_problems(exchange: Exchange, api_key: str) -> list[str]:
         schema = "people_match.request"
     elif exchange.path in BULK_PATHS:
         schema = "people_bulk_match.request"
+    elif exchange.path.startswith(POLL_PREFIXES):
+        if exchange.method != "GET":
+            problems.append(f"{where}: Poll Webhook Result takes GET")
+        if exchange.header("x-api-key") is None:
+            problems.append(f"{where}: the API key is not in the x-api-key header")
+        return problems
     else:
-        return [f"{where}: not a people/match or people/bulk_match route"]
+        return [f"{where}: not a people/match, people/bulk_match or webhook_result route"]
     if exchange.path in BULK_PATHS and exchange.method != "POST":
         problems.append(f"{where}: bulk_match takes POST")
     if exchange.method not in ("GET", "POST"):
@@ -278,8 +323,17 @@ def request_problems(exchange: Exchange, api_key: str) -> list[str]:
     return problems
 
 
-def _sent_as_asked(asked: Any, sent: Any) -> bool:
-    """The server received exactly the value asked for (a flag or number may travel as text)."""
+def _sent_as_asked(key: str, asked: Any, sent: Any) -> bool:
+    """The server received exactly the value asked for (a flag or number may travel as text).
+
+    A `webhook_url` may travel percent-encoded, as Apollo's docs suggest: it counts as the URL the
+    emulator decodes it to.
+    """
+    if key == "webhook_url" and isinstance(asked, str) and sent is not None:
+        try:
+            return parse_webhook_url(sent) == parse_webhook_url(asked)
+        except Exception:  # noqa: BLE001 - any refusal means it did not arrive as asked
+            return False
     if isinstance(asked, bool):
         return sent in (asked, str(asked).lower())
     if isinstance(asked, int | float):
@@ -302,16 +356,28 @@ def check_valid_requests(case: Case, obs: Observation) -> list[str]:
             asked = case.request.get("params", {})
             for key, value in asked.items():
                 sent = exchange.params.get(key)
-                if not _sent_as_asked(value, sent):
+                if not _sent_as_asked(key, value, sent):
                     problems.append(f"{where}: asked for {key}={value!r}, the server received {sent!r}")
-            extra = sorted(set(exchange.params) - set(asked) - {"api_key"})
+            extra = sorted(
+                key
+                for key in set(exchange.params) - set(asked) - {"api_key"}
+                if not (key in DEFAULT_FLAGS and _sent_as_asked(key, False, exchange.params[key]))
+            )
             if extra:
                 problems.append(f"{where}: the server received parameters nobody asked for: {extra}")
         elif exchange.path in BULK_PATHS:
-            details = exchange.params.get("details")
-            if details != case.request.get("details"):
-                problems.append(f"{where}: details differ from what was asked: {json.dumps(details)[:200]}")
+            problems += _details_problems(case, exchange)
     return problems
+
+
+def _details_problems(case: Case, exchange: Exchange) -> list[str]:
+    """Bulk details sent as asked; asking an identical detail only once is harmless."""
+    details = exchange.params.get("details")
+    asked = case.request.get("details")
+    if details == asked or (isinstance(asked, list) and details == deduplicated(asked)):
+        return []
+    where = f"{exchange.method} {exchange.path}"
+    return [f"{where}: details differ from what was asked: {json.dumps(details, ensure_ascii=False)[:300]}"]
 
 
 def check_bulk(case: Case, obs: Observation) -> list[str]:
@@ -321,6 +387,8 @@ def check_bulk(case: Case, obs: Observation) -> list[str]:
         return problems
     for exchange in obs.exchanges:
         problems += request_problems(exchange, obs.api_key)
+        if exchange.path in BULK_PATHS:
+            problems += _details_problems(case, exchange)
     expected = case.responses[-1].document["matches"]
     reported = (obs.outcome or {}).get("matches")
     if not isinstance(reported, list):
@@ -350,6 +418,12 @@ def check_webhooks(case: Case, obs: Observation) -> list[str]:
         return problems
     assert obs.outcome is not None
     once, twice = obs.outcome.get("state_once"), obs.outcome.get("state")
+    if case.deliveries is not None and case.deliveries.lesser is not None:
+        if obs.outcome.get("state_lesser") == once:
+            problems.append(
+                f"{case.deliveries.left_out} left no trace: the state is the same without it "
+                f"({json.dumps(once, ensure_ascii=False)[:300]}); keep every person of every payload"
+            )
     if once != twice:
         delivered = case.deliveries.delivered if case.deliveries else []
         unique = case.deliveries.unique if case.deliveries else []
@@ -360,4 +434,28 @@ def check_webhooks(case: Case, obs: Observation) -> list[str]:
             f"{json.dumps(once, ensure_ascii=False)[:300]}; as delivered with retries: "
             f"{json.dumps(twice, ensure_ascii=False)[:300]}"
         )
+    return problems
+
+
+def check_phones(case: Case, obs: Observation) -> list[str]:
+    """`request_ids`: the poll uses Apollo's request_id exactly as written (past 2**53 included)."""
+    problems = _expect(obs, "phones", "error")
+    if obs.stopped_at_limit or obs.runaway:
+        return problems
+    request_id = case.responses[0].document["request_id"]
+    polls = [e for e in obs.exchanges if e.path.startswith(POLL_PREFIXES)]
+    for exchange in obs.exchanges:
+        problems += request_problems(exchange, obs.api_key)
+    if not polls:
+        problems.append("the client never polled Poll Webhook Result (GET webhook_result/{request_id})")
+    for exchange in polls:
+        polled = exchange.path.rsplit("/", 1)[-1]
+        if polled != str(request_id):
+            problems.append(
+                f"the client polled {exchange.path}: Apollo's request_id is {request_id} (carry it as "
+                "written: past 2**53 a JavaScript number, or a float, loses digits)"
+            )
+    reported = (obs.outcome or {}).get("request_id")
+    if _kind(obs) == "phones" and str(reported) != str(request_id):
+        problems.append(f"the client reported request_id {reported!r}, Apollo's is {request_id}")
     return problems

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from contract_tests import strategies as gen
 from contract_tests.agreement import person_value_problems, values_agree
-from contract_tests.cases import Case, Observation, Property
+from contract_tests.cases import Case, Observation, Property, bulk_case
 from contract_tests.checks import (
     LONG_RETRY_AFTER,
     MAX_RETRIES,
@@ -36,6 +36,7 @@ from contract_tests.checks import (
     check_no_match,
     check_not_retried,
     check_partial,
+    check_phones,
     check_rate_limited,
     check_server_error,
     check_time,
@@ -114,7 +115,7 @@ _RATE_LIMIT_EXTREMES = [("absent", True), ("date", True), ("3600", False), ("0",
 
 
 def _server_error_cases() -> st.SearchStrategy[Case]:
-    failures = st.one_of(gen.server_error_responses(), gen.truncated_responses())
+    failures = st.one_of(gen.server_error_responses(), gen.truncated_responses(), gen.connection_resets())
     return st.booleans().flatmap(lambda then: _then_match(failures, then))
 
 
@@ -128,33 +129,108 @@ def _time_extremes() -> list[st.SearchStrategy[Case]]:
     known = st.just({"email": "tim@apollo.io"})
     return [
         st.builds(lambda p, a: _match_case(p, [a]), known, slow),
-        st.builds(lambda p, a: _match_case(p, [a]), gen.match_params(), gen.hung_responses()),
+        # Only the first request hangs: a client that gives up and retries is answered.
+        _then_match(gen.hung_responses(), True),
     ]
 
 
-def _bulk_case(details: list[dict[str, Any]], answer: CannedResponse) -> Case:
-    return Case("people_bulk_match", {"operation": "people_bulk_match", "details": details}, [answer])
-
-
 def _bulk_cases(
-    style: gen.Style = "complete", sizes: st.SearchStrategy[int] | None = None
+    style: gen.Style = "complete", sizes: st.SearchStrategy[int] | None = None, counters: str | None = None
 ) -> st.SearchStrategy[Case]:
     return (st.integers(1, 10) if sizes is None else sizes).flatmap(
         lambda n: st.builds(
-            lambda details, body: _bulk_case(details, json_response(body, "people_bulk_match.response")),
+            lambda details, body: bulk_case(details, json_response(body, "people_bulk_match.response")),
             gen.bulk_details(n),
-            gen.bulk_responses(n, style),
+            gen.bulk_responses(n, style, counters),
         )
     )
 
 
+def _bulk_answer(matches: list[dict[str, Any] | None], request_id: int) -> CannedResponse:
+    return json_response(gen.bulk_body(matches, request_id), "people_bulk_match.response")
+
+
+def _repeated_detail_cases() -> st.SearchStrategy[Case]:
+    """Three details, the first asked again last: the same person answers both (asking once is fine)."""
+
+    def build(details: list[dict[str, Any]], people: list[dict[str, Any]], request_id: int) -> Case:
+        first, second = details
+        one, two = people
+        return bulk_case([first, second, first], _bulk_answer([one, two, one], request_id))
+
+    return st.builds(
+        build, gen.bulk_details(2).filter(lambda d: d[0] != d[1]), _two_people(), gen.request_ids()
+    )
+
+
+def _zero_counter_cases() -> st.SearchStrategy[Case]:
+    """Two people matched, the counters at zero (Apollo's OpenAPI allows it): `matches` decides."""
+
+    def build(details: list[dict[str, Any]], people: list[dict[str, Any]], request_id: int) -> Case:
+        body = gen.bulk_body([*people], request_id, counters="zero")
+        return bulk_case(details, json_response(body, "people_bulk_match.response"))
+
+    return st.builds(build, gen.bulk_details(2), _two_people(), gen.request_ids())
+
+
+def _namesake_cases() -> st.SearchStrategy[Case]:
+    """Two different people who share a name, at different companies, in one bulk request."""
+
+    def build(people: list[dict[str, Any]], domains: list[str], request_id: int) -> Case:
+        first, last = people[0].get("first_name") or "Ada", people[0].get("last_name") or "Lovelace"
+        details = [{"first_name": first, "last_name": last, "domain": domain} for domain in domains]
+        namesakes = [{**p, "first_name": first, "last_name": last, "name": f"{first} {last}"} for p in people]
+        return bulk_case(details, _bulk_answer([*namesakes], request_id))
+
+    domains = st.lists(st.sampled_from(gen.DOMAINS), min_size=2, max_size=2, unique=True)
+    return st.builds(build, _two_people(), domains, gen.request_ids())
+
+
+def _two_people() -> st.SearchStrategy[list[dict[str, Any]]]:
+    """Two different persons (different ids and organizations)."""
+    return st.lists(gen.persons("complete"), min_size=2, max_size=2).filter(
+        lambda people: people[0]["id"] != people[1]["id"]
+    )
+
+
 def _bulk_error_cases(errors: st.SearchStrategy[CannedResponse] | None = None) -> st.SearchStrategy[Case]:
-    return st.builds(_bulk_case, gen.bulk_details(), gen.bulk_error_responses() if errors is None else errors)
+    return st.builds(bulk_case, gen.bulk_details(), gen.bulk_error_responses() if errors is None else errors)
 
 
 def _webhook_cases(deliveries: st.SearchStrategy[gen.Deliveries] | None = None) -> st.SearchStrategy[Case]:
     return (gen.webhook_deliveries() if deliveries is None else deliveries).map(
         lambda d: Case("receive_webhooks", {"operation": "receive_webhooks"}, [], deliveries=d)
+    )
+
+
+def _phone_cases() -> st.SearchStrategy[Case]:
+    return gen.poll_request_ids().flatmap(_phone_case)
+
+
+_PHONE_FLAGS = ("reveal_phone_number", "webhook_url")
+
+
+def _phone_case(request_id: int) -> st.SearchStrategy[Case]:
+    """people/match asked for phones answers `request_id`; the poll is answered with the payload."""
+
+    def build(params: dict[str, Any], url: str, person: dict[str, Any], payload: dict[str, Any]) -> Case:
+        asked = {**params, "reveal_phone_number": True, "webhook_url": url}
+        answers = [
+            _match_answer({"person": person, "request_id": request_id}),
+            json_response(gen.poll_result(request_id, payload), "webhook_result.response"),
+        ]
+        return Case("people_match_phones", {"operation": "people_match_phones", "params": asked}, answers)
+
+    return gen.persons("complete").flatmap(
+        lambda person: st.builds(
+            build,
+            gen.match_params().map(
+                lambda p: {k: v for k, v in p.items() if k not in ("reveal_phone_number", "webhook_url")}
+            ),
+            gen.webhook_urls(),
+            st.just(person),
+            gen.phone_payloads_for(person["id"], request_id),
+        )
     )
 
 
@@ -172,6 +248,12 @@ def _same_person_redelivered() -> st.SearchStrategy[gen.Deliveries]:
 SAME_PERSON = "5f2a0c0a0c0a0c0a0c0a0c0a"
 
 
+def _unverified(person: dict[str, Any]) -> dict[str, Any]:
+    """`person` with an email whose status is one of Apollo's others than "verified"."""
+    status = "extrapolated" if len(str(person.get("id"))) % 2 else "unavailable"
+    return {**person, "email": person.get("email") or "ada.lovelace@apollo.io", "email_status": status}
+
+
 def _bare_answer() -> st.SearchStrategy[dict[str, Any]]:
     return _person_answer(gen.persons("bare"))
 
@@ -180,10 +262,15 @@ PROPERTIES: list[Property] = [
     Property(
         "match",
         "Any valid match answer: the client reports a match for the same person id, and every "
-        "documented field it reports has Apollo's value (allowed normalisations aside).",
+        "documented field it reports has Apollo's value (allowed normalisations aside), and so does "
+        "every field it derives that the contract knows (email_verified, organization_name, ...).",
         lambda: _match_cases(gen.match_responses()),
         check_match,
-        extremes=lambda: [_match_cases(_person_answer(gen.persons("longest"))), _match_cases(_bare_answer())],
+        extremes=lambda: [
+            _match_cases(_person_answer(gen.persons("longest"))),
+            _match_cases(_bare_answer()),
+            _match_cases(_person_answer(gen.persons("complete").map(_unverified))),
+        ],
     ),
     Property(
         "no_match",
@@ -254,12 +341,15 @@ PROPERTIES: list[Property] = [
         extremes=lambda: [
             _then_match(gen.truncated_responses(), False),
             _then_match(gen.server_error_responses(), True),
+            _then_match(gen.connection_resets(), True),
+            _then_match(gen.connection_resets(), False),
         ],
     ),
     Property(
         "timeouts",
-        f"An answer that takes {gen.SLOW_ANSWER_SECONDS:g} s still succeeds; a connection that hangs "
-        "ends in an error before the run's timeout.",
+        f"An answer that takes {gen.SLOW_ANSWER_SECONDS:g} s still succeeds; on a connection that hangs "
+        f"the client gives up within {gen.LONGEST_READ_TIMEOUT:g} s (its read timeout), then reports "
+        "an error or retries (the retry is answered).",
         _time_cases,
         check_time,
         max_examples=2,
@@ -279,11 +369,17 @@ PROPERTIES: list[Property] = [
     Property(
         "bulk",
         "bulk_match: valid requests; the reported matches line up with the details, nulls included, "
-        "with Apollo's values.",
+        "with Apollo's values, whatever the counters say; two people who share a name stay two.",
         _bulk_cases,
         check_bulk,
         needs="bulk",
-        extremes=lambda: [_bulk_cases("bare", st.just(10)), _bulk_cases("complete", st.just(1))],
+        extremes=lambda: [
+            _bulk_cases("bare", st.just(10)),
+            _zero_counter_cases(),
+            _namesake_cases(),
+            _repeated_detail_cases(),
+            _bulk_cases("complete", st.just(1)),
+        ],
     ),
     Property(
         "bulk_errors",
@@ -307,14 +403,27 @@ PROPERTIES: list[Property] = [
     Property(
         "idempotent_webhooks",
         "The same webhook payload delivered twice, or again after a newer one, has the effect of one "
-        "delivery in order.",
+        "delivery in order; every person of every payload (with or without request_id) leaves a trace.",
         _webhook_cases,
         check_webhooks,
         needs="webhook",
         extremes=lambda: [
             _webhook_cases(_same_person_redelivered()),
+            _webhook_cases(gen.multi_person_deliveries(-1)),
+            _webhook_cases(gen.unnumbered_deliveries()),
+            _webhook_cases(gen.multi_person_deliveries(0)),
             _webhook_cases(gen.duplicated_deliveries()),
         ],
+    ),
+    Property(
+        "request_ids",
+        "people/match asked for phone numbers answers a request_id past 2**53; the client polls Poll "
+        "Webhook Result with exactly that id, as written.",
+        _phone_cases,
+        check_phones,
+        needs="phones",
+        max_examples=3,
+        extremes=lambda: [_phone_case(request_id) for request_id in gen.BIG_REQUEST_IDS],
     ),
 ]
 

@@ -1,7 +1,14 @@
-"""Drivers: how the runner calls a client for one case (a Python adapter in-process, or a command)."""
+"""Drivers: how the runner calls a client for one case (a Python adapter in-process, or a command).
+
+Every run has a limit in seconds (the run budget, set per case by the runner); a client still
+running at the limit is stopped and its reply says so (`stopped="budget"`), apart from a client
+that exits on its own, whose exit status and last lines of stderr are kept. Clients run in the
+time zone `CLIENT_TIME_ZONE`, not UTC, so local-time mistakes show.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -9,12 +16,17 @@ import subprocess
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from contract_tests.adapter import ClientAdapter, Unsupported
 
-DEFAULT_TIMEOUT = 10.0
+#: Seconds of its own (beyond what its case makes it wait) one client run may take: `--timeout`.
+DEFAULT_TIMEOUT = 30.0
+#: The time zone clients run in: east of UTC with a half hour, so an HTTP date read as local time
+#: lands in the past and a naive hour arithmetic is off.
+CLIENT_TIME_ZONE = "Asia/Kolkata"
 
 
 @dataclass(frozen=True)
@@ -38,6 +50,13 @@ class Reply:
     crash: str | None = None
     output: str = ""
     seconds: float = 0.0
+    #: Why the run was stopped from outside: "budget" (still running at its limit), "runaway"
+    #: (it kept sending requests); None when the client ended on its own.
+    stopped: str | None = None
+    #: The command's exit status, when it exited on its own.
+    exit_status: int | None = None
+    #: Wall-clock time (epoch seconds) the run ended.
+    ended: float = 0.0
 
 
 class Driver(Protocol):
@@ -46,21 +65,41 @@ class Driver(Protocol):
     label: str
     timeout: float
 
-    def call(self, request: dict[str, Any], target: Target, wake: threading.Event) -> Reply:
-        """Run the client; return early (a crash) when `wake` is set by a runaway client."""
+    def call(self, request: dict[str, Any], target: Target, wake: threading.Event, limit: float) -> Reply:
+        """Run the client for at most `limit` seconds; stop early when `wake` is set by a runaway client."""
         ...
 
 
+@contextlib.contextmanager
+def client_time_zone(zone: str = CLIENT_TIME_ZONE) -> Iterator[None]:
+    """Run the block with the process's local time zone set to `zone` (for in-process clients)."""
+    tzset = getattr(time, "tzset", None)
+    if tzset is None:  # pragma: no cover - Windows: local time stays the machine's
+        yield
+        return
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = zone
+    tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        tzset()
+
+
 class AdapterDriver:
-    """Calls a `ClientAdapter` in-process, in a worker thread with a timeout."""
+    """Calls a `ClientAdapter` in-process, in a worker thread with a limit."""
 
     def __init__(self, adapter: ClientAdapter, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.adapter = adapter
         self.timeout = timeout
         self.label = type(adapter).__name__
 
-    def call(self, request: dict[str, Any], target: Target, wake: threading.Event) -> Reply:
-        """Run the adapter method for `request` and wait for it, the timeout, or a runaway."""
+    def call(self, request: dict[str, Any], target: Target, wake: threading.Event, limit: float) -> Reply:
+        """Run the adapter method for `request` and wait for it, the limit, or a runaway."""
         box: dict[str, Any] = {}
 
         def work() -> None:
@@ -77,15 +116,19 @@ class AdapterDriver:
 
         started = time.monotonic()
         threading.Thread(target=work, name="contract-client", daemon=True).start()
-        if not wake.wait(self.timeout):
-            return Reply(None, f"timed out after {self.timeout:g} s", seconds=time.monotonic() - started)
+        finished = wake.wait(limit)
         seconds = time.monotonic() - started
+        if not finished:
+            return Reply(
+                None, f"still running after {limit:g} s", seconds=seconds, stopped="budget", ended=time.time()
+            )
         if "outcome" in box or "crash" in box:
             outcome = box.get("outcome")
             if outcome is not None and not isinstance(outcome, dict):
-                return Reply(None, f"the adapter returned {outcome!r}, not an outcome dict", seconds=seconds)
-            return Reply(outcome, box.get("crash"), box.get("output", ""), seconds)
-        return Reply(None, "stopped: the client kept sending requests", seconds=seconds)
+                crash = f"the adapter returned {outcome!r}, not an outcome dict"
+                return Reply(None, crash, seconds=seconds, ended=time.time())
+            return Reply(outcome, box.get("crash"), box.get("output", ""), seconds, ended=time.time())
+        return Reply(None, "stopped: the client kept sending requests", seconds=seconds, stopped="runaway")
 
     def _dispatch(self, request: dict[str, Any], target: Target) -> Any:
         operation = request["operation"]
@@ -94,6 +137,9 @@ class AdapterDriver:
         if operation == "people_bulk_match":
             details = copy.deepcopy(request["details"])
             return self.adapter.people_bulk_match(target.base_url, target.api_key, details)
+        if operation == "people_match_phones":
+            params = dict(request["params"])
+            return self.adapter.people_match_phones(target.base_url, target.api_key, params)
         if operation == "receive_webhooks":
             state: Any = None
             for payload in request["payloads"]:
@@ -111,27 +157,31 @@ class CommandDriver:
         self.cwd = cwd
         self.label = command
 
-    def call(self, request: dict[str, Any], target: Target, wake: threading.Event) -> Reply:
+    def call(self, request: dict[str, Any], target: Target, wake: threading.Event, limit: float) -> Reply:
         """Start the command, feed it `request`, read its outcome."""
         env = {
             **os.environ,
             "APOLLO_BASE_URL": target.base_url,
             "APOLLO_API_URL": target.api_url,
             "APOLLO_API_KEY": target.api_key,
+            "TZ": CLIENT_TIME_ZONE,
         }
         started = time.monotonic()
-        process = subprocess.Popen(
-            self.command if os.name == "nt" else ["/bin/sh", "-c", self.command],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            cwd=self.cwd,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            start_new_session=os.name != "nt",
-        )
+        try:
+            process = subprocess.Popen(
+                self.command if os.name == "nt" else ["/bin/sh", "-c", self.command],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                cwd=self.cwd,
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                start_new_session=os.name != "nt",
+            )
+        except OSError as exc:
+            return Reply(None, f"the command could not start: {exc}", exit_status=None, ended=time.time())
         killed = threading.Event()
 
         def watch() -> None:
@@ -141,29 +191,49 @@ class CommandDriver:
                 _kill(process)
 
         threading.Thread(target=watch, daemon=True).start()
+        stopped = None
         try:
-            stdout, stderr = process.communicate(json.dumps(request), timeout=self.timeout)
+            stdout, stderr = process.communicate(json.dumps(request), timeout=limit)
         except subprocess.TimeoutExpired:
             _kill(process)
             stdout, stderr = process.communicate()
-            wake.set()
-            return Reply(
-                None,
-                f"timed out after {self.timeout:g} s",
-                _printed(stdout, stderr),
-                time.monotonic() - started,
-            )
+            stopped = "budget"
+        except BrokenPipeError:  # it exited before reading stdin
+            stdout, stderr = process.communicate()
         finally:
             wake.set()
         seconds = time.monotonic() - started
+        ended = time.time()
         printed = _printed(stdout, stderr)
+        if stopped is not None:
+            return Reply(None, f"still running after {limit:g} s", printed, seconds, stopped, ended=ended)
         if killed.is_set():
-            return Reply(None, "stopped: the client kept sending requests", printed, seconds)
+            return Reply(
+                None, "stopped: the client kept sending requests", printed, seconds, "runaway", ended=ended
+            )
         if process.returncode != 0:
-            last = (stderr or "").strip().splitlines()[-1:] or [""]
-            crash = f"exit status {process.returncode}" + (f" ({last[0][:200]})" if last[0] else "")
-            return Reply(None, crash, printed, seconds)
-        return _outcome_of(stdout, printed, seconds)
+            return Reply(
+                None,
+                crash_line(process.returncode, stderr),
+                printed,
+                seconds,
+                None,
+                process.returncode,
+                ended,
+            )
+        reply = _outcome_of(stdout, printed, seconds)
+        reply.exit_status, reply.ended = 0, ended
+        return reply
+
+
+def crash_line(status: int, stderr: str | None) -> str:
+    """`exit status 1 (KeyError: 'city')`: how the client ended and the last line it printed on stderr.
+
+    The report shows the last lines of what it printed beside this one.
+    """
+    lines = [line.strip() for line in (stderr or "").splitlines() if line.strip()]
+    text = f"killed by signal {-status}" if status < 0 else f"exit status {status}"
+    return text + (f" ({lines[-1][:200]})" if lines else " (nothing on stderr)")
 
 
 def _outcome_of(stdout: str, printed: str, seconds: float) -> Reply:
@@ -185,6 +255,8 @@ def _outcome_of(stdout: str, printed: str, seconds: float) -> Reply:
             "one JSON object (log on stderr)"
         )
         return Reply(None, crash, printed, seconds)
+    if not lines:
+        return Reply(None, "the client exited 0 and printed nothing on stdout", printed, seconds)
     return Reply(None, "stdout is not one JSON object", printed, seconds)
 
 
@@ -212,4 +284,14 @@ def _tail(text: str, limit: int = 1_200) -> str:
     return text if len(text) <= limit else "..." + text[-limit:]
 
 
-__all__ = ["DEFAULT_TIMEOUT", "AdapterDriver", "CommandDriver", "Driver", "Reply", "Target"]
+__all__ = [
+    "CLIENT_TIME_ZONE",
+    "DEFAULT_TIMEOUT",
+    "AdapterDriver",
+    "CommandDriver",
+    "Driver",
+    "Reply",
+    "Target",
+    "client_time_zone",
+    "crash_line",
+]

@@ -1,9 +1,12 @@
 """Priming over the control API: each case's answers queued as scenarios, its exchanges read back.
 
-For each contract case the runner registers a fresh API key and queues, for that key only, a
-`respond` scenario with the case's exact answers (in order, the last repeating), or the transport
-fault the case is about: `slow` (the emulator's own answer, late) or `timeout` (a connection held
-past the run's timeout). What the client sent is read back from the journal
+For each contract case the runner registers a fresh API key and queues, for that key only, its
+answers in order (the last repeating): `respond` scenarios with the case's exact answers, and the
+transport faults the case is about as their own scenarios, one request each: `slow` (the
+emulator's own answer, late), `timeout` (a connection held until the client gives up on it) and
+`connection_reset`. A case may also hold answers for a variant request (a bulk request asking an
+identical detail once), queued first and matched on its parameters. What the client sent is read
+back from the journal
 (`GET /__admin/requests?api_key=...`), whose only writer is the server. Nothing here reaches into
 the emulator's process, so the same code drives an emulator that is already running elsewhere.
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -31,6 +35,10 @@ DEFAULT_BUDGET = 5
 WATCH_SECONDS = 0.2
 #: The longest hold the control API allows (the `timeout` outcome's `seconds`).
 LONGEST_HOLD = 120
+#: Seconds to wait for a held request's journal entry after the client's run.
+HELD_ENTRY_WAIT = 1.0
+#: The fault a journal entry's scenario stands for.
+FAULTS = {"timeout": "hang", "connection_reset": "reset", "slow": "slow"}
 
 
 @dataclass
@@ -47,8 +55,10 @@ class Exchange:
     status: int
     #: Wall-clock arrival (epoch seconds), to compare with HTTP dates in `Retry-After`.
     wall: float = 0.0
-    #: What the emulator answered, as it sent it.
+    #: What the emulator answered, as it sent it (a fault: `hang`, `reset` or `slow`).
     answer: CannedResponse = field(default_factory=CannedResponse)
+    #: Seconds from arrival to the answer (or to the client leaving a held connection).
+    seconds: float = 0.0
 
     @property
     def params(self) -> dict[str, Any]:
@@ -86,12 +96,15 @@ class Exchange:
         content_type = str(response.get("content_type") or "application/json")
         answered = response.get("body")
         is_json = content_type.startswith("application/json") and not isinstance(answered, str)
+        seconds = float(entry.get("duration_ms") or 0) / 1000
         answer = CannedResponse(
             int(response.get("status") or 0),
             document=answered if is_json else None,
             text=None if is_json else str(answered if answered is not None else ""),
             content_type=content_type,
             headers=dict(response.get("headers") or {}),
+            fault=FAULTS.get(str(entry.get("scenario"))),
+            delay=seconds,
         )
         return cls(
             arrived=moment,
@@ -104,6 +117,7 @@ class Exchange:
             status=answer.status,
             wall=moment,
             answer=answer,
+            seconds=seconds,
         )
 
 
@@ -167,7 +181,7 @@ class ControlClient:
     def exchanges(self, key: str) -> list[Exchange]:
         """What the client with `key` sent, oldest first."""
         entries = self.call("GET", "/requests", api_key=key)["requests"]
-        return [Exchange.from_entry(e) for e in entries]
+        return sorted((Exchange.from_entry(e) for e in entries), key=lambda e: e.arrived)
 
     def close(self) -> None:
         """Close the HTTP client."""
@@ -183,17 +197,45 @@ def scenario_answer(response: CannedResponse) -> dict[str, Any]:
     return {"status": response.status, "headers": headers, "body": body}
 
 
-def scenario_for(key: str, responses: list[CannedResponse], budget: int, hold: float) -> dict[str, Any]:
-    """The scenario that serves one case to the client with `key`."""
-    first = responses[0]
-    served: dict[str, Any]
-    if first.fault == "slow":
-        served = {"outcome": "slow", "params": {"delay_ms": round(first.delay * 1000)}}
-    elif first.fault == "hang":
-        served = {"outcome": "timeout", "params": {"seconds": round(hold)}}
-    else:
-        served = {"outcome": "respond", "responses": [scenario_answer(r) for r in responses]}
-    return {"match": {"api_key": key}, **served, "times": budget}
+def _served_as(response: CannedResponse) -> dict[str, Any]:
+    """The scenario fields that serve `response`: a fault's outcome, or `respond` with it."""
+    if response.fault == "slow":
+        return {"outcome": "slow", "params": {"delay_ms": round(response.delay * 1000)}}
+    if response.fault == "hang":
+        return {"outcome": "timeout", "params": {"seconds": round(min(response.delay, LONGEST_HOLD))}}
+    if response.fault == "reset":
+        return {"outcome": "connection_reset"}
+    return {"outcome": "respond", "responses": [scenario_answer(response)]}
+
+
+def scenarios_for(
+    key: str, responses: list[CannedResponse], budget: int, params: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The scenarios that serve `responses` in order to the client with `key`, the last repeating.
+
+    Answers without a fault go together in one `respond` scenario; each fault is a scenario for
+    one request. With `params`, only requests carrying those parameters are served.
+    """
+    match: dict[str, Any] = {"api_key": key, **({"params": params} if params else {})}
+    documents: list[dict[str, Any]] = []
+    plain: list[CannedResponse] = []
+
+    def flush(last: bool) -> None:
+        if plain:
+            answers = [scenario_answer(r) for r in plain]
+            times = budget if last else len(plain)
+            documents.append({"match": match, "outcome": "respond", "responses": answers, "times": times})
+            plain.clear()
+
+    for index, response in enumerate(responses):
+        last = index == len(responses) - 1
+        if response.fault is None:
+            plain.append(response)
+            continue
+        flush(False)
+        documents.append({"match": match, **_served_as(response), "times": budget if last else 1})
+    flush(True)
+    return documents
 
 
 @dataclass
@@ -231,10 +273,20 @@ class Primed:
             hold = {"match": {"api_key": self.key}, "outcome": "timeout", "params": {"seconds": LONGEST_HOLD}}
             self.control.queue(hold)
 
-    def finish(self) -> list[Exchange]:
-        """End the case: its exchanges; its scenario goes (a runaway's hold stays)."""
+    def finish(self, expect_held: bool = False) -> list[Exchange]:
+        """End the case: its exchanges; its scenarios go (a runaway's hold stays).
+
+        With `expect_held`, a held request the journal does not show yet (its entry is written when
+        the client leaves it) is waited for, briefly.
+        """
         self.done.set()
         exchanges = self.control.exchanges(self.key)
+        deadline = time.monotonic() + HELD_ENTRY_WAIT
+        while expect_held and exchanges and time.monotonic() < deadline:
+            if any(e.answer.fault == "hang" for e in exchanges):
+                break
+            time.sleep(0.02)
+            exchanges = self.control.exchanges(self.key)
         if len(exchanges) >= self.budget:
             self._hold()
         for scenario_id in self.scenario_ids:
@@ -243,13 +295,31 @@ class Primed:
 
 
 def prime(
-    control: ControlClient, key: str, team: str, responses: list[CannedResponse], *, budget: int, hold: float
+    control: ControlClient,
+    key: str,
+    team: str,
+    responses: list[CannedResponse],
+    *,
+    budget: int,
+    variants: list[tuple[dict[str, Any], list[CannedResponse]]] | None = None,
 ) -> Primed:
-    """Register `key` and queue the case's scenarios for it."""
+    """Register `key` and queue the case's scenarios for it (answers to `variants` first)."""
     if not responses:
         raise ValueError("prime at least one response")
     control.add_key(key, team)
-    return Primed(control, key, [control.queue(scenario_for(key, responses, budget, hold))], budget)
+    documents = [
+        doc for params, answers in variants or [] for doc in scenarios_for(key, answers, budget, params)
+    ]
+    documents += scenarios_for(key, responses, budget)
+    return Primed(control, key, [control.queue(document) for document in documents], budget)
 
 
-__all__ = ["DEFAULT_BUDGET", "ControlClient", "Exchange", "Primed", "prime", "scenario_answer"]
+__all__ = [
+    "DEFAULT_BUDGET",
+    "ControlClient",
+    "Exchange",
+    "Primed",
+    "prime",
+    "scenario_answer",
+    "scenarios_for",
+]

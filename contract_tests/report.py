@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from contract_tests.cases import Case, Observation, Property
+from contract_tests.misses import miss_rule
 from contract_tests.strategies import definition
 
 ALL_SKIPPED = (
@@ -104,6 +105,7 @@ class Report:
             shrunk = f" (shrunk in {failure.shrink_runs} runs)" if failure.shrink_runs else ""
             lines.append(f"  minimal failing case{shrunk}:")
             lines += [f"    {line}" for line in failure.case.describe()]
+            lines += [f"  decided by: {line}" for line in deciding_lines(failure.case)]
             lines += [f"  the field: {line}" for line in fields_in_question(failure)]
             obs = failure.observation
             if obs.exchanges:
@@ -118,7 +120,8 @@ class Report:
             if obs.output:
                 lines += [f"    {line}" for line in obs.output.splitlines()[-12:]]
             lines.append("  problems:")
-            lines += [f"    - {problem}" for problem in failure.problems]
+            problems = failure.problems or [NO_PROBLEM]
+            lines += [f"    - {problem}" for problem in problems]
         if self.all_skipped:
             lines += ["", ALL_SKIPPED]
         passed = sum(1 for r in self.results if r.status == "passed")
@@ -131,6 +134,32 @@ class Report:
             f"generation {self.generation_ms():.1f} ms)",
         ]
         return "\n".join(lines)
+
+
+#: Where the rules for each answer are written down.
+RULES = "Contract-testing your client"
+#: Shown if a failure ever came without a problem (a fakeapollo bug, never the client's).
+NO_PROBLEM = "(no problem was recorded for this failure: a fakeapollo bug; please report it)"
+
+
+def deciding_lines(case: Case) -> list[str]:
+    """What in the minimal case decides the expected outcome, and the rule's source."""
+    lines = []
+    for person in case.person_documents():
+        rule = miss_rule(person)
+        if rule is not None:
+            lines.append(rule.describe(person))
+    for number, response in enumerate(case.responses, 1):
+        if response.fault is not None or response.status != 200:
+            what = response.fault or f"HTTP {response.status}"
+            header = next(
+                (f"; Retry-After: {v}" for k, v in response.headers.items() if k.lower() == "retry-after"), ""
+            )
+            dated = "; Retry-After: an HTTP date" if response.retry_after_date is not None else ""
+            lines.append(
+                f"answer {number}: {what}{header}{dated} (the rules: README, Contract-testing your client)"
+            )
+    return lines
 
 
 def fields_in_question(failure: Failure) -> list[str]:
@@ -152,4 +181,12 @@ def fields_in_question(failure: Failure) -> list[str]:
     return lines
 
 
-__all__ = ["ALL_SKIPPED", "Failure", "PropertyResult", "Report", "fields_in_question"]
+__all__ = [
+    "ALL_SKIPPED",
+    "NO_PROBLEM",
+    "deciding_lines",
+    "Failure",
+    "PropertyResult",
+    "Report",
+    "fields_in_question",
+]

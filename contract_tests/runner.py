@@ -21,12 +21,23 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from contract_tests import strategies as gen
 from contract_tests.adapter import ClientAdapter
+from contract_tests.agreement import as_number
 from contract_tests.cases import Case, Observation, Property
+from contract_tests.checks import LONG_RETRY_AFTER, MAX_RETRIES
 from contract_tests.contract import PROPERTIES, property_named
 from contract_tests.drawing import draw_cases, prefetched
-from contract_tests.drivers import DEFAULT_TIMEOUT, AdapterDriver, CommandDriver, Driver, Reply, Target
-from contract_tests.priming import DEFAULT_BUDGET, LONGEST_HOLD, ControlClient, prime
+from contract_tests.drivers import (
+    DEFAULT_TIMEOUT,
+    AdapterDriver,
+    CommandDriver,
+    Driver,
+    Reply,
+    Target,
+    client_time_zone,
+)
+from contract_tests.priming import DEFAULT_BUDGET, ControlClient, prime
 from contract_tests.report import Failure, PropertyResult, Report
 from contract_tests.shrinking import simpler
 
@@ -36,6 +47,10 @@ if TYPE_CHECKING:
     from mock_server.pytest_plugin import LiveServer
 
 DEFAULT_EXAMPLES = 10
+#: Back-off a client may take over the retries of one call (seconds), within its run budget.
+BACKOFF_ALLOWANCE = 10.0
+#: The pre-flight job: Apollo's documented example person, answered by the emulator itself.
+PREFLIGHT: dict[str, Any] = {"operation": "people_match", "params": {"email": "tim@apollo.io"}}
 #: Shrinking stops after this many client runs or seconds, whichever comes first.
 SHRINK_RUNS = 40
 SHRINK_SECONDS = 10.0
@@ -94,6 +109,7 @@ class ContractRunner:
         shrink_seconds: float = SHRINK_SECONDS,
         fail_fast: bool = False,
         progress: Progress | None = None,
+        preflight: bool = False,
     ) -> None:
         self.driver = driver
         self.server = server
@@ -104,11 +120,23 @@ class ContractRunner:
         self.shrink_seconds = shrink_seconds
         self.fail_fast = fail_fast
         self.progress = progress
+        self.preflight_first = preflight
         self._nonce = secrets.token_hex(3)
         self._counter = 0
 
     def run(self) -> Report:
-        """Every selected property, in order (stopping at the first failure with `fail_fast`)."""
+        """Every selected property, in order (stopping at the first failure with `fail_fast`).
+
+        In-process clients run with the process's time zone set to `CLIENT_TIME_ZONE`.
+        """
+        if isinstance(self.driver, AdapterDriver):
+            with client_time_zone():
+                return self._run()
+        return self._run()
+
+    def _run(self) -> Report:
+        if self.preflight_first:
+            self.preflight()
         started = time.monotonic()
         report = Report(self.driver.label, self.seed, self.examples)
         for prop in self.properties:
@@ -147,30 +175,34 @@ class ContractRunner:
         result.seconds = time.monotonic() - started
         return result
 
+    def preflight(self) -> None:
+        """Run the client once on a trivial job; ClientDidNotRun when it cannot start, fails or is silent."""
+        self._counter += 1
+        target = Target(self.server.url, _case_key(self._nonce, self._counter))
+        self.server.control.add_key(target.api_key, f"contract-{self._nonce}")
+        reply = self.driver.call(PREFLIGHT, target, threading.Event(), self.driver.timeout)
+        if reply.outcome is None:
+            raise ClientDidNotRun(self.driver.label, reply)
+
     def run_case(self, case: Case) -> Observation:
         """Prime the emulator with the case's answers, run the client once, collect what it sent."""
         self._counter += 1
         target = Target(self.server.url, _case_key(self._nonce, self._counter))
-        wake = threading.Event()
+        limit = self.driver.timeout + allowance(case)
         if case.deliveries is not None:
-            once = self.driver.call(
-                {"operation": "receive_webhooks", "payloads": case.deliveries.unique}, target, wake
-            )
-            wake = threading.Event()
-            twice = self.driver.call(
-                {"operation": "receive_webhooks", "payloads": case.deliveries.delivered}, target, wake
-            )
-            return _webhook_observation(once, twice, target.api_key)
+            return self._webhook_case(case, target, limit)
+        wake = threading.Event()
         served = [response.at(time.time()) for response in case.responses]
-        hold = min(LONGEST_HOLD, self.driver.timeout + 5)
+        variants = [(params, [r.at(time.time()) for r in answers]) for params, answers in case.variants]
         team = f"contract-{self._nonce}"
-        primed = prime(self.server.control, target.api_key, team, served, budget=DEFAULT_BUDGET, hold=hold)
+        control = self.server.control
+        primed = prime(control, target.api_key, team, served, budget=DEFAULT_BUDGET, variants=variants)
         primed.watch(wake.set)
         try:
-            reply = self.driver.call(case.request, target, wake)
+            reply = self.driver.call(case.request, target, wake, limit)
         finally:
-            exchanges = primed.finish()
-        runaway = primed.runaway.is_set()
+            exchanges = primed.finish(expect_held=any(r.fault == "hang" for r in served))
+        runaway = primed.runaway.is_set() or reply.stopped == "runaway"
         return Observation(
             reply.outcome,
             exchanges,
@@ -180,8 +212,24 @@ class ContractRunner:
             reply.seconds,
             target.api_key,
             [exchange.answer for exchange in exchanges],
-            self.driver.timeout,
+            limit,
+            stopped_at_limit=reply.stopped == "budget" and not runaway,
+            ended=reply.ended,
         )
+
+    def _webhook_case(self, case: Case, target: Target, limit: float) -> Observation:
+        """Feed the payloads once each, as delivered (and without one person, when the case says so)."""
+        assert case.deliveries is not None
+        runs = [case.deliveries.unique, case.deliveries.delivered]
+        if case.deliveries.lesser is not None:
+            runs.append(case.deliveries.lesser)
+        replies = [
+            self.driver.call(
+                {"operation": "receive_webhooks", "payloads": payloads}, target, threading.Event(), limit
+            )
+            for payloads in runs
+        ]
+        return _webhook_observation(replies, target.api_key, limit)
 
     def _shrink(self, prop: Property, case: Case, failure: Failure, result: PropertyResult) -> Failure:
         """Greedily simplify the failing case (bulk entries, parameters, bodies, persons) while it fails."""
@@ -225,20 +273,65 @@ def _case_key(nonce: str, counter: int) -> str:
     return f"{ends[:4]}-contract-{nonce}-{counter}-{ends[4:]}"
 
 
-def _webhook_observation(once: Reply, twice: Reply, api_key: str) -> Observation:
-    seconds = once.seconds + twice.seconds
-    for reply in (once, twice):
+def _webhook_observation(replies: list[Reply], api_key: str, limit: float) -> Observation:
+    seconds = sum(reply.seconds for reply in replies)
+    for reply in replies:
+        stopped = reply.stopped == "budget"
         if reply.crash is not None or reply.outcome is None:
-            return Observation(reply.outcome, [], reply.crash, reply.output, False, seconds, api_key)
+            return Observation(
+                reply.outcome, [], reply.crash, reply.output, False, seconds, api_key, [], limit, stopped
+            )
         if reply.outcome.get("outcome") != "webhook":
-            return Observation(reply.outcome, [], None, reply.output, False, seconds, api_key)
-    assert once.outcome is not None and twice.outcome is not None
-    outcome = {
-        "outcome": "webhook",
-        "state_once": once.outcome.get("state"),
-        "state": twice.outcome.get("state"),
-    }
-    return Observation(outcome, [], None, twice.output, False, seconds, api_key)
+            return Observation(reply.outcome, [], None, reply.output, False, seconds, api_key, [], limit)
+    states = [reply.outcome.get("state") if reply.outcome else None for reply in replies]
+    outcome = {"outcome": "webhook", "state_once": states[0], "state": states[1]}
+    if len(states) > 2:
+        outcome["state_lesser"] = states[2]
+    return Observation(outcome, [], None, replies[1].output, False, seconds, api_key, [], limit)
+
+
+def allowance(case: Case) -> float:
+    """Seconds a client may spend waiting on what `case` serves, on top of `--timeout`.
+
+    A hung connection: its hold (the longest read timeout and a margin); a slow answer: its delay
+    for every attempt; a 429: its `Retry-After` (under a minute) for every retry; any answer worth
+    retrying (5xx, 429, a broken body, a reset, a hang): `BACKOFF_ALLOWANCE` of back-off.
+    """
+    seconds = 0.0
+    retryable = False
+    for response in case.responses:
+        if response.fault == "hang":
+            seconds += response.delay + 2
+        elif response.fault == "slow":
+            seconds += response.delay * (MAX_RETRIES + 1)
+        if response.status == 429:
+            value = response.headers.get("Retry-After")
+            wait = (
+                gen.RETRY_AFTER_DATE_SECONDS + 1
+                if response.retry_after_date is not None
+                else as_number(value)
+            )
+            if wait is not None and wait < LONG_RETRY_AFTER:
+                seconds += wait * MAX_RETRIES
+        broken = response.status == 200 and response.text is not None
+        retryable = retryable or response.status >= 500 or response.status == 429 or broken
+        retryable = retryable or response.fault in ("hang", "reset")
+    return seconds + (BACKOFF_ALLOWANCE if retryable else 0.0)
+
+
+class ClientDidNotRun(Exception):
+    """The pre-flight run failed: the command cannot start, exits non-zero, or prints nothing."""
+
+    def __init__(self, label: str, reply: Reply) -> None:
+        self.reply = reply
+        lines = [f"the client command did not run: {label!r} {reply.crash or 'gave no outcome'}"]
+        stdout = [line for line in reply.output.splitlines() if line.startswith("stdout: ")]
+        if stdout:
+            lines += ["what it printed on stdout:", *(f"  {line[8:]}" for line in stdout[-6:])]
+        lines.append(
+            f"(stopped before generating any case; try it by hand: echo '{json.dumps(PREFLIGHT)}' | {label})"
+        )
+        super().__init__("\n".join(lines))
 
 
 def run_contract(
@@ -271,6 +364,8 @@ def check_command(command: str, **options: Any) -> Report:
 
 __all__ = [
     "DEFAULT_EXAMPLES",
+    "ClientDidNotRun",
+    "allowance",
     "ContractRunner",
     "ContractServer",
     "check_adapter",

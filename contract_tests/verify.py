@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from contract_tests.misses import is_miss
 from mock_server.domain.data import violations
 
 EXAMPLE_PERSON = {"email": "tim@apollo.io"}
@@ -62,11 +63,6 @@ def _expect_person(document: Any) -> list[str]:
     if isinstance(document, dict) and is_miss(document.get("person")):
         return ["$.person: expected the example person, got a miss"]
     return []
-
-
-def is_miss(person: Any) -> bool:
-    """Whether a person slot means "nobody matched": null, or a stub person (match_confidence none)."""
-    return person is None or (isinstance(person, dict) and person.get("match_confidence") == "none")
 
 
 def _expect_no_person(document: Any) -> list[str]:

@@ -34,6 +34,14 @@ CAUGHT_BY = {
     "int_retry_after": "rate_limited",
     "indexes_absent_key": "partial",
     "stub_as_match": "no_match",
+    "local_time_retry_after": "rate_limited",
+    "reset_escapes": "server_error",
+    "verified_from_any_status": "match",
+    "trusts_bulk_counters": "bulk",
+    "dedupes_bulk_by_name": "bulk",
+    "first_person_only_webhook": "idempotent_webhooks",
+    "webhook_keyed_by_request_id": "idempotent_webhooks",
+    "float_request_id": "request_ids",
 }
 SEEDS = (0, 1, 2)
 

@@ -80,11 +80,19 @@ def no_match_responses() -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
-def bulk_responses(size: int | None = None, style: Style = "complete") -> st.SearchStrategy[dict[str, Any]]:
+#: How a bulk answer's counters relate to its matches: true to them, or all zero while `matches`
+#: holds persons, which Apollo's OpenAPI allows (docs/apollo-facts.md 5); clients must trust `matches`.
+COUNTERS = ("true", "true", "zero")
+
+
+def bulk_responses(
+    size: int | None = None, style: Style = "complete", counters: str | None = None
+) -> st.SearchStrategy[dict[str, Any]]:
     """bulk_match 200 bodies: positional matches, any mix of persons and nulls, either variant.
 
     Persons are drawn as a small pool and placed with fresh, distinct ids: generating ten large
-    persons per body would be slow, and alignment is about ids and nulls.
+    persons per body would be slow, and alignment is about ids and nulls. The counters are true to
+    the matches or zero (`COUNTERS`; `counters` picks one).
     """
     sizes = st.just(size) if size is not None else st.integers(1, 10)
     return sizes.flatmap(
@@ -96,6 +104,7 @@ def bulk_responses(size: int | None = None, style: Style = "complete") -> st.Sea
             request_ids(),
             st.sampled_from(["standard", "standard", "waterfall"]),
             st.booleans(),
+            st.just(counters) if counters is not None else st.sampled_from(COUNTERS),
         )
     )
 
@@ -107,12 +116,24 @@ def _bulk_body(
     request_id: int,
     variant: str,
     fractional: bool,
+    counters: str = "true",
 ) -> dict[str, Any]:
     matches: list[dict[str, Any] | None] = [
         None if pick is None else {**pool[pick % len(pool)], "id": ids[index]}
         for index, pick in enumerate(picks)
     ]
-    hits = sum(1 for m in matches if m is not None)
+    return bulk_body(matches, request_id, variant, fractional, counters)
+
+
+def bulk_body(
+    matches: list[dict[str, Any] | None],
+    request_id: int,
+    variant: str = "standard",
+    fractional: bool = False,
+    counters: str = "true",
+) -> dict[str, Any]:
+    """A bulk_match 200 body around `matches` (standard or waterfall; counters true or zero)."""
+    hits = 0 if counters == "zero" else sum(1 for m in matches if m is not None)
     body: dict[str, Any] = {
         "status": "success",
         "error_code": None,
@@ -127,7 +148,7 @@ def _bulk_body(
         }
     else:
         body["unique_enriched_records"] = hits
-        body["missing_records"] = len(matches) - hits
+        body["missing_records"] = 0 if counters == "zero" else len(matches) - hits
         body["credits_consumed"] = round(hits * 1.01, 2) if fractional else hits
         body["matches"] = matches
     body["request_id"] = request_id

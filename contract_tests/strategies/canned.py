@@ -24,7 +24,8 @@ class CannedResponse:
     headers: Mapping[str, str] = field(default_factory=dict)
     #: The schema `document` conforms to, when it is one of Apollo's messages.
     schema: str | None = None
-    #: A transport fault: "slow" (answer after `delay` seconds) or "hang" (never answer).
+    #: A transport fault: "slow" (answer after `delay` seconds), "hang" (no answer; the emulator
+    #: holds the connection `delay` seconds) or "reset" (the connection dropped with a TCP reset).
     fault: str | None = None
     delay: float = 0.0
     #: Send `Retry-After` as an HTTP date this many seconds after the case starts (see `at`).
@@ -53,7 +54,9 @@ class CannedResponse:
         if self.retry_after_date is not None:
             extra += f" Retry-After: <HTTP date {self.retry_after_date:g} s after the case starts>;"
         if self.fault == "hang":
-            return "no answer: the connection hangs"
+            return f"no answer: the connection hangs (held {self.delay:g} s, or until the client gives up)"
+        if self.fault == "reset":
+            return "no answer: the connection is reset (TCP RST)"
         slow = f"after {self.delay:g} s: " if self.fault == "slow" else ""
         return f"{slow}HTTP {self.status} ({self.content_type};{extra}) {body}"
 

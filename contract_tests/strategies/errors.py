@@ -199,9 +199,28 @@ def slow_responses(answers: st.SearchStrategy[CannedResponse]) -> st.SearchStrat
     return answers.map(lambda r: dataclasses.replace(r, fault="slow", delay=SLOW_ANSWER_SECONDS))
 
 
+#: The longest per-request read timeout a client may use: a connection that has not answered by
+#: then must be given up on (and may be retried).
+LONGEST_READ_TIMEOUT = 30.0
+#: How long the emulator holds a hung connection: past this, a client that is still waiting has no
+#: read timeout within `LONGEST_READ_TIMEOUT`.
+HANG_SECONDS = LONGEST_READ_TIMEOUT + 5.0
+
+
 def hung_responses() -> st.SearchStrategy[CannedResponse]:
-    """A connection that never answers: the client must give up on its own and report an error."""
-    return st.just(CannedResponse(504, text="", content_type="text/plain", fault="hang"))
+    """A connection that does not answer: the client must give up on it on its own (and may retry)."""
+    return st.just(HUNG)
+
+
+#: The hung connection (held `HANG_SECONDS`, then a gateway's 504).
+HUNG = CannedResponse(504, text="", content_type="text/plain", fault="hang", delay=HANG_SECONDS)
+#: A connection dropped with a TCP reset instead of an answer.
+RESET = CannedResponse(0, text="", content_type="text/plain", fault="reset")
+
+
+def connection_resets() -> st.SearchStrategy[CannedResponse]:
+    """A connection reset instead of an answer: a network error the client reports or retries."""
+    return st.just(RESET)
 
 
 def error_responses() -> st.SearchStrategy[CannedResponse]:

@@ -88,6 +88,28 @@ class ApolloClient:
             raise ApolloError(f"unexpected person: {record!r}")
         return self.parse_person(record)
 
+    def match_phones(self, **params: Any) -> tuple[str, list[str]]:
+        """people/match asking for phones, then Poll Webhook Result: (request_id as written, numbers)."""
+        data = self.post("/people/match", params)
+        request_id = self.request_id(data)
+        result = self.get(f"/webhook_result/{request_id}")
+        payload = result.get("webhook_result") or {}
+        numbers = [
+            str(phone.get("sanitized_number"))
+            for person in payload.get("people") or []
+            if isinstance(person, dict)
+            for phone in person.get("phone_numbers") or []
+            if isinstance(phone, dict)
+        ]
+        return request_id, numbers
+
+    def request_id(self, data: dict[str, Any]) -> str:
+        """The answer's request_id as written (Python's integers are exact)."""
+        value = data.get("request_id")
+        if value is None:
+            raise ApolloError("no request_id to poll")
+        return str(value)
+
     def bulk_match(self, details: list[dict[str, Any]]) -> list[Person | None]:
         """Positional matches for up to 10 people: None where Apollo matched nobody."""
         data = self.post("/people/bulk_match", {"details": details})
@@ -129,12 +151,21 @@ class ApolloClient:
 
     def post(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
         """POST to Apollo, retrying what can be retried; a dict, or one of the errors above."""
+        return self.send("POST", path, self.body(params))
+
+    def get(self, path: str) -> dict[str, Any]:
+        """GET from Apollo, retrying what can be retried."""
+        return self.send("GET", path, None)
+
+    def send(self, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+        """One call with the retry rules; a dict, or one of the errors above."""
         attempt = 0
         while True:
             try:
-                response = self.session.post(
+                response = self.session.request(
+                    method,
                     self.api_url + path,
-                    json=self.body(params),
+                    json=body,
                     headers={"x-api-key": self.api_key, "Accept": "application/json"},
                     timeout=self.timeout,
                 )
@@ -231,6 +262,9 @@ def run_operation(
         if operation == "people_bulk_match":
             matches = client.bulk_match(request["details"])
             return {"outcome": "bulk", "matches": [asdict(m) if m else None for m in matches]}
+        if operation == "people_match_phones":
+            request_id, numbers = client.match_phones(**request.get("params", {}))
+            return {"outcome": "phones", "request_id": request_id, "phone_numbers": numbers}
         if operation == "receive_webhooks":
             state: dict[str, Any] | None = None
             for payload in request["payloads"]:
@@ -275,6 +309,11 @@ class PythonClientAdapter(ClientAdapter):  # type: ignore[misc]
     def people_bulk_match(self, base_url: str, api_key: str, details: list[dict[str, Any]]) -> dict[str, Any]:
         """Up to 10 people."""
         request = {"operation": "people_bulk_match", "details": details}
+        return run_operation(request, base_url + "/api/v1", api_key, self.client_class)
+
+    def people_match_phones(self, base_url: str, api_key: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Phones through Poll Webhook Result."""
+        request = {"operation": "people_match_phones", "params": params}
         return run_operation(request, base_url + "/api/v1", api_key, self.client_class)
 
     def receive_webhook(self, payload: dict[str, Any], state: Any) -> Any:

@@ -33,7 +33,7 @@ from mock_server.domain.journal import mask_key
 from mock_server.domain.service import Enrichment
 from mock_server.web import journaling
 from mock_server.web.apollo import Call, Notes, answer, bearer_token, query_dict
-from mock_server.web.faults import RESET_EXTENSION, Fault, FaultKind, truncated
+from mock_server.web.faults import RESET_EXTENSION, Fault, FaultKind, truncated, wait_or_leave
 from mock_server.web.operations import Operation, Router
 from mock_server.web.render import JSON_TYPE, Reply, error_reply
 
@@ -160,7 +160,7 @@ class Emulator:
             journaled = False
         if fault is not None:
             if fault.wait:
-                await asyncio.sleep(fault.wait)
+                await wait_or_leave(fault.wait, receive)
             if fault.kind is FaultKind.TRUNCATE:
                 reply = truncated(reply)
             elif fault.kind is FaultKind.RESET:

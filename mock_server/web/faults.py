@@ -7,8 +7,12 @@ in-process transport).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from mock_server.web.render import Reply
 
@@ -36,6 +40,41 @@ class Fault:
     def wait(self) -> float:
         """Seconds to wait before the answer goes out (0 when it goes at once)."""
         return self.seconds if self.kind in (FaultKind.DELAY, FaultKind.HOLD) else 0.0
+
+
+#: The waits in progress on each event loop, so a stopping server can end them (`release_holds`).
+_HOLDS: dict[asyncio.AbstractEventLoop, set[asyncio.Event]] = {}
+
+
+async def wait_or_leave(seconds: float, receive: Callable[[], Any]) -> None:
+    """Wait `seconds` before answering; less when the client leaves or the server stops.
+
+    Nobody is left to answer once the client has gone, and a stopping server answers at once
+    instead of holding its shutdown (and cancelling the wait) for the rest of a long hold.
+    """
+    released = asyncio.Event()
+    holds = _HOLDS.setdefault(asyncio.get_running_loop(), set())
+    holds.add(released)
+
+    async def client_left() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    waits = [asyncio.ensure_future(client_left()), asyncio.ensure_future(released.wait())]
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        holds.discard(released)
+        for waiting in waits:
+            waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*waits, return_exceptions=True)
+
+
+def release_holds() -> None:
+    """End every wait of `wait_or_leave` on the running event loop (the server is stopping)."""
+    for released in list(_HOLDS.get(asyncio.get_running_loop(), ())):
+        released.set()
 
 
 def truncated(reply: Reply) -> Reply:

@@ -30,7 +30,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 from mock_server.domain.encoding import dumps
-from mock_server.web.faults import RESET_EXTENSION
+from mock_server.web.faults import RESET_EXTENSION, release_holds
 
 # Seconds a started request has to arrive whole; limits on a request's head.
 REQUEST_TIMEOUT = 30
@@ -240,6 +240,11 @@ class ServerWithBanner(uvicorn.Server):
         if self.started and self.on_ready is not None:
             self.on_ready()
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Stop as uvicorn does, answering held and delayed requests at once (no cancelled tasks)."""
+        release_holds()
+        await super().shutdown(sockets)
+
     def stop(self) -> None:
         """Ask the server to stop (from another thread): it finishes what is in flight, then returns."""
         self.should_exit = True
@@ -308,6 +313,7 @@ RELIED_ON: tuple[Internal, ...] = (
     Internal(uvicorn.Server, "should_exit", set_in="__init__", why="stop a server run on a thread"),
     Internal(uvicorn.Server, "startup", ("sockets",), coroutine=True, why="announce once listening"),
     Internal(uvicorn.Server, "started", set_in="startup", why="announce once listening"),
+    Internal(uvicorn.Server, "shutdown", ("sockets",), coroutine=True, why="end held requests first"),
     Internal(uvicorn.Server, "capture_signals", (), why="end with status 0 on SIGINT/SIGTERM"),
     Internal(uvicorn.Server, "handle_exit", ("sig", "frame"), why="end with status 0 on SIGINT/SIGTERM"),
     Internal(Multiprocess, "__init__", ("config", "sockets"), why="start workers for --workers N"),
