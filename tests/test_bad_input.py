@@ -155,3 +155,64 @@ def test_an_integer_longer_than_4300_digits_is_a_400_not_a_500(
 def post_raw_to(api: requests.Session, url: str, data: bytes) -> requests.Response:
     """POST raw JSON bytes to any route."""
     return api.post(url, data=data, headers={"Content-Type": "application/json"})
+
+
+def test_a_bracketed_string_parameter_in_the_query_is_refused_as_an_object(
+    api: requests.Session, base_url: str
+) -> None:
+    """`email[x]=...` is an object named email (Apollo's Rails reads brackets so), not an unknown name."""
+    response = api.post(f"{base_url}{MATCH}?email%5Bx%5D=ada%40example.com")
+    assert response.status_code == 422
+    assert response.json() == {"error": "Invalid parameter 'email': must be a string, got an object"}
+
+
+def test_a_bracketed_api_key_in_the_query_is_an_api_key_in_the_query(
+    api: requests.Session, base_url: str
+) -> None:
+    response = api.post(f"{base_url}{MATCH}?api_key%5Bx%5D=abc&email=ada%40example.com")
+    assert response.status_code == 422
+    assert response.json() == {"error": "API key must be passed in the X-Api-Key header for security reasons"}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://exa mple.com/hook",  # a space in the host
+        "http://example.com/hook\u0085",  # a Unicode line break the published pattern refuses
+        "http://example.com:99999/",  # no such port
+        "ftp://example.com/hook",
+    ],
+)
+def test_a_webhook_url_the_published_pattern_refuses_is_no_url(
+    api: requests.Session, base_url: str, url: str
+) -> None:
+    asked = {"email": "ada@example.com", "reveal_phone_number": True, "webhook_url": url}
+    response = api.post(f"{base_url}{MATCH}", json=asked)
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "Please add a valid 'webhook_url' parameter when using 'reveal_phone_number'"
+    }
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://receiver:8080/hook",  # a compose service: one label
+        "https://hooks.example.com/apollo?token=abc&team=%20x",
+        "http%3A%2F%2F127.0.0.1%3A9000%2Fhook%3Fa%3Db",  # percent-encoded as a whole
+        "http://[::1]:8080/hook",
+        "http://webhook_receiver.internal/hook",
+    ],
+)
+def test_webhook_urls_real_clients_send_are_accepted_and_fit_the_published_pattern(
+    api: requests.Session, base_url: str, url: str
+) -> None:
+    import re
+
+    from mock_server.domain.params import WEBHOOK_URL_NEEDED_RULE
+
+    assert re.match(WEBHOOK_URL_NEEDED_RULE["pattern"], url)
+    asked = {"email": "ada@example.com", "reveal_phone_number": True, "webhook_url": url}
+    response = api.post(f"{base_url}{MATCH}", json=asked)
+    assert response.status_code == 200
+    assert response.json()["person"]["email"] == "ada@example.com"

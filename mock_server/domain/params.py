@@ -97,13 +97,44 @@ WEBHOOK_URL_RULE: dict[str, Any] = {
     "maxLength": MAX_STRING_LENGTH,
     "pattern": _NO_CONTROL,
 }
+# A webhook URL: http(s), plain or percent-encoded as a whole (docs/apollo-facts.md 1.1); a host name of
+# letters, digits, `-` and `_` in dot-separated labels (a compose service's single label included), an
+# IPv4 or a bracketed IPv6 address; a port from 0 to 65535; then anything but control characters and
+# whitespace other than a plain space (delivered percent-encoded).
+_WEBHOOK_LABEL = "[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})"
+_H16 = "[0-9A-Fa-f]{1,4}"
+_IPV4 = "((25[0-5]|(2[0-4]|1?[0-9])?[0-9])\\.){3}(25[0-5]|(2[0-4]|1?[0-9])?[0-9])"
+_IPV6 = "|".join(
+    (
+        f"({_H16}:){{7}}{_H16}",
+        f"({_H16}:){{1,7}}:",
+        f"({_H16}:){{1,6}}:{_H16}",
+        f"({_H16}:){{1,5}}(:{_H16}){{1,2}}",
+        f"({_H16}:){{1,4}}(:{_H16}){{1,3}}",
+        f"({_H16}:){{1,3}}(:{_H16}){{1,4}}",
+        f"({_H16}:){{1,2}}(:{_H16}){{1,5}}",
+        f"{_H16}:(:{_H16}){{1,6}}",
+        f":((:{_H16}){{1,7}}|:)",
+        f"::([Ff]{{4}}(:0{{1,4}})?:)?{_IPV4}",
+        f"({_H16}:){{1,4}}:{_IPV4}",
+        f"({_H16}:){{6}}{_IPV4}",
+    )
+)
+_PORT = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
+_WEBHOOK_HOST = f"({_WEBHOOK_LABEL}(\\.{_WEBHOOK_LABEL})*\\.?|\\[({_IPV6})\\])"
+# Whitespace spelled out: Python's `\\s` and ECMA-262's (JSON Schema validators') differ (U+0085, U+FEFF).
+_WEBHOOK_TAIL = (
+    "[^\\x00-\\x1f\\x7f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]*"
+)
 WEBHOOK_URL_NEEDED_RULE: dict[str, Any] = {
     "type": "string",
     "maxLength": MAX_STRING_LENGTH,
-    "pattern": f"^ *(https?://|https?%3[Aa]%2[Ff]%2[Ff])({_DOMAIN}|localhost|[0-9]{{1,3}}(\\.[0-9]{{1,3}}){{3}})"
-    "(:[1-9][0-9]{0,3})?"
-    "(/[A-Za-z0-9._~/-]*)? *$",
+    "pattern": f"^ *(https?://{_WEBHOOK_HOST}(:{_PORT})?([/?#]{_WEBHOOK_TAIL})?"
+    f"|https?%3[Aa]%2[Ff]%2[Ff]{_WEBHOOK_HOST}((:|%3[Aa]){_PORT})?(([/?#]|%2[Ff]|%3[Ff]|%23){_WEBHOOK_TAIL})?"
+    ") *$",
 }
+# What parse_webhook_url accepts is what the published rule says (mock_server/web/openapi.py).
+_WEBHOOK_URL = re.compile(WEBHOOK_URL_NEEDED_RULE["pattern"])
 
 
 class Options(NamedTuple):
@@ -172,7 +203,7 @@ def parse_bool(field: str, value: Any) -> bool:
 def parse_webhook_url(value: Any) -> str | None:
     """The webhook URL, decoded when it arrives percent-encoded; None when it is not a valid URL."""
     text = parse_string("webhook_url", value)
-    if text is None:
+    if text is None or _WEBHOOK_URL.match(value) is None:
         return None
     # Apollo's docs advise encoding the URL when deliveries go missing (docs/apollo-facts.md 1.1): accept
     # both.

@@ -158,11 +158,21 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 def query_dict(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
-    """Query parameters: the first value of each, and every value of an array one (`domains[]`)."""
+    """Query parameters: the first value of each, and every value of an array one (`domains[]`).
+
+    A bracketed name (`email[x]=...`, `details[][email]=...`) is read as Apollo's Rails reads it: an
+    object under the name before the bracket, so a string parameter given that way is refused as an
+    object and `api_key[x]` is an `api_key` in the query.
+    """
     params: dict[str, Any] = {}
     for name, value in pairs:
-        if name.endswith("[]"):
+        bracket = name.find("[")
+        if name.endswith("[]") and bracket == len(name) - 2:
             params.setdefault(name, []).append(value)
+        elif bracket > 0:
+            nested = params.setdefault(name[:bracket], {})
+            if isinstance(nested, dict):
+                nested.setdefault(name[bracket:], value)
         else:
             params.setdefault(name, value)
     return params
