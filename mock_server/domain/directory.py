@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Protocol
 
+from mock_server.domain.documents import OrganizationDocument, PersonDocument
 from mock_server.domain.encoding import dumps, loads
 from mock_server.domain.errors import InvalidParameter
 from mock_server.domain.generation import (
@@ -275,11 +276,11 @@ class PersonDirectory:
         employees = self._organization(domain).get("estimated_num_employees")
         return staff_roles(self.seed, domain, employees if isinstance(employees, int) else 1)
 
-    def organization(self, domain: str) -> dict[str, Any]:
+    def organization(self, domain: str) -> OrganizationDocument:
         """A fresh copy of the organization at `domain` (organizations/enrich shape)."""
         return self._organization(domain)
 
-    def organization_by_id(self, organization_id: str) -> dict[str, Any] | None:
+    def organization_by_id(self, organization_id: str) -> OrganizationDocument | None:
         """The organization an id this directory served stands for; None for an unknown id."""
         known = self._fixture_org_ids.get(organization_id)
         if known is not None:
@@ -302,7 +303,7 @@ class PersonDirectory:
         if pairs:
             self._aliases.put_new(pairs)
 
-    def organization_for_domain(self, domain: str) -> dict[str, Any] | None:
+    def organization_for_domain(self, domain: str) -> OrganizationDocument | None:
         """The organization at `domain` (organizations/enrich shape), None for nomatch.test."""
         host = normalize_domain(domain)
         if is_test_domain(host, NOMATCH_DOMAIN):
@@ -311,7 +312,7 @@ class PersonDirectory:
         self.remember_organizations([organization])
         return organization
 
-    def find_organization(self, query: OrganizationQuery) -> dict[str, Any] | None:
+    def find_organization(self, query: OrganizationQuery) -> OrganizationDocument | None:
         """The organization a query means (domain, website, LinkedIn URL or name); None for a miss.
 
         A LinkedIn company URL finds the organization served before under it, else the one at
@@ -325,7 +326,7 @@ class PersonDirectory:
             value = self._organization_links.get(value) or f"{value}.com"
         return self.organization_for_domain(value)
 
-    def stub_person(self, query: MatchQuery) -> dict[str, Any]:
+    def stub_person(self, query: MatchQuery) -> PersonDocument:
         """A stub no-match person for `query`: no name, its employer's organization filled in."""
         key = repr(tuple(query))
         domain = _stub_domain(query) or f"company-{hashlib.sha256(key.encode()).hexdigest()[:8]}.com"
@@ -448,7 +449,7 @@ class PersonDirectory:
 
     # -- generation -----------------------------------------------------------------------
 
-    def _organization(self, domain: str) -> dict[str, Any]:
+    def _organization(self, domain: str) -> OrganizationDocument:
         """A fresh copy of the full (organizations/enrich shaped) organization at `domain`; cached packed."""
         packed: bytes | None = self._organizations.get(domain)
         if packed is not None:

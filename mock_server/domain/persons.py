@@ -7,6 +7,7 @@ from typing import Any, Final
 
 import lz4.block
 
+from mock_server.domain.documents import PersonDocument, PhoneDocument
 from mock_server.domain.encoding import Encoded, dumps, loads
 
 #: LZ4 high-compression level for cached person records (bench/: 9 is no smaller, and slower).
@@ -111,13 +112,13 @@ class Person:
         self.unmatched = not record.get("name")
 
     @property
-    def record(self) -> dict[str, Any]:
+    def record(self) -> PersonDocument:
         """A fresh copy of the default JSON record."""
-        record: dict[str, Any] = loads(self.json())
+        record: PersonDocument = loads(self.json())
         return record
 
     @property
-    def phone_numbers(self) -> tuple[dict[str, Any], ...]:
+    def phone_numbers(self) -> tuple[PhoneDocument, ...]:
         """Fresh copies of the person's phone numbers (what phone reveals deliver)."""
         return tuple(loads(self._packer.unpack(self._phones))) if self._phones else ()
 
@@ -128,7 +129,7 @@ class Person:
 
 def render(
     person: Person, *, reveal_personal_emails: bool, extra: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
+) -> PersonDocument:
     """A fresh JSON-ready person, with `extra` keys (a team's contact and account) added.
 
     `personal_emails` comes only when revealed; for a GDPR-protected person it is `[]`, as Apollo

@@ -15,6 +15,7 @@ from mock_server.domain.clock import Clock
 from mock_server.domain.credits import MATCH_CREDITS, Ledger
 from mock_server.domain.crm import TeamRecords
 from mock_server.domain.directory import PersonDirectory
+from mock_server.domain.documents import AnswerDocument
 from mock_server.domain.encoding import Encoded
 from mock_server.domain.errors import (
     BulkFailed,
@@ -153,7 +154,7 @@ class Enrichment:
         request: MatchRequest,
         outcome: Outcome | None = None,
         receipt: Receipt | None = None,
-    ) -> dict[str, Any]:
+    ) -> AnswerDocument:
         """One person, or `{"person": null}` (docs/apollo-facts.md 2.2)."""
         self._require_webhook(request.options)
         if not self._has_credits(api_key):
@@ -200,7 +201,7 @@ class Enrichment:
         request: BulkRequest,
         outcome: Outcome | None = None,
         receipt: Receipt | None = None,
-    ) -> dict[str, Any]:
+    ) -> AnswerDocument:
         """Positional matches with nulls for misses and Apollo's counters (docs/apollo-facts.md 5)."""
         self._require_webhook(request.options)
         funded = self._has_credits(api_key)
@@ -276,7 +277,7 @@ class Enrichment:
         params: Mapping[str, Any],
         outcome: Outcome | None = None,
         receipt: Receipt | None = None,
-    ) -> dict[str, Any]:
+    ) -> AnswerDocument:
         """The organization a domain, website, LinkedIn URL or name means (docs/apollo-facts.md 2.2)."""
         query = parse_organization(params)
         if query is None:
@@ -296,7 +297,7 @@ class Enrichment:
         params: Mapping[str, Any],
         outcome: Outcome | None = None,
         receipt: Receipt | None = None,
-    ) -> dict[str, Any]:
+    ) -> AnswerDocument:
         """Up to ten organizations; the ones found, with Apollo's counters (OAS bulk_enrich)."""
         queries = parse_organizations(params)
         found: dict[str, dict[str, Any]] = {}
@@ -332,7 +333,7 @@ class Enrichment:
         params: Mapping[str, Any],
         outcome: Outcome | None = None,
         receipt: Receipt | None = None,
-    ) -> dict[str, Any]:
+    ) -> AnswerDocument:
         """GET people/{id}: the person served under that id, as Get Complete Person Info shows them."""
         raw = params.get("person_id")
         try:
@@ -354,7 +355,7 @@ class Enrichment:
                 record["email"] = EMAIL_NOT_UNLOCKED
         return {"person": record}
 
-    def usage_stats(self, api_key: ApiKey, endpoints: Iterable[str]) -> dict[str, Any]:
+    def usage_stats(self, api_key: ApiKey, endpoints: Iterable[str]) -> AnswerDocument:
         """Apollo's api_usage_stats: per endpoint, each window's limit, consumption and what is left."""
         stats: dict[str, Any] = {}
         for endpoint in endpoints:

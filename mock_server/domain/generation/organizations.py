@@ -6,6 +6,7 @@ import random
 from collections.abc import Mapping
 from typing import Any, Final
 
+from mock_server.domain.documents import OrganizationDocument
 from mock_server.domain.generation.common import (
     ABSENT_SHARE,
     digest_of,
@@ -130,7 +131,7 @@ def _head_counts(rng: random.Random, employees: int) -> dict[str, int]:
     return {key: int(staff * weight / total) for key, weight in zip(DEPARTMENTS, weights, strict=True)}
 
 
-def generate_organization(seed: int, domain: str, taken_ids: set[str]) -> dict[str, Any]:
+def generate_organization(seed: int, domain: str, taken_ids: set[str]) -> OrganizationDocument:
     """A complete organization for `domain`, a pure function of (seed, domain)."""
     digest = digest_of(seed, "org", domain)
     rng = random.Random(int.from_bytes(digest[:8], "big"))
@@ -298,6 +299,6 @@ def _primary_phone(rng: random.Random, country: Country, city: City) -> dict[str
     }
 
 
-def nested_organization(organization: Mapping[str, Any]) -> dict[str, Any]:
+def nested_organization(organization: Mapping[str, Any]) -> OrganizationDocument:
     """The person's nested organization: the enrich organization without the count keys."""
     return {key: organization[key] for key in _NESTED_ORGANIZATION_KEYS if key in organization}

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from mock_server.domain.documents import PersonDocument
 from mock_server.domain.generation.common import (
     ABSENT_SHARE,
     digest_of,
@@ -490,7 +491,7 @@ def _job(
     }
 
 
-def stub_person(seed: int, key: str, organization: Mapping[str, Any]) -> dict[str, Any]:
+def stub_person(seed: int, key: str, organization: Mapping[str, Any]) -> PersonDocument:
     """A miss answered as a person: empty name, match_confidence "none", an organization filled in.
 
     The shape a live single-person miss was seen to take (SkillfulAgents/SuperAgent #1114, 2026-09)

@@ -6,6 +6,7 @@ import random
 from collections.abc import Mapping
 from typing import Any, Final
 
+from mock_server.domain.documents import AccountDocument
 from mock_server.domain.generation.common import (
     digest_of,
     object_id,
@@ -75,7 +76,7 @@ def _team_user(seed: int, team: str) -> str:
     return object_id(digest_of(seed, "team-user", team))
 
 
-def _account(seed: int, team: str, organization: Mapping[str, Any]) -> dict[str, Any]:
+def _account(seed: int, team: str, organization: Mapping[str, Any]) -> AccountDocument:
     """The team's account for `organization` (the keys Apollo's account examples carry)."""
     rng = seeded(seed, "account", team, organization.get("id"))
     source = rng.choice(_SOURCES)
