@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import re
@@ -134,7 +133,7 @@ def key_fingerprint(secret: str, key: str | None) -> str | None:
     """
     if key is None:
         return None
-    return hmac.new(secret.encode(), key.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+    return hmac.digest(secret.encode(), key.encode("utf-8", "surrogatepass"), "sha256").hex()
 
 
 def shown_fingerprint(fingerprint: str | None) -> str | None:
@@ -243,7 +242,8 @@ class Entry:
     headers: dict[str, str]
     body: Any
     status: int
-    response_text: str
+    # The answer's body: text, or its bytes as sent (decoded only when shown: `text`).
+    response_text: str | bytes
     response_type: str
     duration_ms: float
     api_key: str | None = None
@@ -258,6 +258,11 @@ class Entry:
     # Roughly the bytes the entry holds: bodies, headers and query (see `entry_size`).
     size: int = 0
 
+    def text(self) -> str:
+        """The answer's body as text (bytes that are not UTF-8 shown with replacement characters)."""
+        body = self.response_text
+        return body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+
     def describe(
         self, iso: Callable[[datetime], str], known_keys: Container[str | None] | None = None
     ) -> dict[str, Any]:
@@ -266,12 +271,13 @@ class Entry:
         `known_keys` holds the fingerprints of the registered keys: an entry's key is then said to
         be known or not (`key_known`, None without a key or without `known_keys`).
         """
-        body: Any = self.response_text
+        text = self.text()
+        body: Any = text
         if self.response_type.startswith("application/json"):
             try:
-                body = json.loads(self.response_text)
+                body = json.loads(text)
             except ValueError:
-                body = self.response_text
+                body = text
         return {
             "id": self.sequence,
             "time": iso(self.time),
@@ -307,6 +313,7 @@ def entry_to_json(entry: Entry) -> str:
     # A shallow copy: the encoders read the nested dicts without changing them (asdict deep-copies).
     document = dict(vars(entry))
     document["time"] = entry.time.timestamp()
+    document["response_text"] = entry.text()
     try:
         return orjson.dumps(document, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
     except (orjson.JSONEncodeError, TypeError):  # integers past 64 bits, lone surrogates
@@ -322,12 +329,11 @@ def entry_from_json(text: str | bytes) -> Entry:
 
 def entry_size(request_bytes: int, response: bytes, *maps: Mapping[str, str]) -> int:
     """What an entry costs against the journal's byte budget: bodies, header and query text."""
-    return (
-        ENTRY_OVERHEAD
-        + request_bytes
-        + len(response)
-        + sum(len(k) + len(v) for mapping in maps for k, v in mapping.items())
-    )
+    size = ENTRY_OVERHEAD + request_bytes + len(response)
+    for mapping in maps:
+        for name, value in mapping.items():
+            size += len(name) + len(value)
+    return size
 
 
 @dataclass(frozen=True)
@@ -384,8 +390,11 @@ class Journal:
             return self._sequence
 
     def record(self, entry: Entry) -> None:
-        """Append an entry, dropping the oldest while the ring is over its count or its bytes."""
+        """Append an entry (numbered here when its sequence is 0), dropping the oldest past the bounds."""
         with self._lock:
+            if not entry.sequence:
+                self._sequence += 1
+                entry.sequence = self._sequence
             self._entries.append(entry)
             self._bytes += entry.size
             while len(self._entries) > 1 and (

@@ -80,6 +80,7 @@ class Person:
         "has_mobile",
         "organization_id",
         "unmatched",
+        "team_members",
     )
 
     def __init__(
@@ -110,6 +111,9 @@ class Person:
         # Nameless: the thin person Apollo creates for an email it has no one for (docs/apollo-facts.md
         # 2.2), answered but not a match (not charged, no webhook, null in a bulk).
         self.unmatched = not record.get("name")
+        # What each team sees on this person besides its record, as JSON members to splice after
+        # the record's last one (`PersonDirectory.team_members`): worked out once per team.
+        self.team_members: dict[str, bytes] | None = None
 
     @property
     def record(self) -> PersonDocument:
@@ -151,12 +155,28 @@ def render(
 
 
 def encoded(
-    person: Person, *, reveal_personal_emails: bool, extra: Mapping[str, Any] | None = None
+    person: Person,
+    *,
+    reveal_personal_emails: bool,
+    extra: Mapping[str, Any] | None = None,
+    members: bytes = b"",
 ) -> Encoded:
-    """`render`'s answer already encoded: the cached bytes unless something is added."""
+    """`render`'s answer already encoded: the cached bytes unless something is added.
+
+    `members` are more keys already encoded (`json_members`), spliced after the record's last
+    one: the same bytes as `extra` holding them, without decoding and re-encoding the record.
+    """
     if not reveal_personal_emails and not extra:
-        return Encoded(person.json())
+        raw = person.json()
+        return Encoded(b"".join((raw[:-1], members, b"}")) if members else raw)
+    if members:
+        extra = {**loads(b"{" + members[1:] + b"}"), **(extra or {})}
     return Encoded(dumps(render(person, reveal_personal_emails=reveal_personal_emails, extra=extra)))
 
 
-__all__ = ["PLAIN", "Packer", "Person", "encoded", "json_copy", "render"]
+def json_members(keys: Mapping[str, Any]) -> bytes:
+    """`keys` as JSON object members to splice after another object's last one: `,"k":v,...`."""
+    return b"," + dumps(keys)[1:-1] if keys else b""
+
+
+__all__ = ["PLAIN", "Packer", "Person", "encoded", "json_copy", "json_members", "render"]

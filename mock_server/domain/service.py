@@ -175,11 +175,7 @@ class Enrichment:
         if person is None or not self._spend(api_key, _cost(api_key, 1, MATCH_CREDITS), receipt):
             return {"person": None}
         body: dict[str, Any] = {
-            "person": encoded(
-                person,
-                reveal_personal_emails=request.options.reveal_personal_emails,
-                extra=self.directory.team_keys(person, api_key.team),
-            )
+            "person": self._encoded(person, api_key.team, request.options.reveal_personal_emails)
         }
         request_id = self._next_request_id()
         if request.options.waterfall:
@@ -218,18 +214,18 @@ class Enrichment:
         stubs = _forced(outcome) is OutcomeName.STUB_NO_MATCH or request.options.waterfall
         matches: list[Encoded | dict[str, Any] | None] = []
         for query, person in zip(request.details, found, strict=True):
-            extra = None if person is None else self.directory.team_keys(person, api_key.team)
             if person is None:
                 # Apollo's bulk docs: a waterfall miss carries match_confidence "none".
                 matches.append(self.directory.stub_person(query) if stubs else None)
             elif request.options.run_waterfall_email:
                 # docs/apollo-facts.md 4.4: with run_waterfall_email each match omits email and email_status.
+                extra = self.directory.team_keys(person, api_key.team)
                 record = render(person, reveal_personal_emails=reveal, extra=extra)
                 record.pop("email", None)
                 record.pop("email_status", None)
                 matches.append(record)
             else:
-                matches.append(encoded(person, reveal_personal_emails=reveal, extra=extra))
+                matches.append(self._encoded(person, api_key.team, reveal))
         hits = [p for p in found if p is not None]
         body: dict[str, Any] = {
             "status": "success",
@@ -411,6 +407,14 @@ class Enrichment:
         self.search.reset()
         self.clock.reset()
 
+    def _encoded(self, person: Person, team: str, reveal_personal_emails: bool) -> Encoded:
+        """The person as `team` sees it (its contact and account spliced in), encoded."""
+        members = self.directory.team_members(person, team)
+        if members is None:
+            extra = self.directory.team_keys(person, team)
+            return encoded(person, reveal_personal_emails=reveal_personal_emails, extra=extra)
+        return encoded(person, reveal_personal_emails=reveal_personal_emails, members=members)
+
     def _find_identity(self, identity: Identity, outcome: Outcome | None) -> Person | None:
         """The person an identity means; none under a forced no_match."""
         if _forced(outcome) in (OutcomeName.NO_MATCH, OutcomeName.STUB_NO_MATCH):
@@ -450,7 +454,7 @@ class Enrichment:
         reproducible only when a request-id seed was asked for (`--seed`).
         """
         sequence = int(self.store.incr("request_id_sequence"))
-        digest = hmac.new(self._request_id_key, b"request:%d" % sequence, hashlib.sha256).digest()
+        digest = hmac.digest(self._request_id_key, b"request:%d" % sequence, "sha256")
         return int.from_bytes(digest[:8], "big", signed=True)
 
     def close(self) -> None:

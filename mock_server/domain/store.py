@@ -45,7 +45,10 @@ class JournalStore(Protocol):
         ...
 
     def record(self, entry: Entry) -> None:
-        """Append an entry, dropping the oldest while over the entry count or the byte budget."""
+        """Append an entry, dropping the oldest while over the entry count or the byte budget.
+
+        An entry whose sequence is 0 is numbered by the store as it is kept.
+        """
         ...
 
     def entries(

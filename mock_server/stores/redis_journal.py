@@ -103,9 +103,11 @@ class RedisJournal:
 
     def record(self, entry: Entry) -> None:
         """Queue an entry for the writer; it is numbered on the server, and the ring trimmed there."""
-        text = entry_to_json(entry)
         sha, key, counters, size, budget = self.script.sha, self.key, self.counters, self.size, self.max_bytes
-        self._behind.submit(lambda pipe: pipe.evalsha(sha, 2, key, counters, size, budget, text), len(text))
+        # Encoded on the writer's thread, behind the answer.
+        self._behind.submit(
+            lambda pipe: pipe.evalsha(sha, 2, key, counters, size, budget, entry_to_json(entry)), entry.size
+        )
 
     def usage(self) -> JournalUsage:
         """Entries and bytes held now, and the bounds."""

@@ -253,8 +253,10 @@ class SqliteJournal:
         The bytes held are kept as a running total (counter `journal_bytes`), so a write reads only
         the rows it drops; summing every row's length on each write made `--workers 2` ten times slower.
         """
-        text = entry_to_json(entry)
         with self.database.write() as db:
+            if not entry.sequence:
+                entry.sequence = int(_incr(db, "journal_sequence", 1))
+            text = entry_to_json(entry)
             replaced = db.execute(
                 "SELECT length(doc) FROM journal WHERE seq = ?", (entry.sequence,)
             ).fetchone()

@@ -173,11 +173,12 @@ class Emulator:
         if not journaled:
             # Journaled before the answer leaves: a client that reads the journal next finds it there,
             # from any worker process.
-            job = _journal_job(service, call, named, notes, reply, _shown(reply), at, started)
             if blocking:
-                await asyncio.get_running_loop().run_in_executor(self.store_pool, job)
+                await asyncio.get_running_loop().run_in_executor(
+                    self.store_pool, _journal, service, call, named, notes, reply, at, started
+                )
             else:
-                job()
+                _journal(service, call, named, notes, reply, at, started)
         if not reset:
             await _send_reply(send, reply, head=call.method == "HEAD")
         self._log(scope, headers, 0 if reset else reply.status, notes, started)
@@ -199,11 +200,12 @@ class Emulator:
         else:
             reply = error_reply(MethodNotAllowed(allowed))
         at = self.service.clock.now()
-        job = _journal_job(self.service, call, named, None, reply, _shown(reply), at, started)
         if journaling.store_blocks(self.service):
-            await asyncio.get_running_loop().run_in_executor(self.store_pool, job)
+            await asyncio.get_running_loop().run_in_executor(
+                self.store_pool, _journal, self.service, call, named, None, reply, at, started
+            )
         else:
-            job()
+            _journal(self.service, call, named, None, reply, at, started)
         await _send_reply(send, reply, head=False)
         self._log(scope, headers, reply.status, None, started)
 
@@ -220,7 +222,7 @@ class Emulator:
         reply, fault = answer(self.service, operation, call, notes)
         if fault is not None:
             return reply, fault, False
-        _journal_job(self.service, call, named, notes, reply, _shown(reply), at, started)()
+        _journal(self.service, call, named, notes, reply, at, started)
         return reply, fault, True
 
     async def _flask(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> int:
@@ -315,35 +317,30 @@ class Emulator:
         sys.stdout.flush()
 
 
-def _journal_job(
+def _journal(
     service: Enrichment,
     call: Call,
     named: dict[str, str],
     notes: Notes | None,
     reply: Reply,
-    shown: dict[str, str],
     at: Any,
     started: float,
-) -> Callable[[], None]:
-    """The journal write of one call to an Apollo operation, to run where the store allows."""
-
-    def job() -> None:
-        journaling.record(
-            service,
-            at=at,
-            duration_ms=(time.perf_counter() - started) * 1000,
-            method=call.method,
-            path=call.path,
-            query=call.query,
-            headers=named,
-            notes=notes,
-            status=reply.status,
-            body=reply.body,
-            content_type=reply.content_type,
-            response_headers=shown,
-        )
-
-    return job
+) -> None:
+    """Journal one call to an Apollo operation (where the store allows: on the loop, or a thread)."""
+    journaling.record(
+        service,
+        at=at,
+        duration_ms=(time.perf_counter() - started) * 1000,
+        method=call.method,
+        path=call.path,
+        query=call.query,
+        headers=named,
+        notes=notes,
+        status=reply.status,
+        body=reply.body,
+        content_type=reply.content_type,
+        response_headers=_shown(reply),
+    )
 
 
 def _shown(reply: Reply) -> dict[str, str]:

@@ -42,40 +42,39 @@ def record(
     With a `writer` the entry is written on its thread, so the answer does not wait for the store.
     """
     journal = service.store.journal
-    rate = notes.rate if notes is not None else None
-    outcome = notes.outcome if notes is not None else None
-    params = notes.params if notes is not None else None
-    kept_bytes = len(params) if isinstance(params, str) else notes.request_bytes if notes is not None else 0
-    key = notes.api_key if notes is not None else _sent_key(headers)
+    if notes is not None:
+        rate, outcome, params, key = notes.rate, notes.outcome, notes.params, notes.api_key
+        kept_bytes = len(params) if isinstance(params, str) else notes.request_bytes
+        credits = notes.receipt.credits
+    else:
+        rate = outcome = params = None
+        key = _sent_key(headers)
+        kept_bytes = 0
+        credits = 0
     entry = Entry(
-        sequence=0,
+        sequence=0,  # numbered by the journal as it is kept
         time=at,
         method=method,
         path=path,
-        query=mask_params(query),
+        query=mask_params(query) if query else {},
         headers=mask_headers(headers),
         body=_masked_body(params),
         status=status,
-        response_text=body.decode("utf-8", "replace"),
+        response_text=body,  # the answer's bytes as sent, decoded only when shown
         response_type=content_type,
         duration_ms=duration_ms,
         api_key=mask_key(key),
+        key_fingerprint=journal.fingerprint(key),
         response_headers=response_headers,
-        credits_charged=notes.receipt.credits if notes is not None else 0,
+        credits_charged=credits,
         rate_limit=rate.describe() if rate is not None and rate.windows else None,
         scenario=outcome.name.value if outcome is not None else None,
         size=entry_size(kept_bytes, body, query, headers, response_headers),
     )
-
-    def write() -> None:
-        entry.key_fingerprint = journal.fingerprint(key)
-        entry.sequence = journal.next_sequence()
-        journal.record(entry)
-
     if writer is not None:
-        writer.submit(write)
+        writer.submit(lambda: journal.record(entry))
     else:
-        write()
+        journal.record(entry)
 
 
 def _sent_key(headers: dict[str, str]) -> str | None:
