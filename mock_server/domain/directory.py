@@ -116,12 +116,18 @@ class LRUMap:
         self._lock = threading.Lock()
 
     def get(self, key: Any) -> Any:
-        """The value under `key` (now the most recently used), or None."""
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
+        """The value under `key` (now the most recently used), or None.
+
+        Without the lock: each OrderedDict call is atomic under the GIL, and a key another thread
+        dropped in between is simply not moved (this runs several times a request).
+        """
+        value = self._data.get(key)
+        if value is not None:
+            try:
                 self._data.move_to_end(key)
-            return value
+            except KeyError:
+                pass
+        return value
 
     def put(self, key: Any, value: Any, *, overwrite: bool = True) -> None:
         """Store `value` under `key`, dropping the least recently used past the capacity."""

@@ -126,6 +126,7 @@ class KeyRegistry:
         self._initial = {k.key: k for k in keys}
         self._documents = documents
         self._cache: tuple[Any, dict[str, ApiKey]] | None = None
+        self._grants: tuple[dict[str, ApiKey], dict[str, float | None]] | None = None
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any], documents: Documents | None = None) -> KeyRegistry:
@@ -187,10 +188,14 @@ class KeyRegistry:
 
     def team_credits(self, team: str) -> float | None:
         """A team's credit grant: the first of its keys sets it (None: unlimited, or no such team)."""
-        for key in self._keys().values():
-            if key.team == team:
-                return key.credits
-        return None
+        keys = self._keys()
+        grants = self._grants
+        if grants is None or grants[0] is not keys:  # worked out once per registry in force
+            table: dict[str, float | None] = {}
+            for key in keys.values():
+                table.setdefault(key.team, key.credits)
+            grants = self._grants = (keys, table)
+        return grants[1].get(team)
 
     def teams(self) -> list[str]:
         """Every team with a key."""

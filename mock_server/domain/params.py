@@ -152,6 +152,9 @@ class Options(NamedTuple):
         return self.run_waterfall_email or self.run_waterfall_phone
 
 
+_NO_OPTIONS = Options()
+
+
 class MatchRequest(NamedTuple):
     """A parsed people/match request."""
 
@@ -231,6 +234,8 @@ def parse_query(raw: Mapping[str, Any], prefix: str = "") -> MatchQuery:
 
 def parse_options(raw: Mapping[str, Any]) -> Options:
     """The reveal and waterfall flags and the webhook URL."""
+    if "webhook_url" not in raw and raw.keys().isdisjoint(FLAGS):
+        return _NO_OPTIONS  # the common case: nothing asked beyond the match
     flags = {name: parse_bool(name, raw[name]) for name in FLAGS if raw.get(name) is not None}
     # A webhook_url that is not an http(s) URL counts as missing, as Apollo checks only its form
     # (docs/apollo-facts.md 2.3).

@@ -129,6 +129,8 @@ class RateLimiter:
         self.counters = counters
         self.clock = clock
         self.bulk_share = bulk_share
+        # Whether a plan's key (no limits of its own) is limited on an endpoint at all, by (plan, endpoint).
+        self._plan_limited: dict[tuple[str, str], bool] = {}
 
     def limits_for(self, api_key: ApiKey, endpoint: str) -> dict[str, int | None]:
         """The key's limits for `endpoint`: its plan's, or its own on a custom plan."""
@@ -145,8 +147,17 @@ class RateLimiter:
 
     def _windows(self, api_key: ApiKey, endpoint: str) -> list[tuple[Window, int, int, float]]:
         """(window, index, limit, seconds to reset) for each limited window."""
+        own = api_key.limits
+        if own is None:
+            if self._plan_limited.get((api_key.plan, endpoint)) is False:
+                return []
+        elif all(own.get(window.name, 0) is None for window in WINDOWS):
+            return []  # a key of its own without limits (the load-test key)
         limits = self.limits_for(api_key, endpoint)
-        if not any(limit is not None for limit in limits.values()):
+        limited = any(limit is not None for limit in limits.values())
+        if own is None:
+            self._plan_limited[(api_key.plan, endpoint)] = limited
+        if not limited:
             return []  # unlimited (a custom plan's load-test key): no clock, no counting
         now = self.clock.timestamp()
         found = []

@@ -253,9 +253,8 @@ class MemoryStore:
             return True
 
     def get_document(self, name: str) -> Any:
-        """The JSON document stored under `name`, or None."""
-        with self._lock:
-            return self._documents.get(name)
+        """The JSON document stored under `name`, or None (one dict read: atomic without the lock)."""
+        return self._documents.get(name)
 
     def set_document(self, name: str, document: Any) -> None:
         """Store a JSON document under `name`."""

@@ -19,11 +19,11 @@ from mock_server.domain.journal import (
     DEFAULT_BYTES,
     DEFAULT_SIZE,
     Entry,
+    Fingerprints,
     JournalUsage,
     entry_from_json,
     entry_to_json,
     filter_entries,
-    key_fingerprint,
     new_fingerprint_secret,
 )
 from mock_server.stores.redis_client import Health, Keys, guarded
@@ -91,11 +91,11 @@ class RedisJournal:
         secret_key = keys("journal:secret")
         client.set(secret_key, new_fingerprint_secret(), nx=True)
         secret = client.get(secret_key) or b""
-        self._secret = secret.decode() if isinstance(secret, bytes) else secret
+        self._fingerprint = Fingerprints(secret.decode() if isinstance(secret, bytes) else secret)
 
     def fingerprint(self, key: str | None) -> str | None:
         """The keyed fingerprint of `key` under the deployment's secret, the same in every process."""
-        return key_fingerprint(self._secret, key)
+        return self._fingerprint(key)
 
     def next_sequence(self) -> int:
         """0: the server numbers each entry when it is written."""

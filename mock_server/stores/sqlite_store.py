@@ -18,11 +18,11 @@ from mock_server.domain.journal import (
     DEFAULT_BYTES,
     DEFAULT_SIZE,
     Entry,
+    Fingerprints,
     JournalUsage,
     entry_from_json,
     entry_to_json,
     filter_entries,
-    key_fingerprint,
     new_fingerprint_secret,
 )
 from mock_server.domain.scenarios import (
@@ -234,13 +234,14 @@ class SqliteJournal:
                 "INSERT OR IGNORE INTO secrets (name, value) VALUES ('journal_fingerprint', ?)",
                 (new_fingerprint_secret(),),
             )
-            (self._secret,) = db.execute(
+            (secret,) = db.execute(
                 "SELECT value FROM secrets WHERE name = 'journal_fingerprint'"
             ).fetchone()
+        self._fingerprint = Fingerprints(secret)
 
     def fingerprint(self, key: str | None) -> str | None:
         """The keyed fingerprint of `key` under the file's secret, the same in every process."""
-        return key_fingerprint(self._secret, key)
+        return self._fingerprint(key)
 
     def next_sequence(self) -> int:
         """A fresh entry number, unique across processes."""
