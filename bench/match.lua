@@ -6,11 +6,13 @@
 --   unique               every request a never-seen email (soak of the bounded caches)
 -- BENCH_STOP (environment): when set, each thread stops after that many responses (soak halves).
 -- BENCH_SEED (environment): random seed, so every server gets the same sequence of bodies.
+-- BENCH_POOL (environment): how many distinct addresses the realistic mix draws from (10,000).
 -- done() prints one line `BENCH_JSON {...}` that bench/run.py parses.
 
 local mix = os.getenv("BENCH_MIX") or "realistic"
 local stop_after = tonumber(os.getenv("BENCH_STOP") or "0")
 local seed = tonumber(os.getenv("BENCH_SEED") or "8")
+local pool = tonumber(os.getenv("BENCH_POOL") or "10000")
 
 local threads = {}
 local counter = 0
@@ -33,7 +35,7 @@ local function email()
       return string.format("fresh-%d-%d-%d@soak%d.example.com", seed, id, counter, counter % 97)
    end
    local roll = math.random(100)
-   local n = math.random(10000)
+   local n = math.random(pool)
    if roll <= 90 then
       return string.format("person%d@corp%d.example.com", n, n % 200)
    elseif roll <= 95 then

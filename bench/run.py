@@ -45,6 +45,8 @@ WRK_THREADS = 2
 CONNECTIONS = 8
 INSTALL_TIMEOUT = 300.0
 MB = 1_000_000
+# Distinct addresses the realistic mix draws from (bench/quick.py uses fewer, so a short warm-up caches them).
+POOL = 10_000
 
 # -- targets ---------------------------------------------------------------------------------------
 TARGET_WIREMOCK_RATIO = 1.0
@@ -389,7 +391,8 @@ def wrk_load(port: int, seconds: float, mix: str = "realistic", stop_after: int 
              seed: int = 8) -> Load:
     """Drive the server with wrk (2 threads, 8 connections) and bench/match.lua; at most `stop_after`."""
     per_thread = -(-stop_after // WRK_THREADS) if stop_after else 0
-    env = dict(os.environ, BENCH_MIX=mix, BENCH_STOP=str(per_thread), BENCH_SEED=str(seed))
+    env = dict(os.environ, BENCH_MIX=mix, BENCH_STOP=str(per_thread), BENCH_SEED=str(seed),
+               BENCH_POOL=str(POOL))
     command = ["wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--latency",
                "--timeout", "5s", "-s", str(LUA), f"http://127.0.0.1:{port}{MATCH_PATH}"]
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=seconds + 60)
@@ -406,7 +409,7 @@ def mix_email(rng: random.Random, mix: str, counter: int, tag: str) -> str:
     """The same request mix as bench/match.lua, for the Python load generator."""
     if mix == "unique":
         return f"fresh-{tag}-{counter}@soak{counter % 97}.example.com"
-    roll, n = rng.randint(1, 100), rng.randint(1, 10_000)
+    roll, n = rng.randint(1, 100), rng.randint(1, POOL)
     if roll <= 90:
         return f"person{n}@corp{n % 200}.example.com"
     return f"person{n}@{'nomatch' if roll <= 95 else 'partial'}.test"

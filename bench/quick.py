@@ -1,0 +1,154 @@
+"""`make bench-quick`: this checkout against an older commit in under a minute (a slowdown shows that day).
+
+Usage: `.venv/bin/python bench/quick.py [--before REV] [--seconds S] [--rounds N]` (REV defaults to
+HEAD~1; `make bench-quick BEFORE=0b4d4ee`). REV is checked out into a temporary git worktree and run
+from its own sources with this checkout's packages. Two figures for each, taken alternately so a
+busy moment of the machine falls on both:
+
+- in-process µs of CPU per request on bench/'s mix (bench/hotpath.py: the ASGI application called
+  directly, warm; the minimum of several repeats, the figure to compare);
+- single-process requests per second over HTTP (`fakeapollo serve`, default settings, wrk with 2
+  threads and 8 connections on the same mix drawn from 1,000 addresses instead of 10,000, so that
+  the short warm-up leaves every person cached as the longer runs of `make bench` do; or the Python
+  load generator without wrk; the median of the rounds).
+
+The load average is printed beside every figure: on a shared machine compare figures of one run only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import run as bench
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+PYTHON = Path(sys.executable)
+
+
+def loadavg() -> str:
+    """The 1-, 5- and 15-minute load averages."""
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+@contextmanager
+def checkout(rev: str) -> Iterator[tuple[Path, str]]:
+    """A temporary worktree of `rev` (removed afterwards) and its short commit id."""
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], capture_output=True,
+                            text=True, check=True, timeout=30).stdout.strip()
+    folder = Path(tempfile.mkdtemp(prefix="fakeapollo-before-"))
+    tree = folder / "tree"
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--quiet", "--detach", str(tree), commit],
+                   check=True, timeout=120)
+    try:
+        yield tree, commit
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+                       capture_output=True, timeout=120)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def source_env(tree: Path | None) -> dict[str, str]:
+    """The environment that runs fakeapollo from `tree`'s sources (None: this checkout's)."""
+    env = bench.clean_env()
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree)
+    return env
+
+
+def hotpath(tree: Path | None, requests: int, repeats: int) -> dict[str, float]:
+    """bench/hotpath.py's figures for `tree`'s sources (this checkout's script, their code)."""
+    done = subprocess.run(
+        [str(PYTHON), "-P", str(BENCH / "hotpath.py"),
+         "--requests", str(requests), "--repeats", str(repeats)],
+        capture_output=True, text=True, timeout=300, env=source_env(tree), cwd=tree or ROOT,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"bench/hotpath.py failed: {done.stderr[-800:]}")
+    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def serve_command(port: int) -> list[str]:
+    """`fakeapollo serve` from the sources on PYTHONPATH (-P: not from the working directory)."""
+    return [str(PYTHON), "-P", "-m", "mock_server", "serve", "--port", str(port)]
+
+
+def throughput(tree: Path | None, label: str, load: Callable[..., bench.Load], warmup: float,
+               seconds: float) -> tuple[bench.Running, float]:
+    """Start `fakeapollo serve` from `tree`'s sources, warm it up; the server and its start-up seconds."""
+    server = bench.Server(label, label, serve_command, env=source_env(tree))
+    running, startup = bench.start(server)
+    if running is None or startup is None:
+        raise RuntimeError(f"{label} did not answer; see {bench.LOGS}")
+    load(running.port, warmup)
+    return running, startup
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure, print one table."""
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--before", default="HEAD~1", help="the commit to compare with (default HEAD~1)")
+    parser.add_argument("--seconds", type=float, default=3.0, help="seconds of load per round (default 3)")
+    parser.add_argument("--rounds", type=int, default=3, help="load rounds per server (default 3)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up load (default 2)")
+    parser.add_argument("--requests", type=int, default=3_000, help="in-process requests per repeat")
+    parser.add_argument("--repeats", type=int, default=5, help="in-process repeats (the minimum is kept)")
+    parser.add_argument("--pool", type=int, default=1_000, help="distinct addresses of the HTTP mix")
+    args = parser.parse_args(argv)
+    bench.POOL = args.pool
+    bench.LOGS.mkdir(parents=True, exist_ok=True)
+    load = bench.wrk_load if shutil.which("wrk") else bench.python_load
+    generator = "wrk -t2 -c8" if load is bench.wrk_load else "the Python load generator (no wrk)"
+    with checkout(args.before) as (tree, commit):
+        sides: list[tuple[str, Path | None]] = [("this checkout", None), (f"before ({commit})", tree)]
+        inproc: dict[str, list[dict[str, float]]] = {name: [] for name, _ in sides}
+        for name, folder in sides:
+            inproc[name].append(hotpath(folder, args.requests, args.repeats))
+        rates: dict[str, list[float]] = {name: [] for name, _ in sides}
+        loads: dict[str, list[str]] = {name: [] for name, _ in sides}
+        startups: dict[str, float] = {}
+        running = {}
+        try:
+            for name, folder in sides:
+                running[name], startups[name] = throughput(folder, name, load, args.warmup, args.seconds)
+            for round_ in range(args.rounds):
+                order = sides if round_ % 2 == 0 else sides[::-1]
+                for name, _ in order:
+                    rates[name].append(load(running[name].port, args.seconds).rps)
+                    loads[name].append(loadavg())
+        finally:
+            for server in running.values():
+                bench.stop(server.process)
+    print(f"\nbench-quick: this checkout against {commit}, load by {generator}, {os.cpu_count()} CPUs\n")
+    print("| figure | this checkout | before (" + commit + ") | ratio |")
+    print("|---|---|---|---|")
+    mine, theirs = (min(r["min_us"] for r in inproc[name]) for name, _ in sides)
+    print(f"| in-process µs of CPU per request (min) | {mine:.1f} | {theirs:.1f} "
+          f"| {theirs / mine:.2f}× faster |")
+    for name, _ in sides:
+        print(f"|   load average during it ({name}) | {' / '.join(r['loadavg'] for r in inproc[name])} | | |")
+    rate_mine, rate_theirs = (statistics.median(rates[name]) for name, _ in sides)
+    print(f"| requests/s, one process (median of {args.rounds}) | {rate_mine:,.0f} | {rate_theirs:,.0f} "
+          f"| {rate_mine / rate_theirs:.2f}× |")
+    print(f"|   rounds (req/s) | {', '.join(f'{r:,.0f}' for r in rates[sides[0][0]])} "
+          f"| {', '.join(f'{r:,.0f}' for r in rates[sides[1][0]])} | |")
+    print(f"|   load average after each round | {' / '.join(loads[sides[0][0]])} "
+          f"| {' / '.join(loads[sides[1][0]])} | |")
+    print(f"| start-up to first answer | {startups[sides[0][0]]:.3f} s | {startups[sides[1][0]]:.3f} s | |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
