@@ -9,9 +9,10 @@ from hypothesis import strategies as st
 
 from mock_server.domain import data
 from mock_server.domain.directory import PersonDirectory
+from mock_server.domain.encoding import dumps
 from mock_server.domain.generation import OPTIONAL_PERSON_KEYS
 from mock_server.domain.matching import Identity
-from mock_server.domain.persons import render
+from mock_server.domain.persons import encoded, render
 from mock_server.domain.vocabularies import DEPARTMENTS
 
 PERSONS = 1_000
@@ -107,3 +108,32 @@ def test_any_generated_answer_validates_strictly(
         if "departmental_head_count" in enriched:
             # Every department key, zeros included, as in all of Apollo's organization examples.
             assert tuple(enriched["departmental_head_count"]) == DEPARTMENTS
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    local=st.from_regex(r"[a-z]{1,12}(\.[a-z]{1,12})?", fullmatch=True),
+    domain=st.sampled_from(["example.com", "acme.de", "eu.test", "partial.test", "gmail.com"]),
+    seed=st.integers(min_value=0, max_value=2**31),
+    team=st.sampled_from(TEAMS),
+    reveal=st.booleans(),
+)
+def test_a_teams_keys_spliced_into_the_record_give_the_same_bytes_as_re_encoding_it(
+    local: str, domain: str, seed: int, team: str, reveal: bool
+) -> None:
+    directory = PersonDirectory(seed, [])
+    person = directory.find(Identity("email", f"{local}@{domain}"))
+    assert person is not None
+    expected = dumps(render(person, reveal_personal_emails=reveal, extra=directory.team_keys(person, team)))
+    for _ in range(2):  # worked out, then kept on the person
+        members = directory.team_members(person, team)
+        assert members is not None
+        assert dumps(encoded(person, reveal_personal_emails=reveal, members=members)) == expected
+
+
+def test_the_teams_keys_of_a_tenth_of_persons_are_spliced_in() -> None:
+    directory = PersonDirectory(7, [])
+    persons = [directory.find(Identity("email", f"person{i}@firm{i % 97}.com")) for i in range(300)]
+    spliced = [directory.team_members(p, "team-load") for p in persons if p is not None]
+    assert 10 < sum(1 for members in spliced if members) < 120  # contacts and accounts, 10% each
+    assert all(members == b"" or members.startswith(b',"') for members in spliced)
