@@ -321,14 +321,16 @@ def _check_unique(entries: Iterable[tuple[str | None, str]], what: str) -> None:
 
 
 @functools.cache
-def _persons(directory: Path, signature: tuple[tuple[str, int, int], ...]) -> list[dict[str, Any]]:
-    """Validated persons of `directory`; `signature` (names, mtimes, sizes) keys the cache."""
+def _persons(
+    directory: Path, signature: tuple[tuple[str, int, int], ...], checked: bool
+) -> list[dict[str, Any]]:
+    """Persons of `directory`, validated when `checked`; `signature` (names, mtimes, sizes) keys the cache."""
     persons: list[dict[str, Any]] = []
     sources: list[str] = []
     for name, _mtime, _size in signature:
         path = directory / name
         person = _read_json(path)
-        problems = violations("person", person)
+        problems = violations("person", person) if checked else []
         if problems:
             raise SchemaViolation("person", problems, source=str(path))
         persons.append(person)
@@ -343,13 +345,17 @@ def _persons(directory: Path, signature: tuple[tuple[str, int, int], ...]) -> li
 
 
 def load_fixture_persons(directory: Path | None = None) -> list[dict[str, Any]]:
-    """All person fixtures (fixtures/persons, or `directory`), sorted by file name, validated."""
+    """All person fixtures (fixtures/persons, or `directory`), sorted by file name, validated.
+
+    The shipped ones are validated by tests/test_fixtures.py rather than at every start: loading the
+    schema validator (jsonschema) was about a third of `serve`'s start-up (bench/README.md).
+    """
     folder = (directory if directory is not None else fixtures_dir() / "persons").resolve()
     if not folder.is_dir():
         raise ValueError(f"{folder}: not a folder of person fixtures")
     files = sorted(folder.glob("*.json"), key=lambda path: path.name)
     signature = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
-    return copy.deepcopy(_persons(folder, signature))
+    return copy.deepcopy(_persons(folder, signature, directory is not None))
 
 
 def load_served_persons(directory: Path | None, *, bundled: bool = True) -> list[dict[str, Any]]:
@@ -387,10 +393,13 @@ def load_replay_key(fixtures: Path | None, key_file: Path | None) -> bytes | Non
 
 
 def load_key_registry(path: Path | None = None) -> dict[str, Any]:
-    """The key registry (fixtures/keys.json, or `path`), validated against key_registry.json."""
+    """The key registry (fixtures/keys.json, or `path`), validated against key_registry.json.
+
+    The shipped registry is validated by tests/test_fixtures.py, not at every start (as persons).
+    """
     source = path if path is not None else fixtures_dir() / "keys.json"
     document = _read_json(source)
-    problems = violations("key_registry", document)
+    problems = violations("key_registry", document) if path is not None else []
     if not problems:
         seen: dict[str, int] = {}
         for index, entry in enumerate(document["keys"]):

@@ -35,7 +35,9 @@ def create_app(config: Config | None = None) -> Flask:
     app = Flask("mock_server")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     store = build_store(config)
-    keys = KeyRegistry.from_document(data.load_key_registry(config.keys), store)
+    # The shipped registry is checked by the tests, a --keys file here (see data.load_key_registry).
+    registry = data.load_key_registry(config.keys)
+    keys = KeyRegistry.from_document(registry, store, checked=config.keys is not None)
     directory = PersonDirectory(
         config.seed,
         data.load_served_persons(config.fixtures, bundled=config.bundled_fixtures),
