@@ -49,7 +49,8 @@ MB = 1_000_000
 POOL = 10_000
 
 # -- targets ---------------------------------------------------------------------------------------
-TARGET_WIREMOCK_RATIO = 1.0
+TARGET_WIREMOCK_RATIO = 1.3
+TARGET_HOTPATH_US = 25.0
 TARGET_PRISM_RATIO = 3.0
 TARGET_P99_MS = 5.0
 TARGET_FIRST_PERSON_US = 1000.0
@@ -321,6 +322,20 @@ def prism_server(body: bytes) -> Server | str:
                   note="static example, request logging at 'error'")
 
 
+def granian_server() -> Server | str:
+    """The same ASGI application as fakeapollo's, under granian instead of uvicorn; or why it is skipped."""
+    granian = BIN / "granian"
+    if not granian.exists():
+        return "granian is not installed in .venv (make install)"
+
+    def command(port: int) -> list[str]:
+        return [str(granian), "--interface", "asgi", "--loop", "uvloop", "--http", "1", "--no-log",
+                "--workers", "1", "--host", "127.0.0.1", "--port", str(port), "bench.granian_app:app"]
+
+    return Server("granian", "fakeapollo on granian", command, env={**clean_env(), "PYTHONPATH": str(ROOT)},
+                  note="the same ASGI application (bench/granian_app.py) under granian, uvloop, HTTP/1")
+
+
 def baseline_command(port: int) -> list[str]:
     """The bare-Flask baseline, served like fakeapollo's Flask routes (uvicorn + a2wsgi, default threads)."""
     return [str(PYTHON), str(BENCH / "baseline_app.py"), str(port)]
@@ -350,9 +365,15 @@ def build_servers(only: set[str] | None, before: Path | None = None) -> tuple[li
     ]
     if before is not None:
         servers.append(before_server(before))
+    skipped: dict[str, str] = {}
+    if only is None or "granian" in only:
+        made_granian = granian_server()
+        if isinstance(made_granian, str):
+            skipped["granian"] = made_granian
+        else:
+            servers.append(made_granian)
     servers.append(Server("flask1w", "Flask 1w", baseline_command, env=clean_env(),
                           note=f"bare Flask, static body, uvicorn + a2wsgi ({threads} threads)"))
-    skipped: dict[str, str] = {}
     for name, factory in (("wiremock", wiremock_server), ("prism", prism_server)):
         if only is not None and name not in only:
             continue
@@ -480,6 +501,16 @@ def import_time(module: str, runs: int = 5) -> float:
             raise RuntimeError(f"import {module} failed: {done.stderr[-400:]}")
         samples.append(float(done.stdout.strip()))
     return median_of(samples)
+
+
+def hotpath() -> dict[str, Any]:
+    """bench/hotpath.py: CPU µs per request of the bench mix, the ASGI application called directly, warm."""
+    done = subprocess.run([str(PYTHON), str(BENCH / "hotpath.py")], capture_output=True, text=True,
+                          timeout=600, cwd=ROOT, env=clean_env())
+    if done.returncode != 0:
+        raise RuntimeError(f"bench/hotpath.py failed: {done.stderr[-600:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def first_person(count: int) -> dict[str, dict[str, float]]:
@@ -689,6 +720,7 @@ class Results:
     import_s: float | None = None
     import_app_s: float | None = None
     inproc: dict[str, dict[str, float]] = field(default_factory=dict)
+    hotpath: dict[str, Any] = field(default_factory=dict)
     soak: dict[str, Any] = field(default_factory=dict)
     check_client: dict[str, Any] = field(default_factory=dict)
     redis_url: str | None = None
@@ -809,7 +841,8 @@ def table(results: Results) -> list[str]:
     """The one Markdown table of every figure, with targets and verdicts."""
     names = [s.name for s in results.servers] + list(results.skipped)
     labels = {s.name: s.label for s in results.servers}
-    pretty = {"wiremock": "WireMock", "prism": "Prism", "redis1p": "Redis 1p", "redis2p": "Redis 2p"}
+    pretty = {"wiremock": "WireMock", "prism": "Prism", "redis1p": "Redis 1p", "redis2p": "Redis 2p",
+              "granian": "fakeapollo on granian"}
     labels.update({name: pretty.get(name, name) for name in results.skipped})
     rows: list[list[str]] = []
 
@@ -823,6 +856,11 @@ def table(results: Results) -> list[str]:
 
     fa_rps = results.median("fakeapollo", "rps")
     fa_p99 = results.median("fakeapollo", "p99_ms")
+    hot = results.hotpath.get("min_us")
+    row("per-request work in-process: CPU µs a request, the ASGI app called directly, warm (min of "
+        f"{len(results.hotpath.get('runs_us', []))}; load average {results.hotpath.get('loadavg', '?')})",
+        {"fakeapollo": fmt(hot, "µs", 1)}, f"< {TARGET_HOTPATH_US:g} µs",
+        None if hot is None else hot < TARGET_HOTPATH_US)
     row("throughput (median of rounds)", per_server("rps", "req/s"))
     for other, target in (("wiremock", TARGET_WIREMOCK_RATIO), ("prism", TARGET_PRISM_RATIO)):
         their = results.median(other, "rps")
@@ -946,8 +984,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--starts", type=int, default=3, help="cold starts per server (default 3)")
     parser.add_argument("--first-person", type=int, default=1000,
                         help="fresh emails in-process (default 1000)")
-    parser.add_argument("--only", help="comma-separated servers: fakeapollo,before,flask1w,wiremock,prism,"
-                        "sqlite2w,redis1p,redis2p")
+    parser.add_argument("--only", help="comma-separated servers: fakeapollo,before,granian,flask1w,wiremock,"
+                        "prism,sqlite2w,redis1p,redis2p")
     parser.add_argument("--before", type=Path,
                         help="also serve this older checkout (a git worktree) for before/after figures")
     parser.add_argument("--no-check-client", action="store_true", help="skip the check-client overhead")
@@ -986,6 +1024,9 @@ def main(argv: list[str] | None = None) -> int:
     results.import_app_s = import_time("mock_server.web.app")
     print(f"  import mock_server {results.import_s:.3f} s, mock_server.web.app {results.import_app_s:.3f} s",
           flush=True)
+    print("== per-request work in-process (bench/hotpath.py)", flush=True)
+    results.hotpath = hotpath()
+    print(f"  {results.hotpath['min_us']} µs (min), load average {results.hotpath['loadavg']}", flush=True)
     print("== first person for never-seen emails, in-process", flush=True)
     results.inproc = first_person(args.first_person)
     medians = {k: round(v["median_us"]) for k, v in results.inproc.items()}
