@@ -100,6 +100,8 @@ class Enrichment:
         self._request_ids = hmac.new(request_id_key, digestmod=hashlib.sha256)
         self.limiter = RateLimiter(store, clock, config.bulk_share)
         self.ledger = Ledger(store, keys)
+        # The journal's mask and fingerprint of each registered key it met (web/journaling.py).
+        self.key_marks: dict[str, tuple[str | None, str | None]] = {}
         # The outbox and dispatcher of webhook deliveries; app.py starts it and subscribes it.
         self.webhooks = Webhooks(config, clock, store, self.ledger)
         # Searches over the directory, and the contacts and accounts teams create (which

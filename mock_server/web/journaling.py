@@ -18,6 +18,8 @@ log = logging.getLogger("fakeapollo")
 # Where create_app keeps the journal's BackgroundWriter, for a store whose writes can wait.
 WRITER_EXTENSION = "fakeapollo.journal_writer"
 _KEY_HEADERS = ("x-api-key", "authorization")
+# Registered keys whose mask and fingerprint the journal remembers (Enrichment.key_marks).
+_MARKED_KEYS = 1024
 
 
 def record(
@@ -51,6 +53,15 @@ def record(
         key = _sent_key(headers)
         kept_bytes = 0
         credits = 0
+    # A key that passed authentication (the call was admitted) is a registered one, which the
+    # registry holds anyway: its mask and fingerprint are worked out once. Others never are kept.
+    marks = service.key_marks.get(key) if key is not None else None
+    if marks is None:
+        marks = (mask_key(key), journal.fingerprint(key))
+        if rate is not None and key is not None:
+            if len(service.key_marks) >= _MARKED_KEYS:
+                service.key_marks.clear()
+            service.key_marks[key] = marks
     entry = Entry(
         sequence=0,  # numbered by the journal as it is kept
         time=at,
@@ -63,8 +74,8 @@ def record(
         response_text=body,  # the answer's bytes as sent, decoded only when shown
         response_type=content_type,
         duration_ms=duration_ms,
-        api_key=mask_key(key),
-        key_fingerprint=journal.fingerprint(key),
+        api_key=marks[0],
+        key_fingerprint=marks[1],
         response_headers=response_headers,
         credits_charged=credits,
         rate_limit=rate.describe() if rate is not None and rate.windows else None,
