@@ -347,8 +347,7 @@ def entry_size(request_bytes: int, response: bytes, *maps: Mapping[str, str]) ->
     """What an entry costs against the journal's byte budget: bodies, header and query text."""
     size = ENTRY_OVERHEAD + request_bytes + len(response)
     for mapping in maps:
-        for name, value in mapping.items():
-            size += len(name) + len(value)
+        size += sum(map(len, mapping)) + sum(map(len, mapping.values()))
     return size
 
 

@@ -300,6 +300,9 @@ def resolve(q: MatchQuery) -> Identity | None:
     when a higher-priority one decides the identity. A name with neither `domain` nor
     `organization_name`, or no identifying input at all, resolves to None (no match).
     """
+    if q.email is not None and q.count(None) == len(q) - 1:  # an email alone: the common case
+        email = _present(q.email)
+        return None if email is None else Identity("email", normalize_email(email))
     person_id = _present(q.id)
     email = _present(q.email)
     hashed = _present(q.hashed_email)

@@ -26,6 +26,7 @@ IDENTIFYING_FIELDS = (
     "id",
     "linkedin_url",
 )
+_IDENTIFYING = frozenset(IDENTIFYING_FIELDS)
 ORGANIZATION_FIELDS = ("domain", "website", "linkedin_url", "name")
 # OAS 422 for bulk_match (docs/apollo-facts.md 2.6): Ruby's TypeError for a details item that is not an
 # object.
@@ -224,11 +225,13 @@ def parse_webhook_url(value: Any) -> str | None:
 
 def parse_query(raw: Mapping[str, Any], prefix: str = "") -> MatchQuery:
     """The identifying parameters of one person."""
+    given = raw.keys() & _IDENTIFYING  # most are absent: only those given are checked
     values: dict[str, str | None] = {}
-    for name in IDENTIFYING_FIELDS:
-        value = raw.get(name)
-        if value is not None:  # most are absent: skip the checks (this runs on every match)
-            values[name] = parse_string(prefix + name, value)
+    for name in IDENTIFYING_FIELDS:  # in this order, so the first bad one is named
+        if name in given:
+            value = raw[name]
+            if value is not None:
+                values[name] = parse_string(prefix + name, value)
     return MatchQuery(**values)
 
 
