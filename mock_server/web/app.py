@@ -13,40 +13,25 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
 from mock_server.config import Config
-from mock_server.domain import data
-from mock_server.domain.clock import Clock
-from mock_server.domain.directory import PersonDirectory
 from mock_server.domain.errors import FakeApolloError, PayloadTooLarge
 from mock_server.domain.errors import MethodNotAllowed as ApolloMethodNotAllowed
 from mock_server.domain.errors import NotFound as ApolloNotFound
-from mock_server.domain.keys import KeyRegistry
 from mock_server.domain.service import Enrichment
-from mock_server.domain.store import MemoryStore, Store
 from mock_server.web import admin, admin_webhooks, inspector, journaling, meta
 from mock_server.web.apollo import query_dict
+from mock_server.web.factory import build_service
 from mock_server.web.render import error_response, json_response
 
 log = logging.getLogger("fakeapollo")
 
 
-def create_app(config: Config | None = None) -> Flask:
-    """A fresh emulator app for `config`; every piece of its state hangs off this app."""
-    config = config or Config()
+def create_app(config: Config | None = None, *, service: Enrichment | None = None) -> Flask:
+    """A fresh emulator app for `config` (or around an already built `service`); its state hangs off it."""
+    if service is None:
+        service = build_service(config or Config())
+    config = service.config
     app = Flask("mock_server")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
-    store = build_store(config)
-    # The shipped registry is checked by the tests, a --keys file here (see data.load_key_registry).
-    registry = data.load_key_registry(config.keys)
-    keys = KeyRegistry.from_document(registry, store, checked=config.keys is not None)
-    directory = PersonDirectory(
-        config.seed,
-        data.load_served_persons(config.fixtures, bundled=config.bundled_fixtures),
-        cache_size=config.person_cache_size,
-        aliases=store.alias_map(),
-        replay_key=data.load_replay_key(config.fixtures, config.scrub_key_file),
-    )
-    clock = Clock(state=store.clock_state)
-    service = Enrichment(config, clock, store, keys, directory)
     app.extensions["fakeapollo"] = service
 
     # Apollo's operations are not Flask's: web/asgi.py answers them (web/operations.py lists them).
@@ -55,10 +40,6 @@ def create_app(config: Config | None = None) -> Flask:
         app.register_blueprint(admin.blueprint(config.admin_token))
         app.register_blueprint(admin_webhooks.admin_blueprint(config.admin_token))
         app.register_blueprint(inspector.blueprint())
-    # Deliveries fall due by the clock: an advance sends them before it returns. `service.close()`
-    # stops the dispatcher; deliveries a crash left in flight are requeued here.
-    clock.subscribe(service.webhooks.on_clock)
-    service.webhooks.start()
     _register_journal(app, service)
     _register_error_handlers(app, config)
     return app
@@ -69,27 +50,6 @@ def listening(app: Flask, host: str, port: int) -> None:
     service = app.extensions.get("fakeapollo")
     if isinstance(service, Enrichment):
         service.webhooks.listening_on(host, port)
-
-
-def build_store(config: Config) -> Store:
-    """The in-memory store; the Redis one for `--store redis://...`; the SQLite one for a state file."""
-    if config.store is not None:
-        from mock_server.stores.redis_store import RedisStore
-
-        return RedisStore(
-            config.store,
-            prefix=config.store_prefix,
-            journal_size=config.journal_size,
-            journal_bytes=config.journal_bytes,
-            lease_seconds=config.store_lease,
-        )
-    if config.state_file is not None:
-        from mock_server.stores.sqlite_store import SqliteStore
-
-        return SqliteStore(
-            config.state_file, journal_size=config.journal_size, journal_bytes=config.journal_bytes
-        )
-    return MemoryStore(journal_size=config.journal_size, journal_bytes=config.journal_bytes)
 
 
 def _register_journal(app: Flask, service: Enrichment) -> None:

@@ -12,15 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
-
-from a2wsgi import WSGIMiddleware
-from flask import Flask
-from werkzeug.exceptions import HTTPException
 
 from mock_server.domain.errors import (
     FakeApolloError,
@@ -37,6 +34,10 @@ from mock_server.web.faults import RESET_EXTENSION, Fault, FaultKind, truncated,
 from mock_server.web.operations import Operation, Router
 from mock_server.web.render import JSON_TYPE, Reply, error_reply
 
+if TYPE_CHECKING:
+    from a2wsgi import WSGIMiddleware
+    from flask import Flask
+
 Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -52,17 +53,51 @@ class TooLarge(Exception):
 class Emulator:
     """The ASGI application for one emulator app built by `create_app`."""
 
-    def __init__(self, app: Flask, *, threads: int = 8, access_log: bool = False) -> None:
-        self.flask = app
-        self.service: Enrichment = app.extensions["fakeapollo"]
+    def __init__(self, app: Flask | Enrichment, *, threads: int = 8, access_log: bool = False) -> None:
+        # Given the service alone (`serve` on the in-memory store), the Flask app of the control API
+        # is built on first need, off the loop (`flask`); Apollo's operations never need it.
+        self._control: Flask | None = None
+        if isinstance(app, Enrichment):
+            self.service = app
+        else:
+            self._control = app
+            self.service = app.extensions["fakeapollo"]
+        self._threads = max(1, threads)
+        self._wsgi: WSGIMiddleware | None = None
+        self._building = threading.Lock()
         self.max_body = self.service.config.max_body_bytes
-        self.wsgi = WSGIMiddleware(app, workers=max(1, threads))  # type: ignore[arg-type]
         # A store whose calls should take turns (SQLite: threads of one process would wait on each
         # other's write lock) gets one thread of its own; other blocking stores use the default pool.
         serial = journaling.store_blocks(self.service) and self.service.store.serial
         self.store_pool = ThreadPoolExecutor(1, thread_name_prefix="fakeapollo-store") if serial else None
         self.access_log = access_log
         self.router = Router()
+
+    @property
+    def flask(self) -> Flask:
+        """The Flask app of the control API, the inspector, OpenAPI and 404s (built on first use)."""
+        if self._control is None:
+            with self._building:
+                if self._control is None:
+                    from mock_server.web.app import create_app
+
+                    self._control = create_app(service=self.service)
+        return self._control
+
+    @property
+    def wsgi(self) -> WSGIMiddleware:
+        """The Flask app behind a2wsgi's thread pool."""
+        if self._wsgi is None:
+            from a2wsgi import WSGIMiddleware
+
+            flask = self.flask
+            with self._building:
+                if self._wsgi is None:
+                    self._wsgi = WSGIMiddleware(flask, workers=self._threads)  # type: ignore[arg-type]
+        return self._wsgi
+
+    def _build_control(self) -> None:
+        self.wsgi  # noqa: B018 - builds the Flask app and its a2wsgi wrapper
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one connection event: lifespan, or one HTTP request."""
@@ -77,6 +112,10 @@ class Emulator:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
+                if self._control is None:  # ready before the control API's first call, off the loop:
+                    builder = threading.Thread(target=self._build_control, name="fakeapollo-control")
+                    builder.daemon = True
+                    builder.start()
             elif message["type"] == "lifespan.shutdown":
                 self.service.close()  # stops the webhook dispatcher; pending deliveries stay stored
                 await send({"type": "lifespan.shutdown.complete"})
@@ -227,6 +266,8 @@ class Emulator:
 
     async def _flask(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> int:
         """Hand the request, its body already read, to the Flask app on a2wsgi's threads."""
+        if self._wsgi is None:  # the first request for it: built on a thread, never on the loop
+            await asyncio.get_running_loop().run_in_executor(None, self._build_control)
         if body and not self._routed_by_flask(scope):
             # A 404/405 keeps werkzeug's routing exception, whose traceback holds the WSGI input in a
             # reference cycle until a full collection: such a request's body is never handed over.
@@ -261,6 +302,8 @@ class Emulator:
 
     def _routed_by_flask(self, scope: Scope) -> bool:
         """Whether one of the Flask app's routes takes this path and method (it may read a body)."""
+        from werkzeug.exceptions import HTTPException
+
         try:
             self.flask.url_map.bind("localhost").match(scope["path"], scope["method"])
         except HTTPException:
@@ -288,7 +331,7 @@ class Emulator:
             body=reply.body,
             content_type=reply.content_type,
             response_headers=_shown(reply),
-            writer=self.flask.extensions.get(journaling.WRITER_EXTENSION),
+            writer=self._control.extensions.get(journaling.WRITER_EXTENSION) if self._control else None,
         )
 
     def _log(

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
-
-from flask import Response, current_app, request
 
 from mock_server.domain.encoding import dumps, loads
 from mock_server.domain.errors import FakeApolloError, MalformedRequest, UnsupportedMediaType
 from mock_server.domain.service import Enrichment
+
+if TYPE_CHECKING:  # Flask is imported by the functions that need it: serve starts without it
+    from flask import Response
 
 JSON_TYPE = "application/json"
 
@@ -38,6 +39,8 @@ def error_reply(error: FakeApolloError) -> Reply:
 
 def flask_response(reply: Reply) -> Response:
     """A Reply as a Flask response."""
+    from flask import Response
+
     response = Response(reply.body, status=reply.status, content_type=reply.content_type)
     if reply.headers:
         response.headers.update(reply.headers)
@@ -56,12 +59,16 @@ def error_response(error: FakeApolloError) -> Response:
 
 def enrichment() -> Enrichment:
     """The Flask app's Enrichment service (in a control-API view)."""
+    from flask import current_app
+
     service: Enrichment = current_app.extensions["fakeapollo"]
     return service
 
 
 def read_body() -> dict[str, Any]:
     """The Flask request's body as a parameter mapping."""
+    from flask import request
+
     return parse_body(request.get_data(cache=True), request.mimetype, request.content_type or "")
 
 

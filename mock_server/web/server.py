@@ -71,13 +71,20 @@ class EmulatorFactory:
         self.address = address
 
     def __call__(self) -> Any:
-        """A fresh app (create_app) wrapped in the ASGI application."""
-        from mock_server.web.app import create_app, listening
+        """A fresh service in the ASGI application; the Flask app around it when its store can wait."""
+        from mock_server.domain.store import MemoryStore
         from mock_server.web.asgi import Emulator
+        from mock_server.web.factory import build_service
 
-        app = create_app(self.config)
+        service = build_service(self.config)
         if self.address is not None:
-            listening(app, *self.address)  # webhooks aimed at this server are refused
+            service.webhooks.listening_on(*self.address)  # webhooks aimed at this server are refused
+        app: Any = service
+        if not isinstance(service.store, MemoryStore):
+            # Flask-served entries of a store that can wait go through create_app's writer thread.
+            from mock_server.web.app import create_app
+
+            app = create_app(service=service)
         emulator = Emulator(app, threads=self.config.threads, access_log=self.config.access_log)
         tune_garbage_collector()
         return emulator
