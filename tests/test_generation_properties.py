@@ -124,11 +124,13 @@ def test_a_teams_keys_spliced_into_the_record_give_the_same_bytes_as_re_encoding
     directory = PersonDirectory(seed, [])
     person = directory.find(Identity("email", f"{local}@{domain}"))
     assert person is not None
-    expected = dumps(render(person, reveal_personal_emails=reveal, extra=directory.team_keys(person, team)))
-    for _ in range(2):  # worked out, then kept on the person
-        members = directory.team_members(person, team)
-        assert members is not None
-        assert dumps(encoded(person, reveal_personal_emails=reveal, members=members)) == expected
+    for _ in range(2):  # worked out, then kept on the person, for one team and then for both
+        for each in (team, *(t for t in TEAMS if t != team)):
+            extra = directory.team_keys(person, each)
+            expected = dumps(render(person, reveal_personal_emails=reveal, extra=extra))
+            members = directory.team_members(person, each)
+            assert members is not None
+            assert dumps(encoded(person, reveal_personal_emails=reveal, members=members)) == expected
 
 
 def test_the_teams_keys_of_a_tenth_of_persons_are_spliced_in() -> None:

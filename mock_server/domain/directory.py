@@ -363,17 +363,23 @@ class PersonDirectory:
         """
         if self.team_view is not None and self.team_view.person_keys(team, person.id) is not None:
             return None
-        cache = person.team_members
-        if cache is None:
-            cache = person.team_members = {}
-        members = cache.get(team)
+        kept = person.team_members  # (team, members) for one team, a dict for several (memory)
+        if isinstance(kept, tuple):
+            members = kept[1] if kept[0] == team else None
+        else:
+            members = kept.get(team) if kept is not None else None
         if members is None:
             keys = team_keys(self.seed, team, person)
             spliceable = not keys or keys.keys().isdisjoint(person.record)
             members = json_members(keys) if spliceable else _UNSPLICEABLE
-            if len(cache) >= _TEAMS_PER_PERSON:
-                cache.clear()
-            cache[team] = members
+            if kept is None:
+                person.team_members = (team, members)
+            else:
+                several = dict([kept]) if isinstance(kept, tuple) else kept
+                if len(several) >= _TEAMS_PER_PERSON:
+                    several.clear()
+                several[team] = members
+                person.team_members = several
         return None if members == _UNSPLICEABLE else members
 
     def organization_team_keys(self, organization: Mapping[str, Any], team: str) -> dict[str, Any]:

@@ -113,7 +113,7 @@ class Person:
         self.unmatched = not record.get("name")
         # What each team sees on this person besides its record, as JSON members to splice after
         # the record's last one (`PersonDirectory.team_members`): worked out once per team.
-        self.team_members: dict[str, bytes] | None = None
+        self.team_members: tuple[str, bytes] | dict[str, bytes] | None = None
 
     @property
     def record(self) -> PersonDocument:
