@@ -8,8 +8,8 @@ busy moment of the machine falls on both:
 - in-process µs of CPU per request on bench/'s mix (bench/hotpath.py: the ASGI application called
   directly, warm; the minimum of several repeats, the figure to compare);
 - single-process requests per second over HTTP (`fakeapollo serve`, default settings, wrk with 2
-  threads and 8 connections on the same mix drawn from 1,000 addresses instead of 10,000, so that
-  the short warm-up leaves every person cached as the longer runs of `make bench` do; or the Python
+  threads and 8 connections on the same mix drawn from 1,000 addresses instead of 10,000, each
+  asked for once before the warm-up, so every person is cached as after a long run; or the Python
   load generator without wrk; the median of the rounds).
 
 The load average is printed beside every figure: on a shared machine compare figures of one run only.
@@ -91,6 +91,7 @@ def throughput(tree: Path | None, label: str, load: Callable[..., bench.Load], w
     running, startup = bench.start(server)
     if running is None or startup is None:
         raise RuntimeError(f"{label} did not answer; see {bench.LOGS}")
+    load(running.port, 120, mix="sweep", stop_after=bench.POOL)  # every recurring person once
     load(running.port, warmup)
     return running, startup
 
