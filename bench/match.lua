@@ -4,8 +4,6 @@
 --   realistic (default)  90% emails drawn from 10,000 distinct addresses at ordinary domains,
 --                        5% no-match (`@nomatch.test`), 5% partial persons (`@partial.test`)
 --   unique               every request a never-seen email (soak of the bounded caches)
---   sweep                each of the realistic mix's recurring addresses once, in turn (the
---                        warm-up that leaves every person of the mix cached, as a long run does)
 -- BENCH_STOP (environment): when set, each thread stops after that many responses (soak halves).
 -- BENCH_SEED (environment): random seed, so every server gets the same sequence of bodies.
 -- BENCH_POOL (environment): how many distinct addresses the realistic mix draws from (10,000).
@@ -15,7 +13,6 @@ local mix = os.getenv("BENCH_MIX") or "realistic"
 local stop_after = tonumber(os.getenv("BENCH_STOP") or "0")
 local seed = tonumber(os.getenv("BENCH_SEED") or "8")
 local pool = tonumber(os.getenv("BENCH_POOL") or "10000")
-local thread_count = tonumber(os.getenv("BENCH_THREADS") or "2")
 
 local threads = {}
 local counter = 0
@@ -36,10 +33,6 @@ end
 local function email()
    if mix == "unique" then
       return string.format("fresh-%d-%d-%d@soak%d.example.com", seed, id, counter, counter % 97)
-   end
-   if mix == "sweep" then
-      local swept = ((counter - 1) * thread_count + id - 1) % pool + 1
-      return string.format("person%d@corp%d.example.com", swept, swept % 200)
    end
    local roll = math.random(100)
    local n = math.random(pool)

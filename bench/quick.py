@@ -91,7 +91,7 @@ def throughput(tree: Path | None, label: str, load: Callable[..., bench.Load], w
     running, startup = bench.start(server)
     if running is None or startup is None:
         raise RuntimeError(f"{label} did not answer; see {bench.LOGS}")
-    load(running.port, 120, mix="sweep", stop_after=bench.POOL)  # every recurring person once
+    bench.sweep(running.port)  # every recurring person once
     load(running.port, warmup)
     return running, startup
 

@@ -415,7 +415,7 @@ def wrk_load(port: int, seconds: float, mix: str = "realistic", stop_after: int 
     """Drive the server with wrk (2 threads, 8 connections) and bench/match.lua; at most `stop_after`."""
     per_thread = -(-stop_after // WRK_THREADS) if stop_after else 0
     env = dict(os.environ, BENCH_MIX=mix, BENCH_STOP=str(per_thread), BENCH_SEED=str(seed),
-               BENCH_POOL=str(POOL), BENCH_THREADS=str(WRK_THREADS))
+               BENCH_POOL=str(POOL))
     command = ["wrk", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--latency",
                "--timeout", "5s", "-s", str(LUA), f"http://127.0.0.1:{port}{MATCH_PATH}"]
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=seconds + 60)
@@ -426,6 +426,11 @@ def wrk_load(port: int, seconds: float, mix: str = "realistic", stop_after: int 
     errors = sum(data[k] for k in ("connect", "read", "write", "status", "timeout"))
     return Load(data["requests"], data["duration_us"] / 1e6, errors, data["p50_us"] / 1000,
                 data["p90_us"] / 1000, data["p99_us"] / 1000)
+
+
+def sweep(port: int) -> Load:
+    """Ask for each of the mix's recurring addresses once (the Python generator: it ends when done)."""
+    return python_load(port, 600, mix="sweep", stop_after=POOL, seed=1)
 
 
 def mix_email(rng: random.Random, mix: str, counter: int, tag: str, index: int = 0) -> str:
@@ -770,7 +775,7 @@ def run_load(servers: list[Server], args: argparse.Namespace, load: Callable[...
                 # Every recurring person of the mix generated once, as after a long run: the rounds
                 # then measure answering, not first-time generation (bench/README.md, "The load").
                 print(f"  sweep {item.server.label}: the mix's {POOL:,} recurring addresses once", flush=True)
-                load(item.port, 600, mix="sweep", stop_after=POOL, seed=1)
+                sweep(item.port)
             warm = args.warmup * item.server.warmup_factor
             print(f"  warm-up {item.server.label}: {warm:.0f} s", flush=True)
             load(item.port, warm, seed=1)
