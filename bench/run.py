@@ -2,6 +2,9 @@
 
 Usage: `.venv/bin/python bench/run.py [--quick] [--rounds N] [--seconds S] [--soak N] [--only NAMES]`
 (or `make bench`). Prints one table and writes it to bench/results/latest.md. See bench/README.md.
+
+Over 600 lines on purpose: one script a user runs as is, outside the package, with each rival's
+start-up, the load generators and the table side by side so a run's method reads in one place.
 """
 
 from __future__ import annotations

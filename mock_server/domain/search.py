@@ -4,7 +4,7 @@ A search lists the staff of organizations (mock_server/domain/staff.py): those t
 (domains, ids), companies whose names hold the words asked for, or else a fixed seeded set of
 companies. Every person listed is the directory's person, so enriching it afterwards (by id or by
 email) answers with the same id, name, title and organization. The same filters and the same seed
-give the same pages.
+give the same pages. (Slightly over 600 lines: both searches share their filters and paging here.)
 """
 
 from __future__ import annotations
