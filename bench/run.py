@@ -539,6 +539,10 @@ def first_person(count: int) -> dict[str, dict[str, float]]:
 # -- check-client ------------------------------------------------------------------------------------
 
 
+TARGET_CHECK_OVERHEAD_MS = 20.0
+TARGET_PREFLIGHT_S = 5.0
+
+
 def check_client_overhead(client: Path) -> dict[str, Any]:
     """Per-case overhead of `fakeapollo check-client` over the client's own run time, or why skipped.
 
@@ -585,6 +589,11 @@ def check_client_overhead(client: Path) -> dict[str, Any]:
                            f"{(done.stdout or done.stderr)[-200:]!r}"}
     own_s = median_of(own)
     reported = re.search(r"per case:([^)\n]*)", done.stdout)
+    # A typo'd command: the pre-flight must stop the run within seconds, before any case.
+    began = time.perf_counter()
+    typo = subprocess.run([fakeapollo, "check-client", "--cmd", f"{shlex.quote(str(PYTHON))} my_clinet.py"],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT, env=clean_env())
+    typo_s = time.perf_counter() - began
     # The whole contract as a user runs it: every property, 10 examples, the real waits included
     # (Retry-After, the slow and the hung answer, retries of 5xx).
     began = time.perf_counter()
@@ -594,7 +603,8 @@ def check_client_overhead(client: Path) -> dict[str, Any]:
     return {"cases": cases, "wall_s": wall, "fixed_s": wall - seconds, "client_s": own_s,
             "per_case_ms": seconds / cases * 1000, "overhead_ms": (seconds / cases - own_s) * 1000,
             "exit": done.returncode, "reported": reported.group(1).strip() if reported else "",
-            "whole_s": whole_s, "whole_exit": whole.returncode}
+            "whole_s": whole_s, "whole_exit": whole.returncode,
+            "typo_s": typo_s, "typo_exit": typo.returncode}
 
 
 # -- the Redis store ------------------------------------------------------------------------------
@@ -944,7 +954,11 @@ def table(results: Results) -> list[str]:
         row("check-client: the client's own run, one request (median of 5)",
             {"fakeapollo": fmt(check["client_s"] * 1000, "ms", 1)})
         row("check-client: overhead per case (time per case − client's own run)",
-            {"fakeapollo": fmt(check["overhead_ms"], "ms", 1)})
+            {"fakeapollo": fmt(check["overhead_ms"], "ms", 1)},
+            f"< {TARGET_CHECK_OVERHEAD_MS:g} ms", check["overhead_ms"] < TARGET_CHECK_OVERHEAD_MS)
+        row("check-client: a typo'd command stopped by the pre-flight (exit)",
+            {"fakeapollo": f"{fmt(check['typo_s'], 's', 2)} ({check['typo_exit']})"},
+            f"< {TARGET_PREFLIGHT_S:g} s", check["typo_s"] < TARGET_PREFLIGHT_S and check["typo_exit"] == 2)
         row("check-client: its own report per case / fixed start-up",
             {"fakeapollo": f"{check['reported'] or '–'} / {fmt(check['fixed_s'], 's', 2)}"})
         row("check-client: the whole contract, Python client, 10 examples (waits included; exit)",

@@ -8,6 +8,7 @@ For each case fakeapollo queues the case's answer(s) on its emulator (one it sta
     {"operation": "people_match", "params": {...}}
     {"operation": "people_bulk_match", "details": [...]}
     {"operation": "receive_webhooks", "payloads": [...]}     (feed each payload to a fresh receiver)
+    {"operation": "people_match_phones", "params": {...}}   (people/match, then poll the request_id)
 
 The command prints one JSON object on stdout and exits 0:
 
@@ -15,10 +16,13 @@ The command prints one JSON object on stdout and exits 0:
     {"outcome": "bulk", "matches": [{"id": ...}, null, ...]}      {"outcome": "unauthorized"}
     {"outcome": "forbidden"}     {"outcome": "rate_limited"}     {"outcome": "error", "message": "..."}
     {"outcome": "webhook", "state": ...}     {"outcome": "unsupported"}  (skips the property)
+    {"outcome": "phones", "request_id": "...", "phone_numbers": [...]}
 
-A non-zero exit, a timeout, or stdout holding anything but exactly one JSON object counts as a
-crash (log on stderr). One progress line per property goes to stderr as it finishes; the report
-goes to stdout. Hypothesis keeps its files in a temporary directory, not in the caller's.
+A non-zero exit or stdout holding anything but exactly one JSON object counts as a crash (log on
+stderr); a run past its budget (`--timeout` plus what its case makes it wait) is stopped. The
+command is first tried once on a trivial job: if that fails, the run stops there (exit status 2).
+One progress line per property goes to stderr as it finishes; the report goes to stdout.
+Hypothesis keeps its files in a temporary directory, not in the caller's.
 """
 
 from __future__ import annotations

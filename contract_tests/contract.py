@@ -285,11 +285,13 @@ PROPERTIES: list[Property] = [
     ),
     Property(
         "partial",
-        "A partial person (keys left out, nulls, empty arrays, odd strings): no crash, a match for the "
-        "same id, and every reported value is Apollo's (what Apollo left out comes out as missing).",
+        "A partial person (keys left out, nulls, empty arrays, odd strings), the thin person of an "
+        "unknown email first: no crash, a match for the same id (or no match for the thin person), and "
+        "every reported value is Apollo's (what Apollo left out comes out as missing).",
         lambda: _match_cases(gen.partial_responses()),
         check_partial,
         extremes=lambda: [
+            _match_cases(_person_answer(gen.thin_persons())),
             _match_cases(_bare_answer()),
             _match_cases(_person_answer(gen.persons("bare").map(_all_null))),
             _match_cases(_person_answer(gen.persons("longest"))),

@@ -11,6 +11,7 @@ but public.
 
 from __future__ import annotations
 
+import copy
 import inspect
 import queue
 import random
@@ -111,35 +112,68 @@ def draw_cases(prop: Property, count: int, seed: int) -> Iterator[Case]:
 
     Case `i` depends only on (`seed`, the property, `i`), so a larger `count` only adds cases.
     """
-    extremes = prop.extremes()[:count]
-    cases = prop.cases() if count > len(extremes) else None
+    extremes: list[SearchStrategy[Case]] | None = None
+    cases: SearchStrategy[Case] | None = None
     for index in range(count):
-        strategy = extremes[index] if index < len(extremes) else cases
-        assert strategy is not None
-        yield draw_one(strategy, f"{seed}:{prop.name}:{index}")
+        key = (prop, f"{seed}:{prop.name}:{index}")
+        with _DRAWN_LOCK:
+            drawn = _DRAWN.get(key)
+        if drawn is None:
+            if extremes is None:
+                extremes = prop.extremes()[:count]
+            if index >= len(extremes) and cases is None:
+                cases = prop.cases()
+            strategy = extremes[index] if index < len(extremes) else cases
+            assert strategy is not None
+            drawn = draw_one(strategy, key[1])
+            with _DRAWN_LOCK:
+                _DRAWN[key] = drawn
+        yield copy.deepcopy(drawn)
 
 
-def prefetched(cases: Iterator[Case]) -> Iterator[Case]:
+#: Cases already drawn in this process, by property and seed: drawing is the costly part of a
+#: case, and runs against several clients (or again after a fix) ask for the same ones.
+_DRAWN: dict[tuple[Property, str], Case] = {}
+_DRAWN_LOCK = threading.Lock()
+
+
+def prefetched(cases: Iterator[Case], client_running: threading.Event | None = None) -> Iterator[Case]:
     """`cases` in order, each drawn in a background thread while the client runs the one before.
 
     Drawing is CPU work in this process and a client run is mostly waiting, so the two overlap.
+    With `client_running`, every case after the first is drawn only once that event is set (the
+    runner sets it as it starts the client), so drawing never competes with priming the emulator.
     At most one case is drawn ahead; closing the iterator stops the drawing.
     """
     ready: queue.Queue[tuple[Case | None, BaseException | None]] = queue.Queue(maxsize=1)
     stop = threading.Event()
 
+    def wait_for_the_client() -> bool:
+        if client_running is None:
+            return True
+        while not client_running.wait(0.1):
+            if stop.is_set():
+                return False
+        client_running.clear()
+        return True
+
     def produce() -> None:
         try:
-            for case in cases:
+            iterator = iter(cases)
+            first = True
+            while True:
+                if not first and not wait_for_the_client():
+                    return
+                first = False
+                case = next(iterator, None)
                 while not stop.is_set():
                     try:
                         ready.put((case, None), timeout=0.1)
                         break
                     except queue.Full:
                         continue
-                if stop.is_set():
+                if stop.is_set() or case is None:
                     return
-            ready.put((None, None))
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
             ready.put((None, exc))
 

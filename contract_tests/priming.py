@@ -18,6 +18,7 @@ stuck client sleeps on its socket instead of spinning.
 from __future__ import annotations
 
 import json
+import queue
 import threading
 import time
 from dataclasses import dataclass, field
@@ -130,6 +131,8 @@ class ControlClient:
         self._token_given = bool(admin_token)
         self._http = httpx.Client(base_url=self.url + "/__admin", headers=headers, timeout=30)
         self._lock = threading.Lock()
+        self._chores: queue.Queue[str] = queue.Queue()
+        self._sweeper: threading.Thread | None = None
 
     def call(self, method: str, path: str, document: Any = None, **params: Any) -> Any:
         """One control API call; its JSON answer, or RuntimeError naming what the emulator said."""
@@ -174,9 +177,38 @@ class ControlClient:
         return str(self.call("POST", "/scenarios", document)["id"])
 
     def remove(self, scenario_id: str) -> None:
-        """Delete a scenario (gone already is fine)."""
-        with self._lock:
-            self._http.delete(f"/scenarios/{scenario_id}")
+        """Delete a scenario soon (gone already is fine)."""
+        self._soon(f"/scenarios/{scenario_id}")
+
+    def remove_key(self, key: str) -> None:
+        """Delete a case's key soon (gone already is fine).
+
+        The registry is one document saved whole on every change: keys left behind would make each
+        later case's `add_key` slower.
+        """
+        self._soon(f"/keys/{key}")
+
+    def _soon(self, path: str) -> None:
+        """DELETE `path` on a background thread, while the next case's client runs."""
+        if self._sweeper is None:
+            self._sweeper = threading.Thread(target=self._sweep, name="contract-cleanup", daemon=True)
+            self._sweeper.start()
+        self._chores.put(path)
+
+    def _sweep(self) -> None:
+        while True:
+            path = self._chores.get()
+            try:
+                with self._lock:
+                    self._http.delete(path)
+            except httpx.HTTPError:
+                pass  # the emulator went away: nothing left to clean
+            finally:
+                self._chores.task_done()
+
+    def settle(self) -> None:
+        """Wait until every deletion asked for has been sent."""
+        self._chores.join()
 
     def exchanges(self, key: str) -> list[Exchange]:
         """What the client with `key` sent, oldest first."""
@@ -184,7 +216,8 @@ class ControlClient:
         return sorted((Exchange.from_entry(e) for e in entries), key=lambda e: e.arrived)
 
     def close(self) -> None:
-        """Close the HTTP client."""
+        """Send the deletions still pending, then close the HTTP client."""
+        self.settle()
         self._http.close()
 
 
@@ -274,7 +307,7 @@ class Primed:
             self.control.queue(hold)
 
     def finish(self, expect_held: bool = False) -> list[Exchange]:
-        """End the case: its exchanges; its scenarios go (a runaway's hold stays).
+        """End the case: its exchanges; its scenarios and key go (a runaway's key and hold stay).
 
         With `expect_held`, a held request the journal does not show yet (its entry is written when
         the client leaves it) is waited for, briefly.
@@ -291,6 +324,8 @@ class Primed:
             self._hold()
         for scenario_id in self.scenario_ids:
             self.control.remove(scenario_id)
+        if not self.runaway.is_set():  # a runaway's key stays, so its hold keeps it waiting
+            self.control.remove_key(self.key)
         return exchanges
 
 

@@ -123,6 +123,8 @@ class ContractRunner:
         self.preflight_first = preflight
         self._nonce = secrets.token_hex(3)
         self._counter = 0
+        #: Set as each client run starts: the next case is drawn while the client runs.
+        self._client_running = threading.Event()
 
     def run(self) -> Report:
         """Every selected property, in order (stopping at the first failure with `fail_fast`).
@@ -146,6 +148,7 @@ class ContractRunner:
                 self.progress(result)
             if self.fail_fast and result.status == "failed":
                 break
+        self.server.control.settle()  # the run leaves no scenario or key of its own behind
         report.seconds = time.monotonic() - started
         return report
 
@@ -154,7 +157,8 @@ class ContractRunner:
         started = time.monotonic()
         count = max(1, min(self.examples, prop.max_examples or self.examples))
         result = PropertyResult(prop, "passed")
-        cases = prefetched(draw_cases(prop, count, self.seed))
+        self._client_running.clear()
+        cases = prefetched(draw_cases(prop, count, self.seed), self._client_running)
         while True:
             drawn = time.monotonic()
             case = next(cases, None)
@@ -181,6 +185,7 @@ class ContractRunner:
         target = Target(self.server.url, _case_key(self._nonce, self._counter))
         self.server.control.add_key(target.api_key, f"contract-{self._nonce}")
         reply = self.driver.call(PREFLIGHT, target, threading.Event(), self.driver.timeout)
+        self.server.control.remove_key(target.api_key)
         if reply.outcome is None:
             raise ClientDidNotRun(self.driver.label, reply)
 
@@ -198,6 +203,7 @@ class ContractRunner:
         control = self.server.control
         primed = prime(control, target.api_key, team, served, budget=DEFAULT_BUDGET, variants=variants)
         primed.watch(wake.set)
+        self._client_running.set()
         try:
             reply = self.driver.call(case.request, target, wake, limit)
         finally:
@@ -223,6 +229,7 @@ class ContractRunner:
         runs = [case.deliveries.unique, case.deliveries.delivered]
         if case.deliveries.lesser is not None:
             runs.append(case.deliveries.lesser)
+        self._client_running.set()
         replies = [
             self.driver.call(
                 {"operation": "receive_webhooks", "payloads": payloads}, target, threading.Event(), limit

@@ -45,24 +45,24 @@ def test_the_javascript_client_passes() -> None:
 
 
 @pytest.mark.slow
-def test_the_python_client_passes_as_a_command() -> None:
+def test_the_python_client_passes_as_a_command_and_stderr_holds_only_progress() -> None:
+    properties = ["match", "partial", "valid_requests", "bulk", "timeouts", "server_error"]
     result = fakeapollo(
         "check-client",
         "--cmd",
         f"{PYTHON} {CLIENTS / 'python_client.py'}",
         "--examples",
         "2",
-        "--property",
-        "match",
-        "--property",
-        "partial",
-        "--property",
-        "valid_requests",
-        "--property",
-        "bulk",
+        *(arg for name in properties for arg in ("--property", name)),
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed, 0 failed, 0 skipped" in result.stdout
+    assert "6 passed, 0 failed, 0 skipped" in result.stdout
+    # Quiet: the hung connection of `timeouts` used to leave a cancelled task and a traceback behind.
+    lines = result.stderr.splitlines()
+    assert len(lines) == len(properties), result.stderr
+    assert all(line.startswith("check-client: ") for line in lines), result.stderr
+    for noise in ("Traceback", "CancelledError", "Exception in ASGI application", "Cancel "):
+        assert noise not in result.stderr + result.stdout
 
 
 @pytest.mark.slow
@@ -86,17 +86,6 @@ def test_crashes_timeouts_and_garbage_are_failures() -> None:
     assert "still running when its run budget (0.5 s) ended it" in slow.render()
     exits = check_command("echo bye >&2; exit 3", examples=1, properties=["no_match"])
     assert "the client crashed: exit status 3 (bye)" in exits.render()
-
-
-def test_a_typo_in_the_command_stops_before_any_case_with_one_message() -> None:
-    started = time.monotonic()
-    result = fakeapollo("check-client", "--cmd", f"{PYTHON} my_clinet.py")
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert result.stdout == ""
-    assert result.stderr.startswith("check-client: the client command did not run:"), result.stderr
-    assert "can't open file" in result.stderr and "my_clinet.py" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert time.monotonic() - started < 60  # seconds on a quiet machine; bench/ is for timing
 
 
 def test_unsupported_operations_are_skipped() -> None:
@@ -192,7 +181,7 @@ def test_bad_options_exit_2() -> None:
 
 
 @pytest.mark.slow
-def test_the_good_clients_pass_against_an_emulator_already_running(tmp_path: Path) -> None:
+def test_the_python_client_passes_against_an_emulator_already_running(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -211,16 +200,11 @@ def test_the_good_clients_pass_against_an_emulator_already_running(tmp_path: Pat
                 break
             except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a busy machine
                 time.sleep(0.1)
-        everything = f"{len(PROPERTIES)} passed, 0 failed, 0 skipped"
-        clients = [(f"{PYTHON} {CLIENTS / 'python_client.py'}", "2", everything)]
-        if shutil.which("node") is not None:
-            clients.append((f"node {CLIENTS / 'js_client.mjs'}", "1", " passed, 0 failed, "))
-        for command, examples, summary in clients:
-            result = fakeapollo(
-                "check-client", "--base-url", base_url, "--cmd", command, "--examples", examples
-            )
-            assert result.returncode == 0, result.stdout + result.stderr
-            assert summary in result.stdout
+        # One client is enough here (the Node example has a test of its own).
+        command = f"{PYTHON} {CLIENTS / 'python_client.py'}"
+        result = fakeapollo("check-client", "--base-url", base_url, "--cmd", command, "--examples", "2")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert f"{len(PROPERTIES)} passed, 0 failed, 0 skipped" in result.stdout
         journal = requests.get(base_url + "/__admin/requests", timeout=10).json()["requests"]
         assert {e["scenario"] for e in journal} >= {"respond", "slow"}  # the running server answered them
     finally:

@@ -42,6 +42,7 @@ CAUGHT_BY = {
     "first_person_only_webhook": "idempotent_webhooks",
     "webhook_keyed_by_request_id": "idempotent_webhooks",
     "float_request_id": "request_ids",
+    "crashes_on_thin_person": "partial",
 }
 SEEDS = (0, 1, 2)
 

@@ -9,6 +9,7 @@ import pytest
 from contract_tests import PROPERTIES, property_named
 from contract_tests import strategies as gen
 from contract_tests.drawing import draw_cases
+from contract_tests.misses import THIN_PERSON, miss_rule
 
 
 def _fingerprints(name: str, count: int, seed: int) -> list[str]:
@@ -33,8 +34,9 @@ def test_more_examples_only_add_cases(name: str) -> None:
     )
 
 
-def test_partial_starts_with_the_bare_person_then_every_key_null() -> None:
-    first, second = list(draw_cases(property_named("partial"), 2, seed=123))
+def test_partial_starts_with_the_thin_person_then_the_bare_one_then_every_key_null() -> None:
+    thin, first, second = list(draw_cases(property_named("partial"), 3, seed=123))
+    assert miss_rule(thin.responses[0].document["person"]) is THIN_PERSON
     required = set(gen.definition("person")["required"])
     bare = first.responses[0].document["person"]
     assert set(bare) == required and "organization" not in bare

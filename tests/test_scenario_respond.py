@@ -160,3 +160,29 @@ def test_respond_cannot_be_asked_for_by_header(admin: str, base_url: str) -> Non
     assert response.json() == {
         "error": "The outcome 'respond' needs its responses: queue it with POST /__admin/scenarios"
     }
+
+
+def test_respond_matches_bulk_details_whatever_the_order_of_their_keys(admin: str, base_url: str) -> None:
+    asked = [{"first_name": "Ada", "last_name": "Lovelace", "domain": "example.com"}]
+    queued = _queue(
+        admin,
+        {
+            "match": {"path": "/api/v1/people/bulk_match", "params": {"details": asked}},
+            "outcome": "respond",
+            "responses": [{"status": 200, "body": {"matched": "by details"}}],
+        },
+    )
+    assert queued.status_code == 201
+
+    def bulk(details: list[dict[str, str]]) -> requests.Response:
+        return requests.post(
+            f"{base_url}/api/v1/people/bulk_match",
+            json={"details": details},
+            headers={"x-api-key": "test-key"},
+            timeout=10,
+        )
+
+    reordered = [{"domain": "example.com", "last_name": "Lovelace", "first_name": "Ada"}]
+    assert bulk(reordered).json() == {"matched": "by details"}
+    other = bulk([{"domain": "example.com", "last_name": "Byron", "first_name": "Ada"}])
+    assert other.status_code == 200 and other.json() != {"matched": "by details"}

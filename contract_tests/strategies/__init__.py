@@ -35,6 +35,7 @@ from contract_tests.strategies.answers import (
     partial_responses,
     persons,
     stub_persons,
+    thin_persons,
 )
 from contract_tests.strategies.canned import (
     CannedResponse,
@@ -210,6 +211,7 @@ __all__ = [
     "server_error_responses",
     "slow_responses",
     "stub_persons",
+    "thin_persons",
     "truncated_responses",
     "unauthorized_response",
     "unauthorized_responses",

@@ -7,7 +7,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from contract_tests.strategies.schema import Style, definition, from_schema
-from contract_tests.strategies.values import apollo_ids, request_ids
+from contract_tests.strategies.values import apollo_ids, emails, request_ids
+from mock_server.domain.generation.people import thin_person
 
 WATERFALL_ACCEPTED = (
     "Waterfall enrichment request accepted. Results will be sent to the provided webhook URL."
@@ -61,6 +62,17 @@ def stub_persons() -> st.SearchStrategy[dict[str, Any]]:
         return {**person, **names, "name": "", **extra, "match_confidence": "none"}
 
     return st.builds(stub, persons("bare"), _person_field("organization", "complete"))
+
+
+def thin_persons() -> st.SearchStrategy[dict[str, Any]]:
+    """The thin person Apollo creates for an email it has no one for, as the emulator serves it.
+
+    No name (`""`, first and last null), the email echoed, no organization or location keys, no
+    `match_confidence` (docs/apollo-facts.md 2.2, from a real recording).
+    """
+    return st.builds(
+        lambda seed, email: thin_person(seed, email, set()).record, st.integers(0, 2**31), emails()
+    )
 
 
 def _person_field(key: str, style: Style) -> st.SearchStrategy[Any]:

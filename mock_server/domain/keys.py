@@ -157,7 +157,10 @@ class KeyRegistry:
     def _save(self, keys: dict[str, ApiKey]) -> None:
         if self._documents is None:
             raise InvalidControlRequest("This registry cannot be changed")
-        self._documents.set_document(DOCUMENT, [k.entry() for k in keys.values()])
+        document = [k.entry() for k in keys.values()]
+        self._documents.set_document(DOCUMENT, document)
+        # What was just saved needs no second reading (each entry was checked on its way in).
+        self._cache = (document, keys)
 
     def __iter__(self) -> Iterator[ApiKey]:
         return iter(list(self._keys().values()))

@@ -318,8 +318,18 @@ def operation_of(path: str) -> str:
 
 
 def _same(expected: Any, actual: Any) -> bool:
-    """Loose equality for matching parameters: case and surrounding spaces do not count."""
+    """Loose equality for matching parameters: case and surrounding spaces do not count.
+
+    Objects and lists (bulk `details`) compare as JSON with their keys sorted: a client may send
+    an object's keys in any order.
+    """
+    if isinstance(expected, dict | list) or isinstance(actual, dict | list):
+        return _canonical(expected) == _canonical(actual)
     return str(expected).strip().lower() == str(actual).strip().lower()
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).strip().lower()
 
 
 @dataclass
