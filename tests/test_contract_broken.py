@@ -5,12 +5,14 @@ from __future__ import annotations
 import importlib
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from contract_tests import AdapterDriver, ContractServer, Report, contract_report, run_contract
+from contract_tests.drivers import client_time_zone
 from mock_server.pytest_plugin import FakeApollo
 
 BROKEN = Path(__file__).resolve().parents[1] / "examples" / "clients" / "broken"
@@ -43,6 +45,7 @@ CAUGHT_BY = {
     "webhook_keyed_by_request_id": "idempotent_webhooks",
     "float_request_id": "request_ids",
     "crashes_on_thin_person": "partial",
+    "no_read_timeout": "timeouts",
 }
 SEEDS = (0, 1, 2)
 
@@ -52,17 +55,20 @@ def test_every_broken_example_is_listed() -> None:
 
 
 def reports(module: str, prop: str, seeds: tuple[int, ...] = SEEDS, **options: Any) -> list[Report]:
-    """Run one property against a broken client at each seed, on an emulator of its own.
+    """Run one property against a broken client at each seed, side by side, on an emulator of its own.
 
-    A runaway client keeps a server thread parked on its held request after its case: its own
-    emulator keeps that away from the session's.
+    Each case has its own key, so the seeds' runs do not meet. A runaway client keeps a server
+    thread parked on its held request after its case: its own emulator keeps that away from the
+    session's. The time zone is set around all the runs, so one run's end does not take it from
+    another still running.
     """
     adapter = importlib.import_module(module).Adapter
-    with ContractServer.start() as server:
-        return [
-            run_contract(AdapterDriver(adapter, 5), server=server, seed=seed, properties=[prop], **options)
-            for seed in seeds
-        ]
+
+    def run(seed: int) -> Report:
+        return run_contract(AdapterDriver(adapter, 5), server=server, seed=seed, properties=[prop], **options)
+
+    with ContractServer.start() as server, client_time_zone(), ThreadPoolExecutor(len(seeds)) as pool:
+        return list(pool.map(run, seeds))
 
 
 @pytest.mark.parametrize(("module", "prop"), sorted(CAUGHT_BY.items()))
