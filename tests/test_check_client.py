@@ -217,3 +217,11 @@ def test_base_url_without_a_control_api_exits_2() -> None:
     result = fakeapollo("check-client", "--base-url", "http://127.0.0.1:9", "--cmd", "true")
     assert result.returncode == 2
     assert "no fakeapollo control API at http://127.0.0.1:9/__admin" in result.stderr
+
+
+def test_the_help_shows_the_run_budget_the_runner_uses() -> None:
+    # check_client keeps its own copy so building the parser never imports Hypothesis.
+    from contract_tests import check_client, drivers, runner
+
+    assert check_client.DEFAULT_TIMEOUT == drivers.DEFAULT_TIMEOUT
+    assert check_client.DEFAULT_EXAMPLES == runner.DEFAULT_EXAMPLES
