@@ -47,7 +47,7 @@ def _rate_limited(response: requests.Response) -> None:
     assert response.status_code == 429
     assert response.json() == {
         "message": "The maximum number of api calls allowed for api/v1/people/match is 1000 times per minute."
-        " Please upgrade your plan from https://app.apollo.io/#/settings/plans/upgrade.",
+        " Please upgrade your plan from https://app.apollo.io/#/settings/plans/upgrade?source=api_rate_limit.",
         "error_details": {"code": "USAGE.RATE_LIMIT.API_RATE_LIMIT_EXCEEDED"},
     }
     assert response.headers["x-rate-limit-minute"] == "1000"

@@ -12,7 +12,7 @@ from tests.conftest import ServeProcess, key_registry, start_serve
 
 LIMIT_429 = (
     "The maximum number of api calls allowed for {endpoint} is {limit} times per {window}."
-    " Please upgrade your plan from https://app.apollo.io/#/settings/plans/upgrade."
+    " Please upgrade your plan from https://app.apollo.io/#/settings/plans/upgrade?source=api_rate_limit."
 )
 WINDOW_HEADERS = {
     "minute": ("x-rate-limit-minute", "x-minute-usage", "x-minute-requests-left"),

@@ -230,16 +230,36 @@ class KeyRegistry:
         """Raise Apollo's 403 when the key's plan or scope does not cover `endpoint`.
 
         `free_plan_blocked`: the free plan's 403 on people/match and bulk_match (docs/apollo-facts.md 2.5).
+        An OAuth token's refusals name the access token (docs/apollo-facts.md 2.5).
         """
+        oauth = api_key.kind == "oauth_token"
         if free_plan_blocked and api_key.plan == "free" and endpoint in FREE_PLAN_BLOCKED:
+            if oauth:
+                # Quoted from a live OAuth connection, 2026-03 (docs/apollo-facts.md 2.5).
+                raise Forbidden(
+                    f"{endpoint} is not accessible with this access token on a free plan."
+                    " Please upgrade your plan from https://app.apollo.io/."
+                )
             # Live wording, observed 2026 (docs/apollo-facts.md 2.5).
             raise Forbidden(
                 f"The {endpoint} API is not included in your Free plan and is not accessible,"
                 " even with a master key."
             )
         if api_key.scopes is not None and endpoint not in api_key.scopes:
+            if oauth:
+                raise inaccessible(api_key, endpoint)
             # 2026 docs wording for a key outside its configured scope (docs/apollo-facts.md 2.5).
             raise Forbidden(
                 f"This API key is not authorized to access {endpoint}. Request an API key from"
                 " your administrator that includes this endpoint in its configured scope."
             )
+
+
+def inaccessible(api_key: ApiKey, endpoint: str) -> Forbidden:
+    """Apollo's `API_INACCESSIBLE` naming the endpoint and what the caller sent (docs/apollo-facts.md 2.5).
+
+    An API key: `... with this api_key` (Apollo's docs); an OAuth token: `... with this access token`
+    (a recorded 403, 2026-05-18).
+    """
+    noun = "access token" if api_key.kind == "oauth_token" else "api_key"
+    return Forbidden(f"{endpoint} is not accessible with this {noun}")

@@ -27,7 +27,7 @@ class Window:
 WINDOWS = (
     Window("minute", 60, "x-rate-limit-minute", "x-minute-usage", "x-minute-requests-left", "minute"),
     Window("hour", 3_600, "x-rate-limit-hourly", "x-hourly-usage", "x-hourly-requests-left", "hour"),
-    # docs/apollo-facts.md 2.7: the word Apollo uses for the daily window is unobserved; `day` is our guess.
+    # docs/apollo-facts.md 2.7: `day` in a 2023 message (tests/data/recorded); no later 429 names the window.
     Window("day", 86_400, "x-rate-limit-24-hour", "x-24-hour-usage", "x-24-hour-requests-left", "day"),
 )
 # docs/apollo-facts.md 3.2 (docs, 2026-07-28): enrichment endpoints per plan; None means no limit.
@@ -61,6 +61,8 @@ BULK_PLAN_LIMITS: Mapping[str, Mapping[str, int | None]] = {"free": {"minute": 2
 DEFAULT_BULK_SHARE = 0.5
 BULK_ENDPOINT = "api/v1/people/bulk_match"
 UPGRADE_URL = "https://app.apollo.io/#/settings/plans/upgrade"
+# docs/apollo-facts.md 2.7: the live 429 (2026-10) links with `?source=api_rate_limit`; the docs' without.
+RATE_LIMIT_UPGRADE_URL = UPGRADE_URL + "?source=api_rate_limit"
 
 
 class Counters(Protocol):
@@ -114,7 +116,7 @@ def too_many(endpoint: str, exhausted: WindowState, state: RateState) -> RateLim
     """Apollo's 429 for an exhausted window, with headers and Retry-After (docs/apollo-facts.md 2.7)."""
     body = {
         "message": f"The maximum number of api calls allowed for {endpoint} is {exhausted.limit} times"
-        f" per {exhausted.window.word}. Please upgrade your plan from {UPGRADE_URL}.",
+        f" per {exhausted.window.word}. Please upgrade your plan from {RATE_LIMIT_UPGRADE_URL}.",
         "error_details": {"code": "USAGE.RATE_LIMIT.API_RATE_LIMIT_EXCEEDED"},
     }
     headers = state.headers()

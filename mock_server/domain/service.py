@@ -19,7 +19,6 @@ from mock_server.domain.documents import AnswerDocument
 from mock_server.domain.encoding import Encoded
 from mock_server.domain.errors import (
     BulkFailed,
-    Forbidden,
     GatewayError,
     InvalidParameter,
     OutOfCredits,
@@ -27,7 +26,7 @@ from mock_server.domain.errors import (
     Unprocessable,
     WebhookUrlRequired,
 )
-from mock_server.domain.keys import ApiKey, KeyRegistry
+from mock_server.domain.keys import ApiKey, KeyRegistry, inaccessible
 from mock_server.domain.matching import MATCH_SCENARIO_DOMAIN, Identity, MatchQuery, normalize_id, resolve
 from mock_server.domain.params import (
     DELIVERY_FLAGS,
@@ -125,7 +124,7 @@ class Enrichment:
             raise Unauthorized(self.config.unauthorized_message)
         if forced is OutcomeName.FORBIDDEN:
             # Apollo's wording for a key that may not call the endpoint (docs/apollo-facts.md 2.5).
-            raise Forbidden(f"{endpoint} is not accessible with this api_key")
+            raise inaccessible(api_key, endpoint)
         self.authorize(api_key, endpoint)
         if forced is OutcomeName.RATE_LIMITED:
             raise self.limiter.exhausted(api_key, endpoint)

@@ -19,7 +19,14 @@ from mock_server.domain.service import Enrichment, Receipt
 from mock_server.web import faults as transport
 from mock_server.web.faults import Fault, FaultKind
 from mock_server.web.operations import Operation
-from mock_server.web.render import JSON_TYPE, Reply, error_reply, json_reply, parse_body
+from mock_server.web.render import (
+    Reply,
+    apollo_error_reply,
+    apollo_head_reply,
+    apollo_reply,
+    json_reply,
+    parse_body,
+)
 
 log = logging.getLogger("fakeapollo")
 # A body larger than this is parsed only once its x-api-key header is known; the journal keeps
@@ -68,7 +75,7 @@ def answer(service: Enrichment, operation: Operation, call: Call, notes: Notes) 
     try:
         reply, fault = _answer(service, operation, call, notes)
     except FakeApolloError as error:
-        reply, fault = error_reply(error), None
+        reply, fault = apollo_error_reply(error), None
     except Exception:
         log.exception("unexpected error answering %s %s", call.method, call.path)
         reply, fault = internal_error(), None
@@ -99,7 +106,7 @@ def _answer(
     api_key = service.authenticate(call.header_key, params, bearer)
     if call.method == "HEAD":
         # Headers only: the key is checked, nothing is counted or charged.
-        return Reply(200, b"", JSON_TYPE), None
+        return apollo_head_reply(), None
     outcome = (
         service.choose_outcome(call.path, credential, params, call.scenario_header)
         if operation.forced_outcomes
@@ -122,7 +129,7 @@ def _answer(
         if operation.limits_on_errors:
             error.headers.update(rate.headers())
         raise
-    return json_reply(result, headers=rate.headers()), fault
+    return apollo_reply(result, rate.headers()), fault
 
 
 def internal_error() -> Reply:

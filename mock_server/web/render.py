@@ -3,18 +3,37 @@
 from __future__ import annotations
 
 import json
+import os
+import random
+import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from mock_server.domain.encoding import dumps, loads
-from mock_server.domain.errors import FakeApolloError, MalformedRequest, UnsupportedMediaType
+from mock_server.domain.errors import (
+    ApolloError,
+    FakeApolloError,
+    GatewayError,
+    MalformedRequest,
+    UnsupportedMediaType,
+)
 from mock_server.domain.service import Enrichment
 
 if TYPE_CHECKING:  # Flask is imported by the functions that need it: serve starts without it
     from flask import Response
 
 JSON_TYPE = "application/json"
+# docs/apollo-facts.md 3.4: what Apollo's own answers carry (its Rails application, recorded 2026-05-18).
+APOLLO_JSON_TYPE = "application/json; charset=utf-8"
+FRESH = "max-age=0, private, must-revalidate"
+NOT_CACHED = "no-cache"
+_M64 = (1 << 64) - 1
+_ETAG_SPAN = 512
+_UUID_RANDOM = ~(0xF << 76 | 0x3 << 62) & (1 << 128) - 1
+_UUID4 = 0x4 << 76 | 0x2 << 62
+# Transaction ids need to be unique, not secret: one generator seeded from the system at start.
+_random = random.Random(os.urandom(16))
 
 
 @dataclass(slots=True)
@@ -35,6 +54,70 @@ def json_reply(body: Any, status: int = 200, headers: dict[str, str] | None = No
 def error_reply(error: FakeApolloError) -> Reply:
     """An error as it is sent: exact body, status, content type and headers."""
     return Reply(error.status, error.encoded_body(), error.content_type, dict(error.headers))
+
+
+def apollo_reply(body: Any, rate_headers: dict[str, str]) -> Reply:
+    """A 200 of an Apollo operation with Apollo's headers (docs/apollo-facts.md 3.4).
+
+    `Content-Type` with its charset, `cache-control` of a fresh answer, a weak `etag` of the body and
+    a uuid4 `x-transaction-id`, around the rate-limit headers as the recordings order them.
+    """
+    encoded = dumps(body)
+    headers = {"cache-control": FRESH, "etag": weak_etag(encoded)}
+    headers.update(rate_headers)
+    headers["x-transaction-id"] = transaction_id()
+    return Reply(200, encoded, APOLLO_JSON_TYPE, headers)
+
+
+def apollo_head_reply() -> Reply:
+    """A HEAD of an Apollo operation: a 200's headers without a body (and so without its etag)."""
+    return Reply(200, b"", APOLLO_JSON_TYPE, {"cache-control": FRESH, "x-transaction-id": transaction_id()})
+
+
+def apollo_error_reply(error: FakeApolloError) -> Reply:
+    """An error as it is sent; Apollo's own (not a gateway's) with its charset and `no-cache`.
+
+    The recorded 403 carries `cache-control: no-cache` and no etag or transaction id
+    (docs/apollo-facts.md 3.4); Apollo's other errors are taken to be rendered alike.
+    """
+    reply = error_reply(error)
+    if isinstance(error, ApolloError) and not isinstance(error, GatewayError):
+        if reply.content_type == JSON_TYPE:
+            reply.content_type = APOLLO_JSON_TYPE
+        reply.headers = {"cache-control": NOT_CACHED, **reply.headers}
+    return reply
+
+
+def weak_etag(body: bytes) -> str:
+    """`W/"<32 lowercase hex>"` from the body's length and the CRC-32 of its first and last 512 bytes.
+
+    Apollo's is a digest of the whole body. A weak validator needs only to change when the body does,
+    and Apollo's bodies differ at their ends (the record's id first, the request_id or counters
+    last), so this reads at most 1 KiB of any body: a few hundred nanoseconds per answer.
+    """
+    size = len(body)
+    checksum = (
+        zlib.crc32(body)
+        if size <= 2 * _ETAG_SPAN
+        else zlib.crc32(body[-_ETAG_SPAN:], zlib.crc32(body[:_ETAG_SPAN]))
+    )
+    mixed = checksum << 32 | size & 0xFFFFFFFF
+    return f'W/"{_mix(mixed):016x}{_mix(mixed ^ _M64):016x}"'
+
+
+def _mix(value: int) -> int:
+    """SplitMix64's finalizer: every input bit moves about half the output bits."""
+    value = (value ^ value >> 30) * 0xBF58476D1CE4E5B9 & _M64
+    value = (value ^ value >> 27) * 0x94D049BB133111EB & _M64
+    return value ^ value >> 31
+
+
+def transaction_id() -> str:
+    """A random uuid4, as Apollo's `x-transaction-id` is."""
+    # Version 4 and the RFC 4122 variant in their places, the other 122 bits random.
+    bits = _random.getrandbits(128) & _UUID_RANDOM | _UUID4
+    text = f"{bits:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def flask_response(reply: Reply) -> Response:
