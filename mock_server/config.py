@@ -109,6 +109,14 @@ class Config:
         "answer a free-plan team's people/match and bulk_match with Apollo's older 403 (2026: served)",
         "answers",
     )
+    # docs/apollo-facts.md 2.2: an email Apollo has no one for is answered with a thin person (recorded
+    # 2026-05); no source gives how often, docs/emulation.md says why this default.
+    thin_share: float = _setting(
+        0.1,
+        "share of never-seen emails answered with the thin person of an email Apollo has no one for",
+        "answers",
+        range=(0, 1),
+    )
     # No source documents what Apollo answers a team with no credits left (docs/emulation.md).
     out_of_credits: str = _setting(
         "error",

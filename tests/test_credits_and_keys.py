@@ -24,13 +24,13 @@ def post(base_url: str, path: str, body: object, key: str = "test-key") -> reque
 
 
 def test_credits_for_match_no_match_and_bulk_add_up(admin: str, base_url: str) -> None:
-    post(base_url, "people/match", {"email": "paid@example.com"})
+    post(base_url, "people/match", {"email": "paid@credit.test"})  # a .test domain: never thin
     post(base_url, "people/match", {"email": "free@nomatch.test"})
     post(base_url, "people/match", {"name": "Just A Name"})
     bulk = post(
         base_url,
         "people/bulk_match",
-        {"details": [{"email": "b1@example.com"}, {"email": "x@nomatch.test"}, {"email": "b2@example.com"}]},
+        {"details": [{"email": "b1@credit.test"}, {"email": "x@nomatch.test"}, {"email": "b2@credit.test"}]},
     ).json()
     assert bulk["credits_consumed"] == 2
     credits = team_usage(admin, "team-test")["credits"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import requests
 
+from mock_server.domain import data
+
 MISSING_DETAILS = {
     "status": "failed",
     "error_code": "INVALID_REQUEST",
@@ -95,7 +97,7 @@ def test_waterfall_bulk_has_no_counters_and_no_emails(api: requests.Session, bas
     response = api.post(
         f"{base_url}/api/v1/people/bulk_match",
         params={"run_waterfall_email": "true", "webhook_url": "http://127.0.0.1:9/hook"},
-        json={"details": [{"email": "w@example.com"}, {"email": "z@nomatch.test"}]},
+        json={"details": [{"email": "w@waterfall.test"}, {"email": "z@nomatch.test"}]},
     )
     body = response.json()
     assert response.status_code == 200
@@ -104,7 +106,36 @@ def test_waterfall_bulk_has_no_counters_and_no_emails(api: requests.Session, bas
     assert body["waterfall"]["status"] == "accepted"
     assert "email" not in body["matches"][0] and "email_status" not in body["matches"][0]
     # A waterfall miss is a stub person (docs/apollo-facts.md 5), not null.
-    assert body["matches"][1]["match_confidence"] == "none" and body["matches"][1]["name"] == ""
+    assert body["matches"][1]["match_confidence"] in ("none", "low") and body["matches"][1]["name"] == ""
+
+
+def test_waterfall_misses_are_stubs_of_none_or_low_confidence(
+    api: requests.Session, base_url: str, admin: str
+) -> None:
+    confidences: list[str] = []
+    for batch in range(4):
+        response = api.post(
+            f"{base_url}/api/v1/people/bulk_match",
+            params={"run_waterfall_phone": "true", "webhook_url": "http://127.0.0.1:9/hook"},
+            json={"details": [{"email": f"miss{batch}.{i}@nomatch.test"} for i in range(10)]},
+        )
+        assert response.status_code == 200, response.text
+        data.validate("people_bulk_match.response", response.json(), strict=True)
+        for stub in response.json()["matches"]:
+            assert stub["name"] == "" and stub["first_name"] == "" and stub["organization"]
+            confidences.append(stub["match_confidence"])
+    # Apollo's bulk docs (2026-10): "none" for a waterfall miss, "low" too; here "low" for a seeded 20%.
+    assert set(confidences) == {"none", "low"}
+    assert 2 <= confidences.count("low") <= 16, confidences
+    usage = requests.get(f"{admin}/usage", timeout=10).json()["teams"]
+    assert next(t for t in usage if t["team"] == "team-test")["credits"]["spent"] == 0
+    forced = api.post(
+        f"{base_url}/api/v1/people/bulk_match",
+        params={"run_waterfall_phone": "true", "webhook_url": "http://127.0.0.1:9/hook"},
+        json={"details": [{"email": f"miss0.{i}@nomatch.test"} for i in range(10)]},
+        headers={"X-Mock-Scenario": "stub_no_match"},
+    )
+    assert {m["match_confidence"] for m in forced.json()["matches"]} == {"none"}
 
 
 def test_bulk_phone_reveal_without_webhook_gets_400(api: requests.Session, base_url: str) -> None:

@@ -187,7 +187,7 @@ def test_a_fractional_credit_price_gives_fractional_credits_consumed(base_url: s
     requests.post(f"{admin}/keys", json=entry, timeout=10).raise_for_status()
     response = requests.post(
         f"{base_url}/api/v1/people/bulk_match",
-        json={"details": [{"email": f"priced{i}@example.com"} for i in range(3)]},
+        json={"details": [{"email": f"priced{i}@price.test"} for i in range(3)]},
         headers={"x-api-key": "priced-key"},
         timeout=10,
     )

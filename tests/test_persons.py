@@ -80,7 +80,8 @@ def find_email(directory: PersonDirectory, email: str) -> Person:
 
 @pytest.fixture(scope="module")
 def directory() -> PersonDirectory:
-    return PersonDirectory(seed=42, fixtures=[example_person()])
+    # Complete persons are this module's subject: no thin ones (tests/test_thin_share_properties.py).
+    return PersonDirectory(seed=42, fixtures=[example_person()], thin_share=0)
 
 
 # -- fixtures ---------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from mock_server.domain.documents import OrganizationDocument, PersonDocument
 from mock_server.domain.encoding import dumps, loads
 from mock_server.domain.errors import InvalidParameter
 from mock_server.domain.generation import (
+    LOW_CONFIDENCE_SHARE,
+    THIN_SHARE,
     email_hashes,
     enrich_shape,
     fixture_phones,
@@ -19,6 +21,7 @@ from mock_server.domain.generation import (
     generate_person,
     organization_team_keys,
     phone_record,
+    share,
     stub_person,
     team_keys,
 )
@@ -211,8 +214,10 @@ class PersonDirectory:
         alias_size: int = ALIAS_INDEX_SIZE,
         aliases: AliasMap | None = None,
         replay_key: bytes | None = None,
+        thin_share: float = THIN_SHARE,
     ) -> None:
         self.seed = seed
+        self.thin_share = thin_share
         # A scrubbed recording's persons by the keyed tags of their original identities (replay.py).
         self._replay_key = replay_key
         self._replay: dict[str, Person] = {}
@@ -335,11 +340,16 @@ class PersonDirectory:
             value = self._organization_links.get(value) or f"{value}.com"
         return self.organization_for_domain(value)
 
-    def stub_person(self, query: MatchQuery) -> PersonDocument:
-        """A stub no-match person for `query`: no name, its employer's organization filled in."""
+    def stub_person(self, query: MatchQuery, *, waterfall: bool = False) -> PersonDocument:
+        """A stub no-match person for `query`: no name, its employer's organization filled in.
+
+        `waterfall`: a waterfall bulk's miss, whose `match_confidence` is "low" for a seeded share
+        (LOW_CONFIDENCE_SHARE) of queries and "none" for the others; a forced stub is always "none".
+        """
         key = repr(tuple(query))
         domain = _stub_domain(query) or f"company-{hashlib.sha256(key.encode()).hexdigest()[:8]}.com"
-        return stub_person(self.seed, key, self._organization(domain))
+        low = waterfall and share(self.seed, "low-confidence", key) < LOW_CONFIDENCE_SHARE
+        return stub_person(self.seed, key, self._organization(domain), "low" if low else "none")
 
     def team_keys(self, person: Person, team: str) -> dict[str, Any]:
         """What `team` sees on `person` besides its record: its contact and its account.
@@ -515,7 +525,9 @@ class PersonDirectory:
             roles = () if place is None else self.staff_roles(place[0])
             if place is not None and place[1] < len(roles):
                 staff = (place[0], roles[place[1]])
-        generated = generate_person(self.seed, identity, self._organization, self._fixture_ids, staff)
+        generated = generate_person(
+            self.seed, identity, self._organization, self._fixture_ids, staff, self.thin_share
+        )
         return Person(
             record=generated.record,
             personal_emails=generated.personal_emails,

@@ -213,13 +213,14 @@ class Enrichment:
         if not self._spend(api_key, cost, receipt):
             found = [None] * len(found)
         reveal = request.options.reveal_personal_emails
-        # A waterfall miss is a stub person with match_confidence "none" (docs/apollo-facts.md 5).
-        stubs = _forced(outcome) is OutcomeName.STUB_NO_MATCH or request.options.waterfall
+        # A waterfall miss is a stub person with match_confidence "none" or "low" (docs/apollo-facts.md 2.2).
+        forced_stub = _forced(outcome) is OutcomeName.STUB_NO_MATCH
+        waterfall_stub = request.options.waterfall and not forced_stub
         matches: list[Encoded | dict[str, Any] | None] = []
         for query, person in zip(request.details, found, strict=True):
             if person is None:
-                # Apollo's bulk docs: a waterfall miss carries match_confidence "none".
-                matches.append(self.directory.stub_person(query) if stubs else None)
+                stub = forced_stub or waterfall_stub
+                matches.append(self.directory.stub_person(query, waterfall=waterfall_stub) if stub else None)
             elif request.options.run_waterfall_email:
                 # docs/apollo-facts.md 4.4: with run_waterfall_email each match omits email and email_status.
                 extra = self.directory.team_keys(person, api_key.team)

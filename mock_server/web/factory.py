@@ -28,6 +28,7 @@ def build_service(config: Config) -> Enrichment:
         cache_size=config.person_cache_size,
         aliases=store.alias_map(),
         replay_key=data.load_replay_key(config.fixtures, config.scrub_key_file),
+        thin_share=config.thin_share,
     )
     clock = Clock(state=store.clock_state)
     service = Enrichment(config, clock, store, keys, directory)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from mock_server.config import Config
 from mock_server.domain.documents import PersonDocument
 from mock_server.domain.generation.common import (
     ABSENT_SHARE,
@@ -51,11 +52,13 @@ from mock_server.domain.vocabularies import (
 #: Share of generated persons that come back partial (no organization, sparse profile).
 PARTIAL_SHARE: Final = 0.15
 
-#: Share of never-seen emails Apollo has no one for, answered with a thin, newly created person
-#: (docs/apollo-facts.md 2.2; the recording in tests/data/recorded). 0 until the tests that assume a
-#: fixed email is a complete person are moved to `thin.test`-free inputs; `thin.test` is always thin,
-#: and emails at reserved `.test` domains never are by chance.
-THIN_SHARE: Final = 0.0
+#: Default share of never-seen emails Apollo has no one for, answered with a thin, newly created
+#: person (docs/apollo-facts.md 2.2; the recording in tests/data/recorded): the `thin_share` setting's.
+#: `thin.test` is always thin, and emails at reserved `.test` domains never are by chance.
+THIN_SHARE: Final[float] = Config.thin_share
+#: Share of waterfall bulk misses whose stub reads `match_confidence: "low"` rather than "none": Apollo's
+#: bulk docs (2026-10) name both values for a waterfall without saying how often (docs/apollo-facts.md 2.2).
+LOW_CONFIDENCE_SHARE: Final = 0.2
 #: Share of generated persons with an email whose email_status is null all the same (as the recorded
 #: thin person's is, tests/data/recorded).
 NULL_EMAIL_STATUS_SHARE: Final = 0.05
@@ -166,14 +169,16 @@ def generate_person(
     organization_at: Callable[[str], Mapping[str, Any]],
     taken_ids: set[str],
     staff: tuple[str, Role] | None = None,
+    thin_share: float = THIN_SHARE,
 ) -> Generated:
-    """The person `identity` means, a pure function of (seed, identity).
+    """The person `identity` means, a pure function of (seed, identity, thin_share).
 
     `organization_at(domain)` gives the employer (itself a pure function of (seed, domain));
     `taken_ids` are ids generation must not hand out (the fixtures'). `staff` (employer domain,
     role) places a search's staff member: complete, at that employer, in its city, in that role.
+    `thin_share` of never-seen emails come back as the thin person of an email Apollo has no one for.
     """
-    if identity.is_thin or (identity.thin_by_chance and share(seed, "no-one", identity.value) < THIN_SHARE):
+    if identity.is_thin or (identity.thin_by_chance and share(seed, "no-one", identity.value) < thin_share):
         return thin_person(seed, identity.value, taken_ids)
     digest = digest_of(seed, identity.kind, identity.value)
     rng = random.Random(int.from_bytes(digest[:8], "big"))
@@ -491,11 +496,13 @@ def _job(
     }
 
 
-def stub_person(seed: int, key: str, organization: Mapping[str, Any]) -> PersonDocument:
-    """A miss answered as a person: empty name, match_confidence "none", an organization filled in.
+def stub_person(
+    seed: int, key: str, organization: Mapping[str, Any], confidence: str = "none"
+) -> PersonDocument:
+    """A miss answered as a person: empty name, `match_confidence` ("none"), an organization filled in.
 
     The shape a live single-person miss was seen to take (SkillfulAgents/SuperAgent #1114, 2026-09)
-    and that Apollo's bulk docs give a waterfall miss (`match_confidence: none`).
+    and that Apollo's bulk docs give a waterfall miss (`match_confidence: none`, or `low`).
     """
     nested = nested_organization(organization)
     return {
@@ -510,5 +517,5 @@ def stub_person(seed: int, key: str, organization: Mapping[str, Any]) -> PersonD
         "city": None,
         "country": None,
         "organization": nested,
-        "match_confidence": "none",
+        "match_confidence": confidence,
     }
