@@ -11,6 +11,12 @@ not document are listed too (as notes, not failures): Apollo adds fields over ti
 | bad_key | people/match with an invalid key | 401 | 0 |
 | bulk | bulk_match: the example person and the no-match name | 200, 2 matches, the second null | 2 |
 | phone_reveal | people/match `reveal_phone_number=true`, no `webhook_url` | 400/422 naming it | 0 |
+| unknown_email | people/match for `fakeapollo-verify@nobody.thin.test` | 200, the thin person: its keys | 1 |
+| organization | organizations/enrich `domain=apollo.io` (GET) | 200, an organization | 1 |
+
+Every 200 must also carry Apollo's recorded headers (docs/apollo-facts.md 3.4): `Content-Type:
+application/json; charset=utf-8`, `cache-control: max-age=0, private, must-revalidate`, a weak
+`etag` of 32 hex digits and a uuid4 `x-transaction-id`.
 
 Apollo does not charge for misses, but the budget counts them anyway. `--max-credits N` is
 required: verify refuses to start when the selected probes could spend more than N credits.
@@ -25,20 +31,32 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from contract_tests.misses import is_miss
 from mock_server.domain.data import violations
+from mock_server.domain.generation.people import THIN_KEYS
 
 EXAMPLE_PERSON = {"email": "tim@apollo.io"}
 NOBODY = {"first_name": "Nobody", "last_name": "Matchesthisname"}
 INVALID_KEY = "fakeapollo-verify-invalid-key"
+# An address Apollo has no one for (a reserved .test domain); the emulator's thin.test answers it thin.
+UNKNOWN_EMAIL = {"email": "fakeapollo-verify@nobody.thin.test"}
+# docs/apollo-facts.md 3.4: the headers of every 200 in the 2026 recordings.
+OK_HEADERS = {
+    "content-type": "application/json; charset=utf-8",
+    "cache-control": "max-age=0, private, must-revalidate",
+}
+WEAK_ETAG = re.compile(r'W/"[0-9a-f]{32}"')
 # Exit statuses besides 0 (as documented) and 2 (refused to start).
 DRIFT = 1
 UNREACHABLE = 3
@@ -57,6 +75,7 @@ class Probe:
     credits: int
     valid_key: bool = True
     check: Callable[[Any], list[str]] = lambda document: []
+    method: str = "POST"
 
 
 def _expect_person(document: Any) -> list[str]:
@@ -80,6 +99,47 @@ def _expect_bulk(document: Any) -> list[str]:
         problems.append("$.matches[0]: expected the example person, got a miss")
     if not is_miss(matches[1]):
         problems.append("$.matches[1]: expected null (or a stub person) for the no-match details")
+    return problems
+
+
+def _expect_thin_person(document: Any) -> list[str]:
+    """The thin person Apollo creates for an unknown email (docs/apollo-facts.md 2.2): exactly its keys."""
+    person = document.get("person") if isinstance(document, dict) else None
+    if not isinstance(person, dict):
+        return [f"$.person: expected the thin person of an unknown email, got {json.dumps(person)[:80]}"]
+    problems = [f"$.person: key {key!r} missing" for key in THIN_KEYS if key not in person]
+    problems += [f"$.person: key {key!r} not in the thin person" for key in person if key not in THIN_KEYS]
+    named = person.get("first_name") is not None or person.get("last_name") is not None
+    if person.get("name") != "" or named:
+        problems.append('$.person: expected name "" and null first_name, last_name')
+    return problems
+
+
+def _expect_organization(document: Any) -> list[str]:
+    if not isinstance(document, dict) or not isinstance(document.get("organization"), dict):
+        return ["$.organization: expected the organization of apollo.io"]
+    return []
+
+
+def header_drift(status: int, headers: Mapping[str, str]) -> list[str]:
+    """What differs from Apollo's recorded headers of a 200 (docs/apollo-facts.md 3.4)."""
+    if status != 200:
+        return []
+    named = {name.lower(): value for name, value in headers.items()}
+    problems = [
+        f"header {name}: {named.get(name)!r}, expected {value!r}"
+        for name, value in OK_HEADERS.items()
+        if named.get(name, "").replace(" ", "").lower() != value.replace(" ", "")
+    ]
+    if not WEAK_ETAG.fullmatch(named.get("etag", "")):
+        problems.append(f'header etag: {named.get("etag")!r}, expected W/"<32 lowercase hex>"')
+    transaction = named.get("x-transaction-id", "")
+    try:
+        fresh = uuid.UUID(transaction).version == 4
+    except ValueError:
+        fresh = False
+    if not fresh:
+        problems.append(f"header x-transaction-id: {named.get('x-transaction-id')!r}, expected a uuid4")
     return problems
 
 
@@ -140,6 +200,27 @@ PROBES: tuple[Probe, ...] = (
         0,
         check=_expect_webhook_error,
     ),
+    Probe(
+        "unknown_email",
+        "an email Apollo has no one for: the thin person",
+        "/api/v1/people/match",
+        UNKNOWN_EMAIL,
+        (200,),
+        "people_match.response",
+        1,
+        check=_expect_thin_person,
+    ),
+    Probe(
+        "organization",
+        "organizations/enrich for apollo.io",
+        "/api/v1/organizations/enrich",
+        {"domain": "apollo.io"},
+        (200,),
+        "organization_enrich.response",
+        1,
+        check=_expect_organization,
+        method="GET",
+    ),
 )
 
 
@@ -161,12 +242,18 @@ class ProbeResult:
         return not self.drift and self.unreachable is None
 
 
-def send(base_url: str, api_key: str, probe: Probe, timeout: float) -> tuple[int | None, str, str]:
-    """Send one probe; (status, content type, body text), status None when nothing came back."""
+def send(
+    base_url: str, api_key: str, probe: Probe, timeout: float
+) -> tuple[int | None, str, str, dict[str, str]]:
+    """Send one probe; (status, content type, body text, headers), status None when nothing came back."""
+    url = base_url.rstrip("/") + probe.path
+    data: bytes | None = json.dumps(probe.body).encode()
+    if probe.method == "GET":
+        url, data = f"{url}?{urllib.parse.urlencode(probe.body)}", None
     request = urllib.request.Request(
-        base_url.rstrip("/") + probe.path,
-        data=json.dumps(probe.body).encode(),
-        method="POST",
+        url,
+        data=data,
+        method=probe.method,
         headers={
             "Content-Type": "application/json",
             "Accept": "application/json",
@@ -180,15 +267,19 @@ def send(base_url: str, api_key: str, probe: Probe, timeout: float) -> tuple[int
                 response.status,
                 response.headers.get("Content-Type", ""),
                 response.read().decode("utf-8", "replace"),
+                dict(response.headers.items()),
             )
     except urllib.error.HTTPError as error:
-        return error.code, error.headers.get("Content-Type", ""), error.read().decode("utf-8", "replace")
+        text = error.read().decode("utf-8", "replace")
+        return error.code, error.headers.get("Content-Type", ""), text, dict(error.headers.items())
     except (urllib.error.URLError, OSError) as error:
-        return None, "", str(error)
+        return None, "", str(error), {}
 
 
-def check_answer(probe: Probe, status: int | None, content_type: str, text: str) -> ProbeResult:
-    """Compare one answer with what the probe expects, field by field."""
+def check_answer(
+    probe: Probe, status: int | None, content_type: str, text: str, headers: Mapping[str, str] | None = None
+) -> ProbeResult:
+    """Compare one answer with what the probe expects, field by field (and its headers, when given)."""
     result = ProbeResult(probe, status)
     if status is None:
         result.unreachable = text or "no answer"
@@ -211,6 +302,8 @@ def check_answer(probe: Probe, status: int | None, content_type: str, text: str)
     result.undocumented += [f"{path}: {message}" for path, message in sorted(strict)]
     if status in probe.expect_status and not loose:
         result.drift += probe.check(document)
+    if headers is not None:
+        result.drift += header_drift(status, headers)
     return result
 
 
@@ -236,8 +329,8 @@ def verify_provider(
     results = []
     for probe in selected:
         started = time.monotonic()
-        status, content_type, text = send(base_url, api_key, probe, timeout)
-        result = check_answer(probe, status, content_type, text)
+        status, content_type, text, headers = send(base_url, api_key, probe, timeout)
+        result = check_answer(probe, status, content_type, text, headers)
         result.seconds = time.monotonic() - started
         results.append(result)
     return results
@@ -295,7 +388,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="probes",
         action="append",
         metavar="NAME",
-        help="run only this probe (repeatable): match, no_match, bad_key, bulk, phone_reveal",
+        help="run only this probe (repeatable): " + ", ".join(p.name for p in PROBES),
     )
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
 
@@ -326,6 +419,7 @@ __all__ = [
     "ProbeResult",
     "check_answer",
     "exit_status",
+    "header_drift",
     "is_miss",
     "render",
     "verify_provider",

@@ -109,11 +109,12 @@ def test_reveal_personal_emails_is_as_the_readme_says(fakeapollo: FakeApollo) ->
         found: dict[str, Any] = client.post("/api/v1/people/match", json=body).json()["person"]
         return found
 
-    revealed = [person(f"reader{i}@example.com", True) for i in range(300)]
-    assert all(isinstance(p["personal_emails"], list) for p in revealed)
+    # The thin person of an unknown email (10% of never-seen emails) keeps its recorded keys only.
+    revealed = [p for p in (person(f"reader{i}@example.com", True) for i in range(300)) if p["name"]]
+    assert len(revealed) >= 240 and all(isinstance(p["personal_emails"], list) for p in revealed)
     share = sum(1 for p in revealed if p["personal_emails"]) / len(revealed)
     assert 0.25 <= share <= 0.42, share  # "about a third of generated persons"
-    assert "personal_emails" not in person("reader1@example.com", False)
+    assert "personal_emails" not in person(revealed[0]["email"], False)
     assert all(person(f"reader{i}@eu.test", True)["personal_emails"] == [] for i in range(20))
 
 

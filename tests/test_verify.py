@@ -16,6 +16,7 @@ from contract_tests.verify import (
     Probe,
     check_answer,
     exit_status,
+    header_drift,
     is_miss,
     render,
     verify_provider,
@@ -28,9 +29,10 @@ ALL_CREDITS = sum(p.credits for p in PROBES)
 
 def test_the_emulator_answers_every_probe_as_documented(fakeapollo: FakeApollo) -> None:
     results = verify_provider(fakeapollo.url, fakeapollo.api_key, max_credits=ALL_CREDITS)
-    assert [r.probe.name for r in results] == ["match", "no_match", "bad_key", "bulk", "phone_reveal"]
+    names = ["match", "no_match", "bad_key", "bulk", "phone_reveal", "unknown_email", "organization"]
+    assert [r.probe.name for r in results] == names
     assert all(r.ok for r in results), render(fakeapollo.url, results)
-    assert [r.status for r in results] == [200, 200, 401, 200, 400]
+    assert [r.status for r in results] == [200, 200, 401, 200, 400, 200, 200]
     assert not any(r.undocumented for r in results)
 
 
@@ -80,7 +82,7 @@ def test_the_command_line(fakeapollo: FakeApollo) -> None:
 
     ok = run("--api-key", "test-key", "--max-credits", str(ALL_CREDITS))
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "5 probe(s) as documented, 0 drifted" in ok.stdout
+    assert "7 probe(s) as documented, 0 drifted" in ok.stdout
     refused = run("--api-key", "test-key", "--max-credits", "1")
     assert refused.returncode == 2 and "refusing to start" in refused.stderr
     unreachable = subprocess.run(
@@ -140,3 +142,32 @@ def test_not_reaching_the_provider_is_not_drift() -> None:
     assert results[0].drift == [] and results[0].unreachable is not None
     assert exit_status(results) == 3
     assert "could not reach the provider" in render("http://127.0.0.1:9", results)
+
+
+def test_a_miss_or_a_complete_person_for_an_unknown_email_is_drift(fakeapollo: FakeApollo) -> None:
+    scripted(fakeapollo, "test-key", json_response({"person": None}, None))
+    [result] = verify_provider(fakeapollo.url, fakeapollo.api_key, max_credits=1, probes=["unknown_email"])
+    assert "$.person: expected the thin person of an unknown email, got null" in result.drift
+    thin = verify_provider(fakeapollo.url, fakeapollo.api_key, max_credits=1, probes=["unknown_email"])[0]
+    assert thin.ok, thin.drift
+    served = fakeapollo.requests()[-1]["response"]["body"]["person"]
+    scripted(fakeapollo, "test-key", json_response({"person": {**served, "city": None}}, None))
+    [located] = verify_provider(fakeapollo.url, fakeapollo.api_key, max_credits=1, probes=["unknown_email"])
+    assert "$.person: key 'city' not in the thin person" in located.drift
+
+
+def test_headers_that_differ_from_apollos_are_drift(fakeapollo: FakeApollo) -> None:
+    # A 200 without Apollo's headers: plain application/json, no cache-control, etag or transaction id.
+    scripted(fakeapollo, "test-key", json_response({"organization": {}}, None))
+    [result] = verify_provider(fakeapollo.url, fakeapollo.api_key, max_credits=1, probes=["organization"])
+    assert "header content-type: 'application/json', expected 'application/json; charset=utf-8'" in result.drift
+    assert any(item.startswith("header x-transaction-id: None") for item in result.drift)
+    good = {
+        "Content-Type": "application/json; charset=utf-8",
+        "cache-control": "max-age=0, private, must-revalidate",
+        "etag": 'W/"678b179b4bd302e0b7257396ec90bf05"',
+        "x-transaction-id": "59d2171e-54b8-4c4d-be77-de022c8f4c21",
+    }
+    assert header_drift(200, good) == []  # the values recorded from Apollo on 2026-05-18
+    assert header_drift(200, {**good, "etag": 'W/"6c-OxblOa69T/Qk1PFmW79T8xqB8BI"'}) != []
+    assert header_drift(403, {}) == []  # only a 200's headers are recorded whole

@@ -65,7 +65,7 @@ NULL_EMAIL_STATUS_SHARE: Final = 0.05
 #: Share of generated persons whose email domain is a catch-all (`email_domain_catchall: true`).
 CATCHALL_SHARE: Final = 0.1
 #: The thin person's keys, in the recorded order (people_match_thin-person-unknown-email_nango_2026-05-18).
-_THIN_KEYS: Final = (
+THIN_KEYS: Final = (
     "id", "first_name", "last_name", "name", "linkedin_url", "title", "photo_url", "twitter_url",
     "github_url", "facebook_url", "extrapolated_email_confidence", "headline", "organization_id",
     "employment_history", "email", "email_status", "intent_strength", "show_intent",
@@ -339,7 +339,7 @@ def thin_person(seed: int, email: str, taken_ids: set[str]) -> Generated:
     Exactly the recorded keys in the recorded order: no name (`""`, first and last null), the email
     echoed with a null status, no organization, no location keys, no `match_confidence`.
     """
-    record: dict[str, Any] = dict.fromkeys(_THIN_KEYS)
+    record: dict[str, Any] = dict.fromkeys(THIN_KEYS)
     record.update(
         id=fresh_id(digest_of(seed, "thin", email), taken_ids),
         name="",
