@@ -36,8 +36,8 @@ def spent(url: str) -> float:
 
 
 def bulk_of(count: int) -> dict[str, object]:
-    """A bulk_match body of `count` people who all match."""
-    return {"details": [{"email": f"bulk{n}@example.com"} for n in range(count)]}
+    """A bulk_match body of `count` people who all match (a .test domain: never thin)."""
+    return {"details": [{"email": f"bulk{n}@credit.test"} for n in range(count)]}
 
 
 def test_bulk_larger_than_the_credits_left_is_refused_and_charges_nothing(tmp_path: Path) -> None:
@@ -79,7 +79,7 @@ def test_concurrent_bursts_on_two_workers_never_spend_past_the_grant(tmp_path: P
             with requests.Session() as session:  # a connection each: both workers answer some
                 return session.post(
                     f"{server.url}/api/v1/people/match",
-                    json={"email": f"burst{n}@example.com"},
+                    json={"email": f"burst{n}@credit.test"},
                     headers={"x-api-key": "thin-key"},
                     timeout=30,
                 ).status_code
@@ -101,7 +101,7 @@ def test_an_answer_that_ends_in_a_500_is_not_charged(tmp_path: Path, monkeypatch
 
     monkeypatch.setattr(service.webhooks, "record", broken)
     with client(app, api_key="thin-key") as http:
-        answer = http.post("/api/v1/people/match", json={"email": "x@example.com"})
+        answer = http.post("/api/v1/people/match", json={"email": "x@credit.test"})
     assert answer.status_code == 500
     assert answer.json() == {"error": "Internal Server Error"}
     assert service.ledger.spent("thin") == 0 and service.ledger.spent("thin", "match") == 0

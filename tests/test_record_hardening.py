@@ -33,8 +33,8 @@ BROWSER_CROSS_SITE = {
 
 @pytest.fixture
 def upstream(tmp_path: Path) -> Iterator[Emulator]:
-    """A fakeapollo that knows only the recorder's real key."""
-    with emulator(keys=key_registry(tmp_path, UPSTREAM_KEYS), webhook_delay="1") as handle:
+    """A fakeapollo that knows only the recorder's real key and serves complete persons (no thin share)."""
+    with emulator(keys=key_registry(tmp_path, UPSTREAM_KEYS), webhook_delay="1", thin_share=0) as handle:
         yield handle
 
 

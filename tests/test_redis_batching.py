@@ -292,7 +292,7 @@ def test_scripts_that_keep_the_server_busy_make_the_store_blocking(stores: Store
 def test_unlimited_credits_and_the_journal_add_up_at_once_across_two_processes(pair: Pair) -> None:
     answered: list[str] = []
     for round_, reader in enumerate((1, 0)):
-        emails = [f"spender{round_}-{n}@batching.example" for n in range(30)]
+        emails = [f"spender{round_}-{n}@batching.test" for n in range(30)]
         answers = spread(pair.urls, "hooks-key", emails, clients=10)
         assert [(a.status_code, a.json()["person"]["email"]) for a in answers] == [(200, e) for e in emails]
         answered += emails

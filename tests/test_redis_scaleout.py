@@ -49,7 +49,7 @@ def test_worker_processes_on_one_redis_count_as_one(redis_url: str, tmp_path: Pa
 
 
 def test_a_team_with_fifty_credits_spends_exactly_fifty_over_two_processes(pair: Pair) -> None:
-    answers = spread(pair.urls, "fifty-key", [f"buyer{n}@credits.example" for n in range(120)])
+    answers = spread(pair.urls, "fifty-key", [f"buyer{n}@credits.test" for n in range(120)])
     matched = [a for a in answers if a.status_code == 200 and a.json()["person"] is not None]
     refused = [a for a in answers if a.status_code == 422]
     assert len(matched) == 50
@@ -68,7 +68,7 @@ def test_a_request_journaled_by_one_process_is_listed_by_the_other(pair: Pair) -
 
 
 def test_a_person_served_by_one_process_is_found_by_id_and_hash_on_the_other(pair: Pair) -> None:
-    email = "chain@scaleout.example"
+    email = "chain@scaleout.test"
     person = pair.post(0, "/api/v1/people/match", "test-key", {"email": email}).json()["person"]
     by_id = pair.post(1, "/api/v1/people/match", "test-key", {"id": person["id"]}).json()["person"]
     digest = hashlib.md5(email.encode()).hexdigest()  # noqa: S324 - Apollo's hashed_email is MD5
@@ -106,7 +106,7 @@ def request_phones(pair: Pair, url: str, count: int, on: list[int]) -> list[str]
             on[n % len(on)],
             "/api/v1/people/match",
             "hooks-key",
-            {"email": f"phone{n}@hooks.example", "reveal_phone_number": True, "webhook_url": url},
+            {"email": f"phone{n}@hooks.test", "reveal_phone_number": True, "webhook_url": url},
         )
         assert answer.status_code == 200, answer.text
         ids.append(str(answer.json()["request_id"]))

@@ -53,7 +53,7 @@ def test_a_websocket_handshake_on_record_is_answered_as_plain_http(tmp_path: Pat
             health = _get(rec.url, "/api/v1/usage_stats/api_usage_stats", **HANDSHAKE, **{"x-api-key": "k"})
         journal = upstream_journal(upstream.url)
     assert nowhere == (404, "application/json", {"error": "Not Found"})
-    assert health[:2] == (200, "application/json")
+    assert health[:2] == (200, "application/json; charset=utf-8")  # Apollo's (docs/apollo-facts.md 3.4)
     assert [e["path"] for e in journal] == ["/api/v1/usage_stats/api_usage_stats"]
     assert not any(k.lower() == "upgrade" for k in journal[0]["headers"])
 

@@ -160,7 +160,8 @@ def test_headers_that_differ_from_apollos_are_drift(fakeapollo: FakeApollo) -> N
     # A 200 without Apollo's headers: plain application/json, no cache-control, etag or transaction id.
     scripted(fakeapollo, "test-key", json_response({"organization": {}}, None))
     [result] = verify_provider(fakeapollo.url, fakeapollo.api_key, max_credits=1, probes=["organization"])
-    assert "header content-type: 'application/json', expected 'application/json; charset=utf-8'" in result.drift
+    expected = "header content-type: 'application/json', expected 'application/json; charset=utf-8'"
+    assert expected in result.drift
     assert any(item.startswith("header x-transaction-id: None") for item in result.drift)
     good = {
         "Content-Type": "application/json; charset=utf-8",

@@ -23,7 +23,7 @@ TEAM = "team-test"
 # People of the default seed: with a mobile (and another number), with only a landline, with no phone.
 WITH_MOBILE = "p0@phones.com"
 LANDLINE_ONLY = "p3@phones.com"
-NO_PHONE = "p4@phones.com"
+NO_PHONE = "p6@phones.com"
 
 
 def stored_delivery(delivery_id: str, status: str = "pending", due_at: float = 0.0) -> Delivery:

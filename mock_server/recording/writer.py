@@ -33,11 +33,11 @@ SCRUBBED = "scrubbed.json"
 # The schema that describes a 2xx answer of each operation.
 # Which schema an answer follows: the operation table's (mock_server/web/operations.py) response.
 _ROUTER = Router()
-# Header families fakeapollo's schemas and README describe (docs/apollo-facts.md 3.1), plus plain HTTP ones.
+# Header families fakeapollo emulates (docs/apollo-facts.md 3.1, 3.4), plus plain HTTP ones.
 KNOWN_HEADERS = re.compile(
     r"^(x-rate-limit-(minute|hourly|24-hour|daily)|x-(minute|hourly|24-hour|daily)-(usage|requests-left)"
     r"|retry-after|content-type|content-length|date|server|connection|keep-alive|vary|etag"
-    r"|cache-control|transfer-encoding|content-encoding)$"
+    r"|cache-control|transfer-encoding|content-encoding|x-transaction-id)$"
 )
 _INDEX = re.compile(r"\[\d+\]")
 
