@@ -38,6 +38,15 @@ class ClientAdapter:
         """
         raise Unsupported("people_match_phones")
 
+    def search_then_enrich(self, base_url: str, api_key: str, params: dict[str, Any]) -> dict[str, Any]:
+        """People API Search with `params`, every page, then each person found enriched by id. Optional.
+
+        Follow `page` until a page comes back empty or short or `total_entries` people are read;
+        enrich each person found once with people/match by its `id`. Return
+        `{"outcome": "people", "people": [{"id": ..., ...}, None, ...]}` in search order, None for a miss.
+        """
+        raise Unsupported("search_then_enrich")
+
     def receive_webhook(self, payload: dict[str, Any], state: Any) -> Any:
         """Feed one webhook payload to your receiver, starting from `state`; return the new state.
 

@@ -29,6 +29,11 @@ class Case:
     #: Answers for a variant of the request (matched on these parameters), served before
     #: `responses`: a bulk request that asks an identical detail only once gets its own answer.
     variants: list[tuple[dict[str, Any], list[CannedResponse]]] = field(default_factory=list)
+    #: Answers for requests to one route (a scenario's `match`: `path`, and `params` when given),
+    #: served before `responses`: a flow's search pages and each of its enrichments.
+    routes: list[tuple[dict[str, Any], list[CannedResponse]]] = field(default_factory=list)
+    #: More requests than this is a runaway client (None: `priming.DEFAULT_BUDGET`).
+    budget: int | None = None
 
     def describe(self) -> list[str]:
         """Readable lines for reports."""
@@ -48,6 +53,11 @@ class Case:
         for index, response in enumerate(self.responses):
             last = " (and every later request)" if index == len(self.responses) - 1 else ""
             lines.append(f"answer {index + 1}{last}: {response.describe()}")
+        for where, answers in self.routes:
+            asked = "".join(f" {k}={v}" for k, v in where.get("params", {}).items())
+            for index, response in enumerate(answers):
+                last = " (and every later one)" if index == len(answers) - 1 and len(answers) > 1 else ""
+                lines.append(f"{where['path']}{asked}: answer {index + 1}{last}: {response.describe()}")
         return lines
 
     def person_documents(self) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ For each case fakeapollo queues the case's answer(s) on its emulator (one it sta
     {"operation": "people_bulk_match", "details": [...]}
     {"operation": "receive_webhooks", "payloads": [...]}     (feed each payload to a fresh receiver)
     {"operation": "people_match_phones", "params": {...}}   (people/match, then poll the request_id)
+    {"operation": "search_then_enrich", "params": {...}}     (search every page, enrich each found by id)
 
 The command prints one JSON object on stdout and exits 0:
 
@@ -17,6 +18,7 @@ The command prints one JSON object on stdout and exits 0:
     {"outcome": "forbidden"}     {"outcome": "rate_limited"}     {"outcome": "error", "message": "..."}
     {"outcome": "webhook", "state": ...}     {"outcome": "unsupported"}  (skips the property)
     {"outcome": "phones", "request_id": "...", "phone_numbers": [...]}
+    {"outcome": "people", "people": [{"id": ...}, null, ...]}     (search order, null for a miss)
 
 A non-zero exit or stdout holding anything but exactly one JSON object counts as a crash (log on
 stderr); a run past its budget (`--timeout` plus what its case makes it wait) is stopped. The
@@ -41,7 +43,7 @@ DEFAULT_TIMEOUT = 30.0
 CAPPED_EXAMPLES = {"rate_limited": 5, "timeouts": 2}
 PROPERTY_NAMES = (
     "match, no_match, partial, unauthorized, forbidden, client_error, rate_limited, server_error, "
-    "timeouts, valid_requests, bulk, bulk_errors, idempotent_webhooks, request_ids"
+    "timeouts, valid_requests, bulk, bulk_errors, idempotent_webhooks, request_ids, search_then_enrich"
 )
 
 

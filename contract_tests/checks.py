@@ -31,11 +31,13 @@ OUTCOMES = (
     "error",
     "webhook",
     "phones",
+    "people",
     "unsupported",
 )
 MATCH_PATHS = ("/api/v1/people/match", "/v1/people/match")
 BULK_PATHS = ("/api/v1/people/bulk_match", "/v1/people/bulk_match")
 POLL_PREFIXES = ("/api/v1/webhook_result/", "/v1/webhook_result/")
+SEARCH_PATHS = ("/api/v1/mixed_people/api_search", "/v1/mixed_people/api_search")
 #: Flags a client may always send at their default (false) without being asked: harmless.
 DEFAULT_FLAGS = frozenset(
     {"reveal_personal_emails", "reveal_phone_number", "run_waterfall_email", "run_waterfall_phone"}
@@ -299,6 +301,7 @@ def request_problems(exchange: Exchange, api_key: str) -> list[str]:
     """What is wrong with one request a client sent (path, schema, where the key is)."""
     problems = []
     where = f"{exchange.method} {exchange.path}"
+    schema: str | None
     if exchange.path in MATCH_PATHS:
         schema = "people_match.request"
     elif exchange.path in BULK_PATHS:
@@ -309,11 +312,13 @@ def request_problems(exchange: Exchange, api_key: str) -> list[str]:
         if exchange.header("x-api-key") is None:
             problems.append(f"{where}: the API key is not in the x-api-key header")
         return problems
+    elif exchange.path in SEARCH_PATHS:
+        schema = None  # People API Search's filters have no request schema of their own
     else:
-        return [f"{where}: not a people/match, people/bulk_match or webhook_result route"]
-    if exchange.path in BULK_PATHS and exchange.method != "POST":
-        problems.append(f"{where}: bulk_match takes POST")
-    if exchange.method not in ("GET", "POST"):
+        return [f"{where}: not a people/match, people/bulk_match, api_search or webhook_result route"]
+    if exchange.path in BULK_PATHS + SEARCH_PATHS and exchange.method != "POST":
+        problems.append(f"{where}: {exchange.path.rsplit('/', 1)[-1]} takes POST")
+    if exchange.method not in ("GET", "POST") and exchange.path not in SEARCH_PATHS:
         problems.append(f"{where}: people/match takes GET or POST")
     if not isinstance(exchange.body, dict):
         problems.append(f"{where}: the body is not a JSON object or form: {exchange.raw_body[:80]!r}")
@@ -324,7 +329,8 @@ def request_problems(exchange: Exchange, api_key: str) -> list[str]:
     if "api_key" in exchange.query:
         problems.append(f"{where}: api_key is in the query string (Apollo answers 422; it leaks the key)")
     params = {k: v for k, v in exchange.params.items() if k != "api_key"}
-    problems += [f"{where}: {path}: {message}" for path, message in violations(schema, params)]
+    if schema is not None:
+        problems += [f"{where}: {path}: {message}" for path, message in violations(schema, params)]
     return problems
 
 

@@ -12,6 +12,7 @@ A client reports one of these outcomes (a dict, the same in Python adapters and 
 - `{"outcome": "unauthorized"}`, `{"outcome": "forbidden"}`, `{"outcome": "rate_limited"}`
 - `{"outcome": "error", "message": "..."}`
 - `{"outcome": "webhook", "state": ...}` (for `receive_webhook`)
+- `{"outcome": "people", "people": [{"id": ...}, null, ...]}` (for `search_then_enrich`, in search order)
 - `{"outcome": "unsupported"}`: the client has no such operation; the property is skipped.
 
 Values a client reports for documented person fields are compared with Apollo's, allowing only the
@@ -45,6 +46,7 @@ from contract_tests.checks import (
     failure_problems,
     request_problems,
 )
+from contract_tests.search_flow import SEARCH_THEN_ENRICH
 from contract_tests.strategies import CannedResponse, json_response
 from mock_server.domain.data import violations
 
@@ -439,6 +441,7 @@ PROPERTIES: list[Property] = [
         max_examples=3,
         extremes=lambda: [_phone_case(request_id) for request_id in gen.BIG_REQUEST_IDS],
     ),
+    SEARCH_THEN_ENRICH,
 ]
 
 

@@ -140,6 +140,9 @@ class AdapterDriver:
         if operation == "people_match_phones":
             params = dict(request["params"])
             return self.adapter.people_match_phones(target.base_url, target.api_key, params)
+        if operation == "search_then_enrich":
+            params = copy.deepcopy(request["params"])
+            return self.adapter.search_then_enrich(target.base_url, target.api_key, params)
         if operation == "receive_webhooks":
             state: Any = None
             for payload in request["payloads"]:

@@ -242,14 +242,21 @@ def _served_as(response: CannedResponse) -> dict[str, Any]:
 
 
 def scenarios_for(
-    key: str, responses: list[CannedResponse], budget: int, params: dict[str, Any] | None = None
+    key: str,
+    responses: list[CannedResponse],
+    budget: int,
+    params: dict[str, Any] | None = None,
+    path: str | None = None,
 ) -> list[dict[str, Any]]:
     """The scenarios that serve `responses` in order to the client with `key`, the last repeating.
 
     Answers without a fault go together in one `respond` scenario; each fault is a scenario for
-    one request. With `params`, only requests carrying those parameters are served.
+    one request. With `params`, only requests carrying those parameters are served; with `path`,
+    only requests to that route.
     """
     match: dict[str, Any] = {"api_key": key, **({"params": params} if params else {})}
+    if path is not None:
+        match["path"] = path
     documents: list[dict[str, Any]] = []
     plain: list[CannedResponse] = []
 
@@ -337,13 +344,23 @@ def prime(
     *,
     budget: int,
     variants: list[tuple[dict[str, Any], list[CannedResponse]]] | None = None,
+    routes: list[tuple[dict[str, Any], list[CannedResponse]]] | None = None,
 ) -> Primed:
-    """Register `key` and queue the case's scenarios for it (answers to `variants` first)."""
-    if not responses:
+    """Register `key` and queue the case's scenarios for it (answers to `variants` and `routes` first).
+
+    A route is a scenario's `match` (`path`, `params`); requests no scenario serves get the
+    emulator's own answers.
+    """
+    if not responses and not routes:
         raise ValueError("prime at least one response")
     control.add_key(key, team)
     documents = [
         doc for params, answers in variants or [] for doc in scenarios_for(key, answers, budget, params)
+    ]
+    documents += [
+        doc
+        for where, answers in routes or []
+        for doc in scenarios_for(key, answers, budget, where.get("params"), where["path"])
     ]
     documents += scenarios_for(key, responses, budget)
     return Primed(control, key, [control.queue(document) for document in documents], budget)

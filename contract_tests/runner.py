@@ -201,7 +201,10 @@ class ContractRunner:
         variants = [(params, [r.at(time.time()) for r in answers]) for params, answers in case.variants]
         team = f"contract-{self._nonce}"
         control = self.server.control
-        primed = prime(control, target.api_key, team, served, budget=DEFAULT_BUDGET, variants=variants)
+        budget = case.budget or DEFAULT_BUDGET
+        primed = prime(
+            control, target.api_key, team, served, budget=budget, variants=variants, routes=case.routes
+        )
         primed.watch(wake.set)
         self._client_running.set()
         try:

@@ -84,12 +84,16 @@ def _fewer_bulk_entries(case: Case) -> Iterator[Case]:
                 yield variant
 
 
+#: Parameters never dropped: a search case's pages are cut to its `per_page`.
+KEPT_PARAMS = frozenset({"per_page"})
+
+
 def _fewer_parameters(case: Case) -> Iterator[Case]:
     """Drop one asked-for parameter (one always stays)."""
     params = case.request.get("params")
     if not isinstance(params, dict) or len(params) < 2:
         return
-    for key in list(params):
+    for key in [key for key in params if key not in KEPT_PARAMS]:
         variant = _copy_case(case)
         del variant.request["params"][key]
         yield variant
@@ -119,7 +123,7 @@ def _valid_variant(case: Case, index: int, edit: Any) -> Iterator[Case]:
 
 def _copy_case(case: Case) -> Case:
     responses = [dataclasses.replace(r, document=copy.deepcopy(r.document)) for r in case.responses]
-    return Case(case.operation, copy.deepcopy(case.request), responses, case.deliveries, case.variants)
+    return dataclasses.replace(case, request=copy.deepcopy(case.request), responses=responses)
 
 
 _DELETE = object()

@@ -39,14 +39,16 @@ def test_the_javascript_client_passes() -> None:
         "rate_limited",
         "bulk",
         "idempotent_webhooks",
+        "search_then_enrich",
     ):
         assert any(line.split()[:2] == [name, "passed"] for line in result.stdout.splitlines()), result.stdout
-    assert "13 passed, 0 failed" in result.stdout
+    assert "14 passed, 0 failed" in result.stdout
 
 
 @pytest.mark.slow
 def test_the_python_client_passes_as_a_command_and_stderr_holds_only_progress() -> None:
     properties = ["match", "partial", "valid_requests", "bulk", "timeouts", "server_error"]
+    properties.append("search_then_enrich")
     result = fakeapollo(
         "check-client",
         "--cmd",
@@ -56,7 +58,7 @@ def test_the_python_client_passes_as_a_command_and_stderr_holds_only_progress() 
         *(arg for name in properties for arg in ("--property", name)),
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "6 passed, 0 failed, 0 skipped" in result.stdout
+    assert "7 passed, 0 failed, 0 skipped" in result.stdout
     # Quiet: the hung connection of `timeouts` used to leave a cancelled task and a traceback behind.
     lines = result.stderr.splitlines()
     assert len(lines) == len(properties), result.stderr
@@ -76,6 +78,17 @@ def test_a_broken_client_fails_with_its_minimal_case_and_output() -> None:
     assert "crash_on_null_person.py" in result.stdout  # what the client printed: its traceback
 
 
+@pytest.mark.slow
+def test_a_client_reading_only_the_first_search_page_fails_search_then_enrich() -> None:
+    command = f"{PYTHON} {CLIENTS / 'broken' / 'first_page_only.py'}"
+    flow = ("--property", "search_then_enrich")
+    result = fakeapollo("check-client", "--cmd", command, "--examples", "1", *flow)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAILED search_then_enrich" in result.stdout
+    assert "the client read 1 of the 2 pages that hold people: follow the pages" in result.stdout
+    assert "/api/v1/mixed_people/api_search: answer 3 (and every later one): HTTP 200" in result.stdout
+
+
 def test_crashes_timeouts_and_garbage_are_failures() -> None:
     garbage = check_command("echo not json", examples=1, properties=["no_match"])
     assert garbage.failed == ["no_match"]
@@ -93,9 +106,10 @@ def test_unsupported_operations_are_skipped() -> None:
         "import json, sys; r = json.load(sys.stdin); "
         "print(json.dumps({'outcome': 'no_match' if r['operation'] == 'people_match' else 'unsupported'}))"
     )
-    report = check_command(f'{PYTHON} -c "{bulk_only}"', examples=2, properties=["no_match", "bulk"])
+    properties = ["no_match", "bulk", "search_then_enrich"]
+    report = check_command(f'{PYTHON} -c "{bulk_only}"', examples=2, properties=properties)
     assert report.ok, report.render()
-    assert [r.status for r in report.results] == ["passed", "skipped"]
+    assert [r.status for r in report.results] == ["passed", "skipped", "skipped"]
 
 
 def test_a_run_where_every_property_is_skipped_fails_naming_what_to_support(tmp_path: Path) -> None:

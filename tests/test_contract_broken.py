@@ -46,6 +46,7 @@ CAUGHT_BY = {
     "float_request_id": "request_ids",
     "crashes_on_thin_person": "partial",
     "no_read_timeout": "timeouts",
+    "first_page_only": "search_then_enrich",
 }
 SEEDS = (0, 1, 2)
 

@@ -8,10 +8,13 @@
 // x-api-key only; {"person": null} and a stub marked match_confidence "none" are misses; any field
 // may be missing or null; 4xx answers are never retried; 429 waits Retry-After (seconds or an HTTP
 // date; at most 3 retries); 5xx and connection errors back off briefly; a request that times out is
-// reported, not retried; a body that is not JSON is an error; bulk matches stay positional.
+// reported, not retried; a body that is not JSON is an error; bulk matches stay positional; a search
+// is read page by page until a page comes back empty or short.
 
 const MAX_RETRIES = 3;
 const MAX_RETRY_AFTER = 5;
+// Apollo shows at most 500 pages of a search.
+const MAX_PAGES = 500;
 // Longer than fakeapollo's 1.5 s slow-answer budget, shorter than check-client's 10 s run timeout.
 const TIMEOUT_MS = 3000;
 
@@ -110,6 +113,27 @@ export class ApolloClient {
     return ApolloClient.person(data.person);
   }
 
+  // People API Search, every page: until a page comes back empty or short, or total_entries are read.
+  async searchPeople(params) {
+    const found = [];
+    const perPage = Number(params.per_page ?? 10);
+    for (let page = 1; page <= MAX_PAGES; page += 1) {
+      const data = await this.post("/mixed_people/api_search", { ...params, page });
+      if (!Array.isArray(data.people)) throw new ApolloError("error", "api_search answer without people");
+      found.push(...data.people.filter((p) => p && typeof p === "object"));
+      const total = data.total_entries;
+      if (data.people.length < perPage || (Number.isInteger(total) && found.length >= total)) break;
+    }
+    return found;
+  }
+
+  // Everyone a search finds, each enriched by id, in search order: null where enrichment misses.
+  async searchThenEnrich(params) {
+    const people = [];
+    for (const record of await this.searchPeople(params)) people.push(await this.peopleMatch({ id: record.id }));
+    return people;
+  }
+
   async bulkMatch(details) {
     const data = await this.post("/people/bulk_match", { details });
     if (!Array.isArray(data.matches)) throw new ApolloError("error", "bulk_match answer without matches");
@@ -144,6 +168,8 @@ async function runOperation(request, apiUrl, apiKey) {
       }
       case "people_bulk_match":
         return { outcome: "bulk", matches: await client.bulkMatch(request.details) };
+      case "search_then_enrich":
+        return { outcome: "people", people: await client.searchThenEnrich(request.params ?? {}) };
       case "receive_webhooks": {
         let state = null;
         for (const payload of request.payloads) state = receiveWebhook(payload, state);

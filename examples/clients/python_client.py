@@ -13,7 +13,7 @@ marked `match_confidence: "none"` are misses, not errors; every field may be mis
 answers are never retried; a 429 is retried after `Retry-After` (seconds or an HTTP date; at most 3
 times, and only when the wait is short); 5xx and connection errors are retried with a short backoff;
 a request that times out is reported, not retried; a body that is not JSON is an error; bulk matches
-stay positional.
+stay positional; a search is read page by page until a page comes back empty or short.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from typing import Any
 import requests
 
 MAX_RETRIES = 3
+#: Apollo shows at most 500 pages of a search (docs/apollo-facts.md 7.2).
+MAX_PAGES = 500
 #: A 429 asking to wait longer than this is reported instead of waited out.
 MAX_RETRY_AFTER = 5.0
 #: Seconds to wait for Apollo to connect and to answer: longer than fakeapollo's 1.5 s slow-answer
@@ -102,6 +104,25 @@ class ApolloClient:
             if isinstance(phone, dict)
         ]
         return request_id, numbers
+
+    def search_people(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """People API Search, every page: until a page is empty or short, or `total_entries` are read."""
+        found: list[dict[str, Any]] = []
+        per_page = int(params.get("per_page") or 10)
+        for page in range(1, MAX_PAGES + 1):
+            data = self.post("/mixed_people/api_search", {**params, "page": page})
+            people = data.get("people")
+            if not isinstance(people, list):
+                raise ApolloError("api_search answer without people")
+            found += [p for p in people if isinstance(p, dict)]
+            total = data.get("total_entries")
+            if len(people) < per_page or (isinstance(total, int) and len(found) >= total):
+                break
+        return found
+
+    def search_then_enrich(self, params: dict[str, Any]) -> list[Person | None]:
+        """Everyone a search finds, each enriched by id, in search order: None where enrichment misses."""
+        return [self.people_match(id=record["id"]) for record in self.search_people(params)]
 
     def request_id(self, data: dict[str, Any]) -> str:
         """The answer's request_id as written (Python's integers are exact)."""
@@ -265,6 +286,9 @@ def run_operation(
         if operation == "people_match_phones":
             request_id, numbers = client.match_phones(**request.get("params", {}))
             return {"outcome": "phones", "request_id": request_id, "phone_numbers": numbers}
+        if operation == "search_then_enrich":
+            people = client.search_then_enrich(request.get("params", {}))
+            return {"outcome": "people", "people": [asdict(p) if p else None for p in people]}
         if operation == "receive_webhooks":
             state: dict[str, Any] | None = None
             for payload in request["payloads"]:
@@ -314,6 +338,11 @@ class PythonClientAdapter(ClientAdapter):  # type: ignore[misc]
     def people_match_phones(self, base_url: str, api_key: str, params: dict[str, Any]) -> dict[str, Any]:
         """Phones through Poll Webhook Result."""
         request = {"operation": "people_match_phones", "params": params}
+        return run_operation(request, base_url + "/api/v1", api_key, self.client_class)
+
+    def search_then_enrich(self, base_url: str, api_key: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Search every page, then enrich each person found by id."""
+        request = {"operation": "search_then_enrich", "params": params}
         return run_operation(request, base_url + "/api/v1", api_key, self.client_class)
 
     def receive_webhook(self, payload: dict[str, Any], state: Any) -> Any:

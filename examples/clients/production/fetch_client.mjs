@@ -98,6 +98,19 @@ function makeApollo(apiUrl, apiKey) {
     async match(params) {
       return decode(await call("POST", "/people/match", matchBody(params)));
     },
+    // People API Search, page by page, until a page is empty or short or total_entries are read.
+    async search(params) {
+      const found = [];
+      const perPage = Number(params.per_page ?? 10);
+      for (let page = 1; page <= 500; page++) {
+        const answer = decode(await call("POST", "/mixed_people/api_search", { ...params, page }));
+        if (!Array.isArray(answer.people)) throw new Failure("error", "search answer without people");
+        found.push(...answer.people.filter((p) => p && typeof p === "object"));
+        const total = answer.total_entries;
+        if (answer.people.length < perPage || (Number.isInteger(total) && found.length >= total)) break;
+      }
+      return found;
+    },
     async bulk(details) {
       const keys = details.map((detail) => JSON.stringify(detail, Object.keys(detail).sort()));
       const distinct = [...new Set(keys)];
@@ -170,6 +183,14 @@ async function handle(job, apollo) {
       const people = (polled.webhook_result && polled.webhook_result.people) || [];
       const numbers = people.flatMap((p) => (p && p.phone_numbers) || []).map((n) => n && n.sanitized_number);
       return { outcome: "phones", request_id: requestId, phone_numbers: numbers };
+    }
+    case "search_then_enrich": {
+      const people = [];
+      for (const record of await apollo.search(job.params ?? {})) {
+        const { person } = await apollo.match({ id: record.id });
+        people.push(isMiss(person ?? null) ? null : summary(person));
+      }
+      return { outcome: "people", people };
     }
     case "receive_webhooks": {
       let state = null;

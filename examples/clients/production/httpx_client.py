@@ -141,6 +141,21 @@ class Apollo:
         by_key = dict(zip(distinct, matches, strict=True))
         return [by_key[key] for key in keys]
 
+    def search(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """People API Search, page by page, until a page is empty or short or total_entries are read."""
+        found: list[dict[str, Any]] = []
+        per_page = int(params.get("per_page") or 10)
+        for page in range(1, 501):  # Apollo shows at most 500 pages
+            answer = self.body(self.send("POST", "mixed_people/api_search", {**params, "page": page}))
+            people = answer.get("people")
+            if not isinstance(people, list):
+                raise Failure("error", "the search answer has no list of people")
+            found.extend(person for person in people if isinstance(person, dict))
+            total = answer.get("total_entries")
+            if len(people) < per_page or (isinstance(total, int) and len(found) >= total):
+                break
+        return found
+
     def poll(self, request_id: str) -> dict[str, Any]:
         """Poll Webhook Result with `request_id` exactly as Apollo wrote it."""
         return self.body(self.send("GET", f"webhook_result/{request_id}"))
@@ -222,6 +237,10 @@ def handle(request: dict[str, Any], api_url: str, api_key: str) -> dict[str, Any
                 if isinstance(phone, dict)
             ]
             return {"outcome": "phones", "request_id": request_id, "phone_numbers": numbers}
+        if operation == "search_then_enrich":
+            found = apollo.search(request.get("params") or {})
+            enriched = [apollo.match({"id": record.get("id")}).get("person") for record in found]
+            return {"outcome": "people", "people": [None if is_miss(p) else summary(p) for p in enriched]}
         return {"outcome": "unsupported"}
     except Failure as failure:
         return {"outcome": failure.outcome, "message": str(failure)}
@@ -249,6 +268,10 @@ class Adapter(ClientAdapter):  # type: ignore[misc]
     def people_match_phones(self, base_url: str, api_key: str, params: dict[str, Any]) -> dict[str, Any]:
         """A phone reveal, polled."""
         return handle({"operation": "people_match_phones", "params": params}, base_url + "/api/v1", api_key)
+
+    def search_then_enrich(self, base_url: str, api_key: str, params: dict[str, Any]) -> dict[str, Any]:
+        """A search, every page, then each person found enriched by id."""
+        return handle({"operation": "search_then_enrich", "params": params}, base_url + "/api/v1", api_key)
 
     def receive_webhook(self, payload: dict[str, Any], state: Any) -> Any:
         """One webhook delivery."""

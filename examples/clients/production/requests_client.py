@@ -127,6 +127,21 @@ class Client:
             raise ApolloError("error", "bulk answer does not line up with the details")
         return [matches[unique.index(detail)] for detail in details]
 
+    def search(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """People API Search, page after page, until a page is empty or short or total_entries are read."""
+        found: list[dict[str, Any]] = []
+        per_page = int(params.get("per_page") or 10)
+        for page in range(1, 501):  # Apollo shows at most 500 pages
+            data = self.json(self.call("POST", "/mixed_people/api_search", {**params, "page": page}))
+            people = data.get("people")
+            if not isinstance(people, list):
+                raise ApolloError("error", "api_search answer without people")
+            found += [person for person in people if isinstance(person, dict)]
+            total = data.get("total_entries")
+            if len(people) < per_page or (isinstance(total, int) and len(found) >= total):
+                break
+        return found
+
     def poll(self, request_id: str) -> dict[str, Any]:
         """Poll Webhook Result for `request_id` (as Apollo wrote it), waiting out a pending result."""
         for _ in range(MAX_RETRIES + 1):
@@ -198,6 +213,12 @@ def run(request: dict[str, Any], api_url: str, api_key: str) -> dict[str, Any]:
                 for phone in person.get("phone_numbers") or []
             ]
             return {"outcome": "phones", "request_id": request_id, "phone_numbers": numbers}
+        if operation == "search_then_enrich":
+            people = [
+                client.match({"id": record["id"]}).get("person")
+                for record in client.search(request["params"])
+            ]
+            return {"outcome": "people", "people": [None if _miss(p) else _person(p) for p in people]}
         if operation == "receive_webhooks":
             state: dict[str, Any] | None = None
             for payload in request["payloads"]:
@@ -236,6 +257,10 @@ class Adapter(ClientAdapter):  # type: ignore[misc]
     def people_match_phones(self, base_url: str, api_key: str, params: dict[str, Any]) -> dict[str, Any]:
         """Phones through Poll Webhook Result."""
         return run({"operation": "people_match_phones", "params": params}, base_url + "/api/v1", api_key)
+
+    def search_then_enrich(self, base_url: str, api_key: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Search every page, then enrich each person found by id."""
+        return run({"operation": "search_then_enrich", "params": params}, base_url + "/api/v1", api_key)
 
     def receive_webhook(self, payload: dict[str, Any], state: Any) -> Any:
         """One webhook delivery."""
