@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import itertools
 import json
 import os
@@ -17,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -114,6 +116,24 @@ def admin(base_url: str) -> Iterator[str]:
     requests.post(f"{url}/reset", timeout=10).raise_for_status()
     yield url
     requests.post(f"{url}/reset", timeout=10).raise_for_status()
+
+
+def raw(url: str, method: str, target: str, body: bytes = b"", **headers: str) -> tuple[int, Any]:
+    """One request sent exactly as given (headers, Host too, and `target` without dot-segment removal).
+
+    Its status and JSON answer.
+    """
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+    try:
+        connection.putrequest(method, target, skip_host="Host" in headers, skip_accept_encoding=True)
+        for name, value in {"Content-Length": str(len(body)), **headers}.items():
+            connection.putheader(name, value)
+        connection.endheaders(body)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read() or b"null")
+    finally:
+        connection.close()
 
 
 def key_registry(folder: Path, *entries: Mapping[str, object]) -> Path:

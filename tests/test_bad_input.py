@@ -6,6 +6,8 @@ import pytest
 import requests
 
 MATCH = "/api/v1/people/match"
+# docs/apollo-facts.md 2.3: a reveal without a valid webhook_url.
+NO_WEBHOOK_URL = {"error": "Please add a valid 'webhook_url' parameter when using 'reveal_phone_number'"}
 
 
 def post_raw(api: requests.Session, base_url: str, data: bytes, content_type: str) -> requests.Response:
@@ -138,9 +140,7 @@ def test_a_webhook_url_whose_host_holds_a_bracket_is_no_url_not_a_500(
         json={"email": "ada@example.com", "reveal_phone_number": True, "webhook_url": "http://a]b/"},
     )
     assert response.status_code == 400
-    assert response.json() == {
-        "error": "Please add a valid 'webhook_url' parameter when using 'reveal_phone_number'"
-    }
+    assert response.json() == NO_WEBHOOK_URL
 
 
 @pytest.mark.parametrize("path", [MATCH, "/api/v1/people/bulk_match", "/__admin/scenarios", "/__admin/clock"])
@@ -189,9 +189,7 @@ def test_a_webhook_url_the_published_pattern_refuses_is_no_url(
     asked = {"email": "ada@example.com", "reveal_phone_number": True, "webhook_url": url}
     response = api.post(f"{base_url}{MATCH}", json=asked)
     assert response.status_code == 400
-    assert response.json() == {
-        "error": "Please add a valid 'webhook_url' parameter when using 'reveal_phone_number'"
-    }
+    assert response.json() == NO_WEBHOOK_URL
 
 
 @pytest.mark.parametrize(

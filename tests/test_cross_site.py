@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
-import json
 import os
 import time
 from pathlib import Path
@@ -12,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from conftest import Pair, ServeProcess, start_serve
+from conftest import Pair, ServeProcess, raw, start_serve
 
 # The headers Chrome sends with `fetch(url, {method: "POST", mode: "no-cors", body, headers:
 # {"Content-Type": "application/x-www-form-urlencoded"}})` from a page on https://attacker.example.
@@ -25,20 +23,6 @@ NO_CORS_FROM_ATTACKER = {
     "Content-Type": "application/x-www-form-urlencoded",
 }
 
-
-def raw(url: str, method: str, path: str, body: bytes = b"", **headers: str) -> tuple[int, Any]:
-    """One request with exactly these headers (Host included when given), and its JSON answer."""
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
-    try:
-        connection.putrequest(method, path, skip_host="Host" in headers, skip_accept_encoding=True)
-        for name, value in {"Content-Length": str(len(body)), **headers}.items():
-            connection.putheader(name, value)
-        connection.endheaders(body)
-        response = connection.getresponse()
-        return response.status, json.loads(response.read() or b"null")
-    finally:
-        connection.close()
 
 
 def scenarios(server: ServeProcess) -> list[Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 import stat
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.conftest import key_registry
+from tests.conftest import key_registry, raw
 from tests.recording_helpers import UPSTREAM_KEYS, recorder, upstream_journal
 from tests.webhook_helpers import Emulator, emulator
 
@@ -37,20 +36,6 @@ def upstream(tmp_path: Path) -> Iterator[Emulator]:
     with emulator(keys=key_registry(tmp_path, UPSTREAM_KEYS), webhook_delay="1", thin_share=0) as handle:
         yield handle
 
-
-def raw(url: str, method: str, target: str, body: bytes = b"", **headers: str) -> tuple[int, Any]:
-    """One request with `target` sent exactly as given (no dot-segment removal), and its JSON answer."""
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
-    try:
-        connection.putrequest(method, target, skip_host="Host" in headers, skip_accept_encoding=True)
-        for name, value in {"Content-Length": str(len(body)), **headers}.items():
-            connection.putheader(name, value)
-        connection.endheaders(body)
-        response = connection.getresponse()
-        return response.status, json.loads(response.read() or b"null")
-    finally:
-        connection.close()
 
 
 def refused(problem: str) -> dict[str, str]:
