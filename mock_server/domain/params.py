@@ -213,12 +213,11 @@ def parse_webhook_url(value: Any) -> str | None:
     # both.
     if text.lower().startswith(("http%3a", "https%3a")):
         text = unquote(text)
+    # The pattern already holds the scheme, a host and a port in range; urlsplit, which delivery uses,
+    # must read the URL too.
     try:
-        parts = urlsplit(text)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            return None
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
-    except ValueError:  # "Invalid IPv6 URL" (`http://a]b/`), a bad port: not a valid URL
+        urlsplit(text).port  # noqa: B018 - raises ValueError for a port or an address it cannot read
+    except ValueError:
         return None
     return text
 
