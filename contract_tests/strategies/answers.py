@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from contract_tests.strategies.schema import Style, definition, from_schema
 from contract_tests.strategies.values import apollo_ids, emails, request_ids
+from mock_server.domain.documents import PersonDocument
 from mock_server.domain.generation.people import thin_person
 
 WATERFALL_ACCEPTED = (
@@ -64,7 +65,7 @@ def stub_persons() -> st.SearchStrategy[dict[str, Any]]:
     return st.builds(stub, persons("bare"), _person_field("organization", "complete"))
 
 
-def thin_persons() -> st.SearchStrategy[dict[str, Any]]:
+def thin_persons() -> st.SearchStrategy[PersonDocument]:
     """The thin person Apollo creates for an email it has no one for, as the emulator serves it.
 
     No name (`""`, first and last null), the email echoed, no organization or location keys, no

@@ -10,10 +10,19 @@ contact on a person it enriches, and no other team does.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Final, Protocol
+from typing import Any, Final, Literal, Protocol, cast, overload
 
+from mock_server.domain.documents import (
+    AccountDocument,
+    AccountKeys,
+    ContactDocument,
+    ContactEmailDocument,
+    OrganizationDocument,
+    PersonDocument,
+    TeamKeys,
+)
 from mock_server.domain.errors import InvalidParameter, Unprocessable
 from mock_server.domain.matching import normalize_domain, normalize_email
 from mock_server.domain.params import parse_string
@@ -25,6 +34,10 @@ MAX_BULK: Final = 100
 MAX_LABELS: Final = 100
 CONTACT: Final = "contact"
 ACCOUNT: Final = "account"
+#: The kinds of record a team keeps.
+Kind = Literal["contact", "account"]
+#: One of a team's records.
+TeamRecord = ContactDocument | AccountDocument
 _TEAMS: Final = "crm:teams"
 # OAS contacts/bulk_create 422 examples (the parameter name is Apollo's own, docs/apollo-facts.md 7.4).
 BULK_CONTACTS_MISSING: Final = (
@@ -163,26 +176,38 @@ class TeamRecords:
         except ValueError:
             return None
 
-    def get(self, team: str, kind: str, record_id: Any) -> dict[str, Any] | None:
+    @overload
+    def get(self, team: str, kind: Literal["contact"], record_id: Any) -> ContactDocument | None: ...
+    @overload
+    def get(self, team: str, kind: Literal["account"], record_id: Any) -> AccountDocument | None: ...
+    @overload
+    def get(self, team: str, kind: Kind, record_id: Any) -> TeamRecord | None: ...
+    def get(self, team: str, kind: Kind, record_id: Any) -> TeamRecord | None:
         """One of the team's records by id (deleted ones too), or None."""
         number = self.number(team, kind, record_id)
         if number is None:
             return None
-        found = self.store.get_document(f"crm:{team}:{kind}:{number}")
-        return found if isinstance(found, dict) else None
+        return _stored(self.store.get_document(f"crm:{team}:{kind}:{number}"))
 
-    def _put(self, team: str, kind: str, record: dict[str, Any]) -> None:
+    def _put_contact(self, team: str, contact: ContactDocument) -> None:
+        self._put(team, CONTACT, contact)
+        if contact.get("person_id"):
+            self.store.set_document(f"crm:{team}:person:{contact['person_id']}", contact["id"])
+        email = contact.get("email")
+        if email:
+            self.store.set_document(f"crm:{team}:email:{_hash(email)}", contact["id"])
+
+    def _put_account(self, team: str, account: AccountDocument) -> None:
+        self._put(team, ACCOUNT, account)
+        if account.get("organization_id"):
+            self.store.set_document(f"crm:{team}:org:{account['organization_id']}", account["id"])
+
+    def _put(self, team: str, kind: Kind, record: TeamRecord) -> None:
         number = self.number(team, kind, record["id"])
         assert number is not None
         self.store.set_document(f"crm:{team}:{kind}:{number}", record)
-        if kind == CONTACT and record.get("person_id"):
-            self.store.set_document(f"crm:{team}:person:{record['person_id']}", record["id"])
-        if kind == ACCOUNT and record.get("organization_id"):
-            self.store.set_document(f"crm:{team}:org:{record['organization_id']}", record["id"])
-        if kind == CONTACT and record.get("email"):
-            self.store.set_document(f"crm:{team}:email:{_hash(record['email'])}", record["id"])
 
-    def _allocate(self, team: str, kind: str) -> str:
+    def _allocate(self, team: str, kind: Kind) -> str:
         """A fresh id for one more of the team's records; 422 past fakeapollo's bound."""
         if self.store.get(f"crm:{team}:{kind}") >= MAX_RECORDS:
             raise Unprocessable(
@@ -193,15 +218,25 @@ class TeamRecords:
             self.store.set_document(_TEAMS, sorted({*teams, team}))
         return self._new_id(team, kind, int(self.store.incr(f"crm:{team}:{kind}")))
 
-    def records(self, team: str, kind: str) -> list[dict[str, Any]]:
+    @overload
+    def records(self, team: str, kind: Literal["contact"]) -> Sequence[ContactDocument]: ...
+    @overload
+    def records(self, team: str, kind: Literal["account"]) -> Sequence[AccountDocument]: ...
+    @overload
+    def records(self, team: str, kind: Kind) -> Sequence[TeamRecord]: ...
+    def records(self, team: str, kind: Kind) -> Sequence[TeamRecord]:
         """Every record of the team's `kind` that is not deleted, oldest first."""
         count = int(self.store.get(f"crm:{team}:{kind}"))
-        found = (self.store.get_document(f"crm:{team}:{kind}:{n}") for n in range(1, count + 1))
-        return [r for r in found if isinstance(r, dict) and r.get("existence_level") != "none"]
+        found = (_stored(self.store.get_document(f"crm:{team}:{kind}:{n}")) for n in range(1, count + 1))
+        return [r for r in found if r is not None and r.get("existence_level") != "none"]
 
     # -- the team view enrichment consults -------------------------------------------------
 
-    def _linked(self, team: str, kind: str, link: str) -> dict[str, Any] | None:
+    @overload
+    def _linked(self, team: str, kind: Literal["contact"], link: str) -> ContactDocument | None: ...
+    @overload
+    def _linked(self, team: str, kind: Literal["account"], link: str) -> AccountDocument | None: ...
+    def _linked(self, team: str, kind: Kind, link: str) -> TeamRecord | None:
         teams = self.store.get_document(_TEAMS)
         if not teams or team not in teams:
             return None  # the common case: one read of a rarely changing document
@@ -209,19 +244,19 @@ class TeamRecords:
         record = self.get(team, kind, record_id)
         return None if record is None or record.get("existence_level") == "none" else record
 
-    def person_keys(self, team: str, person_id: str) -> dict[str, Any] | None:
+    def person_keys(self, team: str, person_id: str) -> TeamKeys | None:
         """contact/contact_id when `team` made a contact of this person."""
         contact = self._linked(team, CONTACT, f"person:{person_id}")
         return None if contact is None else {"contact_id": contact["id"], "contact": contact}
 
-    def organization_keys(self, team: str, organization_id: str) -> dict[str, Any] | None:
+    def organization_keys(self, team: str, organization_id: str) -> AccountKeys | None:
         """account/account_id when `team` made an account of this organization."""
         account = self._linked(team, ACCOUNT, f"org:{organization_id}")
         return None if account is None else {"account_id": account["id"], "account": account}
 
     # -- contacts ---------------------------------------------------------------------------
 
-    def find_contact(self, team: str, fields: Mapping[str, Any]) -> dict[str, Any] | None:
+    def find_contact(self, team: str, fields: Mapping[str, Any]) -> ContactDocument | None:
         """The contact Apollo's de-duplication matches: by id, CRM id, person, email, then name and company.
 
         The order of OAS contacts create (`run_dedupe`), docs/apollo-facts.md 7.4.
@@ -259,36 +294,38 @@ class TeamRecords:
         return None
 
     def create_contact(
-        self, team: str, fields: Mapping[str, Any], person: Mapping[str, Any] | None
-    ) -> dict[str, Any]:
+        self, team: str, fields: Mapping[str, Any], person: PersonDocument | None
+    ) -> ContactDocument:
         """A new contact from the request's fields, filled from the person it stands for."""
         record = contact_record(self._allocate(team, CONTACT), team, fields, person, self._stamp())
-        self._put(team, CONTACT, record)
+        self._put_contact(team, record)
         return record
 
-    def update(
-        self, team: str, kind: str, record: dict[str, Any], fields: Mapping[str, Any]
-    ) -> dict[str, Any]:
+    def update_contact(
+        self, team: str, contact: ContactDocument, fields: Mapping[str, Any]
+    ) -> ContactDocument:
         """Overwrite the fields sent (an empty value clears one), as Apollo's update does."""
-        for key, value in fields.items():
-            if key in ("person_id", "salesforce_lead_id", "salesforce_contact_id") and record.get(key):
-                continue  # protected once set (OAS contacts create, run_dedupe)
-            if key in _PHONE_FIELDS:
-                record["sanitized_phone"] = _sanitized(value)
-                continue
-            record[key] = value
-        if kind == CONTACT:
-            record["name"] = " ".join(str(record.get(k) or "") for k in ("first_name", "last_name")).strip()
-            if "email" in fields:
-                record["contact_emails"] = _contact_emails(record.get("email"))
-        if kind == CONTACT:
-            record["updated_at"] = self._stamp()
-        self._put(team, kind, record)
-        return record
+        _overwrite(contact, fields)
+        contact["name"] = " ".join(
+            str(n or "") for n in (contact.get("first_name"), contact.get("last_name"))
+        ).strip()
+        if "email" in fields:
+            contact["contact_emails"] = _contact_emails(contact.get("email"))
+        contact["updated_at"] = self._stamp()
+        self._put_contact(team, contact)
+        return contact
+
+    def update_account(
+        self, team: str, account: AccountDocument, fields: Mapping[str, Any]
+    ) -> AccountDocument:
+        """Overwrite the fields sent (an empty value clears one), as Apollo's update does."""
+        _overwrite(account, fields)
+        self._put_account(team, account)
+        return account
 
     # -- accounts ---------------------------------------------------------------------------
 
-    def find_account(self, team: str, fields: Mapping[str, Any]) -> dict[str, Any] | None:
+    def find_account(self, team: str, fields: Mapping[str, Any]) -> AccountDocument | None:
         """The account bulk create treats as existing: same domain, else same name (fakeapollo's rule)."""
         accounts = self.records(team, ACCOUNT)
         if fields.get("domain"):
@@ -299,19 +336,40 @@ class TeamRecords:
         return next((a for a in accounts if name and str(a.get("name") or "").lower() == name), None)
 
     def create_account(
-        self, team: str, fields: Mapping[str, Any], organization: Mapping[str, Any] | None
-    ) -> dict[str, Any]:
+        self, team: str, fields: Mapping[str, Any], organization: OrganizationDocument | None
+    ) -> AccountDocument:
         """A new account; 422 without a name or a domain (OAS accounts create)."""
         if not fields.get("name") and not fields.get("domain"):
             raise Unprocessable(ACCOUNT_NAME_OR_DOMAIN)
         record = account_record(self._allocate(team, ACCOUNT), team, fields, organization, self._stamp())
-        self._put(team, ACCOUNT, record)
+        self._put_account(team, record)
         return record
 
 
 # --------------------------------------------------------------------------------------------
 # Apollo's record shapes (tests/data/recorded/contacts_create_*, accounts_create_*).
 # --------------------------------------------------------------------------------------------
+
+
+def _stored(document: Any) -> TeamRecord | None:
+    """A record read back from the store: what `_put` wrote there (a JSON object), or None."""
+    return cast("TeamRecord", document) if isinstance(document, dict) else None
+
+
+def _overwrite(record: TeamRecord, fields: Mapping[str, Any]) -> None:
+    """Write the fields a request sent over `record`, each under its own name (phones: sanitized_phone).
+
+    The request's names (CONTACT_FIELDS, ACCOUNT_FIELDS, label_names, typed_custom_fields) are known
+    only at run time, so this one step writes through a plain dict.
+    """
+    document = cast("dict[str, Any]", record)
+    for key, value in fields.items():
+        if key in ("person_id", "salesforce_lead_id", "salesforce_contact_id") and document.get(key):
+            continue  # protected once set (OAS contacts create, run_dedupe)
+        if key in _PHONE_FIELDS:
+            document["sanitized_phone"] = _sanitized(value)
+            continue
+        document[key] = value
 
 
 def _sanitized(phone: Any) -> str | None:
@@ -323,7 +381,7 @@ def _sanitized(phone: Any) -> str | None:
     return f"+1{digits}" if len(digits) == 10 else f"+{digits}"
 
 
-def _contact_emails(email: Any) -> list[dict[str, Any]]:
+def _contact_emails(email: Any) -> list[ContactEmailDocument]:
     if not isinstance(email, str) or not email:
         return []
     data = email.encode()
@@ -357,12 +415,12 @@ def _team_ids(team: str) -> dict[str, str]:
 
 
 def contact_record(
-    contact_id: str, team: str, fields: Mapping[str, Any], person: Mapping[str, Any] | None, stamp: str
-) -> dict[str, Any]:
-    """A contact as Apollo's create answers it, the fields sent winning over the person's."""
-    person = person or {}
-    organization = person.get("organization") if isinstance(person.get("organization"), Mapping) else {}
-    assert isinstance(organization, Mapping)
+    contact_id: str, team: str, fields: Mapping[str, Any], found: PersonDocument | None, stamp: str
+) -> ContactDocument:
+    """A contact as Apollo's create answers it, the fields sent winning over the person's (`found`)."""
+    person: Mapping[str, Any] = found or {}
+    employer = person.get("organization")
+    organization: Mapping[str, Any] = employer if isinstance(employer, Mapping) else {}
 
     def pick(key: str, fallback: Any = None) -> Any:
         value = fields.get(key)
@@ -456,18 +514,22 @@ def contact_record(
 
 
 def account_record(
-    account_id: str, team: str, fields: Mapping[str, Any], organization: Mapping[str, Any] | None, stamp: str
-) -> dict[str, Any]:
+    account_id: str,
+    team: str,
+    fields: Mapping[str, Any],
+    organization: OrganizationDocument | None,
+    stamp: str,
+) -> AccountDocument:
     """An account as Apollo's create answers it, linked to the organization at its domain."""
-    organization = organization or {}
+    known: Mapping[str, Any] = organization or {}
     ids = _team_ids(team)
     phone = fields.get("phone")
-    record: dict[str, Any] = {
+    record: AccountDocument = {
         "id": account_id,
         "domain": fields.get("domain"),
-        "name": fields.get("name") or organization.get("name"),
+        "name": fields.get("name") or known.get("name"),
         "team_id": ids["team_id"],
-        "organization_id": fields.get("organization_id") or organization.get("id"),
+        "organization_id": fields.get("organization_id") or known.get("id"),
         "account_stage_id": fields.get("account_stage_id") or ids["account_stage"],
         "source": "api",
         "original_source": "api",

@@ -8,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Protocol
 
-from mock_server.domain.documents import OrganizationDocument, PersonDocument
+from mock_server.domain.documents import AccountKeys, OrganizationDocument, PersonDocument, TeamKeys
 from mock_server.domain.encoding import dumps, loads
 from mock_server.domain.errors import InvalidParameter
 from mock_server.domain.generation import (
@@ -62,11 +62,11 @@ ORGANIZATION_KIND: Final = "organization"
 class TeamView(Protocol):
     """A team's own records (contacts and accounts it created), consulted before generated ones."""
 
-    def person_keys(self, team: str, person_id: str) -> dict[str, Any] | None:
+    def person_keys(self, team: str, person_id: str) -> TeamKeys | None:
         """contact/contact_id when `team` made a contact of this person, else None."""
         ...
 
-    def organization_keys(self, team: str, organization_id: str) -> dict[str, Any] | None:
+    def organization_keys(self, team: str, organization_id: str) -> AccountKeys | None:
         """account/account_id when `team` made an account of this organization, else None."""
         ...
 
@@ -304,7 +304,7 @@ class PersonDirectory:
             return None
         return self._organization(identity.value)
 
-    def remember_organizations(self, organizations: Sequence[Mapping[str, Any]]) -> None:
+    def remember_organizations(self, organizations: Sequence[OrganizationDocument]) -> None:
         """Record the ids of organizations an answer carries, so organizations/{id} finds them."""
         pairs = [
             (
@@ -351,7 +351,7 @@ class PersonDirectory:
         low = waterfall and share(self.seed, "low-confidence", key) < LOW_CONFIDENCE_SHARE
         return stub_person(self.seed, key, self._organization(domain), "low" if low else "none")
 
-    def team_keys(self, person: Person, team: str) -> dict[str, Any]:
+    def team_keys(self, person: Person, team: str) -> TeamKeys:
         """What `team` sees on `person` besides its record: its contact and its account.
 
         A contact the team created of this person wins over the generated one.
@@ -392,7 +392,7 @@ class PersonDirectory:
                 person.team_members = several
         return None if members == _UNSPLICEABLE else members
 
-    def organization_team_keys(self, organization: Mapping[str, Any], team: str) -> dict[str, Any]:
+    def organization_team_keys(self, organization: OrganizationDocument, team: str) -> AccountKeys:
         """account/account_id when `organization` is one of `team`'s accounts."""
         keys = organization_team_keys(self.seed, team, organization)
         org_id = organization.get("id")
@@ -501,11 +501,11 @@ class PersonDirectory:
         """A fresh copy of the full (organizations/enrich shaped) organization at `domain`; cached packed."""
         packed: bytes | None = self._organizations.get(domain)
         if packed is not None:
-            organization: dict[str, Any] = loads(PLAIN.unpack(packed))
-            return organization
+            cached: OrganizationDocument = loads(PLAIN.unpack(packed))  # packed below
+            return cached
         fixture = self._fixture_orgs.get(domain)
         if fixture is not None:  # a fixture person's employer is that domain's organization
-            organization = enrich_shape(fixture, self.seed, domain)
+            organization: OrganizationDocument = enrich_shape(fixture, self.seed, domain)
         else:
             organization = generate_organization(self.seed, domain, self._fixture_ids)
         linkedin = organization.get("linkedin_url")
@@ -515,7 +515,7 @@ class PersonDirectory:
         raw = dumps(organization)
         # Packed, a cached organization costs about 1 KB instead of about 7.6 KB of dicts.
         self._organizations.put(domain, PLAIN.pack(raw))
-        fresh: dict[str, Any] = loads(raw)  # the round trip a cached one takes
+        fresh: OrganizationDocument = loads(raw)  # the round trip a cached one takes
         return fresh
 
     def _generate(self, identity: Identity, packer: Packer | None = None) -> Person:

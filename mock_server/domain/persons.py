@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import lz4.block
 
-from mock_server.domain.documents import PersonDocument, PhoneDocument
+from mock_server.domain.documents import PersonDocument, PhoneDocument, TeamKeys, add_team_keys
 from mock_server.domain.encoding import Encoded, dumps, loads
 
 #: LZ4 high-compression level for cached person records (bench/: 9 is no smaller, and slower).
@@ -87,7 +87,7 @@ class Person:
         self,
         record: Mapping[str, Any],
         personal_emails: tuple[str, ...],
-        phone_numbers: tuple[Mapping[str, Any], ...],
+        phone_numbers: tuple[PhoneDocument, ...],
         gdpr: bool,
         partial: bool,
         has_mobile: bool,
@@ -118,22 +118,23 @@ class Person:
     @property
     def record(self) -> PersonDocument:
         """A fresh copy of the default JSON record."""
-        record: PersonDocument = loads(self.json())
+        record: PersonDocument = loads(self.json())  # what `__init__` packed: a generated or fixture person
         return record
 
     @property
     def phone_numbers(self) -> tuple[PhoneDocument, ...]:
         """Fresh copies of the person's phone numbers (what phone reveals deliver)."""
-        return tuple(loads(self._packer.unpack(self._phones))) if self._phones else ()
+        if not self._phones:
+            return ()
+        phones: list[PhoneDocument] = loads(self._packer.unpack(self._phones))  # what `__init__` packed
+        return tuple(phones)
 
     def json(self) -> bytes:
         """The default JSON record, encoded."""
         return self._packer.unpack(self._record)
 
 
-def render(
-    person: Person, *, reveal_personal_emails: bool, extra: Mapping[str, Any] | None = None
-) -> PersonDocument:
+def render(person: Person, *, reveal_personal_emails: bool, extra: TeamKeys | None = None) -> PersonDocument:
     """A fresh JSON-ready person, with `extra` keys (a team's contact and account) added.
 
     `personal_emails` comes only when revealed; for a GDPR-protected person it is `[]`, as Apollo
@@ -142,15 +143,15 @@ def render(
     record = person.record
     if reveal_personal_emails:
         emails = [] if person.gdpr else list(person.personal_emails)
-        out: dict[str, Any] = {}
+        out: dict[str, object] = {}
         for key, value in record.items():
             out[key] = value
             if key == "email":
                 out["personal_emails"] = emails
         out.setdefault("personal_emails", emails)
-        record = out
+        record = cast(PersonDocument, out)  # the record's keys in their order, personal_emails after email
     if extra:
-        record.update(extra)
+        add_team_keys(record, extra)
     return record
 
 
@@ -158,7 +159,7 @@ def encoded(
     person: Person,
     *,
     reveal_personal_emails: bool,
-    extra: Mapping[str, Any] | None = None,
+    extra: TeamKeys | None = None,
     members: bytes = b"",
 ) -> Encoded:
     """`render`'s answer already encoded: the cached bytes unless something is added.
@@ -170,7 +171,8 @@ def encoded(
         raw = person.json()
         return Encoded(b"".join((raw[:-1], members, b"}")) if members else raw)
     if members:
-        extra = {**loads(b"{" + members[1:] + b"}"), **(extra or {})}
+        spliced: TeamKeys = loads(b"{" + members[1:] + b"}")  # `json_members` of a team's keys
+        extra = {**spliced, **(extra or {})}
     return Encoded(dumps(render(person, reveal_personal_emails=reveal_personal_emails, extra=extra)))
 
 

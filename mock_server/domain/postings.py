@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Final
 
+from mock_server.domain.documents import OrganizationDocument
 from mock_server.domain.search import REFRESHED_BEFORE
 from mock_server.domain.staff import ROLES
 from mock_server.domain.vocabularies import COUNTRIES
@@ -18,7 +18,7 @@ POSTINGS_PER_HUNDRED: Final = 2.0
 MAX_POSTINGS: Final = 60
 
 
-def postings(seed: int, organization: Mapping[str, Any]) -> list[dict[str, Any]]:
+def postings(seed: int, organization: OrganizationDocument) -> list[dict[str, Any]]:
     """The organization's job postings in Apollo's shape (OAS job_postings example), newest first."""
     domain = str(organization.get("primary_domain") or organization.get("id"))
     digest = hashlib.sha256(f"{seed}:postings:{domain}".encode()).digest()

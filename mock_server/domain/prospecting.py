@@ -8,8 +8,8 @@ JSON document. Endpoint names are the ones Apollo meters, scopes and names in it
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from mock_server.domain.crm import (
     ACCOUNT,
@@ -24,7 +24,15 @@ from mock_server.domain.crm import (
     CONTACT_SORTS,
     INVALID_SORT,
     MAX_BULK,
+    Kind,
     clean_fields,
+)
+from mock_server.domain.documents import (
+    AccountDocument,
+    ContactDocument,
+    OrganizationDocument,
+    PersonDocument,
+    add_team_keys,
 )
 from mock_server.domain.errors import ApolloError, InvalidParameter, Unprocessable
 from mock_server.domain.matching import Identity, normalize_id
@@ -75,6 +83,7 @@ _SEARCH_FRAME: Final = {
 }
 
 Params = dict[str, Any]
+_Record = TypeVar("_Record", ContactDocument, AccountDocument)
 
 
 def _not_valid_id(value: Any) -> ApolloError:
@@ -137,7 +146,9 @@ def organization_search(
     }
 
 
-def _organization(service: Enrichment, params: Params, key: str, outcome: Outcome | None) -> dict[str, Any]:
+def _organization(
+    service: Enrichment, params: Params, key: str, outcome: Outcome | None
+) -> OrganizationDocument:
     """The organization a path id names; Apollo's 422 for an id it does not know."""
     raw = params.get(key)
     try:
@@ -159,7 +170,7 @@ def organization_show(
     organization = _organization(service, params, "organization_id", outcome)
     if not service.charge(api_key, PAGE_CREDITS, receipt):
         raise _not_valid_id(params.get("organization_id"))
-    organization.update(service.directory.organization_team_keys(organization, api_key.team))
+    add_team_keys(organization, service.directory.organization_team_keys(organization, api_key.team))
     return {"organization": organization}
 
 
@@ -189,7 +200,7 @@ def auth_health(
 # --------------------------------------------------------------------------------------------
 
 
-def _person_for(service: Enrichment, fields: Mapping[str, Any]) -> Mapping[str, Any] | None:
+def _person_for(service: Enrichment, fields: Mapping[str, Any]) -> PersonDocument | None:
     """The directory's person a contact stands for: the one its person_id or else its email names."""
     identity = None
     raw = fields.get("person_id")
@@ -221,7 +232,7 @@ def contacts_create(
     if parse_bool("run_dedupe", params.get("run_dedupe")):
         existing = service.records.find_contact(team, fields)
         if existing is not None:
-            return {"contact": service.records.update(team, CONTACT, existing, fields), "labels": []}
+            return {"contact": service.records.update_contact(team, existing, fields), "labels": []}
     contact = service.records.create_contact(team, fields, _person_for(service, fields))
     return {"contact": contact, "labels": []}
 
@@ -255,7 +266,7 @@ def contacts_bulk_create(
     return {"created_contacts": created, "existing_contacts": existing}
 
 
-def _sorted(records: list[dict[str, Any]], params: Params, allowed: frozenset[str]) -> list[dict[str, Any]]:
+def _sorted(records: list[_Record], params: Params, allowed: frozenset[str]) -> list[_Record]:
     """Records in the order asked for: created or updated, newest first unless sort_ascending."""
     field = params.get("sort_by_field")
     if field is None:
@@ -275,22 +286,21 @@ class InvalidSort(Unprocessable):
         self.body = dict(INVALID_SORT)
 
 
-def _own(
-    service: Enrichment, api_key: ApiKey, kind: str, params: Params, outcome: Outcome | None
-) -> tuple[Page, list[dict[str, Any]]]:
-    """The page asked for and the team's records of `kind` in the stages asked for (`<kind>_stage_ids`)."""
-    records = [] if _forced_miss(outcome) else service.records.records(api_key.team, kind)
+def _own(records: Sequence[_Record], kind: Kind, params: Params) -> tuple[Page, list[_Record]]:
+    """The page asked for and the team's `records` of `kind` in the stages asked for (`<kind>_stage_ids`)."""
+    shown = list(records)
     stages = params.get(f"{kind}_stage_ids", params.get(f"{kind}_stage_ids[]"))
     if isinstance(stages, list) and stages:
-        records = [r for r in records if r.get(f"{kind}_stage_id") in stages]
-    return parse_page(params), records
+        shown = [r for r in shown if r.get(f"{kind}_stage_id") in stages]
+    return parse_page(params), shown
 
 
 def contacts_search(
     service: Enrichment, api_key: ApiKey, params: Params, outcome: Outcome | None, receipt: Receipt
 ) -> dict[str, Any]:
     """contacts/search: the team's own contacts, filtered by keywords and stages, paged."""
-    page, contacts = _own(service, api_key, CONTACT, params, outcome)
+    found = [] if _forced_miss(outcome) else service.records.records(api_key.team, CONTACT)
+    page, contacts = _own(found, CONTACT, params)
     words = str(params.get("q_keywords") or "").lower().split()
     if words:
         searchable = ("name", "title", "organization_name", "email")
@@ -315,10 +325,17 @@ def contacts_search(
     }
 
 
-def _record(service: Enrichment, api_key: ApiKey, kind: str, params: Params) -> dict[str, Any]:
-    found = service.records.get(api_key.team, kind, params.get(f"{kind}_id"))
+def _contact(service: Enrichment, api_key: ApiKey, params: Params) -> ContactDocument:
+    found = service.records.get(api_key.team, CONTACT, params.get("contact_id"))
     if found is None:
-        raise _not_valid_id(params.get(f"{kind}_id"))
+        raise _not_valid_id(params.get("contact_id"))
+    return found
+
+
+def _account(service: Enrichment, api_key: ApiKey, params: Params) -> AccountDocument:
+    found = service.records.get(api_key.team, ACCOUNT, params.get("account_id"))
+    if found is None:
+        raise _not_valid_id(params.get("account_id"))
     return found
 
 
@@ -326,16 +343,16 @@ def contact_show(
     service: Enrichment, api_key: ApiKey, params: Params, outcome: Outcome | None, receipt: Receipt
 ) -> dict[str, Any]:
     """GET contacts/{id}: one of the team's contacts (tests/data/recorded/contacts_show_*)."""
-    return {"contact": {"disable_flag": True, **_record(service, api_key, CONTACT, params)}}
+    return {"contact": {"disable_flag": True, **_contact(service, api_key, params)}}
 
 
 def contact_update(
     service: Enrichment, api_key: ApiKey, params: Params, outcome: Outcome | None, receipt: Receipt
 ) -> dict[str, Any]:
     """PATCH contacts/{id}: the fields sent overwrite the stored ones."""
-    record = _record(service, api_key, CONTACT, params)
+    record = _contact(service, api_key, params)
     fields = clean_fields(params, CONTACT_FIELDS)
-    return {"contact": service.records.update(api_key.team, CONTACT, record, fields), "labels": []}
+    return {"contact": service.records.update_contact(api_key.team, record, fields), "labels": []}
 
 
 # --------------------------------------------------------------------------------------------
@@ -343,7 +360,7 @@ def contact_update(
 # --------------------------------------------------------------------------------------------
 
 
-def _organization_for(service: Enrichment, fields: Mapping[str, Any]) -> Mapping[str, Any] | None:
+def _organization_for(service: Enrichment, fields: Mapping[str, Any]) -> OrganizationDocument | None:
     domain = fields.get("domain")
     return service.directory.organization_for_domain(domain) if isinstance(domain, str) and domain else None
 
@@ -379,7 +396,8 @@ def accounts_search(
     service: Enrichment, api_key: ApiKey, params: Params, outcome: Outcome | None, receipt: Receipt
 ) -> dict[str, Any]:
     """accounts/search: the team's own accounts, by name, paged (tests/data/recorded/accounts_search_*)."""
-    page, accounts = _own(service, api_key, ACCOUNT, params, outcome)
+    found = [] if _forced_miss(outcome) else service.records.records(api_key.team, ACCOUNT)
+    page, accounts = _own(found, ACCOUNT, params)
     name = str(params.get("q_organization_name") or "").strip().lower()
     if name:
         accounts = [a for a in accounts if name in str(a.get("name") or "").lower()]
@@ -409,13 +427,13 @@ def account_show(
     service: Enrichment, api_key: ApiKey, params: Params, outcome: Outcome | None, receipt: Receipt
 ) -> dict[str, Any]:
     """GET accounts/{id}: one of the team's accounts."""
-    return {"account": _record(service, api_key, ACCOUNT, params)}
+    return {"account": _account(service, api_key, params)}
 
 
 def account_update(
     service: Enrichment, api_key: ApiKey, params: Params, outcome: Outcome | None, receipt: Receipt
 ) -> dict[str, Any]:
     """PATCH accounts/{id}: the fields sent overwrite the stored ones."""
-    record = _record(service, api_key, ACCOUNT, params)
+    record = _account(service, api_key, params)
     fields = clean_fields(params, ACCOUNT_FIELDS)
-    return {"account": service.records.update(api_key.team, ACCOUNT, record, fields)}
+    return {"account": service.records.update_account(api_key.team, record, fields)}

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
+from mock_server.domain.documents import OrganizationDocument
 from mock_server.domain.errors import InvalidParameter, Unprocessable
 from mock_server.domain.matching import ascii_fold, normalize_domain
 from mock_server.domain.staff import ROLES, staff_roles
@@ -517,8 +518,8 @@ def refreshed_at(person_id: str) -> str:
 def thin_person(person: Person) -> dict[str, Any]:
     """A People API Search record: no email, no phone, no full last name (tests/data/recorded/)."""
     record = person.record
-    organization = record.get("organization") if isinstance(record.get("organization"), Mapping) else {}
-    assert isinstance(organization, Mapping)
+    found = record.get("organization")
+    organization: Mapping[str, object] = found if isinstance(found, Mapping) else {}
     primary = organization.get("primary_phone")
     return {
         "id": person.id,
@@ -552,7 +553,7 @@ _ROW_KEYS: Final = (
 )  # fmt: skip
 
 
-def organization_row(organization: Mapping[str, Any]) -> dict[str, Any]:
+def organization_row(organization: OrganizationDocument) -> dict[str, Any]:
     """An Organization Search row: the 2026 keys of tests/data/recorded/mixed_companies_search_*."""
     row = {key: organization.get(key) for key in _ROW_KEYS}
     for key in ("sic_codes", "naics_codes"):

@@ -15,7 +15,7 @@ from mock_server.domain.clock import Clock
 from mock_server.domain.credits import MATCH_CREDITS, Ledger
 from mock_server.domain.crm import TeamRecords
 from mock_server.domain.directory import PersonDirectory
-from mock_server.domain.documents import AnswerDocument
+from mock_server.domain.documents import AnswerDocument, OrganizationDocument, PersonDocument, add_team_keys
 from mock_server.domain.encoding import Encoded
 from mock_server.domain.errors import (
     BulkFailed,
@@ -216,7 +216,7 @@ class Enrichment:
         # A waterfall miss is a stub person with match_confidence "none" or "low" (docs/apollo-facts.md 2.2).
         forced_stub = _forced(outcome) is OutcomeName.STUB_NO_MATCH
         waterfall_stub = request.options.waterfall and not forced_stub
-        matches: list[Encoded | dict[str, Any] | None] = []
+        matches: list[Encoded | PersonDocument | None] = []
         for query, person in zip(request.details, found, strict=True):
             if person is None:
                 stub = forced_stub or waterfall_stub
@@ -288,7 +288,7 @@ class Enrichment:
         organization = self.directory.find_organization(query)
         if organization is None or not self._spend(api_key, _cost(api_key, 1, RECORD_CREDITS), receipt):
             return {}
-        organization.update(self.directory.organization_team_keys(organization, api_key.team))
+        add_team_keys(organization, self.directory.organization_team_keys(organization, api_key.team))
         return {"organization": organization}
 
     def organizations_bulk_enrich(
@@ -300,7 +300,7 @@ class Enrichment:
     ) -> AnswerDocument:
         """Up to ten organizations; the ones found, with Apollo's counters (OAS bulk_enrich)."""
         queries = parse_organizations(params)
-        found: dict[str, dict[str, Any]] = {}
+        found: dict[str, OrganizationDocument] = {}
         keys: set[str] = set()
         funded = self._has_credits(api_key) and _forced(outcome) is not OutcomeName.NO_MATCH
         for query in queries:
@@ -312,7 +312,7 @@ class Enrichment:
             found = {}
         organizations = []
         for organization in found.values():
-            organization.update(self.directory.organization_team_keys(organization, api_key.team))
+            add_team_keys(organization, self.directory.organization_team_keys(organization, api_key.team))
             organizations.append(organization)
         return {
             "status": "success",

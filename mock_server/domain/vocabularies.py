@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from mock_server.domain.documents import TechnologyDocument
 from mock_server.domain.matching import ascii_fold
 
 _FOLDER: Final = Path(__file__).with_name("vocabularies")
@@ -120,7 +121,7 @@ INDUSTRIES: Final = tuple(
 INDUSTRY_WEIGHTS: Final = tuple(i.weight for i in INDUSTRIES)
 
 TECHNOLOGIES: Final = tuple(
-    {"uid": uid, "name": name, "category": category}
+    TechnologyDocument(uid=uid, name=name, category=category)
     for uid, name, category in _load("technologies")["technologies"]
 )
 

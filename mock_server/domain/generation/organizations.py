@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, Literal, cast, get_args
 
-from mock_server.domain.documents import OrganizationDocument
+from mock_server.domain.documents import (
+    FundingEventDocument,
+    OrganizationDocument,
+    PrimaryPhoneDocument,
+)
 from mock_server.domain.generation.common import (
     ABSENT_SHARE,
     digest_of,
@@ -47,8 +51,8 @@ from mock_server.domain.vocabularies import (
 #: Share of generated organizations with a main phone line (the rest: primary_phone {}).
 ORGANIZATION_PHONE_SHARE: Final = 0.85
 
-#: Organization keys generation may leave out (likewise).
-OPTIONAL_ORGANIZATION_KEYS: Final = (
+#: An organization key generation may leave out (likewise).
+OptionalOrganizationKey = Literal[
     "primary_phone", "founded_year", "industries", "secondary_industries", "industry_tag_hash",
     "owned_by_organization_id", "seo_description", "short_description", "suborganizations",
     "num_suborganizations", "total_funding_printed", "latest_funding_round_date",
@@ -56,7 +60,9 @@ OPTIONAL_ORGANIZATION_KEYS: Final = (
     "org_chart_removed", "org_chart_show_department_filter", "departmental_head_count",
     "annual_revenue", "annual_revenue_printed", "total_funding", "funding_events",
     "current_technologies",
-)  # fmt: skip
+]  # fmt: skip
+#: Organization keys generation may leave out.
+OPTIONAL_ORGANIZATION_KEYS: Final[tuple[OptionalOrganizationKey, ...]] = get_args(OptionalOrganizationKey)
 
 #: A person's nested organization's keys, in the order Apollo's 2026 answers give them (the recorded
 #: organizations/enrich answer, tests/data/recorded, and a live person's, docs/apollo-facts.md 2.1);
@@ -77,6 +83,11 @@ _NESTED_ORGANIZATION_KEYS: Final = (
     "org_chart_root_people_ids", "org_chart_sector", "org_chart_removed",
     "org_chart_show_department_filter",
 )  # fmt: skip
+
+
+#: Keys Apollo's 2026 answers added, absent from its older ones.
+RecentKey = Literal["sic_codes", "naics_codes", "sanitized_phone", "organization_revenue"]
+_RECENT_KEYS: Final[tuple[RecentKey, ...]] = get_args(RecentKey)
 
 
 def _country_for_domain(domain: str, rng: random.Random) -> Country:
@@ -101,8 +112,12 @@ def _organization_name(domain: str) -> str:
     return " ".join(w.capitalize() for w in words)
 
 
-def enrich_shape(nested: Mapping[str, Any], seed: int, domain: str) -> dict[str, Any]:
-    """organizations/enrich's organization from a person's nested one (adds the count keys)."""
+def enrich_shape(nested: Mapping[str, Any], seed: int, domain: str) -> OrganizationDocument:
+    """organizations/enrich's organization from a person's nested one (adds the count keys).
+
+    `nested` is a fixture person's organization, open JSON read from a fixture file (the tests
+    validate the shipped fixtures against the schema).
+    """
     rng = seeded(seed, "org-extra", domain)
     out: dict[str, Any] = {}
     for key, value in nested.items():
@@ -120,7 +135,7 @@ def enrich_shape(nested: Mapping[str, Any], seed: int, domain: str) -> dict[str,
         "organization_headcount_twenty_four_month_growth",
     ):
         out.setdefault(key, None)
-    return out
+    return cast(OrganizationDocument, out)  # a fixture's keys, copied in their order
 
 
 def _head_counts(rng: random.Random, employees: int) -> dict[str, int]:
@@ -149,7 +164,7 @@ def generate_organization(seed: int, domain: str, taken_ids: set[str]) -> Organi
     keywords = rng.sample(industry.keywords, k=rng.randint(3, min(8, len(industry.keywords))))
     techs = sorted(rng.sample(TECHNOLOGIES, k=rng.randint(4, 18)), key=lambda t: t["name"])
     org_id = fresh_id(digest, taken_ids)
-    funding_events: list[dict[str, Any]] = []
+    funding_events: list[FundingEventDocument] = []
     if employees < 5000 and rng.random() < 0.45:
         year = max(founded, 2008) + rng.randint(0, 3)
         month = rng.randint(1, 12)
@@ -188,7 +203,7 @@ def generate_organization(seed: int, domain: str, taken_ids: set[str]) -> Organi
         f"based in {city.name}, {country.name}, "
         f"working on {', '.join(keywords[:3])}."
     )
-    organization: dict[str, Any] = {
+    organization: OrganizationDocument = {
         "id": org_id,
         "name": name,
         "website_url": f"http://www.{domain}",
@@ -241,7 +256,7 @@ def generate_organization(seed: int, domain: str, taken_ids: set[str]) -> Organi
         "latest_funding_stage": funding_events[0]["type"] if funding_events else None,
         "funding_events": funding_events,
         "technology_names": [t["name"] for t in techs],
-        "current_technologies": [dict(t) for t in techs],
+        "current_technologies": [t.copy() for t in techs],
         "org_chart_root_people_ids": root_people,
         "org_chart_sector": f"OrgChart::SectorHierarchy::Rules::{industry.sector}",
         "org_chart_removed": False,
@@ -252,15 +267,18 @@ def generate_organization(seed: int, domain: str, taken_ids: set[str]) -> Organi
         "organization_headcount_twenty_four_month_growth": round(rng.uniform(-15, 60), 1),
     }
     # Draws added since come after every earlier one, so the earlier values of a seed stay put.
-    organization["primary_phone"] = _primary_phone(rng, country, city)
-    organization["phone"] = organization["primary_phone"].get("number")
+    primary_phone = _primary_phone(rng, country, city)
+    organization["primary_phone"] = primary_phone
+    organization["phone"] = primary_phone.get("number")
     for key in OPTIONAL_ORGANIZATION_KEYS:
         if rng.random() < ABSENT_SHARE:
             del organization[key]
     return _as_recorded(organization, industry, rng)
 
 
-def _as_recorded(organization: dict[str, Any], industry: Industry, rng: random.Random) -> dict[str, Any]:
+def _as_recorded(
+    organization: OrganizationDocument, industry: Industry, rng: random.Random
+) -> OrganizationDocument:
     """The organization as Apollo's 2026 answers carry it (docs/apollo-facts.md 2.1).
 
     SIC and NAICS codes, `sanitized_phone` beside a main line, `organization_revenue(_printed)`
@@ -278,15 +296,13 @@ def _as_recorded(organization: dict[str, Any], industry: Industry, rng: random.R
     if "annual_revenue" in organization:
         organization["organization_revenue_printed"] = organization.get("annual_revenue_printed")
         organization["organization_revenue"] = organization["annual_revenue"]
-    for key in ("sic_codes", "naics_codes", "sanitized_phone", "organization_revenue"):
+    for key in _RECENT_KEYS:
         if key in organization and rng.random() < ABSENT_SHARE:
             del organization[key]  # absent from Apollo's older answers, as other optional keys are
-    ordered: dict[str, Any] = {k: organization[k] for k in _NESTED_ORGANIZATION_KEYS if k in organization}
-    ordered.update((key, value) for key, value in organization.items() if key not in ordered)
-    return ordered
+    return _in_recorded_order(organization, everything=True)
 
 
-def _primary_phone(rng: random.Random, country: Country, city: City) -> dict[str, Any]:
+def _primary_phone(rng: random.Random, country: Country, city: City) -> PrimaryPhoneDocument:
     """The organization's main line ({} for some, as in Apollo's examples)."""
     if rng.random() >= ORGANIZATION_PHONE_SHARE:
         return {}
@@ -299,6 +315,18 @@ def _primary_phone(rng: random.Random, country: Country, city: City) -> dict[str
     }
 
 
-def nested_organization(organization: Mapping[str, Any]) -> OrganizationDocument:
+def nested_organization(organization: OrganizationDocument) -> OrganizationDocument:
     """The person's nested organization: the enrich organization without the count keys."""
-    return {key: organization[key] for key in _NESTED_ORGANIZATION_KEYS if key in organization}
+    return _in_recorded_order(organization, everything=False)
+
+
+def _in_recorded_order(organization: OrganizationDocument, *, everything: bool) -> OrganizationDocument:
+    """`organization`'s keys of `_NESTED_ORGANIZATION_KEYS` in that order; then, if `everything`, the rest.
+
+    The one step that picks keys by name at run time: the same document, fewer keys or reordered.
+    """
+    source: Mapping[str, object] = organization
+    ordered = {key: source[key] for key in _NESTED_ORGANIZATION_KEYS if key in source}
+    if everything:
+        ordered.update((key, value) for key, value in source.items() if key not in ordered)
+    return cast(OrganizationDocument, ordered)

@@ -6,10 +6,16 @@ import random
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final, Literal, get_args
 
 from mock_server.config import Config
-from mock_server.domain.documents import PersonDocument
+from mock_server.domain.documents import (
+    EmploymentDocument,
+    OrganizationDocument,
+    PersonDocument,
+    PhoneDocument,
+    PhoneNumberDocument,
+)
 from mock_server.domain.generation.common import (
     ABSENT_SHARE,
     digest_of,
@@ -85,23 +91,18 @@ PARTIAL_ABSENT_KEYS: Final = (2, 8)
 #: Share of generated persons whose answer carries the address keys of Get Complete Person Info.
 ADDRESS_SHARE: Final = 0.4
 
-#: Person keys generation may leave out: none of them is required by Apollo's examples.
-OPTIONAL_PERSON_KEYS: Final = (
+#: A person key generation may leave out: none of them is required by Apollo's examples.
+OptionalPersonKey = Literal[
     "email_status", "photo_url", "twitter_url", "github_url", "facebook_url",
     "extrapolated_email_confidence", "headline", "employment_history", "revealed_for_current_team",
     "is_likely_to_engage", "intent_strength", "show_intent", "departments", "subdepartments",
     "functions", "seniority", "phone_numbers", "hashed_email", "postal_code", "formatted_address",
     "time_zone",
-)  # fmt: skip
-
-_PERSON_KEYS: Final = (
-    "id", "first_name", "last_name", "name", "linkedin_url", "title", "email_status",
-    "photo_url", "twitter_url", "github_url", "facebook_url", "extrapolated_email_confidence",
-    "headline", "email", "organization_id", "employment_history", "state", "city", "country",
-    "revealed_for_current_team", "organization", "is_likely_to_engage",
-    "intent_strength", "show_intent", "email_domain_catchall", "departments", "subdepartments",
-    "functions", "seniority",
-)  # fmt: skip
+]  # fmt: skip
+#: Person keys generation may leave out.
+OPTIONAL_PERSON_KEYS: Final[tuple[OptionalPersonKey, ...]] = get_args(OptionalPersonKey)
+#: Keys a partial person may also miss, when null.
+_PARTIAL_NULL_KEYS: Final[tuple[Literal["organization", "email"], ...]] = ("organization", "email")
 
 _PHOTO_CHARS: Final = "abcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -155,9 +156,9 @@ def _choose_names(identity: Identity, country: Country, rng: random.Random) -> t
 class Generated:
     """A generated person: its record and what only reveals and webhooks show."""
 
-    record: dict[str, Any]
+    record: PersonDocument
     personal_emails: tuple[str, ...]
-    phone_numbers: tuple[Mapping[str, Any], ...]
+    phone_numbers: tuple[PhoneDocument, ...]
     gdpr: bool
     partial: bool
     has_mobile: bool
@@ -166,7 +167,7 @@ class Generated:
 def generate_person(
     seed: int,
     identity: Identity,
-    organization_at: Callable[[str], Mapping[str, Any]],
+    organization_at: Callable[[str], OrganizationDocument],
     taken_ids: set[str],
     staff: tuple[str, Role] | None = None,
     thin_share: float = THIN_SHARE,
@@ -243,12 +244,12 @@ def generate_person(
     handle = f"{folded_first}{folded_last}"[:15] or "user"
     engineer = "engineering" in role.functions or "data_science" in role.functions
 
-    history: list[dict[str, Any]] = []
+    history: list[EmploymentDocument] = []
     if not partial:
         history = _employment_history(seed, rng, person_id, organization, role, track, country)
 
     personal: tuple[str, ...] = ()
-    phones: tuple[Mapping[str, Any], ...] = ()
+    phones: tuple[PhoneDocument, ...] = ()
     has_mobile = False
     if identity.kind == "email" and work_domain != identity.value.rpartition("@")[2]:
         personal = (identity.value,)
@@ -270,37 +271,37 @@ def generate_person(
     github = f"https://github.com/{handle}" if not partial and engineer and rng.random() < 0.35 else None
     facebook = f"https://www.facebook.com/{handle}" if not partial and rng.random() < 0.05 else None
 
-    record: dict[str, Any] = dict.fromkeys(_PERSON_KEYS)
-    record.update(
-        id=person_id,
-        first_name=first_name,
-        last_name=last_name,
-        name=f"{first_name} {last_name}".strip(),
-        linkedin_url=linkedin,
-        title=None if partial else role.title,
-        email_status=None,  # drawn below
-        photo_url=photo,
-        twitter_url=twitter,
-        github_url=github,
-        facebook_url=facebook,
-        extrapolated_email_confidence=None,  # drawn below
-        headline=None if partial else f"{role.title} at {organization['name']}",
-        email=email,
-        organization_id=None if partial else organization["id"],
-        employment_history=history,
-        state=None if partial else city.state,
-        city=None if partial else city.name,
-        country=country.name,
-        revealed_for_current_team=True,
-        organization=None if partial else nested_organization(organization),
-        is_likely_to_engage=rng.random() < 0.3,
-        intent_strength=None,
-        show_intent=False,
-        departments=[] if partial else list(role.departments),
-        subdepartments=[] if partial else list(role.subdepartments),
-        functions=[] if partial else list(role.functions),
-        seniority=None if partial else role.seniority,
-    )
+    record: PersonDocument = {
+        "id": person_id,
+        "first_name": first_name,
+        "last_name": last_name,
+        "name": f"{first_name} {last_name}".strip(),
+        "linkedin_url": linkedin,
+        "title": None if partial else role.title,
+        "email_status": None,  # drawn below
+        "photo_url": photo,
+        "twitter_url": twitter,
+        "github_url": github,
+        "facebook_url": facebook,
+        "extrapolated_email_confidence": None,  # drawn below
+        "headline": None if partial else f"{role.title} at {organization['name']}",
+        "email": email,
+        "organization_id": None if partial else organization["id"],
+        "employment_history": history,
+        "state": None if partial else city.state,
+        "city": None if partial else city.name,
+        "country": country.name,
+        "revealed_for_current_team": True,
+        "organization": None if partial else nested_organization(organization),
+        "is_likely_to_engage": rng.random() < 0.3,
+        "intent_strength": None,
+        "show_intent": False,
+        "email_domain_catchall": None,  # drawn below, or left out
+        "departments": [] if partial else list(role.departments),
+        "subdepartments": [] if partial else list(role.subdepartments),
+        "functions": [] if partial else list(role.functions),
+        "seniority": None if partial else role.seniority,
+    }
     # Draws added since come after every earlier one, so the earlier values of a seed stay put.
     extra = rng
     record["email_status"] = _email_status(extra, email)
@@ -339,19 +340,32 @@ def thin_person(seed: int, email: str, taken_ids: set[str]) -> Generated:
     Exactly the recorded keys in the recorded order: no name (`""`, first and last null), the email
     echoed with a null status, no organization, no location keys, no `match_confidence`.
     """
-    record: dict[str, Any] = dict.fromkeys(THIN_KEYS)
-    record.update(
-        id=fresh_id(digest_of(seed, "thin", email), taken_ids),
-        name="",
-        employment_history=[],
-        email=email,
-        show_intent=False,
-        email_domain_catchall=False,
-        revealed_for_current_team=True,
-        departments=[],
-        subdepartments=[],
-        functions=[],
-    )
+    record: PersonDocument = {
+        "id": fresh_id(digest_of(seed, "thin", email), taken_ids),
+        "first_name": None,
+        "last_name": None,
+        "name": "",
+        "linkedin_url": None,
+        "title": None,
+        "photo_url": None,
+        "twitter_url": None,
+        "github_url": None,
+        "facebook_url": None,
+        "extrapolated_email_confidence": None,
+        "headline": None,
+        "organization_id": None,
+        "employment_history": [],
+        "email": email,
+        "email_status": None,
+        "intent_strength": None,
+        "show_intent": False,
+        "email_domain_catchall": False,
+        "revealed_for_current_team": True,
+        "departments": [],
+        "subdepartments": [],
+        "functions": [],
+        "seniority": None,
+    }
     return Generated(
         record=record, personal_emails=(), phone_numbers=(), gdpr=False, partial=False, has_mobile=False
     )
@@ -378,14 +392,15 @@ def _email_confidence(rng: random.Random, status: str | None) -> float | int | N
     return 0 if roll < 0.75 else round(rng.uniform(0.1, 0.99), 2)
 
 
-def _work_hq_number(organization: Mapping[str, Any]) -> dict[str, Any] | None:
+def _work_hq_number(organization: OrganizationDocument) -> PhoneNumberDocument | None:
     """The organization's main line as a person's phone_numbers entry (Apollo's older docs' shape)."""
     primary = organization.get("primary_phone")
-    if not isinstance(primary, Mapping) or not primary.get("sanitized_number"):
+    sanitized = primary.get("sanitized_number") if isinstance(primary, Mapping) else None
+    if primary is None or not sanitized:
         return None
     return {
         "raw_number": primary.get("number"),
-        "sanitized_number": primary["sanitized_number"],
+        "sanitized_number": sanitized,
         "type": "work_hq",
         "position": 0,
         "status": "no_status",
@@ -394,12 +409,13 @@ def _work_hq_number(organization: Mapping[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def _leave_out(record: dict[str, Any], rng: random.Random, *, partial: bool) -> None:
+def _leave_out(record: PersonDocument, rng: random.Random, *, partial: bool) -> None:
     """Drop optional keys as Apollo's thinner answers do: a few per person, more when partial."""
-    droppable: list[str] = [key for key in OPTIONAL_PERSON_KEYS if key in record]
+    droppable: list[OptionalPersonKey | Literal["organization", "email"]]
+    droppable = [key for key in OPTIONAL_PERSON_KEYS if key in record]
     if partial:
         # A partial person may also miss its (already null) organization and email keys.
-        droppable += [key for key in ("organization", "email") if record.get(key) is None]
+        droppable += [key for key in _PARTIAL_NULL_KEYS if record.get(key) is None]
         least, most = PARTIAL_ABSENT_KEYS
         for key in rng.sample(droppable, k=min(len(droppable), rng.randint(least, most))):
             del record[key]
@@ -413,11 +429,11 @@ def _employment_history(
     seed: int,
     rng: random.Random,
     person_id: str,
-    organization: Mapping[str, Any],
+    organization: OrganizationDocument,
     role: Role,
     track: Sequence[Role],
     country: Country,
-) -> list[dict[str, Any]]:
+) -> list[EmploymentDocument]:
     """Current job at `organization`, then earlier jobs, each ending before the next starts."""
     locale_pools = pools(country.locale)
     earlier = rng.randint(0, 4)
@@ -470,9 +486,9 @@ def _job(
     end_date: str | None,
     start_date: str,
     organization_id: str | None,
-    organization_name: str,
+    organization_name: str | None,
     title: str,
-) -> dict[str, Any]:
+) -> EmploymentDocument:
     return {
         "_id": job_id,
         "created_at": None,
@@ -497,7 +513,7 @@ def _job(
 
 
 def stub_person(
-    seed: int, key: str, organization: Mapping[str, Any], confidence: str = "none"
+    seed: int, key: str, organization: OrganizationDocument, confidence: str = "none"
 ) -> PersonDocument:
     """A miss answered as a person: empty name, `match_confidence` ("none"), an organization filled in.
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
+from mock_server.domain.documents import PhoneDocument
 from mock_server.domain.generation.common import (
     digest_of,
     next_ids,
@@ -44,13 +45,13 @@ def raw_number(country: Country, nsn: str, prefix_length: int) -> str:
 
 def person_phones(
     rng: random.Random, country: Country, city: City, person_id: str, *, mobile: bool
-) -> tuple[Mapping[str, Any], ...]:
+) -> tuple[PhoneDocument, ...]:
     """Apollo phone-number objects (webhook shape, docs/apollo-facts.md 4.2): a mobile and/or a work line."""
     kinds = ["mobile"] if mobile else []
     if rng.random() < 0.5 or not kinds:
         kinds.append(rng.choice(("work_direct", "work_hq", "other")))
     ids = next_ids(object_id(digest_of(person_id, "phones")), len(kinds))
-    phones = []
+    phones: list[PhoneDocument] = []
     for position, (kind, phone_id) in enumerate(zip(kinds, ids, strict=True)):
         is_mobile = kind == "mobile"
         nsn = national_number(country, city, rng, is_mobile)
@@ -87,10 +88,11 @@ def person_phones(
     return tuple(phones)
 
 
-def phone_record(phone: Mapping[str, Any], country: str) -> Mapping[str, Any] | None:
+def phone_record(phone: Mapping[str, Any], country: str) -> PhoneDocument | None:
     """A fixture's phone in Apollo's webhook shape (legacy `type`/`status` keys mapped)."""
     if "type_cd" in phone:
-        return phone
+        # Already in the webhook shape: a fixture file's own object (the tests validate the fixtures).
+        return cast(PhoneDocument, phone)
     sanitized = phone.get("sanitized_number")
     if not isinstance(sanitized, str) or not sanitized:
         return None
@@ -114,7 +116,7 @@ def phone_record(phone: Mapping[str, Any], country: str) -> Mapping[str, Any] | 
     }
 
 
-def fixture_phones(seed: int, person_id: str, country: object) -> tuple[Mapping[str, Any], ...]:
+def fixture_phones(seed: int, person_id: str, country: object) -> tuple[PhoneDocument, ...]:
     """Phone numbers for a fixture person that has none (what phone reveals deliver)."""
     spec = country_by_name(country) or COUNTRIES[0]
     rng = seeded(seed, "fixture-phones", person_id)

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
 
-from mock_server.domain.documents import AccountDocument
+from mock_server.domain.documents import (
+    AccountDocument,
+    AccountKeys,
+    ContactDocument,
+    OrganizationDocument,
+    PersonDocument,
+    TeamKeys,
+)
 from mock_server.domain.generation.common import (
     digest_of,
     object_id,
@@ -32,7 +39,7 @@ def _timestamp(rng: random.Random) -> str:
     )
 
 
-def team_keys(seed: int, team: str, person: Person) -> dict[str, Any]:
+def team_keys(seed: int, team: str, person: Person) -> TeamKeys:
     """The keys `team` sees on `person`: contact/contact_id for its contacts, account/account_id.
 
     The account keys come when the employer is one of the team's accounts; for anyone else Apollo
@@ -45,10 +52,11 @@ def team_keys(seed: int, team: str, person: Person) -> dict[str, Any]:
     record = person.record
     if "contact_id" in record or "account_id" in record:
         return {}  # a fixture that carries its own
-    keys: dict[str, Any] = {}
-    account: dict[str, Any] | None = None
-    if is_account and isinstance(record.get("organization"), Mapping):
-        account = _account(seed, team, record["organization"])
+    keys: TeamKeys = {}
+    account: AccountDocument | None = None
+    organization = record.get("organization")
+    if is_account and isinstance(organization, Mapping):
+        account = _account(seed, team, organization)
         keys["account_id"] = account["id"]
         keys["account"] = account
     if is_contact:
@@ -58,7 +66,7 @@ def team_keys(seed: int, team: str, person: Person) -> dict[str, Any]:
     return keys
 
 
-def organization_team_keys(seed: int, team: str, organization: Mapping[str, Any]) -> dict[str, Any]:
+def organization_team_keys(seed: int, team: str, organization: OrganizationDocument) -> AccountKeys:
     """account/account_id on an organization that is one of `team`'s accounts; else nothing."""
     org_id = organization.get("id")
     if not _is_account(seed, team, org_id if isinstance(org_id, str) else None):
@@ -76,7 +84,7 @@ def _team_user(seed: int, team: str) -> str:
     return object_id(digest_of(seed, "team-user", team))
 
 
-def _account(seed: int, team: str, organization: Mapping[str, Any]) -> AccountDocument:
+def _account(seed: int, team: str, organization: OrganizationDocument) -> AccountDocument:
     """The team's account for `organization` (the keys Apollo's account examples carry)."""
     rng = seeded(seed, "account", team, organization.get("id"))
     source = rng.choice(_SOURCES)
@@ -117,14 +125,14 @@ def _account(seed: int, team: str, organization: Mapping[str, Any]) -> AccountDo
 
 
 def _contact(
-    seed: int, team: str, record: Mapping[str, Any], account: Mapping[str, Any] | None
-) -> dict[str, Any]:
+    seed: int, team: str, record: PersonDocument, account: AccountDocument | None
+) -> ContactDocument:
     """The team's contact for the person `record` (the keys of Apollo's contact examples)."""
     rng = seeded(seed, "contact", team, record.get("id"))
     source = rng.choice(_SOURCES)
     organization = record.get("organization")
     created = _timestamp(rng)
-    place = ", ".join(str(record[k]) for k in ("city", "state", "country") if record.get(k))
+    place = ", ".join(str(v) for v in (record.get("city"), record.get("state"), record.get("country")) if v)
     return {
         "contact_roles": [],
         "id": object_id(digest_of(seed, "contact-id", team, record.get("id"))),

@@ -9,6 +9,7 @@ from typing import Any
 
 from mock_server.domain.clock import Clock
 from mock_server.domain.credits import MOBILE_PHONE_CREDITS
+from mock_server.domain.documents import PhoneDocument
 from mock_server.domain.persons import Person
 
 # Third-party vendors a waterfall consults, as (provider id, display name); docs/apollo-facts.md 4.3 names
@@ -122,7 +123,7 @@ def _steps(
     return [{"vendors": results}], finder[0]
 
 
-def _waterfall_phone(phone: Mapping[str, Any]) -> dict[str, Any]:
+def _waterfall_phone(phone: PhoneDocument) -> dict[str, Any]:
     """A phone object as a waterfall payload carries it."""
     return {key: phone.get(key) for key in _WATERFALL_PHONE_KEYS}
 
