@@ -343,12 +343,48 @@ def entry_from_json(text: str | bytes) -> Entry:
     return Entry(**document)
 
 
-def entry_size(request_bytes: int, response: bytes, *maps: Mapping[str, str]) -> int:
+def entry_size(request_bytes: int, response: bytes, *maps: Mapping[str, Any]) -> int:
     """What an entry costs against the journal's byte budget: bodies, header and query text."""
     size = ENTRY_OVERHEAD + request_bytes + len(response)
     for mapping in maps:
-        size += sum(map(len, mapping)) + sum(map(len, mapping.values()))
+        size += text_size(mapping)
     return size
+
+
+def text_size(mapping: Mapping[str, Any]) -> int:
+    """The characters of a mapping's names and values (a list value counts its items), for `entry_size`."""
+    return sum(map(len, mapping)) + sum(map(len, mapping.values()))
+
+
+class Deferred:
+    """An entry kept as what was at hand when the call was answered, built when it is first read.
+
+    Masking, the key's fingerprint and the entry's documents are work a later read can do instead
+    (bench/README.md, the hot path); `size` is worked out at once, for the journal's byte budget.
+    Only calls whose one secret is a registered key (which the key registry holds anyway) are kept
+    this way (web/journaling.py): no other secret ever rests unmasked.
+    """
+
+    __slots__ = ("_build", "_entry", "sequence", "size")
+
+    def __init__(self, size: int, build: Callable[[], Entry]) -> None:
+        self.sequence = 0
+        self.size = size
+        self._build: Callable[[], Entry] | None = build
+        self._entry: Entry | None = None
+
+    def entry(self) -> Entry:
+        """The entry, built on the first call (its number and size those it was kept with)."""
+        entry = self._entry
+        if entry is None:
+            build = self._build
+            if build is None:  # another thread built it between the two reads
+                return self._entry  # type: ignore[return-value]
+            entry = build()
+            entry.sequence, entry.size = self.sequence, self.size
+            self._entry = entry
+            self._build = None  # what it was built from is let go
+        return entry
 
 
 @dataclass(frozen=True)
@@ -383,7 +419,7 @@ class Journal:
         # One process, so the fingerprint secret is this journal's own.
         self._fingerprint = Fingerprints(new_fingerprint_secret())
         self._lock = threading.Lock()
-        self._entries: deque[Entry] = deque()
+        self._entries: deque[Entry | Deferred] = deque()
         self._size = size
         self.max_bytes = max_bytes
         self._bytes = 0
@@ -404,8 +440,11 @@ class Journal:
             self._sequence += 1
             return self._sequence
 
-    def record(self, entry: Entry) -> None:
-        """Append an entry (numbered here when its sequence is 0), dropping the oldest past the bounds."""
+    def record(self, entry: Entry | Deferred) -> None:
+        """Append an entry (numbered here when its sequence is 0), dropping the oldest past the bounds.
+
+        A `Deferred` entry is built when it is first read (`entries`).
+        """
         with self._lock:
             if not entry.sequence:
                 self._sequence += 1
@@ -428,7 +467,8 @@ class Journal:
     ) -> list[Entry]:
         """Entries, oldest first, filtered; `limit` keeps the newest ones."""
         with self._lock:
-            found = list(self._entries)
+            kept = list(self._entries)
+        found = [e.entry() if isinstance(e, Deferred) else e for e in kept]
         return filter_entries(
             found, path=path, status=status, fingerprint=self.fingerprint(api_key), since=since, limit=limit
         )

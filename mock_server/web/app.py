@@ -60,7 +60,7 @@ def _register_journal(app: Flask, service: Enrichment) -> None:
 
     @app.before_request
     def note_start() -> None:
-        g.fakeapollo_time = service.clock.now()  # first: when the store is away, nothing is journaled
+        g.fakeapollo_time = service.clock.timestamp()  # first: when the store is away, nothing is journaled
         g.fakeapollo_started = time.perf_counter()
 
     @app.after_request

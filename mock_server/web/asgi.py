@@ -165,7 +165,7 @@ class Emulator:
         started: float,
     ) -> None:
         """Answer one of Apollo's operations: `answer()` once, then its fault with `await`."""
-        named = _headers(headers)
+        named = journaling.named_headers(headers)
         content_type = named.get("content-type", "")
         query = query_params(scope["query_string"])
         call = Call(
@@ -181,18 +181,18 @@ class Emulator:
             path_params=path_params,
         )
         if call.method not in operation.allowed:
-            await self._refuse_method(scope, headers, call, named, operation, send, started)
+            await self._refuse_method(scope, headers, call, operation, send, started)
             return
         notes = Notes()
         service = self.service
-        at = service.clock.now()
+        at = service.clock.timestamp()
         blocking = journaling.store_blocks(service)  # Redis: only while its round trips are slow
         if blocking or _may_resolve_hosts(query, body):
             # SQLite may wait on another process's lock, Redis on the network, a webhook URL's host on
             # DNS: on a thread, with the journal write in the same trip when there is no fault to wait for.
             pool = self.store_pool if blocking else None
             reply, fault, journaled = await asyncio.get_running_loop().run_in_executor(
-                pool, self._answer_and_journal, operation, call, named, notes, at, started
+                pool, self._answer_and_journal, operation, call, headers, notes, at, started
             )
         else:
             reply, fault = answer(service, operation, call, notes)
@@ -214,10 +214,10 @@ class Emulator:
             # from any worker process.
             if blocking:
                 await asyncio.get_running_loop().run_in_executor(
-                    self.store_pool, _journal, service, call, named, notes, reply, at, started
+                    self.store_pool, _journal, service, call, headers, notes, reply, at, started
                 )
             else:
-                _journal(service, call, named, notes, reply, at, started)
+                _journal(service, call, headers, notes, reply, at, started)
         if not reset:
             await _send_reply(send, reply, head=call.method == "HEAD")
         self._log(scope, headers, 0 if reset else reply.status, notes, started)
@@ -227,7 +227,6 @@ class Emulator:
         scope: Scope,
         headers: list[tuple[bytes, bytes]],
         call: Call,
-        named: dict[str, str],
         operation: Operation,
         send: Send,
         started: float,
@@ -238,13 +237,13 @@ class Emulator:
             reply = Reply(200, b"", JSON_TYPE, {"Allow": ", ".join(allowed)})
         else:
             reply = error_reply(MethodNotAllowed(allowed))
-        at = self.service.clock.now()
+        at = self.service.clock.timestamp()
         if journaling.store_blocks(self.service):
             await asyncio.get_running_loop().run_in_executor(
-                self.store_pool, _journal, self.service, call, named, None, reply, at, started
+                self.store_pool, _journal, self.service, call, headers, None, reply, at, started
             )
         else:
-            _journal(self.service, call, named, None, reply, at, started)
+            _journal(self.service, call, headers, None, reply, at, started)
         await _send_reply(send, reply, head=False)
         self._log(scope, headers, reply.status, None, started)
 
@@ -252,16 +251,16 @@ class Emulator:
         self,
         operation: Operation,
         call: Call,
-        named: dict[str, str],
+        headers: list[tuple[bytes, bytes]],
         notes: Notes,
-        at: Any,
+        at: float,
         started: float,
     ) -> tuple[Reply, Fault | None, bool]:
         """`answer()` on a worker thread, and its journal entry too unless a fault must wait first."""
         reply, fault = answer(self.service, operation, call, notes)
         if fault is not None:
             return reply, fault, False
-        _journal(self.service, call, named, notes, reply, at, started)
+        _journal(self.service, call, headers, notes, reply, at, started)
         return reply, fault, True
 
     async def _flask(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> int:
@@ -317,20 +316,19 @@ class Emulator:
         path = scope.get("path", "")
         if path.startswith(journaling.ADMIN_PREFIX):
             return
-        named = _headers(headers)
         journaling.record(
             self.service,
-            at=self.service.clock.now(),
+            at=self.service.clock.timestamp(),
             duration_ms=(time.perf_counter() - started) * 1000,
             method=scope.get("method", ""),
             path=path,
             query=query_params(scope.get("query_string", b"")),
-            headers=named,
+            headers=headers,
             notes=None,
             status=reply.status,
             body=reply.body,
             content_type=reply.content_type,
-            response_headers=_shown(reply),
+            reply_headers=reply.headers,
             writer=self._control.extensions.get(journaling.WRITER_EXTENSION) if self._control else None,
         )
 
@@ -363,10 +361,10 @@ class Emulator:
 def _journal(
     service: Enrichment,
     call: Call,
-    named: dict[str, str],
+    headers: list[tuple[bytes, bytes]],
     notes: Notes | None,
     reply: Reply,
-    at: Any,
+    at: float,
     started: float,
 ) -> None:
     """Journal one call to an Apollo operation (where the store allows: on the loop, or a thread)."""
@@ -377,28 +375,13 @@ def _journal(
         method=call.method,
         path=call.path,
         query=call.query,
-        headers=named,
+        headers=headers,
         notes=notes,
         status=reply.status,
         body=reply.body,
         content_type=reply.content_type,
-        response_headers=_shown(reply),
+        reply_headers=reply.headers,
     )
-
-
-def _shown(reply: Reply) -> dict[str, str]:
-    """The response headers the journal shows for `reply`."""
-    return {"Content-Type": reply.content_type, **reply.headers, "Content-Length": str(len(reply.body))}
-
-
-def _headers(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
-    """Request headers by lower-case name; repeats joined with ", "."""
-    named: dict[str, str] = {}
-    for raw_name, raw_value in headers:
-        name = raw_name.decode("latin-1")
-        value = raw_value.decode("latin-1")
-        named[name] = named[name] + ", " + value if name in named else value
-    return named
 
 
 def _check_request(scope: Scope, headers: list[tuple[bytes, bytes]], max_body: int) -> None:

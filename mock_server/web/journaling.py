@@ -5,11 +5,24 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
-from mock_server.domain.journal import Entry, entry_size, mask_headers, mask_key, mask_params, mask_text
+from mock_server.domain.journal import (
+    ENTRY_OVERHEAD,
+    SENSITIVE_HEADERS,
+    SENSITIVE_PARAMS,
+    Deferred,
+    Entry,
+    Journal,
+    mask_headers,
+    mask_key,
+    mask_params,
+    mask_text,
+    text_size,
+)
 from mock_server.domain.service import Enrichment
 from mock_server.web.apollo import Notes, bearer_token
 
@@ -20,38 +33,79 @@ WRITER_EXTENSION = "fakeapollo.journal_writer"
 _KEY_HEADERS = ("x-api-key", "authorization")
 # Registered keys whose mask and fingerprint the journal remembers (Enrichment.key_marks).
 _MARKED_KEYS = 1024
+# Raw request header names, each with whether it carries a secret (SENSITIVE_HEADERS).
+_SECRET_HEADER_NAMES: dict[bytes, bool] = {}
+# Response header names a server writes itself, which a reply's own headers would replace.
+_NAMED_BY_SERVER = frozenset({"Content-Type", "Content-Length"})
+
+
+Headers = Mapping[str, str] | Sequence[tuple[bytes, bytes]]
 
 
 def record(
     service: Enrichment,
     *,
-    at: datetime,
+    at: float,
     duration_ms: float,
     method: str,
     path: str,
     query: dict[str, Any],
-    headers: dict[str, str],
+    headers: Headers,
     notes: Notes | None,
     status: int,
     body: bytes,
     content_type: str,
-    response_headers: dict[str, str],
+    response_headers: Mapping[str, str] | None = None,
+    reply_headers: Mapping[str, str] | None = None,
     writer: BackgroundWriter | None = None,
 ) -> None:
     """Journal what was sent and what was answered, with the call's key, charge, limits and scenario.
 
-    Keys, tokens and `api_key` values are masked here, before the entry reaches any store.
-    With a `writer` the entry is written on its thread, so the answer does not wait for the store.
+    `at` is the clock's timestamp; `headers` the request's, by name or as the server's raw pairs;
+    `response_headers` those sent, or None for an ASGI reply's (Content-Type, `reply_headers`,
+    Content-Length). Keys, tokens and `api_key` values are masked before the entry reaches any
+    store; the in-memory journal keeps a call whose one secret is a registered key as it was
+    (`Deferred`), and it is masked and built when read. With a `writer` the entry is written on its
+    thread, so the answer does not wait for the store.
     """
     journal = service.store.journal
+    args = (service, at, duration_ms, method, path, query, headers, notes, status, body, content_type)
+    shown = (response_headers, reply_headers)
+    if writer is None and isinstance(journal, Journal) and _deferrable(notes, query, headers):
+        size = _size(notes, query, headers, body, content_type, *shown)
+        journal.record(Deferred(size, partial(_entry, *args, *shown)))
+        return
+    entry = _entry(*args, *shown)
+    if writer is not None:
+        writer.submit(lambda: journal.record(entry))
+    else:
+        journal.record(entry)
+
+
+def _entry(
+    service: Enrichment,
+    at: float,
+    duration_ms: float,
+    method: str,
+    path: str,
+    query: dict[str, Any],
+    headers: Headers,
+    notes: Notes | None,
+    status: int,
+    body: bytes,
+    content_type: str,
+    response_headers: Mapping[str, str] | None,
+    reply_headers: Mapping[str, str] | None,
+) -> Entry:
+    """The journal entry of one call, keys masked (numbered by the journal as it is kept)."""
+    journal = service.store.journal
+    named = named_headers(headers) if not isinstance(headers, Mapping) else dict(headers)
     if notes is not None:
         rate, outcome, params, key = notes.rate, notes.outcome, notes.params, notes.api_key
-        kept_bytes = len(params) if isinstance(params, str) else notes.request_bytes
         credits = notes.receipt.credits
     else:
         rate = outcome = params = None
-        key = _sent_key(headers)
-        kept_bytes = 0
+        key = _sent_key(named)
         credits = 0
     # A key that passed authentication (the call was admitted) is a registered one, which the
     # registry holds anyway: its mask and fingerprint are worked out once. Others never are kept.
@@ -62,13 +116,13 @@ def record(
             if len(service.key_marks) >= _MARKED_KEYS:
                 service.key_marks.clear()
             service.key_marks[key] = marks
-    entry = Entry(
+    return Entry(
         sequence=0,  # numbered by the journal as it is kept
-        time=at,
+        time=datetime.fromtimestamp(at, UTC),
         method=method,
         path=path,
         query=mask_params(query) if query else {},
-        headers=mask_headers(headers),
+        headers=mask_headers(named),
         body=_masked_body(params),
         status=status,
         response_text=body,  # the answer's bytes as sent, decoded only when shown
@@ -76,16 +130,86 @@ def record(
         duration_ms=duration_ms,
         api_key=marks[0],
         key_fingerprint=marks[1],
-        response_headers=response_headers,
+        response_headers=_shown(content_type, body, response_headers, reply_headers),
         credits_charged=credits,
         rate_limit=rate.describe() if rate is not None and rate.windows else None,
         scenario=outcome.name.value if outcome is not None else None,
-        size=entry_size(kept_bytes, body, query, headers, response_headers),
+        size=_size(notes, query, named, body, content_type, response_headers, reply_headers),
     )
-    if writer is not None:
-        writer.submit(lambda: journal.record(entry))
+
+
+def _size(
+    notes: Notes | None,
+    query: dict[str, Any],
+    headers: Headers,
+    body: bytes,
+    content_type: str,
+    response_headers: Mapping[str, str] | None,
+    reply_headers: Mapping[str, str] | None,
+) -> int:
+    """`entry_size` of the call's entry, from what is at hand (no masked copies, no header dicts)."""
+    if notes is None:
+        kept = 0
     else:
-        journal.record(entry)
+        kept = len(notes.params) if isinstance(notes.params, str) else notes.request_bytes
+    size = ENTRY_OVERHEAD + kept + len(body) + (text_size(query) if query else 0)
+    if isinstance(headers, Mapping):
+        size += text_size(headers)
+    else:
+        pairs = sum(len(name) + len(value) for name, value in headers)
+        names = {name for name, _ in headers}
+        size += pairs if len(names) == len(headers) else text_size(named_headers(headers))
+    if response_headers is None and reply_headers is not None and not _NAMED_BY_SERVER & reply_headers.keys():
+        # Content-Type, the reply's own headers, Content-Length (`_shown`), without the dict.
+        return size + 26 + len(content_type) + text_size(reply_headers) + len(str(len(body)))
+    return size + text_size(_shown(content_type, body, response_headers, reply_headers))
+
+
+def _shown(
+    content_type: str,
+    body: bytes,
+    response_headers: Mapping[str, str] | None,
+    reply_headers: Mapping[str, str] | None,
+) -> dict[str, str]:
+    """The response headers the journal shows: those sent, or an ASGI reply's with its type and length."""
+    if response_headers is not None:
+        return dict(response_headers)
+    return {"Content-Type": content_type, **(reply_headers or {}), "Content-Length": str(len(body))}
+
+
+def _deferrable(notes: Notes | None, query: Mapping[str, Any], headers: Headers) -> bool:
+    """Whether the call's one secret is the registered key it was admitted with (its entry may wait)."""
+    if notes is None or notes.rate is None or isinstance(notes.params, str) or isinstance(headers, Mapping):
+        return False
+    if _secret_named(query) or (isinstance(notes.params, dict) and _secret_named(notes.params)):
+        return False
+    keys = 0
+    for name, value in headers:
+        secret = _SECRET_HEADER_NAMES.get(name)
+        if secret is None:
+            secret = name.decode("latin-1").lower().replace("_", "-") in SENSITIVE_HEADERS
+            if len(_SECRET_HEADER_NAMES) < _MARKED_KEYS:
+                _SECRET_HEADER_NAMES[name] = secret
+        if secret:
+            if name != b"x-api-key" or value.decode("latin-1") != notes.api_key:
+                return False
+            keys += 1
+    return keys <= 1
+
+
+def _secret_named(params: Mapping[str, Any]) -> bool:
+    """Whether a parameter's name is a secret's (`api_key` and the like)."""
+    return any(not isinstance(k, str) or k.lower().replace("-", "_") in SENSITIVE_PARAMS for k in params)
+
+
+def named_headers(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Request headers by lower-case name; repeats joined with ", "."""
+    named: dict[str, str] = {}
+    for raw_name, raw_value in headers:
+        name = raw_name.decode("latin-1")
+        value = raw_value.decode("latin-1")
+        named[name] = named[name] + ", " + value if name in named else value
+    return named
 
 
 def _sent_key(headers: dict[str, str]) -> str | None:
