@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from contract_tests import case_cache
+
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
@@ -119,6 +121,8 @@ def draw_cases(prop: Property, count: int, seed: int) -> Iterator[Case]:
         with _DRAWN_LOCK:
             drawn = _DRAWN.get(key)
         if drawn is None:
+            drawn = case_cache.load(prop, key[1])  # before the strategies: building them costs too
+        if drawn is None:
             if extremes is None:
                 extremes = prop.extremes()[:count]
             if index >= len(extremes) and cases is None:
@@ -126,8 +130,9 @@ def draw_cases(prop: Property, count: int, seed: int) -> Iterator[Case]:
             strategy = extremes[index] if index < len(extremes) else cases
             assert strategy is not None
             drawn = draw_one(strategy, key[1])
-            with _DRAWN_LOCK:
-                _DRAWN[key] = drawn
+            case_cache.store(prop, key[1], drawn)
+        with _DRAWN_LOCK:
+            _DRAWN[key] = drawn
         yield copy.deepcopy(drawn)
 
 

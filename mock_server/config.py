@@ -317,7 +317,8 @@ class SettingError(ValueError):
 
 #: Every setting by its name (a Config field's), in the order `--help` and the docs list them.
 SETTINGS: dict[str, Setting] = {f.name: f.metadata["setting"] for f in fields(Config)}
-#: FAKEAPOLLO_* names the project's scripts and test suite read; not settings, never warned about.
+#: FAKEAPOLLO_* names the project's scripts, test suite and contract runs read (CASE_CACHE:
+#: contract_tests/case_cache.py); not settings of `serve`, never warned about.
 OTHER_ENVIRONMENT_NAMES = frozenset(
     ENV_PREFIX + name
     for name in (
@@ -328,6 +329,7 @@ OTHER_ENVIRONMENT_NAMES = frozenset(
         "SCHEMATHESIS_EXAMPLES",
         "SCREENSHOT",
         "REDIS_SERVER",
+        "CASE_CACHE",
     )
 )
 # How a boolean setting may be written; anything else is refused rather than read as false.

@@ -7,9 +7,11 @@ import itertools
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -24,9 +26,22 @@ import pytest
 import requests
 from redis_helpers import NOT_FOUND, RedisServer, redis_server_binary
 
+from contract_tests.case_cache import CACHE_VARIABLE
 from mock_server.stores.redis_store import RedisStore
 
 pytest_plugins = ["pytester"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One case cache for this run, shared by its workers and the check-client runs they start.
+
+    A fresh folder each run: every run draws each contract case once, whatever the runs before.
+    """
+    if not hasattr(config, "workerinput") and not os.environ.get(CACHE_VARIABLE):
+        folder = tempfile.mkdtemp(prefix="fakeapollo-cases-")
+        os.environ[CACHE_VARIABLE] = folder
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+
 
 ROOT = Path(__file__).resolve().parents[1]
 BANNER = re.compile(r"fakeapollo listening on (http://\S+) \(test keys: (.+)\)")
