@@ -84,7 +84,7 @@ def test_a_deferred_entry_reads_as_the_entry_built_at_once(
         for body, headers, query in REQUESTS:
             status = call(deferred_app, body, headers, query)
             with monkeypatch.context() as patched:
-                patched.setattr(journaling, "_deferrable", lambda *args: False)
+                patched.setattr(journaling, "_deferrable", lambda *args: None)
                 assert call(eager_app, body, headers, query) == status
         deferred, eager = service.store.journal.entries(), eager_service.store.journal.entries()
         assert [_shown(e) for e in deferred] == [_shown(e) for e in eager]
@@ -102,3 +102,20 @@ def test_only_calls_whose_one_secret_is_a_registered_key_wait_to_be_built(servic
     # masked at once.
     assert [isinstance(e, Deferred) for e in kept] == [True, True, True, False, False, False, True]
     assert "sk-123456789" not in repr(kept) and TOKEN not in repr(kept) and "no-such-key" not in repr(kept)
+
+
+def test_a_repeated_request_kept_parsed_still_sees_every_change_of_state(service: Enrichment) -> None:
+    app = Emulator(service)
+    body, headers = b'{"email": "ada@corp1.example.com"}', [(b"x-api-key", b"test-key")]
+    assert call(app, body, headers) == 200
+    assert len(app.parsed) == 1  # what the bytes say is kept: nothing of the state
+    service.store.scenarios.add({"outcome": "rate_limited", "times": 1})
+    assert call(app, body, headers) == 429
+    service.keys.remove("test-key")
+    assert call(app, body, headers) == 401
+    service.reset()
+    assert call(app, body, headers) == 200
+    assert [e.status for e in service.store.journal.entries()] == [200]
+    bad = b'{"email": "not an email"}'
+    assert [call(app, bad, headers), call(app, bad, [(b"x-api-key", b"nobody")])] == [422, 401]
+    assert len(app.parsed) == 2  # a refused parse is kept as refused, and refused at its turn again

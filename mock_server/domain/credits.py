@@ -11,6 +11,8 @@ from mock_server.domain.store import Store
 # mobile phone is returned; 0 when no credit-consuming data is found.
 MATCH_CREDITS = 1
 MOBILE_PHONE_CREDITS = 8.0
+# (team, reason) pairs whose counter names the ledger keeps made.
+_COUNTER_NAMES = 1_024
 
 
 @dataclass(frozen=True)
@@ -33,13 +35,20 @@ class Ledger:
     def __init__(self, store: Store, keys: KeyRegistry) -> None:
         self.store = store
         self.keys = keys
+        # The counter names of each (team, reason) charged: `credits:<team>` and its tally by reason.
+        self._counters: dict[tuple[str, str], tuple[str, str]] = {}
 
     def spend(self, team: str, amount: float, reason: str = "match") -> bool:
         """Charge `amount` only if the team's grant covers it, checked and charged in one step."""
         if amount <= 0:
             return True
         limit = self.keys.team_credits(team)
-        return self.store.spend(f"credits:{team}", amount, limit, f"credits:{team}:{reason}")
+        counters = self._counters.get((team, reason))
+        if counters is None:
+            if len(self._counters) >= _COUNTER_NAMES:
+                self._counters.clear()
+            counters = self._counters[(team, reason)] = (f"credits:{team}", f"credits:{team}:{reason}")
+        return self.store.spend(counters[0], amount, limit, counters[1])
 
     def refund(self, team: str, amount: float, reason: str = "match") -> None:
         """Give back credits charged for an answer that was never delivered (it ended in a 5xx)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections import OrderedDict
@@ -71,6 +72,7 @@ class TeamView(Protocol):
         ...
 
 
+@functools.lru_cache(maxsize=4_096)
 def _alias_key(kind: str, value: str) -> int:
     """An alias index key: 64 bits of a hash of (kind, value).
 
@@ -226,6 +228,10 @@ class PersonDirectory:
         # The domain of each organization served, by its LinkedIn company slug.
         self._organization_links = LRUMap(ORGANIZATION_CACHE_SIZE)
         self._aliases: AliasMap = aliases if aliases is not None else LRUMap(alias_size)
+        # Whether this directory's own alias index may hold an email (one whose person has another
+        # canonical identity: staff, names): until then an email is its own person, unlooked-up.
+        # A shared index is always asked (another process may have written one).
+        self._email_aliases = aliases is not None
         self._fixtures: dict[_AliasKey, Person] = {}
         self._fixture_orgs: dict[str, Mapping[str, Any]] = {}
         self._fixture_ids: set[str] = set()
@@ -256,6 +262,8 @@ class PersonDirectory:
             canonical = self._aliases.get(_alias_key(*key))
             if canonical is None:
                 return None  # never issued by this directory: Apollo has no such person
+        elif identity.kind == "email" and not self._email_aliases:
+            canonical = identity
         else:
             # Unless the identity is another person's alias, the person is its own: a shared index
             # records that person's aliases in the same step as it looks the identity up.
@@ -408,6 +416,7 @@ class PersonDirectory:
         self._organizations.clear()
         self._organization_links.clear()
         self._aliases.clear()
+        self._email_aliases = self._email_aliases and not isinstance(self._aliases, LRUMap)
 
     # -- fixtures and aliases -------------------------------------------------------------
 
@@ -466,6 +475,8 @@ class PersonDirectory:
                     self._replay.setdefault(tag, person)
 
     def _remember(self, person: Person, canonical: Identity) -> None:
+        if person.email is not None and canonical != Identity("email", person.email):
+            self._email_aliases = True  # `_alias_pairs` writes the email as an alias
         self._aliases.put_new(self._alias_pairs(person, canonical))  # one write to a shared index
 
     @staticmethod

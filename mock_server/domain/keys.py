@@ -144,7 +144,7 @@ class KeyRegistry:
         stored = self._documents.get_document(DOCUMENT) if self._documents is not None else None
         if stored is None:
             return self._initial
-        if self._cache is None or self._cache[0] != stored:
+        if self._cache is None or (self._cache[0] is not stored and self._cache[0] != stored):
             try:
                 check_stored_registry(stored)
                 keys = {e["key"]: key_from_entry(e) for e in stored}

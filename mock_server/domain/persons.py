@@ -168,12 +168,31 @@ def encoded(
     one: the same bytes as `extra` holding them, without decoding and re-encoding the record.
     """
     if not reveal_personal_emails and not extra:
-        raw = person.json()
-        return Encoded(b"".join((raw[:-1], members, b"}")) if members else raw)
+        return Spliced(person, members)
     if members:
         spliced: TeamKeys = loads(b"{" + members[1:] + b"}")  # `json_members` of a team's keys
         extra = {**spliced, **(extra or {})}
     return Encoded(dumps(render(person, reveal_personal_emails=reveal_personal_emails, extra=extra)))
+
+
+class Spliced(Encoded):
+    """A person's cached record with `members` spliced in, encoded only when its bytes are asked for.
+
+    An answer that holds these (and no other large value) is kept by the journal as its document,
+    encoded again when read: the same bytes, without holding each answer's kilobytes (bench/).
+    """
+
+    __slots__ = ("members", "person")
+
+    def __init__(self, person: Person, members: bytes = b"") -> None:
+        self.person = person
+        self.members = members
+
+    @property
+    def raw(self) -> bytes:  # type: ignore[override]
+        """The record's bytes with the members after its last one."""
+        raw = self.person.json()
+        return b"".join((raw[:-1], self.members, b"}")) if self.members else raw
 
 
 def json_members(keys: Mapping[str, Any]) -> bytes:
@@ -181,4 +200,4 @@ def json_members(keys: Mapping[str, Any]) -> bytes:
     return b"," + dumps(keys)[1:-1] if keys else b""
 
 
-__all__ = ["PLAIN", "Packer", "Person", "encoded", "json_copy", "json_members", "render"]
+__all__ = ["PLAIN", "Packer", "Person", "Spliced", "encoded", "json_copy", "json_members", "render"]

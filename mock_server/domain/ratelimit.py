@@ -112,6 +112,12 @@ class RateState:
         return {s.window.name: {"limit": s.limit, "usage": s.usage, "left": s.left} for s in self.windows}
 
 
+# Keys whose lack of limits the limiter remembers.
+_KEYS_KEPT = 1_024
+# The state of a call no window limits (a shared value: RateState is frozen).
+UNLIMITED = RateState(())
+
+
 def too_many(endpoint: str, exhausted: WindowState, state: RateState) -> RateLimited:
     """Apollo's 429 for an exhausted window, with headers and Retry-After (docs/apollo-facts.md 2.7)."""
     body = {
@@ -133,6 +139,8 @@ class RateLimiter:
         self.bulk_share = bulk_share
         # Whether a plan's key (no limits of its own) is limited on an endpoint at all, by (plan, endpoint).
         self._plan_limited: dict[tuple[str, str], bool] = {}
+        # Keys with limits of their own, none of them set (the load-test key): never counted.
+        self._unlimited_keys: dict[int, ApiKey] = {}
 
     def limits_for(self, api_key: ApiKey, endpoint: str) -> dict[str, int | None]:
         """The key's limits for `endpoint`: its plan's, or its own on a custom plan."""
@@ -153,7 +161,11 @@ class RateLimiter:
         if own is None:
             if self._plan_limited.get((api_key.plan, endpoint)) is False:
                 return []
+        elif self._unlimited_keys.get(id(api_key)) is api_key:
+            return []  # a key of its own without limits (the load-test key)
         elif all(own.get(window.name, 0) is None for window in WINDOWS):
+            if len(self._unlimited_keys) < _KEYS_KEPT:  # kept: the id cannot be another key's
+                self._unlimited_keys[id(api_key)] = api_key
             return []  # a key of its own without limits (the load-test key)
         limits = self.limits_for(api_key, endpoint)
         limited = any(limit is not None for limit in limits.values())
@@ -175,7 +187,7 @@ class RateLimiter:
         """Count one call; Apollo's 429 when a window is full (the call is then not counted)."""
         windows = self._windows(api_key, endpoint)
         if not windows:
-            return RateState(())
+            return UNLIMITED
         allowed, usages = self.counters.take(
             _scope(api_key, endpoint), [(w.name, index, limit) for w, index, limit, _ in windows]
         )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from mock_server.config import Config
 from mock_server.domain.clock import Clock
@@ -95,8 +96,10 @@ class Enrichment:
         self.directory = directory
         seeded = config.request_id_seed
         request_id_key = secrets.token_bytes(32) if seeded is None else b"seed:%d" % seeded
-        # HMAC-SHA256 under that key, its state prepared once (a fresh HMAC costs several µs).
-        self._request_ids = hmac.new(request_id_key, digestmod=hashlib.sha256)
+        # HMAC-SHA256 under that key, its state prepared once (a fresh HMAC costs several µs); the
+        # OpenSSL object itself where there is one (its copy skips a Python-level wrapper).
+        mac = hmac.new(request_id_key, digestmod=hashlib.sha256)
+        self._request_ids: _Mac = getattr(mac, "_hmac", mac)
         self.limiter = RateLimiter(store, clock, config.bulk_share)
         self.ledger = Ledger(store, keys)
         # The journal's mask and fingerprint of each registered key it met (web/journaling.py).
@@ -159,10 +162,13 @@ class Enrichment:
         receipt: Receipt | None = None,
     ) -> AnswerDocument:
         """One person, or `{"person": null}` (docs/apollo-facts.md 2.2)."""
-        self._require_webhook(request.options)
+        options = request.options
+        waterfall = options.waterfall
+        if waterfall or options.reveal_phone_number:
+            self._require_webhook(options)
         if not self._has_credits(api_key):
             return {"person": None}
-        if _forced(outcome) is OutcomeName.STUB_NO_MATCH:
+        if outcome is not None and outcome.name is OutcomeName.STUB_NO_MATCH:
             # A miss answered as a stub person, uncharged (docs/apollo-facts.md 2.2).
             stub = self.directory.stub_person(request.query)
             return {"person": stub, "request_id": self._next_request_id()}
@@ -171,22 +177,20 @@ class Enrichment:
             # An email Apollo has no one for: a thin, newly created person, uncharged and with no
             # delivery to come (docs/apollo-facts.md 2.2).
             thin: dict[str, Any] = {"person": encoded(person, reveal_personal_emails=False)}
-            if request.options.waterfall:
+            if waterfall:
                 thin["waterfall"] = dict(WATERFALL_ACCEPTED)
             thin["request_id"] = self._next_request_id()
             return thin
         if person is None or not self._spend(api_key, _cost(api_key, 1, MATCH_CREDITS), receipt):
             return {"person": None}
-        body: dict[str, Any] = {
-            "person": self._encoded(person, api_key.team, request.options.reveal_personal_emails)
-        }
+        body: dict[str, Any] = {"person": self._encoded(person, api_key.team, options.reveal_personal_emails)}
         request_id = self._next_request_id()
-        if request.options.waterfall:
+        if waterfall:
             body["waterfall"] = dict(WATERFALL_ACCEPTED)
         body["request_id"] = request_id
         self.webhooks.record(
             team=api_key.team,
-            options=request.options,
+            options=options,
             request_id=request_id,
             people=[person],
             requested=1,
@@ -430,7 +434,7 @@ class Enrichment:
         forced = outcome.name if outcome is not None else None
         if forced in (OutcomeName.NO_MATCH, OutcomeName.STUB_NO_MATCH):
             return None
-        identity: Identity | None = resolve(query)
+        identity: Identity | None = _resolve(query)
         if forced is OutcomeName.PARTIAL:
             local = identity.value.partition("@")[0] if identity is not None else _stand_in(query)
             return self.directory.find(Identity("email", f"{local}@partial.test"))
@@ -467,6 +471,26 @@ class Enrichment:
         """Stop the webhook dispatcher and close the store; pending deliveries stay in it."""
         self.webhooks.stop()
         self.store.close()
+
+
+# `resolve` of the queries met last (a pure function; a refusal is raised again each time).
+_resolve = functools.lru_cache(maxsize=4_096)(resolve)
+
+
+class _Mac(Protocol):
+    """What request ids need of an HMAC: a copy to finish, fed more bytes."""
+
+    def copy(self) -> _Mac:
+        """A copy of the state."""
+        ...
+
+    def update(self, data: bytes, /) -> None:
+        """Feed `data`."""
+        ...
+
+    def digest(self) -> bytes:
+        """The MAC."""
+        ...
 
 
 def _cost(api_key: ApiKey, records: int, credits: float) -> float:

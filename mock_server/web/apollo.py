@@ -36,6 +36,21 @@ JOURNALED_PREFIX_BYTES = 1024
 
 
 @dataclass(slots=True)
+class Parsed:
+    """What a request's bytes say: the same for every identical request, so asgi.py keeps it for repeats.
+
+    `request` is the operation's `parse` of the parameters, or `UNPARSED` when it refused them (the
+    refusal is raised again at the handler's turn, after the key and the limits, as always).
+    """
+
+    params: dict[str, Any]
+    request: Any
+
+
+UNPARSED: Any = object()
+
+
+@dataclass(slots=True)
 class Call:
     """One request to an Apollo route, whichever server received it."""
 
@@ -50,6 +65,8 @@ class Call:
     # The token of an `Authorization: Bearer` header (OAuth), and path parameters (people/{id}).
     bearer: str | None = None
     path_params: Mapping[str, str] = field(default_factory=dict)
+    # The parsed body and parameters when this same request was answered before (asgi.py's memo).
+    parsed: Parsed | None = None
 
 
 @dataclass(slots=True)
@@ -97,9 +114,10 @@ def _answer(
         # A large body is neither parsed nor journaled whole until its sender is known.
         notes.params = call.body[:JOURNALED_PREFIX_BYTES].decode("utf-8", "replace")
         raise Unauthorized(service.config.unauthorized_message)
-    body = parse_body(call.body, call.mimetype, call.content_type)
-    params = merge(call.query, body, body_wins=service.config.body_wins)
-    params.update(call.path_params)
+    parsed = call.parsed
+    if parsed is None:
+        parsed = call.parsed = parse(call, operation, body_wins=service.config.body_wins)
+    params = parsed.params
     notes.params = params
     notes.request_bytes = len(call.body)
     # Before a forced outcome can cost anything; `admit` counts the call of this same key.
@@ -124,12 +142,29 @@ def _answer(
     rate = service.admit(operation.endpoint, api_key, outcome)
     notes.rate = rate
     try:
-        result = operation.handler(service, api_key, params, outcome, notes.receipt)
+        request = parsed.request
+        if request is UNPARSED:
+            assert operation.parse is not None
+            request = operation.parse(params)  # raises the refusal at its turn
+        result = operation.handler(service, api_key, request, outcome, notes.receipt)
     except ApolloError as error:
         if operation.limits_on_errors:
             error.headers.update(rate.headers())
         raise
     return apollo_reply(result, rate.headers()), fault
+
+
+def parse(call: Call, operation: Operation, *, body_wins: bool) -> Parsed:
+    """The call's parameters (query, body, path) and the operation's parse of them; 400/415 for a bad body."""
+    body = parse_body(call.body, call.mimetype, call.content_type)
+    params = merge(call.query, body, body_wins=body_wins)
+    params.update(call.path_params)
+    if operation.parse is None:
+        return Parsed(params, params)
+    try:
+        return Parsed(params, operation.parse(params))
+    except Exception:  # noqa: BLE001 - refused again, at the handler's turn
+        return Parsed(params, UNPARSED)
 
 
 def internal_error() -> Reply:

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from mock_server.domain.directory import LRUMap
 from mock_server.domain.errors import (
     FakeApolloError,
     MalformedRequest,
@@ -44,6 +45,12 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 _CONTENT_TYPES: dict[str, bytes] = {}
+# The request headers `answer()` reads, by raw name: their place in what `_check_request` returns.
+_READ = {b"content-type": 0, b"x-api-key": 1, b"authorization": 2, b"x-mock-scenario": 3}
+# Requests whose parsing (`apollo.Parsed`) is kept for a repeat, and the largest body kept.
+PARSED_REQUESTS = 4_096
+PARSED_BODY_BYTES = 1_024
+Read = list[str | None]
 
 
 class TooLarge(Exception):
@@ -72,6 +79,9 @@ class Emulator:
         self.store_pool = ThreadPoolExecutor(1, thread_name_prefix="fakeapollo-store") if serial else None
         self.access_log = access_log
         self.router = Router()
+        # What identical requests parse to, by (method, path, query string, content type, body): a pure
+        # function of those bytes (apollo.parse), so nothing the control API changes is kept here.
+        self.parsed = LRUMap(PARSED_REQUESTS)
 
     @property
     def flask(self) -> Flask:
@@ -125,7 +135,7 @@ class Emulator:
         started = time.perf_counter()
         headers: list[tuple[bytes, bytes]] = scope["headers"]
         try:
-            _check_request(scope, headers, self.max_body)
+            read = _check_request(scope, headers, self.max_body)
             body = await _read_body(receive, self.max_body)
         except FakeApolloError as error:
             reply = error_reply(error)
@@ -144,7 +154,7 @@ class Emulator:
         found = self.router.find(scope["path"], scope["method"])
         if found is not None:
             try:
-                await self._apollo(scope, headers, body, *found, receive, send, started)
+                await self._apollo(scope, headers, read, body, *found, receive, send, started)
             except ServerRefusal as refusal:  # the store went away before `answer` ran (the clock's read)
                 reply = error_reply(refusal)
                 await _send_reply(send, reply, head=False)
@@ -157,6 +167,7 @@ class Emulator:
         self,
         scope: Scope,
         headers: list[tuple[bytes, bytes]],
+        read: Read,
         body: bytes,
         operation: Operation,
         path_params: dict[str, str],
@@ -165,16 +176,17 @@ class Emulator:
         started: float,
     ) -> None:
         """Answer one of Apollo's operations: `answer()` once, then its fault with `await`."""
-        named = journaling.named_headers(headers)
-        content_type = named.get("content-type", "")
-        query = query_params(scope["query_string"])
+        content_type, header_key, authorization, scenario_header = read
+        content_type = content_type or ""
+        query_string: bytes = scope["query_string"]
+        query = query_params(query_string) if query_string else {}
         call = Call(
             method=scope["method"],
             path=scope["path"],
             query=query,
-            header_key=named.get("x-api-key"),
-            bearer=bearer_token(named.get("authorization")),
-            scenario_header=named.get("x-mock-scenario"),
+            header_key=header_key,
+            bearer=bearer_token(authorization) if authorization is not None else None,
+            scenario_header=scenario_header,
             body=body,
             mimetype=content_type.partition(";")[0].strip().lower(),
             content_type=content_type,
@@ -183,10 +195,16 @@ class Emulator:
         if call.method not in operation.allowed:
             await self._refuse_method(scope, headers, call, operation, send, started)
             return
+        memo = None
+        if operation.parse is not None and len(body) <= PARSED_BODY_BYTES:
+            memo = (call.method, call.path, query_string, content_type, body)
+            call.parsed = self.parsed.get(memo)
+            if call.parsed is not None:
+                memo = None  # kept already
         notes = Notes()
         service = self.service
         at = service.clock.timestamp()
-        blocking = journaling.store_blocks(service)  # Redis: only while its round trips are slow
+        blocking = service.store.blocking  # Redis: only while its round trips are slow
         if blocking or _may_resolve_hosts(query, body):
             # SQLite may wait on another process's lock, Redis on the network, a webhook URL's host on
             # DNS: on a thread, with the journal write in the same trip when there is no fault to wait for.
@@ -197,6 +215,8 @@ class Emulator:
         else:
             reply, fault = answer(service, operation, call, notes)
             journaled = False
+        if memo is not None and call.parsed is not None:
+            self.parsed.put(memo, call.parsed)
         if fault is not None:
             if fault.wait:
                 await wait_or_leave(fault.wait, receive)
@@ -220,7 +240,8 @@ class Emulator:
                 _journal(service, call, headers, notes, reply, at, started)
         if not reset:
             await _send_reply(send, reply, head=call.method == "HEAD")
-        self._log(scope, headers, 0 if reset else reply.status, notes, started)
+        if self.access_log:
+            self._log(scope, headers, 0 if reset else reply.status, notes, started)
 
     async def _refuse_method(
         self,
@@ -381,17 +402,27 @@ def _journal(
         body=reply.body,
         content_type=reply.content_type,
         reply_headers=reply.headers,
+        document=reply.document,
     )
 
 
-def _check_request(scope: Scope, headers: list[tuple[bytes, bytes]], max_body: int) -> None:
-    """Refuse what must not be served: another HTTP version, not one Host, an unknown coding, a big body."""
+def _check_request(scope: Scope, headers: list[tuple[bytes, bytes]], max_body: int) -> Read:
+    """Refuse what must not be served: another HTTP version, not one Host, an unknown coding, a big body.
+
+    Returns the headers `answer()` reads (`_READ`: Content-Type, x-api-key, Authorization,
+    X-Mock-Scenario; None when absent, repeats joined with ", "), found in the same pass.
+    """
     if scope.get("http_version") not in ("1.1", "1.0"):
         version = scope.get("http_version")
         raise MalformedRequest(f"HTTP version {version} is not supported: send HTTP/1.1 or HTTP/1.0")
+    read: Read = [None, None, None, None]
     hosts = 0
     for name, value in headers:
-        if name == b"host":
+        slot = _READ.get(name)
+        if slot is not None:
+            text, before = value.decode("latin-1"), read[slot]
+            read[slot] = text if before is None else before + ", " + text
+        elif name == b"host":
             hosts += 1
         elif name == b"transfer-encoding" and value.strip().lower() != b"chunked":
             raise MalformedRequest(
@@ -402,6 +433,7 @@ def _check_request(scope: Scope, headers: list[tuple[bytes, bytes]], max_body: i
             raise PayloadTooLarge(max_body)
     if hosts != 1:
         raise MalformedRequest(f"A request needs exactly one Host header, got {hosts}")
+    return read
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:

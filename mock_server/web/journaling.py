@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
+from mock_server.domain.encoding import dumps
 from mock_server.domain.journal import (
     ENTRY_OVERHEAD,
     SENSITIVE_HEADERS,
@@ -39,7 +40,7 @@ _SECRET_HEADER_NAMES: dict[bytes, bool] = {}
 _NAMED_BY_SERVER = frozenset({"Content-Type", "Content-Length"})
 
 
-Headers = Mapping[str, str] | Sequence[tuple[bytes, bytes]]
+Headers = dict[str, str] | Sequence[tuple[bytes, bytes]]
 
 
 def record(
@@ -57,6 +58,7 @@ def record(
     content_type: str,
     response_headers: Mapping[str, str] | None = None,
     reply_headers: Mapping[str, str] | None = None,
+    document: Any = None,
     writer: BackgroundWriter | None = None,
 ) -> None:
     """Journal what was sent and what was answered, with the call's key, charge, limits and scenario.
@@ -66,16 +68,21 @@ def record(
     Content-Length). Keys, tokens and `api_key` values are masked before the entry reaches any
     store; the in-memory journal keeps a call whose one secret is a registered key as it was
     (`Deferred`), and it is masked and built when read. With a `writer` the entry is written on its
-    thread, so the answer does not wait for the store.
+    thread, so the answer does not wait for the store. A deferred entry keeps `document`, when
+    given, instead of `body`, and encodes it again when read (the same bytes).
     """
     journal = service.store.journal
     args = (service, at, duration_ms, method, path, query, headers, notes, status, body, content_type)
-    shown = (response_headers, reply_headers)
-    if writer is None and isinstance(journal, Journal) and _deferrable(notes, query, headers):
-        size = _size(notes, query, headers, body, content_type, *shown)
-        journal.record(Deferred(size, partial(_entry, *args, *shown)))
-        return
-    entry = _entry(*args, *shown)
+    if writer is None and type(journal) is Journal:
+        chars = _deferrable(notes, query, headers)
+        if chars is not None:
+            size = chars + _size(notes, query, (), body, content_type, response_headers, reply_headers)
+            if document is not None:
+                args = (*args[:9], b"", content_type)
+            build = partial(_entry, *args, response_headers, reply_headers, document)
+            journal.record(Deferred(size, build))
+            return
+    entry = _entry(*args, response_headers, reply_headers)
     if writer is not None:
         writer.submit(lambda: journal.record(entry))
     else:
@@ -96,10 +103,16 @@ def _entry(
     content_type: str,
     response_headers: Mapping[str, str] | None,
     reply_headers: Mapping[str, str] | None,
+    document: Any = None,
 ) -> Entry:
-    """The journal entry of one call, keys masked (numbered by the journal as it is kept)."""
+    """The journal entry of one call, keys masked (numbered by the journal as it is kept).
+
+    `document`, when given, is what `body` encoded: it is encoded again here.
+    """
     journal = service.store.journal
-    named = named_headers(headers) if not isinstance(headers, Mapping) else dict(headers)
+    if document is not None:
+        body = dumps(document)
+    named = dict(headers) if isinstance(headers, dict) else named_headers(headers)
     if notes is not None:
         rate, outcome, params, key = notes.rate, notes.outcome, notes.params, notes.api_key
         credits = notes.receipt.credits
@@ -134,7 +147,7 @@ def _entry(
         credits_charged=credits,
         rate_limit=rate.describe() if rate is not None and rate.windows else None,
         scenario=outcome.name.value if outcome is not None else None,
-        size=_size(notes, query, named, body, content_type, response_headers, reply_headers),
+        size=_size(notes, query, headers, body, content_type, response_headers, reply_headers),
     )
 
 
@@ -147,18 +160,20 @@ def _size(
     response_headers: Mapping[str, str] | None,
     reply_headers: Mapping[str, str] | None,
 ) -> int:
-    """`entry_size` of the call's entry, from what is at hand (no masked copies, no header dicts)."""
+    """`entry_size` of the call's entry, from what is at hand (no masked copies, no header dicts).
+
+    Raw request headers count as their names and values, each time they come.
+    """
     if notes is None:
         kept = 0
     else:
         kept = len(notes.params) if isinstance(notes.params, str) else notes.request_bytes
     size = ENTRY_OVERHEAD + kept + len(body) + (text_size(query) if query else 0)
-    if isinstance(headers, Mapping):
+    if isinstance(headers, dict):
         size += text_size(headers)
     else:
-        pairs = sum(len(name) + len(value) for name, value in headers)
-        names = {name for name, _ in headers}
-        size += pairs if len(names) == len(headers) else text_size(named_headers(headers))
+        for name, value in headers:
+            size += len(name) + len(value)
     if response_headers is None and reply_headers is not None and not _NAMED_BY_SERVER & reply_headers.keys():
         # Content-Type, the reply's own headers, Content-Length (`_shown`), without the dict.
         return size + 26 + len(content_type) + text_size(reply_headers) + len(str(len(body)))
@@ -177,29 +192,37 @@ def _shown(
     return {"Content-Type": content_type, **(reply_headers or {}), "Content-Length": str(len(body))}
 
 
-def _deferrable(notes: Notes | None, query: Mapping[str, Any], headers: Headers) -> bool:
-    """Whether the call's one secret is the registered key it was admitted with (its entry may wait)."""
-    if notes is None or notes.rate is None or isinstance(notes.params, str) or isinstance(headers, Mapping):
-        return False
-    if _secret_named(query) or (isinstance(notes.params, dict) and _secret_named(notes.params)):
-        return False
-    keys = 0
+def _deferrable(notes: Notes | None, query: Mapping[str, Any], headers: Headers) -> int | None:
+    """The request headers' characters when the call's one secret is its admitted key, else None.
+
+    A registered key is held by the key registry anyway: such a call's entry may wait to be built.
+    """
+    if notes is None or notes.rate is None or isinstance(headers, dict):
+        return None
+    params = notes.params
+    if not isinstance(params, dict) or (query and _secret_named(query)) or _secret_named(params):
+        return None
+    chars = keys = 0
     for name, value in headers:
+        chars += len(name) + len(value)
         secret = _SECRET_HEADER_NAMES.get(name)
         if secret is None:
             secret = name.decode("latin-1").lower().replace("_", "-") in SENSITIVE_HEADERS
             if len(_SECRET_HEADER_NAMES) < _MARKED_KEYS:
                 _SECRET_HEADER_NAMES[name] = secret
         if secret:
-            if name != b"x-api-key" or value.decode("latin-1") != notes.api_key:
-                return False
-            keys += 1
-    return keys <= 1
+            if keys or name != b"x-api-key" or value.decode("latin-1") != notes.api_key:
+                return None
+            keys = 1
+    return chars
 
 
 def _secret_named(params: Mapping[str, Any]) -> bool:
     """Whether a parameter's name is a secret's (`api_key` and the like)."""
-    return any(not isinstance(k, str) or k.lower().replace("-", "_") in SENSITIVE_PARAMS for k in params)
+    for name in params:
+        if not isinstance(name, str) or name.lower().replace("-", "_") in SENSITIVE_PARAMS:
+            return True
+    return False
 
 
 def named_headers(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:

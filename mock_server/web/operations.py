@@ -15,7 +15,7 @@ from typing import Any
 
 from mock_server.domain import prospecting as p
 from mock_server.domain.keys import ApiKey
-from mock_server.domain.params import parse_bulk, parse_match
+from mock_server.domain.params import BulkRequest, MatchRequest, parse_bulk, parse_match
 from mock_server.domain.scenarios import Outcome
 from mock_server.domain.service import (
     ORGANIZATIONS_BULK_ENRICH,
@@ -30,7 +30,8 @@ from mock_server.domain.service import (
 )
 
 Params = dict[str, Any]
-Handler = Callable[[Enrichment, ApiKey, Params, Outcome | None, Receipt], dict[str, Any]]
+# A handler gets the parameters, or what the operation's `parse` made of them.
+Handler = Callable[[Enrichment, ApiKey, Any, Outcome | None, Receipt], dict[str, Any]]
 # Every path is served under both prefixes, as Apollo does (docs/apollo-facts.md 1.1).
 PREFIXES = ("/api/v1", "/v1")
 
@@ -68,11 +69,17 @@ class Operation:
     polls: bool = False  # its answer's request_id is what Poll Webhook Result takes (an OpenAPI link)
     forced_outcomes: bool = True  # X-Mock-Scenario and queued scenarios apply to it
     limits_on_errors: bool = False  # its errors after admission carry the rate-limit headers
+    # What the handler gets instead of the parameters: a pure function of them, so asgi.py keeps it
+    # for a repeat of the same request (its refusals are raised at the handler's turn).
+    parse: Callable[[Params], Any] | None = None
 
-    @property
-    def allowed(self) -> tuple[str, ...]:
-        """The methods served: the listed ones, and HEAD where GET is."""
-        return (*self.methods, "HEAD") if "GET" in self.methods else self.methods
+    # The methods served: the listed ones, and HEAD where GET is.
+    allowed: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        """Work out `allowed` once."""
+        allowed = (*self.methods, "HEAD") if "GET" in self.methods else self.methods
+        object.__setattr__(self, "allowed", allowed)
 
     def operation_ids(self) -> dict[str, str]:
         """The OpenAPI operationId of each method."""
@@ -81,17 +88,17 @@ class Operation:
 
 
 def match(
-    service: Enrichment, api_key: ApiKey, params: Params, outcome: Outcome | None, receipt: Receipt
+    service: Enrichment, api_key: ApiKey, request: MatchRequest, outcome: Outcome | None, receipt: Receipt
 ) -> dict[str, Any]:
-    """people/match."""
-    return service.people_match(api_key, parse_match(params), outcome, receipt)
+    """people/match (`request` from parse_match)."""
+    return service.people_match(api_key, request, outcome, receipt)
 
 
 def bulk_match(
-    service: Enrichment, api_key: ApiKey, params: Params, outcome: Outcome | None, receipt: Receipt
+    service: Enrichment, api_key: ApiKey, request: BulkRequest, outcome: Outcome | None, receipt: Receipt
 ) -> dict[str, Any]:
-    """people/bulk_match."""
-    return service.bulk_match(api_key, parse_bulk(params), outcome, receipt)
+    """people/bulk_match (`request` from parse_bulk)."""
+    return service.bulk_match(api_key, request, outcome, receipt)
 
 
 def organization(
@@ -159,6 +166,7 @@ OPERATIONS: tuple[Operation, ...] = (
             "body wins where both name one. " + REFUSALS
         },
         polls=True,
+        parse=parse_match,
     ),
     Operation(
         "bulk-people-enrichment",
@@ -176,6 +184,7 @@ OPERATIONS: tuple[Operation, ...] = (
         description="The flags may also come in the query string; the body wins where both name one. "
         + REFUSALS,
         polls=True,
+        parse=parse_bulk,
     ),
     Operation(
         "organization-enrichment",

@@ -18,6 +18,7 @@ from mock_server.domain.errors import (
     MalformedRequest,
     UnsupportedMediaType,
 )
+from mock_server.domain.persons import Spliced
 from mock_server.domain.service import Enrichment
 
 if TYPE_CHECKING:  # Flask is imported by the functions that need it: serve starts without it
@@ -46,6 +47,8 @@ class Reply:
     body: bytes
     content_type: str = JSON_TYPE
     headers: dict[str, str] = field(default_factory=dict)
+    # The JSON document `body` encodes, when the journal may keep it instead (`spliced`).
+    document: Any = None
 
 
 def json_reply(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
@@ -68,7 +71,16 @@ def apollo_reply(body: Any, rate_headers: dict[str, str]) -> Reply:
     headers = {"cache-control": FRESH, "etag": weak_etag(encoded)}
     headers.update(rate_headers)
     headers["x-transaction-id"] = transaction_id()
-    return Reply(200, encoded, APOLLO_JSON_TYPE, headers)
+    return Reply(200, encoded, APOLLO_JSON_TYPE, headers, body if spliced(body) else None)
+
+
+def spliced(document: Any) -> bool:
+    """Whether an answer's one large value is a cached person spliced in (`persons.Spliced`).
+
+    The journal then keeps the document, a few references, and encodes it again when read (the
+    same bytes), instead of holding every answer's kilobytes (bench/README.md, the hot path).
+    """
+    return isinstance(document, dict) and isinstance(document.get("person"), Spliced)
 
 
 def apollo_head_reply() -> Reply:
