@@ -23,6 +23,9 @@ The command prints one JSON object on stdout and exits 0:
 A non-zero exit or stdout holding anything but exactly one JSON object counts as a crash (log on
 stderr); a run past its budget (`--timeout` plus what its case makes it wait) is stopped. The
 command is first tried once on a trivial job: if that fails, the run stops there (exit status 2).
+With `--persistent` the command is started once and kept running: each case is one line on its stdin,
+`{"request": <the object above>, "env": {"APOLLO_BASE_URL": ..., "APOLLO_API_URL": ...,
+"APOLLO_API_KEY": ...}}`, answered by one outcome line (`contract_tests.drivers.LinesDriver`).
 One progress line per property goes to stderr as it finishes; the report goes to stdout.
 Hypothesis keeps its files in a temporary directory, not in the caller's.
 """
@@ -75,6 +78,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"(default {DEFAULT_TIMEOUT:g})",
     )
     parser.add_argument("--cwd", help="working directory of the command (default: the current one)")
+    parser.add_argument(
+        "--persistent",
+        action="store_true",
+        help='start the command once and keep it running: each case is one JSON line on its stdin, '
+        '{"request": <the job>, "env": {"APOLLO_BASE_URL": ..., "APOLLO_API_URL": ..., '
+        '"APOLLO_API_KEY": ...}}, answered by one JSON outcome line on stdout; a crashed, hung or '
+        "garbled process is killed and the next case starts a fresh one",
+    )
     parser.add_argument("--fail-fast", action="store_true", help="stop at the first failing property")
     parser.add_argument(
         "--base-url",
@@ -92,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     use_home_dir(Path(tempfile.gettempdir()) / "fakeapollo-hypothesis")
 
     from contract_tests.contract import property_named
-    from contract_tests.drivers import CommandDriver
+    from contract_tests.drivers import CommandDriver, LinesDriver
     from contract_tests.report import PropertyResult
     from contract_tests.runner import ClientDidNotRun, ContractServer, run_contract
 
@@ -105,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(exc, file=sys.stderr)
         return 2
-    driver = CommandDriver(args.cmd, args.timeout, args.cwd)
+    driver = (LinesDriver if args.persistent else CommandDriver)(args.cmd, args.timeout, args.cwd)
 
     def progress(result: PropertyResult) -> None:
         print(progress_line(result), file=sys.stderr, flush=True)
@@ -133,6 +144,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"check-client: {exc}", file=sys.stderr)
         return 2
     finally:
+        if isinstance(driver, LinesDriver):
+            driver.close()
         if server is not None:
             server.stop()
     print(report.render())

@@ -1,21 +1,27 @@
 """Drivers: how the runner calls a client for one case (a Python adapter in-process, or a command).
 
-Every run has a limit in seconds (the run budget, set per case by the runner); a client still
-running at the limit is stopped and its reply says so (`stopped="budget"`), apart from a client
-that exits on its own, whose exit status and last lines of stderr are kept. Clients run in the
-time zone `CLIENT_TIME_ZONE`, not UTC, so local-time mistakes show.
+A command runs once per case (`CommandDriver`), or once and then serves case after case, one JSON
+line each way (`LinesDriver`, `check-client --persistent`). Every run has a limit in seconds (the
+run budget, set per case by the runner); a client still running at the limit is stopped and its
+reply says so (`stopped="budget"`), apart from a client that exits on its own, whose exit status
+and last lines of stderr are kept. Clients run in the time zone `CLIENT_TIME_ZONE`, not UTC, so
+local-time mistakes show.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import copy
 import json
 import os
+import queue
+import select
 import subprocess
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -27,6 +33,16 @@ DEFAULT_TIMEOUT = 30.0
 #: The time zone clients run in: east of UTC with a half hour, so an HTTP date read as local time
 #: lands in the past and a naive hour arithmetic is off.
 CLIENT_TIME_ZONE = "Asia/Kolkata"
+#: Where a client finds its case's emulator and key: in its environment, or on each line (persistent).
+TARGET_VARIABLES = ("APOLLO_BASE_URL", "APOLLO_API_URL", "APOLLO_API_KEY")
+#: The crash of a command that exits 0 without an outcome.
+EXITED_SILENT = "the client exited 0 and printed nothing on stdout"
+#: What a persistent client that exits 0 without answering is told besides.
+LINES_HINT = " (a --persistent client answers every line and exits when its stdin closes)"
+#: What a persistent client prints on stderr is kept up to this many characters per case.
+STDERR_KEPT = 16_000
+#: Seconds a persistent client has to exit once its stdin is closed, before it is killed.
+CLOSE_WAIT = 2.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +56,10 @@ class Target:
     def api_url(self) -> str:
         """The base URL of Apollo's routes."""
         return self.base_url + "/api/v1"
+
+    def environment(self) -> dict[str, str]:
+        """`APOLLO_BASE_URL`, `APOLLO_API_URL` and `APOLLO_API_KEY` for this case."""
+        return dict(zip(TARGET_VARIABLES, (self.base_url, self.api_url, self.api_key), strict=True))
 
 
 @dataclass
@@ -162,17 +182,11 @@ class CommandDriver:
 
     def call(self, request: dict[str, Any], target: Target, wake: threading.Event, limit: float) -> Reply:
         """Start the command, feed it `request`, read its outcome."""
-        env = {
-            **os.environ,
-            "APOLLO_BASE_URL": target.base_url,
-            "APOLLO_API_URL": target.api_url,
-            "APOLLO_API_KEY": target.api_key,
-            "TZ": CLIENT_TIME_ZONE,
-        }
+        env = {**os.environ, **target.environment(), "TZ": CLIENT_TIME_ZONE}
         started = time.monotonic()
         try:
             process = subprocess.Popen(
-                self.command if os.name == "nt" else ["/bin/sh", "-c", self.command],
+                _argv(self.command),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -184,7 +198,7 @@ class CommandDriver:
                 start_new_session=os.name != "nt",
             )
         except OSError as exc:
-            return Reply(None, f"the command could not start: {exc}", exit_status=None, ended=time.time())
+            return _not_started(exc)
         killed = threading.Event()
 
         def watch() -> None:
@@ -229,6 +243,240 @@ class CommandDriver:
         return reply
 
 
+class LinesDriver:
+    """Starts the command once per concurrent case and sends it one JSON line per case (`--persistent`).
+
+    Each case writes `{"request": <the request>, "env": {"APOLLO_BASE_URL": ..., "APOLLO_API_URL":
+    ..., "APOLLO_API_KEY": ...}}` on one line and reads one JSON outcome line back; the process then
+    waits for the next line. A process that crashes, runs past its limit, keeps sending requests or
+    prints anything but one JSON line is killed (with its process group) and reported as
+    `CommandDriver` would; the next case starts a fresh one. `close()` ends the idle processes.
+    """
+
+    def __init__(self, command: str, timeout: float = DEFAULT_TIMEOUT, cwd: str | None = None) -> None:
+        self.command = command
+        self.timeout = timeout
+        self.cwd = cwd
+        self.label = command
+        #: How many processes were started: one per case running at the same time, one after each kill.
+        self.started = 0
+        self._idle: list[_LineClient] = []
+        self._lock = threading.Lock()
+
+    def call(self, request: dict[str, Any], target: Target, wake: threading.Event, limit: float) -> Reply:
+        """Send `request` to an idle process (started when none is), read its outcome line."""
+        with self._lock:
+            client = self._idle.pop() if self._idle else None
+        if client is None:
+            try:
+                client = _LineClient(self.command, self.cwd)
+            except OSError as exc:
+                return _not_started(exc)
+            with self._lock:
+                self.started += 1
+        line = json.dumps({"request": request, "env": target.environment()})
+        try:
+            reply = client.answer(line, wake, limit)
+        finally:
+            wake.set()
+        if reply.crash is None and reply.stopped is None:
+            with self._lock:
+                self._idle.append(client)
+        return reply
+
+    def close(self) -> None:
+        """End the idle processes: stdin closed (their cue to exit), killed CLOSE_WAIT s later."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for client in idle:
+            client.end_input()
+        for client in idle:
+            client.wait_or_kill(CLOSE_WAIT)
+
+    def __enter__(self) -> LinesDriver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _LineClient:
+    """One running persistent client: stdout read line by line and stderr drained, each on a thread."""
+
+    def __init__(self, command: str, cwd: str | None) -> None:
+        env = {name: value for name, value in os.environ.items() if name not in TARGET_VARIABLES}
+        self.process = subprocess.Popen(
+            _argv(command),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**env, "TZ": CLIENT_TIME_ZONE},
+            cwd=cwd,
+            start_new_session=os.name != "nt",
+        )
+        self.lines: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        #: Set when a line (or the end of stdout) arrives, or when the runner's wake is set.
+        self.signal = threading.Event()
+        self._stderr: deque[str] = deque()
+        self._stderr_size = 0
+        self._stderr_lock = threading.Lock()
+        self._reader = threading.Thread(target=self._read, name="contract-client-stdout", daemon=True)
+        self._drainer = threading.Thread(target=self._drain, name="contract-client-stderr", daemon=True)
+        self._reader.start()
+        self._drainer.start()
+
+    def answer(self, line: str, wake: threading.Event, limit: float) -> Reply:
+        """Write `line`, wait for the outcome line, the end of the process, `wake` or the limit."""
+        started = time.monotonic()
+        deadline = started + limit
+        self.signal.clear()
+        stdout: list[str] = []
+        stray = self._pending(stdout)
+        if stray is None:
+            return self._exited(stdout, started, deadline, limit)
+        if stray:
+            crash = (
+                f"stdout held {stray} line(s) after the previous case's outcome: each outcome must be "
+                "exactly one JSON line (log on stderr)"
+            )
+            return self._killed(crash, stdout, started)
+
+        def watch() -> None:
+            wake.wait()
+            self.signal.set()
+
+        threading.Thread(target=watch, name="contract-client-wake", daemon=True).start()
+        threading.Thread(target=self._write, args=(line,), name="contract-client-stdin", daemon=True).start()
+        while True:
+            if not self.signal.wait(max(0.0, deadline - time.monotonic())):
+                return self._killed(f"still running after {limit:g} s", stdout, started, "budget")
+            self.signal.clear()
+            while True:
+                try:
+                    text = self.lines.get_nowait()
+                except queue.Empty:
+                    break
+                if text is None:
+                    return self._exited(stdout, started, deadline, limit)
+                if not text.strip():
+                    continue
+                stdout.append(text)
+                try:
+                    outcome = json.loads(text)
+                except ValueError:
+                    outcome = None
+                if not isinstance(outcome, dict):
+                    crash = (
+                        "stdout held a line that is not a JSON object: each case's outcome must be "
+                        "exactly one JSON line (log on stderr)"
+                    )
+                    return self._killed(crash, stdout, started)
+                self._settle_stderr()
+                printed = _printed("".join(stdout), self._take_stderr())
+                return Reply(outcome, None, printed, time.monotonic() - started, ended=time.time())
+            if wake.is_set():
+                crash = "stopped: the client kept sending requests"
+                return self._killed(crash, stdout, started, "runaway")
+
+    def _pending(self, stdout: list[str]) -> int | None:
+        """Lines printed since the last outcome, into `stdout`: their count, or None when stdout ended."""
+        count = 0
+        while True:
+            try:
+                text = self.lines.get_nowait()
+            except queue.Empty:
+                return count
+            if text is None:
+                return None
+            if text.strip():
+                stdout.append(text)
+                count += 1
+
+    def _exited(self, stdout: list[str], started: float, deadline: float, limit: float) -> Reply:
+        """Stdout ended: the crash for its exit status (or the limit, if it keeps running)."""
+        try:
+            status = self.process.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            return self._killed(f"still running after {limit:g} s", stdout, started, "budget")
+        self._drainer.join(CLOSE_WAIT)
+        stderr = self._take_stderr()
+        crash = crash_line(status, stderr) if status != 0 else EXITED_SILENT + LINES_HINT
+        printed = _printed("".join(stdout), stderr)
+        return Reply(None, crash, printed, time.monotonic() - started, None, status, time.time())
+
+    def _killed(self, crash: str, stdout: list[str], started: float, stopped: str | None = None) -> Reply:
+        """Kill the process (and its group), then the reply with what it printed."""
+        _kill(self.process)
+        self.process.wait()
+        self.end_input()
+        self._drainer.join(CLOSE_WAIT)
+        printed = _printed("".join(stdout), self._take_stderr())
+        return Reply(None, crash, printed, time.monotonic() - started, stopped, ended=time.time())
+
+    def _write(self, line: str) -> None:
+        stdin = self.process.stdin
+        assert stdin is not None
+        try:
+            stdin.write(line.encode() + b"\n")
+            stdin.flush()
+        except (OSError, ValueError):  # it has exited (its stdout ends) or was killed meanwhile
+            pass
+
+    def _read(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        for raw in stdout:
+            self.lines.put(raw.decode("utf-8", "replace"))
+            self.signal.set()
+        self.lines.put(None)
+        self.signal.set()
+
+    def _drain(self) -> None:
+        stderr = self.process.stderr
+        assert stderr is not None
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        while chunk := os.read(stderr.fileno(), 65_536):
+            text = decoder.decode(chunk)
+            with self._stderr_lock:
+                self._stderr.append(text)
+                self._stderr_size += len(text)
+                while self._stderr_size > STDERR_KEPT and len(self._stderr) > 1:
+                    self._stderr_size -= len(self._stderr.popleft())
+
+    def _settle_stderr(self, seconds: float = 0.05) -> None:
+        """Give the drain thread a moment to read what the client wrote on stderr before its outcome."""
+        stderr = self.process.stderr
+        if os.name == "nt" or stderr is None:  # pragma: no cover - select takes no pipes there
+            return
+        deadline = time.monotonic() + seconds
+        while select.select([stderr.fileno()], [], [], 0)[0] and time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return
+            time.sleep(0.001)
+
+    def _take_stderr(self) -> str:
+        with self._stderr_lock:
+            text = "".join(self._stderr)
+            self._stderr.clear()
+            self._stderr_size = 0
+        return text
+
+    def end_input(self) -> None:
+        """Close the process's stdin: a persistent client exits when its input ends."""
+        with contextlib.suppress(OSError):
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+
+    def wait_or_kill(self, seconds: float) -> None:
+        """Wait up to `seconds` for the process to exit, then kill its process group."""
+        try:
+            self.process.wait(seconds)
+        except subprocess.TimeoutExpired:
+            _kill(self.process)
+            self.process.wait()
+        self.end_input()
+
+
 def crash_line(status: int, stderr: str | None) -> str:
     """`exit status 1 (KeyError: 'city')`: how the client ended and the last line it printed on stderr.
 
@@ -263,7 +511,16 @@ def _outcome_of(stdout: str, printed: str, seconds: float) -> Reply:
     return Reply(None, "stdout is not one JSON object", printed, seconds)
 
 
-def _kill(process: subprocess.Popen[str]) -> None:
+def _argv(command: str) -> str | list[str]:
+    """How a command line is started: through /bin/sh (the shell of Windows there)."""
+    return command if os.name == "nt" else ["/bin/sh", "-c", command]
+
+
+def _not_started(exc: OSError) -> Reply:
+    return Reply(None, f"the command could not start: {exc}", exit_status=None, ended=time.time())
+
+
+def _kill(process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
     try:
         if os.name != "nt":
             os.killpg(process.pid, 9)
@@ -293,6 +550,7 @@ __all__ = [
     "AdapterDriver",
     "CommandDriver",
     "Driver",
+    "LinesDriver",
     "Reply",
     "Target",
     "client_time_zone",

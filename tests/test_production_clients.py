@@ -3,11 +3,14 @@
 8 s read timeouts with 3 retries and back-off, Retry-After honoured up to a cap, and three harmless
 habits (reveal_personal_emails: false always, a percent-encoded webhook_url, an identical bulk
 detail asked once): a failure here is a false alarm of the contract's. The seeds run at the same
-time (each case has its own key on one emulator), so a client costs about one run of waiting.
+time (each case has its own key on one emulator), so a client costs about one run of waiting. The
+Node client runs as a service does, one process serving case after case (`check-client
+--persistent`); the Python ones in-process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -15,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests import AdapterDriver, CommandDriver, ContractServer, Report, run_contract
+from contract_tests import AdapterDriver, ContractServer, Report, run_contract
 from contract_tests.contract import PROPERTIES
-from contract_tests.drivers import DEFAULT_TIMEOUT, Driver, client_time_zone
+from contract_tests.drivers import DEFAULT_TIMEOUT, Driver, LinesDriver, client_time_zone
 
 PRODUCTION = Path(__file__).resolve().parents[1] / "examples" / "clients" / "production"
 sys.path.insert(0, str(PRODUCTION))
@@ -26,19 +29,23 @@ SEEDS = (0, 1, 2)
 EXAMPLES = 2
 
 
-def _driver(client: str) -> Driver:
+def _driver(client: str, stack: contextlib.ExitStack) -> Driver:
     if client == "fetch_client":
-        return CommandDriver(f"node {PRODUCTION / 'fetch_client.mjs'}", DEFAULT_TIMEOUT)
+        return stack.enter_context(
+            LinesDriver(f"node {PRODUCTION / 'fetch_client.mjs'} --lines", DEFAULT_TIMEOUT)
+        )
     module = __import__(client)
     return AdapterDriver(module.Adapter(), DEFAULT_TIMEOUT)
 
 
 def run_at_every_seed(client: str) -> dict[int, Report]:
     """The whole contract against `client` at each seed, the seeds side by side on one emulator."""
-    with ContractServer.start() as server, client_time_zone():
+    with ContractServer.start() as server, client_time_zone(), contextlib.ExitStack() as stack:
         with ThreadPoolExecutor(len(SEEDS)) as pool:
             runs = {
-                seed: pool.submit(run_contract, _driver(client), server=server, seed=seed, examples=EXAMPLES)
+                seed: pool.submit(
+                    run_contract, _driver(client, stack), server=server, seed=seed, examples=EXAMPLES
+                )
                 for seed in SEEDS
             }
             return {seed: run.result() for seed, run in runs.items()}

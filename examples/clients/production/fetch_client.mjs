@@ -9,6 +9,13 @@
 // percent-encoded, and each distinct bulk detail asked once.
 //
 //   fakeapollo check-client --cmd "node examples/clients/production/fetch_client.mjs"
+//
+// With --lines it stays running, as a service does (check-client --persistent): each stdin line is
+// {"request": <job>, "env": {"APOLLO_API_URL": ..., "APOLLO_API_KEY": ...}}, answered by one line.
+//
+//   fakeapollo check-client --persistent --cmd "node examples/clients/production/fetch_client.mjs --lines"
+
+import { createInterface } from "node:readline";
 
 const ATTEMPT_MS = 8000;
 const RETRIES = 3;
@@ -202,20 +209,30 @@ async function handle(job, apollo) {
   }
 }
 
-async function main() {
-  let input = "";
-  for await (const chunk of process.stdin) input += chunk;
-  const job = JSON.parse(input);
-  const apiUrl = process.env.APOLLO_API_URL ?? `${process.env.APOLLO_BASE_URL}/api/v1`;
-  const apollo = makeApollo(apiUrl, process.env.APOLLO_API_KEY);
-  let outcome;
+// The outcome of one job against the emulator (or Apollo) that `env` names.
+async function answer(job, env) {
+  const apiUrl = env.APOLLO_API_URL ?? `${env.APOLLO_BASE_URL}/api/v1`;
+  const apollo = makeApollo(apiUrl, env.APOLLO_API_KEY);
   try {
-    outcome = await handle(job, apollo);
+    return await handle(job, apollo);
   } catch (error) {
     if (!(error instanceof Failure)) throw error;
-    outcome = { outcome: error.outcome, message: error.message };
+    return { outcome: error.outcome, message: error.message };
   }
-  process.stdout.write(JSON.stringify(outcome) + "\n");
+}
+
+async function main() {
+  if (process.argv.includes("--lines")) {
+    for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+      if (line.trim() === "") continue;
+      const { request, env } = JSON.parse(line);
+      process.stdout.write(JSON.stringify(await answer(request, env)) + "\n");
+    }
+    return;
+  }
+  let input = "";
+  for await (const chunk of process.stdin) input += chunk;
+  process.stdout.write(JSON.stringify(await answer(JSON.parse(input), process.env)) + "\n");
 }
 
 await main();
