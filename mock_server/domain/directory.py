@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import threading
 from collections import OrderedDict
@@ -72,7 +71,6 @@ class TeamView(Protocol):
         ...
 
 
-@functools.lru_cache(maxsize=4_096)
 def _alias_key(kind: str, value: str) -> int:
     """An alias index key: 64 bits of a hash of (kind, value).
 

@@ -191,7 +191,8 @@ class Spliced(Encoded):
     @property
     def raw(self) -> bytes:  # type: ignore[override]
         """The record's bytes with the members after its last one."""
-        raw = self.person.json()
+        person = self.person
+        raw = person._packer.unpack(person._record)  # noqa: SLF001 - this module's own class
         return b"".join((raw[:-1], self.members, b"}")) if self.members else raw
 
 

@@ -128,7 +128,7 @@ class Enrichment:
         if forced is OutcomeName.FORBIDDEN:
             # Apollo's wording for a key that may not call the endpoint (docs/apollo-facts.md 2.5).
             raise inaccessible(api_key, endpoint)
-        self.authorize(api_key, endpoint)
+        self.keys.authorize(api_key, endpoint, free_plan_blocked=self.config.free_plan_blocked)
         if forced is OutcomeName.RATE_LIMITED:
             raise self.limiter.exhausted(api_key, endpoint)
         state = self.limiter.hit(api_key, endpoint)
