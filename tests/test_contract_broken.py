@@ -72,6 +72,7 @@ def reports(module: str, prop: str, seeds: tuple[int, ...] = SEEDS, **options: A
         return list(pool.map(run, seeds))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("module", "prop"), sorted(CAUGHT_BY.items()))
 def test_broken_client_is_caught_by_its_property_at_every_seed(module: str, prop: str) -> None:
     for report in reports(module, prop, examples=3, shrink_runs=0):

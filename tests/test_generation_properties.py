@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from hypothesis import given, settings
@@ -30,7 +31,8 @@ def _optional(name: str) -> set[str]:
     return set(definition["properties"]) - set(definition.get("required", []))
 
 
-def _answers() -> list[dict[str, Any]]:
+@functools.cache
+def answers() -> list[dict[str, Any]]:
     """1,000 generated persons (by email or LinkedIn URL) as teams see them, half with reveals."""
     directory = PersonDirectory(7, [])
     answers = []
@@ -48,21 +50,18 @@ def _answers() -> list[dict[str, Any]]:
     return answers
 
 
-ANSWERS = _answers()
-
-
 def test_every_optional_person_key_is_absent_in_some_and_present_in_others() -> None:
     # Never on a generated person: street_address (no source gives a person's street) and
     # match_confidence (stub no-match persons only, tested over HTTP); city, state and country are
     # absent only from the thin person of an unknown email (tests/test_recorded_answers.py).
     expected = _optional("person") - {"street_address", "match_confidence", "city", "state", "country"}
     for key in sorted(expected):
-        present = sum(key in answer for answer in ANSWERS)
+        present = sum(key in answer for answer in answers())
         assert 0 < present < PERSONS, f"{key}: present in {present} of {PERSONS}"
 
 
 def test_every_optional_organization_key_is_absent_in_some_and_present_in_others() -> None:
-    organizations = [a["organization"] for a in ANSWERS if isinstance(a.get("organization"), dict)]
+    organizations = [a["organization"] for a in answers() if isinstance(a.get("organization"), dict)]
     nested = set().union(*organizations)
     for key in sorted(_optional("organization") & nested):
         present = sum(key in organization for organization in organizations)
@@ -79,7 +78,7 @@ def test_partial_persons_always_leave_keys_out() -> None:
 
 
 def test_every_generated_answer_validates_strictly() -> None:
-    for answer in ANSWERS:
+    for answer in answers():
         data.validate("people_match.response", {"person": answer}, strict=True)
 
 

@@ -591,7 +591,7 @@ def test_bundled_schema_judges_like_the_file_schema(name: str, document: Any, va
 
 # Fewer examples of the big response schemas, more of the small ones.
 _HEAVY = {
-    "people_bulk_match.response": 10,
+    "people_bulk_match.response": 6,
     "people_match.response": 10,
     "webhook_result.response": 10,
     "api_usage_stats.response": 5,
@@ -600,7 +600,7 @@ _HEAVY = {
 
 def _check_generated(name: str, strategy: st.SearchStrategy[Any]) -> Callable[[], None]:
     @settings(
-        max_examples=_HEAVY.get(name, 25),
+        max_examples=_HEAVY.get(name, 15),
         deadline=None,
         database=None,
         derandomize=True,

@@ -14,7 +14,7 @@ from contract_tests.drawing import draw
 from contract_tests.strategies import schema
 from mock_server.domain.data import validate
 
-FAST = settings(max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+FAST = settings(max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 SLOW = settings(max_examples=8, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
 DOCUMENTS = [
