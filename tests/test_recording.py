@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
+import httpx
 import pytest
 import requests
 
@@ -203,6 +205,20 @@ def test_an_upstream_reset_resets_the_client_and_is_not_retried(upstream: Emulat
         assert rec.proxy.cap.describe()["spent"] == 1.0
     assert exchange["fault"].startswith("reset") and "response" not in exchange
     assert len(upstream_journal(upstream.url)) == 1
+
+
+def test_an_upstream_stream_error_outside_httpx_s_own_also_resets_the_client(
+    upstream: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
+        raise anyio.BrokenResourceError
+
+    monkeypatch.setattr(httpx.AsyncHTTPTransport, "handle_async_request", broken)
+    with recorder(upstream.url, tmp_path / "rec", max_credits=5) as rec:
+        with pytest.raises(requests.ConnectionError):
+            _post(rec.url, "/api/v1/people/match", {"email": "x@acme.com"})
+        [exchange] = rec.exchanges()
+    assert exchange["fault"] == "reset (BrokenResourceError)" and "response" not in exchange
 
 
 def test_an_upstream_5xx_reaches_the_client_unchanged(upstream: Emulator, tmp_path: Path) -> None:

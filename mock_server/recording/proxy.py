@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import anyio
 import httpx
 
 from mock_server.domain.clock import Clock
@@ -80,6 +81,10 @@ MAX_REQUEST_BYTES = 1024 * 1024
 MIN_KEY_LENGTH = 8
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
 
+
+#: A connection the upstream reset mid-answer can surface as anyio's own error, not httpx's: seen
+#: under load (httpx 0.29, httpcore 1.0.9, anyio 4.16), where it escaped as a 500 to the client.
+_STREAM_ERRORS = (anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.EndOfStream)
 
 class CreditCapReached(RecorderError):
     """The recorder's own refusal: the call could cross --max-credits, so it was not sent."""
@@ -309,7 +314,7 @@ class RecordingProxy:
             raise UpstreamUnreachable(type(exc).__name__) from exc
         except httpx.TimeoutException:
             fault = "timeout"
-        except (httpx.TransportError, _AnswerTooLarge) as exc:
+        except (httpx.TransportError, _AnswerTooLarge, *_STREAM_ERRORS) as exc:
             fault = f"reset ({type(exc).__name__})"
         answer = _parse(raw, _header(answer_headers, "content-type"))
         charged = charged_now(call.path, None if fault else status, answer, cost)
