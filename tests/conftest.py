@@ -32,12 +32,6 @@ from mock_server.stores.redis_store import RedisStore
 pytest_plugins = ["pytester"]
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Slow tests first, in their order: their waits overlap the quick tests' work, not trail it."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
-
-
 def pytest_configure(config: pytest.Config) -> None:
     """One case cache for this run, shared by its workers and the check-client runs they start.
 
