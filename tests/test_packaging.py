@@ -79,7 +79,8 @@ def test_make_test_installs_the_locked_toolchain_and_the_browser_and_runs_in_par
     commands = _dry_run("test")
     assert "pip sync --quiet --python .venv/bin/python --require-hashes requirements/dev.txt" in commands
     assert "install-browser.sh" in commands
-    assert "pytest -q -n 3 --durations=15" in commands
+    assert "pytest -q -n 4 --dist worksteal --durations=15" in commands
+    assert "mypy & mypy=$!" in commands and "wait $mypy || exit 1; exit $tests" in commands
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
