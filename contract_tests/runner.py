@@ -33,6 +33,7 @@ from contract_tests.drivers import (
     AdapterDriver,
     CommandDriver,
     Driver,
+    LinesDriver,
     Reply,
     Target,
     client_time_zone,
@@ -187,7 +188,15 @@ class ContractRunner:
         reply = self.driver.call(PREFLIGHT, target, threading.Event(), self.driver.timeout)
         self.server.control.remove_key(target.api_key)
         if reply.outcome is None:
-            raise ClientDidNotRun(self.driver.label, reply)
+            job: dict[str, Any] = PREFLIGHT
+            if isinstance(self.driver, LinesDriver):  # its stdin takes lines of request and target
+                env = {
+                    "APOLLO_BASE_URL": target.base_url,
+                    "APOLLO_API_URL": target.api_url,
+                    "APOLLO_API_KEY": "...",
+                }
+                job = {"request": PREFLIGHT, "env": env}
+            raise ClientDidNotRun(self.driver.label, reply, job)
 
     def run_case(self, case: Case) -> Observation:
         """Prime the emulator with the case's answers, run the client once, collect what it sent."""
@@ -332,14 +341,14 @@ def allowance(case: Case) -> float:
 class ClientDidNotRun(Exception):
     """The pre-flight run failed: the command cannot start, exits non-zero, or prints nothing."""
 
-    def __init__(self, label: str, reply: Reply) -> None:
+    def __init__(self, label: str, reply: Reply, job: dict[str, Any] = PREFLIGHT) -> None:
         self.reply = reply
         lines = [f"the client command did not run: {label!r} {reply.crash or 'gave no outcome'}"]
         stdout = [line for line in reply.output.splitlines() if line.startswith("stdout: ")]
         if stdout:
             lines += ["what it printed on stdout:", *(f"  {line[8:]}" for line in stdout[-6:])]
         lines.append(
-            f"(stopped before generating any case; try it by hand: echo '{json.dumps(PREFLIGHT)}' | {label})"
+            f"(stopped before generating any case; try it by hand: echo '{json.dumps(job)}' | {label})"
         )
         super().__init__("\n".join(lines))
 

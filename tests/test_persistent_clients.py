@@ -195,3 +195,15 @@ def test_close_ends_the_idle_processes(scripted: LinesDriver) -> None:
     scripted.close()
     assert client.process.returncode == 0  # it exited on its own when its stdin closed
     assert reply.outcome is not None
+
+
+def test_a_persistent_client_that_cannot_start_is_told_how_to_try_a_line_by_hand() -> None:
+    from contract_tests.runner import ClientDidNotRun, run_contract
+
+    with pytest.raises(ClientDidNotRun) as refused:
+        run_contract(LinesDriver("exit 3", 5), properties=["no_match"], examples=1, preflight=True)
+    hint = str(refused.value).splitlines()[-1]
+    assert hint.startswith(
+        """(stopped before generating any case; try it by hand: echo '{"request": {"operation\""""
+    )
+    assert '"env": {"APOLLO_BASE_URL": "http://127.0.0.1:' in hint and hint.endswith("' | exit 3)")
