@@ -222,8 +222,13 @@ def fakeapollo_command(port: int) -> list[str]:
 
 
 def clean_env() -> dict[str, str]:
-    """The environment minus FAKEAPOLLO_* settings, so `serve` runs at its defaults."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("FAKEAPOLLO_")}
+    """The environment minus FAKEAPOLLO_* settings, so `serve` runs at its defaults.
+
+    PYTHONDONTWRITEBYTECODE goes too (as `make bench` unexports it): with it, every start of a
+    checkout whose bytecode is stale compiles its sources again, and the start-up figure says so.
+    """
+    dropped = ("PYTHONDONTWRITEBYTECODE",)
+    return {k: v for k, v in os.environ.items() if not k.startswith("FAKEAPOLLO_") and k not in dropped}
 
 
 def default_threads() -> int:
