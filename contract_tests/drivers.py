@@ -320,6 +320,7 @@ class _LineClient:
         self._stderr: deque[str] = deque()
         self._stderr_size = 0
         self._stderr_lock = threading.Lock()
+        self._stderr_unsettled = False
         self._reader = threading.Thread(target=self._read, name="contract-client-stdout", daemon=True)
         self._drainer = threading.Thread(target=self._drain, name="contract-client-stderr", daemon=True)
         self._reader.start()
@@ -436,20 +437,29 @@ class _LineClient:
         assert stderr is not None
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
         while chunk := os.read(stderr.fileno(), 65_536):
+            self._stderr_unsettled = True  # read, not yet kept: _settle_stderr waits for it
             text = decoder.decode(chunk)
             with self._stderr_lock:
                 self._stderr.append(text)
                 self._stderr_size += len(text)
                 while self._stderr_size > STDERR_KEPT and len(self._stderr) > 1:
                     self._stderr_size -= len(self._stderr.popleft())
+                self._stderr_unsettled = False
 
-    def _settle_stderr(self, seconds: float = 0.05) -> None:
-        """Give the drain thread a moment to read what the client wrote on stderr before its outcome."""
+    def _settle_stderr(self, seconds: float = 0.5) -> None:
+        """Let the drain thread keep what the client wrote on stderr before its outcome (at most `seconds`).
+
+        Waits while the pipe still holds bytes or a chunk read is not yet kept: on a busy machine a
+        megabyte written just before the outcome line takes the drain thread well over 50 ms.
+        """
         stderr = self.process.stderr
         if os.name == "nt" or stderr is None:  # pragma: no cover - select takes no pipes there
             return
         deadline = time.monotonic() + seconds
-        while select.select([stderr.fileno()], [], [], 0)[0] and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            pending = select.select([stderr.fileno()], [], [], 0)[0]
+            if not pending and not self._stderr_unsettled:
+                return
             if self.process.poll() is not None:
                 return
             time.sleep(0.001)
