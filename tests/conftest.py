@@ -32,28 +32,6 @@ from mock_server.stores.redis_store import RedisStore
 pytest_plugins = ["pytester"]
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked `waits` start early, one at the head of each worker's share, not trailing at the end.
-
-    pytest-xdist's worksteal hands each of N workers a contiguous quarter (N-th) of the list and idle
-    workers take from the end of busy ones' queues, so a test at the head of a share starts at once.
-    """
-    waiting = [item for item in items if item.get_closest_marker("waits") is not None]
-    if not waiting:
-        return
-    rest = [item for item in items if item.get_closest_marker("waits") is None]
-    worker: dict[str, Any] = getattr(config, "workerinput", {})  # what pytest-xdist tells each worker
-    workers = max(1, int(worker.get("workercount", 1)))
-    share = -(-len(items) // workers)
-    heads: list[list[pytest.Item]] = [waiting[k::workers] for k in range(workers)]
-    ordered: list[pytest.Item] = []
-    for head in heads:
-        take = max(0, share - len(head))
-        ordered += head + rest[:take]
-        rest = rest[take:]
-    items[:] = ordered + rest
-
-
 def pytest_configure(config: pytest.Config) -> None:
     """One case cache for this run, shared by its workers and the check-client runs they start.
 

@@ -27,7 +27,6 @@ def fakeapollo(*args: str, timeout: float = 120, cwd: Path = ROOT) -> subprocess
 
 
 @pytest.mark.slow
-@pytest.mark.waits
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 def test_the_javascript_client_passes() -> None:
     result = fakeapollo("check-client", "--cmd", f"node {CLIENTS / 'js_client.mjs'}", "--examples", "1")
@@ -197,7 +196,6 @@ def test_bad_options_exit_2() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.waits
 def test_the_python_client_passes_against_a_running_emulator_and_stderr_holds_only_progress(
     tmp_path: Path,
 ) -> None:

@@ -73,14 +73,7 @@ def reports(module: str, prop: str, seeds: tuple[int, ...] = SEEDS, **options: A
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("module", "prop"),
-    # no_read_timeout waits out the emulator's whole hold: it runs first (tests/conftest.py).
-    [
-        pytest.param(m, p, marks=pytest.mark.waits) if m == "no_read_timeout" else (m, p)
-        for m, p in sorted(CAUGHT_BY.items())
-    ],
-)
+@pytest.mark.parametrize(("module", "prop"), sorted(CAUGHT_BY.items()))
 def test_broken_client_is_caught_by_its_property_at_every_seed(module: str, prop: str) -> None:
     for report in reports(module, prop, examples=3, shrink_runs=0):
         assert report.failed == [prop], report.render()

@@ -18,7 +18,7 @@ EXAMPLES = int(os.environ.get("FAKEAPOLLO_SCHEMATHESIS_EXAMPLES", "5"))
 SEED = 1
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
-pytestmark = [pytest.mark.slow, pytest.mark.waits]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

@@ -52,7 +52,6 @@ def run_at_every_seed(client: str) -> dict[int, Report]:
 
 
 @pytest.mark.slow
-@pytest.mark.waits
 @pytest.mark.parametrize("client", ["requests_client", "httpx_client", "fetch_client"])
 def test_a_production_style_client_passes_every_property_at_seeds_0_to_2(client: str) -> None:
     if client == "fetch_client" and shutil.which("node") is None:
