@@ -190,12 +190,7 @@ class ContractRunner:
         if reply.outcome is None:
             job: dict[str, Any] = PREFLIGHT
             if isinstance(self.driver, LinesDriver):  # its stdin takes lines of request and target
-                env = {
-                    "APOLLO_BASE_URL": target.base_url,
-                    "APOLLO_API_URL": target.api_url,
-                    "APOLLO_API_KEY": "...",
-                }
-                job = {"request": PREFLIGHT, "env": env}
+                job = {"request": PREFLIGHT, "env": Target(target.base_url, "...").environment()}
             raise ClientDidNotRun(self.driver.label, reply, job)
 
     def run_case(self, case: Case) -> Observation:
