@@ -95,6 +95,14 @@ def mask_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return shown
 
 
+def names_secret(params: Mapping[str, Any]) -> bool:
+    """Whether a parameter's name is a secret's (`api_key` and the like)."""
+    for name in params:
+        if not isinstance(name, str) or name.lower().replace("-", "_") in SENSITIVE_PARAMS:
+            return True
+    return False
+
+
 def mask_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """Parameters with an `api_key` (and other secret-named parameters) masked."""
     return {

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mock_server.domain.errors import ApolloError, FakeApolloError, Unauthorized
+from mock_server.domain.journal import names_secret
 from mock_server.domain.params import merge
 from mock_server.domain.ratelimit import RateState
 from mock_server.domain.scenarios import Outcome, OutcomeName, ScriptedResponse
@@ -45,6 +46,10 @@ class Parsed:
 
     params: dict[str, Any]
     request: Any
+    # No parameter is named as a secret (`api_key`...): the key can be the call's one secret.
+    plain: bool = False
+    # Whether the request may name a webhook URL (asgi.py: then it is answered on a thread).
+    hosts: bool = True
 
 
 UNPARSED: Any = object()
@@ -60,7 +65,6 @@ class Call:
     header_key: str | None
     scenario_header: str | None
     body: bytes
-    mimetype: str
     content_type: str
     # The token of an `Authorization: Bearer` header (OAuth), and path parameters (people/{id}).
     bearer: str | None = None
@@ -78,6 +82,8 @@ class Notes:
     outcome: Outcome | None = None
     rate: RateState | None = None
     receipt: Receipt = field(default_factory=Receipt)
+    # Admitted, and no parameter named as a secret: the journal may keep the call as it is.
+    plain: bool = False
     # Bytes of the request body the journal keeps (its parsed form in `params`).
     request_bytes: int = 0
 
@@ -141,6 +147,7 @@ def _answer(
             return Reply(200, b"", "text/plain"), fault
     rate = service.admit(operation.endpoint, api_key, outcome)
     notes.rate = rate
+    notes.plain = parsed.plain
     try:
         request = parsed.request
         if request is UNPARSED:
@@ -151,20 +158,22 @@ def _answer(
         if operation.limits_on_errors:
             error.headers.update(rate.headers())
         raise
-    return apollo_reply(result, rate.headers()), fault
+    return apollo_reply(result, rate), fault
 
 
 def parse(call: Call, operation: Operation, *, body_wins: bool) -> Parsed:
     """The call's parameters (query, body, path) and the operation's parse of them; 400/415 for a bad body."""
-    body = parse_body(call.body, call.mimetype, call.content_type)
+    mimetype = call.content_type.partition(";")[0].strip().lower()
+    body = parse_body(call.body, mimetype, call.content_type)
     params = merge(call.query, body, body_wins=body_wins)
     params.update(call.path_params)
+    plain = not names_secret(params)
     if operation.parse is None:
-        return Parsed(params, params)
+        return Parsed(params, params, plain)
     try:
-        return Parsed(params, operation.parse(params))
+        return Parsed(params, operation.parse(params), plain)
     except Exception:  # noqa: BLE001 - refused again, at the handler's turn
-        return Parsed(params, UNPARSED)
+        return Parsed(params, UNPARSED, plain)
 
 
 def internal_error() -> Reply:

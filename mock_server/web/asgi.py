@@ -110,33 +110,22 @@ class Emulator:
         self.wsgi  # noqa: B018 - builds the Flask app and its a2wsgi wrapper
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Serve one connection event: lifespan, or one HTTP request."""
-        kind = scope["type"]
-        if kind == "http":
-            await self._http(scope, receive, send)
-        elif kind == "lifespan":
-            await self._lifespan(receive, send)
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-                if self._control is None:  # ready before the control API's first call, off the loop:
-                    builder = threading.Thread(target=self._build_control, name="fakeapollo-control")
-                    builder.daemon = True
-                    builder.start()
-            elif message["type"] == "lifespan.shutdown":
-                self.service.close()  # stops the webhook dispatcher; pending deliveries stay stored
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one connection event: one HTTP request, or lifespan."""
+        if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                await self._lifespan(receive, send)
+            return
         started = time.perf_counter()
         headers: list[tuple[bytes, bytes]] = scope["headers"]
         try:
             read = _check_request(scope, headers, self.max_body)
-            body = await _read_body(receive, self.max_body)
+            message = await receive()
+            whole: bytes = message.get("body", b"")
+            body: bytes | None = whole
+            if message["type"] != "http.request" or message.get("more_body", False):
+                body = await _read_body(message, receive, self.max_body)
+            elif len(whole) > self.max_body:
+                raise TooLarge()
         except FakeApolloError as error:
             reply = error_reply(error)
             await _send_reply(send, reply, head=False)
@@ -163,6 +152,20 @@ class Emulator:
             status = await self._flask(scope, body, receive, send)
             self._log(scope, headers, status, None, started)
 
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+                if self._control is None:  # ready before the control API's first call, off the loop:
+                    builder = threading.Thread(target=self._build_control, name="fakeapollo-control")
+                    builder.daemon = True
+                    builder.start()
+            elif message["type"] == "lifespan.shutdown":
+                self.service.close()  # stops the webhook dispatcher; pending deliveries stay stored
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
     async def _apollo(
         self,
         scope: Scope,
@@ -188,7 +191,6 @@ class Emulator:
             bearer=bearer_token(authorization) if authorization is not None else None,
             scenario_header=scenario_header,
             body=body,
-            mimetype=content_type.partition(";")[0].strip().lower(),
             content_type=content_type,
             path_params=path_params,
         )
@@ -201,11 +203,12 @@ class Emulator:
             call.parsed = self.parsed.get(memo)
             if call.parsed is not None:
                 memo = None  # kept already
+        hosts = call.parsed.hosts if call.parsed is not None else _may_resolve_hosts(query, body)
         notes = Notes()
         service = self.service
         at = service.clock.timestamp()
         blocking = service.store.blocking  # Redis: only while its round trips are slow
-        if blocking or _may_resolve_hosts(query, body):
+        if blocking or hosts:
             # SQLite may wait on another process's lock, Redis on the network, a webhook URL's host on
             # DNS: on a thread, with the journal write in the same trip when there is no fault to wait for.
             pool = self.store_pool if blocking else None
@@ -216,6 +219,7 @@ class Emulator:
             reply, fault = answer(service, operation, call, notes)
             journaled = False
         if memo is not None and call.parsed is not None:
+            call.parsed.hosts = hosts
             self.parsed.put(memo, call.parsed)
         if fault is not None:
             if fault.wait:
@@ -389,21 +393,7 @@ def _journal(
     started: float,
 ) -> None:
     """Journal one call to an Apollo operation (where the store allows: on the loop, or a thread)."""
-    journaling.record(
-        service,
-        at=at,
-        duration_ms=(time.perf_counter() - started) * 1000,
-        method=call.method,
-        path=call.path,
-        query=call.query,
-        headers=headers,
-        notes=notes,
-        status=reply.status,
-        body=reply.body,
-        content_type=reply.content_type,
-        reply_headers=reply.headers,
-        document=reply.document,
-    )
+    journaling.record_answer(service, call, headers, notes, reply, at, (time.perf_counter() - started) * 1000)
 
 
 def _check_request(scope: Scope, headers: list[tuple[bytes, bytes]], max_body: int) -> Read:
@@ -436,12 +426,12 @@ def _check_request(scope: Scope, headers: list[tuple[bytes, bytes]], max_body: i
     return read
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole body, or None when the client disconnected; TooLarge past `limit` bytes."""
+async def _read_body(first: Message, receive: Receive, limit: int) -> bytes | None:
+    """The whole body from its `first` message on; None when the client left, TooLarge past `limit`."""
     chunks: list[bytes] = []
     size = 0
+    message = first
     while True:
-        message = await receive()
         if message["type"] == "http.disconnect":
             return None
         chunk: bytes = message.get("body", b"")
@@ -452,6 +442,7 @@ async def _read_body(receive: Receive, limit: int) -> bytes | None:
             chunks.append(chunk)
         if not message.get("more_body", False):
             break
+        message = await receive()
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 

@@ -14,7 +14,6 @@ from mock_server.domain.encoding import dumps
 from mock_server.domain.journal import (
     ENTRY_OVERHEAD,
     SENSITIVE_HEADERS,
-    SENSITIVE_PARAMS,
     Deferred,
     Entry,
     Journal,
@@ -22,10 +21,12 @@ from mock_server.domain.journal import (
     mask_key,
     mask_params,
     mask_text,
+    names_secret,
     text_size,
 )
 from mock_server.domain.service import Enrichment
-from mock_server.web.apollo import Notes, bearer_token
+from mock_server.web.apollo import Call, Notes, bearer_token
+from mock_server.web.render import Reply
 
 ADMIN_PREFIX = "/__admin/"
 log = logging.getLogger("fakeapollo")
@@ -58,7 +59,6 @@ def record(
     content_type: str,
     response_headers: Mapping[str, str] | None = None,
     reply_headers: Mapping[str, str] | None = None,
-    document: Any = None,
     writer: BackgroundWriter | None = None,
 ) -> None:
     """Journal what was sent and what was answered, with the call's key, charge, limits and scenario.
@@ -66,27 +66,58 @@ def record(
     `at` is the clock's timestamp; `headers` the request's, by name or as the server's raw pairs;
     `response_headers` those sent, or None for an ASGI reply's (Content-Type, `reply_headers`,
     Content-Length). Keys, tokens and `api_key` values are masked before the entry reaches any
-    store; the in-memory journal keeps a call whose one secret is a registered key as it was
-    (`Deferred`), and it is masked and built when read. With a `writer` the entry is written on its
-    thread, so the answer does not wait for the store. A deferred entry keeps `document`, when
-    given, instead of `body`, and encodes it again when read (the same bytes).
+    store. With a `writer` the entry is written on its thread, so the answer does not wait for the store.
     """
     journal = service.store.journal
-    args = (service, at, duration_ms, method, path, query, headers, notes, status, body, content_type)
-    if writer is None and type(journal) is Journal:
-        chars = _deferrable(notes, query, headers)
-        if chars is not None:
-            size = chars + _size(notes, query, (), body, content_type, response_headers, reply_headers)
-            if document is not None:
-                args = (*args[:9], b"", content_type)
-            build = partial(_entry, *args, response_headers, reply_headers, document)
-            journal.record(Deferred(size, build))
-            return
-    entry = _entry(*args, response_headers, reply_headers)
+    entry = _entry(
+        service, at, duration_ms, method, path, query, headers, notes, status, body, content_type,
+        response_headers, reply_headers,
+    )  # fmt: skip
     if writer is not None:
         writer.submit(lambda: journal.record(entry))
     else:
         journal.record(entry)
+
+
+def record_answer(
+    service: Enrichment,
+    call: Call,
+    headers: Sequence[tuple[bytes, bytes]],
+    notes: Notes | None,
+    reply: Reply,
+    at: float,
+    duration_ms: float,
+) -> None:
+    """`record` of the ASGI application's answer to a call of an Apollo operation (or its 405).
+
+    The in-memory journal keeps an admitted call whose one secret is its registered key as what was
+    at hand (`Deferred`), masked and built when read; the reply's `document`, when it has one, is
+    kept instead of its body and encoded again then (the same bytes).
+    """
+    journal = service.store.journal
+    query = call.query
+    chars = _deferrable(notes, query, headers)
+    if chars is None or type(journal) is not Journal:
+        record(
+            service, at=at, duration_ms=duration_ms, method=call.method, path=call.path, query=query,
+            headers=headers, notes=notes, status=reply.status, body=reply.body,
+            content_type=reply.content_type, reply_headers=reply.headers,
+        )  # fmt: skip
+        return
+    assert notes is not None  # `_deferrable` said so
+    body, content_type, shown, document = reply.body, reply.content_type, reply.headers, reply.document
+    size = ENTRY_OVERHEAD + notes.request_bytes + len(body) + chars
+    if query:
+        size += text_size(query)
+    if "Content-Type" in shown or "Content-Length" in shown:
+        size += text_size(_shown(content_type, body, None, shown))
+    else:  # Content-Type, the reply's own headers, Content-Length (`_shown`), without the dict
+        size += 26 + len(content_type) + text_size(shown) + len(str(len(body)))
+    build = partial(
+        _entry, service, at, duration_ms, call.method, call.path, query, headers, notes, reply.status,
+        b"" if document is not None else body, content_type, None, shown, document,
+    )  # fmt: skip
+    journal.record(Deferred(size, build))
 
 
 def _entry(
@@ -196,11 +227,9 @@ def _deferrable(notes: Notes | None, query: Mapping[str, Any], headers: Headers)
     """The request headers' characters when the call's one secret is its admitted key, else None.
 
     A registered key is held by the key registry anyway: such a call's entry may wait to be built.
+    `notes.plain` says the call was admitted and its parameters name no secret.
     """
-    if notes is None or notes.rate is None or isinstance(headers, dict):
-        return None
-    params = notes.params
-    if not isinstance(params, dict) or (query and _secret_named(query)) or _secret_named(params):
+    if notes is None or not notes.plain or isinstance(headers, dict) or (query and names_secret(query)):
         return None
     chars = keys = 0
     for name, value in headers:
@@ -215,14 +244,6 @@ def _deferrable(notes: Notes | None, query: Mapping[str, Any], headers: Headers)
                 return None
             keys = 1
     return chars
-
-
-def _secret_named(params: Mapping[str, Any]) -> bool:
-    """Whether a parameter's name is a secret's (`api_key` and the like)."""
-    for name in params:
-        if not isinstance(name, str) or name.lower().replace("-", "_") in SENSITIVE_PARAMS:
-            return True
-    return False
 
 
 def named_headers(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:

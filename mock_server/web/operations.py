@@ -15,7 +15,7 @@ from typing import Any
 
 from mock_server.domain import prospecting as p
 from mock_server.domain.keys import ApiKey
-from mock_server.domain.params import BulkRequest, MatchRequest, parse_bulk, parse_match
+from mock_server.domain.params import parse_bulk, parse_match
 from mock_server.domain.scenarios import Outcome
 from mock_server.domain.service import (
     ORGANIZATIONS_BULK_ENRICH,
@@ -87,41 +87,6 @@ class Operation:
         return {first: self.operation_id, **{m: f"{self.operation_id}-{m.lower()}" for m in others}}
 
 
-def match(
-    service: Enrichment, api_key: ApiKey, request: MatchRequest, outcome: Outcome | None, receipt: Receipt
-) -> dict[str, Any]:
-    """people/match (`request` from parse_match)."""
-    return service.people_match(api_key, request, outcome, receipt)
-
-
-def bulk_match(
-    service: Enrichment, api_key: ApiKey, request: BulkRequest, outcome: Outcome | None, receipt: Receipt
-) -> dict[str, Any]:
-    """people/bulk_match (`request` from parse_bulk)."""
-    return service.bulk_match(api_key, request, outcome, receipt)
-
-
-def organization(
-    service: Enrichment, api_key: ApiKey, params: Params, outcome: Outcome | None, receipt: Receipt
-) -> dict[str, Any]:
-    """organizations/enrich."""
-    return service.organization_enrich(api_key, params, outcome, receipt)
-
-
-def organizations(
-    service: Enrichment, api_key: ApiKey, params: Params, outcome: Outcome | None, receipt: Receipt
-) -> dict[str, Any]:
-    """organizations/bulk_enrich."""
-    return service.organizations_bulk_enrich(api_key, params, outcome, receipt)
-
-
-def person(
-    service: Enrichment, api_key: ApiKey, params: Params, outcome: Outcome | None, receipt: Receipt
-) -> dict[str, Any]:
-    """people/{id}."""
-    return service.people_show(api_key, params, outcome, receipt)
-
-
 def webhook_result(
     service: Enrichment, api_key: ApiKey, params: Params, outcome: Outcome | None, receipt: Receipt
 ) -> dict[str, Any]:
@@ -153,7 +118,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "/people/match",
         ("POST", "GET"),
         PEOPLE_MATCH,
-        match,
+        Enrichment.people_match,
         tag="People Enrichment",
         summary="Enrich one person",
         request="people_match.request",
@@ -173,7 +138,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "/people/bulk_match",
         ("POST",),
         PEOPLE_BULK_MATCH,
-        bulk_match,
+        Enrichment.bulk_match,
         tag="People Enrichment",
         summary="Enrich up to 10 people",
         request="people_bulk_match.request",
@@ -191,7 +156,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "/organizations/enrich",
         ("GET", "POST"),
         ORGANIZATIONS_ENRICH,
-        organization,
+        Enrichment.organization_enrich,
         tag="Organization Enrichment",
         summary="Enrich one organization",
         request="organization_enrich.request",
@@ -206,7 +171,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "/organizations/bulk_enrich",
         ("POST",),
         ORGANIZATIONS_BULK_ENRICH,
-        organizations,
+        Enrichment.organizations_bulk_enrich,
         tag="Organization Enrichment",
         summary="Enrich up to 10 organizations",
         request="organizations_bulk_enrich.request",
@@ -222,7 +187,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "/people/{id}",
         ("GET",),
         PEOPLE_SHOW,
-        person,
+        Enrichment.people_show,
         tag="People Enrichment",
         summary="One person by Apollo id",
         response="people_show.response",

@@ -19,6 +19,7 @@ from mock_server.domain.errors import (
     UnsupportedMediaType,
 )
 from mock_server.domain.persons import Spliced
+from mock_server.domain.ratelimit import RateState
 from mock_server.domain.service import Enrichment
 
 if TYPE_CHECKING:  # Flask is imported by the functions that need it: serve starts without it
@@ -61,15 +62,16 @@ def error_reply(error: FakeApolloError) -> Reply:
     return Reply(error.status, error.encoded_body(), error.content_type, dict(error.headers))
 
 
-def apollo_reply(body: Any, rate_headers: dict[str, str]) -> Reply:
+def apollo_reply(body: Any, rate: RateState) -> Reply:
     """A 200 of an Apollo operation with Apollo's headers (docs/apollo-facts.md 3.4).
 
     `Content-Type` with its charset, `cache-control` of a fresh answer, a weak `etag` of the body and
-    a uuid4 `x-transaction-id`, around the rate-limit headers as the recordings order them.
+    a uuid4 `x-transaction-id`, around the rate-limit headers (`rate`'s) as the recordings order them.
     """
     encoded = dumps(body)
     headers = {"cache-control": FRESH, "etag": weak_etag(encoded)}
-    headers.update(rate_headers)
+    if rate.windows:
+        headers.update(rate.headers())
     headers["x-transaction-id"] = transaction_id()
     return Reply(200, encoded, APOLLO_JSON_TYPE, headers, body if spliced(body) else None)
 
