@@ -9,6 +9,8 @@ A stored case is only used by a build that would draw the same one: the files si
 of Hypothesis's version, Python's and the source and data every strategy reads (`contract_tests`,
 `mock_server`, the schemas and fixtures). Cases are pickles, so the cache is read only from a
 directory owned by this user and writable by nobody else (the trust Python gives `__pycache__`).
+A process about to draw a case takes that case's lock first, so processes that ask for the same case
+at the same moment (parallel test workers, seeds run side by side) draw it once and the others load it.
 """
 
 from __future__ import annotations
@@ -21,8 +23,14 @@ import pickle
 import stat
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: cases are kept, but drawn without a lock
+    fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from contract_tests.cases import Case, Property
@@ -102,6 +110,29 @@ def load(prop: Property, key: str) -> Case | None:
     return loaded if isinstance(loaded, Case) else None
 
 
+@contextlib.contextmanager
+def drawing(prop: Property, key: str) -> Iterator[None]:
+    """Hold the lock of `prop`'s case `key` (waiting for another process drawing it) while it is drawn.
+
+    A lock that cannot be taken only means the case may be drawn twice.
+    """
+    path = _file(prop, key)
+    if path is None or fcntl is None:
+        yield
+        return
+    try:
+        descriptor = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError:
+        yield
+        return
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
 def store(prop: Property, key: str, case: Case) -> None:
     """Keep `case` for `prop` and `key` (written whole or not at all; a failure only skips it)."""
     path = _file(prop, key)
@@ -120,4 +151,4 @@ def store(prop: Property, key: str, case: Case) -> None:
             os.unlink(stream.name)
 
 
-__all__ = ["CACHE_VARIABLE", "build_digest", "load", "store"]
+__all__ = ["CACHE_VARIABLE", "build_digest", "drawing", "load", "store"]

@@ -123,14 +123,17 @@ def draw_cases(prop: Property, count: int, seed: int) -> Iterator[Case]:
         if drawn is None:
             drawn = case_cache.load(prop, key[1])  # before the strategies: building them costs too
         if drawn is None:
-            if extremes is None:
-                extremes = prop.extremes()[:count]
-            if index >= len(extremes) and cases is None:
-                cases = prop.cases()
-            strategy = extremes[index] if index < len(extremes) else cases
-            assert strategy is not None
-            drawn = draw_one(strategy, key[1])
-            case_cache.store(prop, key[1], drawn)
+            with case_cache.drawing(prop, key[1]):
+                drawn = case_cache.load(prop, key[1])  # kept meanwhile by a process that held the lock
+                if drawn is None:
+                    if extremes is None:
+                        extremes = prop.extremes()[:count]
+                    if index >= len(extremes) and cases is None:
+                        cases = prop.cases()
+                    strategy = extremes[index] if index < len(extremes) else cases
+                    assert strategy is not None
+                    drawn = draw_one(strategy, key[1])
+                    case_cache.store(prop, key[1], drawn)
         with _DRAWN_LOCK:
             _DRAWN[key] = drawn
         yield copy.deepcopy(drawn)

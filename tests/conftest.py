@@ -36,7 +36,10 @@ def pytest_configure(config: pytest.Config) -> None:
     """One case cache for this run, shared by its workers and the check-client runs they start.
 
     A fresh folder each run: every run draws each contract case once, whatever the runs before.
+    Hypothesis loads no third-party plugins in the processes the tests start: the only one installed,
+    trio's (a dependency of selenium), imports pytest, about 0.3 s for every process importing Hypothesis.
     """
+    os.environ.setdefault("HYPOTHESIS_NO_PLUGINS", "1")
     if not hasattr(config, "workerinput") and not os.environ.get(CACHE_VARIABLE):
         folder = tempfile.mkdtemp(prefix="fakeapollo-cases-")
         os.environ[CACHE_VARIABLE] = folder

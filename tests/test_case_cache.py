@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,24 @@ def test_another_process_loads_the_kept_cases(cache: Path) -> None:
     import pickle
 
     assert pickle.loads(result.stdout) == drawn  # noqa: S301 - our own child's output
+
+
+def test_a_case_being_drawn_by_another_process_is_waited_for_and_loaded(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prop = property_named(PROPERTY)
+    drawn = next(draw_cases(prop, 1, seed=9))
+    _refuse_to_draw(monkeypatch)
+    key = f"10:{PROPERTY}:0"
+    results: list[Any] = []
+    with case_cache.drawing(prop, key):  # as another worker would while it draws the case
+        waiting = threading.Thread(target=lambda: results.extend(draw_cases(prop, 1, seed=10)))
+        waiting.start()
+        waiting.join(0.3)
+        assert waiting.is_alive() and not results  # waits for the lock instead of drawing
+        case_cache.store(prop, key, drawn)
+    waiting.join(30)
+    assert results == [drawn]
 
 
 def test_without_the_variable_nothing_is_kept(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:

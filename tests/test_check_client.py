@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import shutil
 import socket
 import subprocess
@@ -180,6 +182,20 @@ def test_the_client_gets_url_key_and_request() -> None:
     )
     report = check_command(f'{PYTHON} -c "{script}"', examples=2, properties=["no_match"])
     assert report.ok, report.render()
+
+
+def test_check_client_loads_no_hypothesis_plugin_and_leaves_the_clients_environment_alone() -> None:
+    assert importlib.util.find_spec("trio") is not None  # its Hypothesis plugin would load otherwise
+    probe = (
+        "import os, sys; from contract_tests.check_client import import_hypothesis_alone; "
+        "import_hypothesis_alone(); "
+        "print('hypothesis' in sys.modules, 'trio' in sys.modules, 'HYPOTHESIS_NO_PLUGINS' in os.environ)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "HYPOTHESIS_NO_PLUGINS"}
+    result = subprocess.run(
+        [PYTHON, "-c", probe], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60
+    )
+    assert result.stdout.split() == ["True", "False", "False"], result.stderr
 
 
 def test_report_states_its_own_per_case_overhead() -> None:

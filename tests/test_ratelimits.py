@@ -159,8 +159,14 @@ def test_keys_of_one_team_share_its_limits(tmp_path: Path) -> None:
         server.stop()
 
 
-def _burst(server_url: str) -> list[int]:
-    """50 concurrent clients send 1,500 requests on one team; the statuses they got."""
+# A team whose minute allows BURST_LIMIT calls: 50 concurrent clients ask for half as many again.
+BURST_LIMIT = 100
+BURST_CLIENTS = 50
+BURST_EACH = 3
+
+
+def _burst(server_url: str, key: str) -> list[int]:
+    """50 concurrent clients send 150 requests on one team; the statuses they got."""
     requests.post(f"{server_url}/__admin/reset", timeout=30).raise_for_status()
     requests.post(
         f"{server_url}/__admin/clock", json={"freeze": True, "now": "2026-01-01T00:00:00Z"}, timeout=30
@@ -168,27 +174,38 @@ def _burst(server_url: str) -> list[int]:
 
     def client(n: int) -> list[int]:
         with requests.Session() as session:
-            return [match(server_url, session=session).status_code for _ in range(30)]
+            return [match(server_url, key, session=session).status_code for _ in range(BURST_EACH)]
 
-    with ThreadPoolExecutor(max_workers=50) as pool:
-        return [status for statuses in pool.map(client, range(50)) for status in statuses]
+    with ThreadPoolExecutor(max_workers=BURST_CLIENTS) as pool:
+        return [status for statuses in pool.map(client, range(BURST_CLIENTS)) for status in statuses]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 4])
-def test_limits_are_exact_under_concurrency(workers: int) -> None:
-    server: ServeProcess = start_serve("--workers", str(workers), "--threads", "16")
+def test_limits_are_exact_under_concurrency(workers: int, tmp_path: Path) -> None:
+    keys = key_registry(
+        tmp_path,
+        {
+            "key": "burst-key",
+            "team": "burst",
+            "plan": "custom",
+            "credits": None,
+            "scopes": None,
+            "limits": {"minute": BURST_LIMIT, "hour": None, "day": None},
+        },
+    )
+    server: ServeProcess = start_serve("--workers", str(workers), "--threads", "16", "--keys", str(keys))
     try:
-        statuses = _burst(server.url)
-        assert len(statuses) == 1500
-        assert statuses.count(200) == 1000
-        assert statuses.count(429) == 500
+        statuses = _burst(server.url, "burst-key")
+        assert len(statuses) == BURST_CLIENTS * BURST_EACH
+        assert statuses.count(200) == BURST_LIMIT
+        assert statuses.count(429) == BURST_CLIENTS * BURST_EACH - BURST_LIMIT
         usage = requests.post(
-            f"{server.url}/api/v1/usage_stats/api_usage_stats", headers={"x-api-key": "test-key"}, timeout=30
+            f"{server.url}/api/v1/usage_stats/api_usage_stats", headers={"x-api-key": "burst-key"}, timeout=30
         ).json()
         assert usage['["api/v1/people", "match"]']["minute"] == {
-            "limit": 1000,
-            "consumed": 1000,
+            "limit": BURST_LIMIT,
+            "consumed": BURST_LIMIT,
             "left_over": 0,
         }
     finally:

@@ -14,8 +14,8 @@ from contract_tests.drawing import draw
 from contract_tests.strategies import schema
 from mock_server.domain.data import validate
 
-FAST = settings(max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-SLOW = settings(max_examples=8, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+FAST = settings(max_examples=8, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+SLOW = settings(max_examples=4, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
 DOCUMENTS = [
     ("people_match.response", gen.match_responses, FAST),
@@ -115,7 +115,7 @@ def test_partial_persons_have_holes() -> None:
     seen = {"null": False, "missing": False, "extra": False}
     documented = set(gen.definition("person")["properties"])
 
-    @settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=20, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(gen.partial_persons())
     def check(person: dict[str, Any]) -> None:
         seen["null"] |= any(v is None for v in person.values())
@@ -129,19 +129,19 @@ def test_partial_persons_have_holes() -> None:
 def test_optional_keys_are_sometimes_absent_and_partial_persons_always_miss_one() -> None:
     documented = gen.definition("person")["properties"]
     optional = set(documented) - set(gen.definition("person")["required"])
-    complete = draw(gen.persons(), 40, 0)
+    complete = draw(gen.persons(), 25, 0)
     absent = set().union(*(optional - set(p) for p in complete))
     present = set().union(*(optional & set(p) for p in complete))
     assert len(absent) > len(optional) / 2, sorted(optional - absent)
     assert present == optional, sorted(optional - present)
-    assert all(optional - set(p) for p in draw(gen.partial_persons(), 20, 0))
+    assert all(optional - set(p) for p in draw(gen.partial_persons(), 10, 0))
 
 
 SCRIPTS = {"accents": "øëñœłễ", "right-to-left": "אבגדהוזחטיכלמנסעפצקרשתمحدلعيرةبا", "emoji": "🚀📈✨"}
 
 
 def test_complete_persons_carry_every_script() -> None:
-    text = json.dumps(draw(gen.persons(), 30, 0), ensure_ascii=False)
+    text = json.dumps(draw(gen.persons(), 10, 0), ensure_ascii=False)
     assert {name for name, probe in SCRIPTS.items() if any(c in text for c in probe)} == set(SCRIPTS)
 
 
