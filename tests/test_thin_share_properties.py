@@ -17,6 +17,8 @@ from tests.test_recorded_answers import _recording
 
 SEEDS = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 PROFILE = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: Strict validation is the costly part: the first persons of each shape are validated, all are counted.
+VALIDATED_PER_SHAPE = 40
 RECORDED_THIN = _recording("people_match_thin-person-unknown-email_nango_2026-05-18.json")["body"]["person"]
 
 
@@ -46,8 +48,9 @@ def test_every_shape_occurs_at_its_documented_rate_and_validates() -> None:
         person = directory.find(Identity("email", email))
         assert person is not None
         document = {"person": render(person, reveal_personal_emails=False)}
-        data.validate("people_match.response", document, strict=True)
         shape = _shape(document["person"])
+        if shapes[shape] < VALIDATED_PER_SHAPE:
+            data.validate("people_match.response", document, strict=True)
         if shape == "thin":
             _assert_thin(document["person"], email)
             assert person.unmatched
