@@ -1,6 +1,11 @@
 # fakeapollo: `make serve` starts the mock, `make test` runs every check. Both build .venv first,
 # from uv.lock (exact versions with hashes), with a pinned uv kept in .tools/uv.
-PYTHON ?= python3
+# The interpreter .venv is built on: the system's own python3 when it is 3.11 or newer, else the first
+# python3 on PATH; `make PYTHON=...` picks another. On the reference machine the system's (Debian's,
+# built with profile-guided and link-time optimisation) runs the suite in about a fifth less CPU than
+# the python3 on PATH (pyenv's plain build of 3.11.7) and serves a request in about 15% less.
+SYSTEM_PYTHON := /usr/bin/python3
+PYTHON ?= $(if $(shell $(SYSTEM_PYTHON) -c 'import sys, venv; print(sys.version_info >= (3, 11))' 2>/dev/null | grep True),$(SYSTEM_PYTHON),python3)
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
