@@ -119,3 +119,13 @@ def test_a_repeated_request_kept_parsed_still_sees_every_change_of_state(service
     bad = b'{"email": "not an email"}'
     assert [call(app, bad, headers), call(app, bad, [(b"x-api-key", b"nobody")])] == [422, 401]
     assert len(app.parsed) == 2  # a refused parse is kept as refused, and refused at its turn again
+
+
+def test_a_kept_parse_says_whether_a_repeat_may_name_a_webhook_url(service: Enrichment) -> None:
+    app = Emulator(service)
+    hooked = b'{"email": "ada@corp1.example.com", "webhook_url": "http://127.0.0.1:9/hook"}'
+    plain = b'{"email": "ada@corp1.example.com"}'
+    for body in (hooked, plain, hooked, plain):
+        assert call(app, body, KEY) == 200
+    kept = {key[-1]: parsed.hosts for key, parsed in app.parsed._data.items()}  # noqa: SLF001
+    assert kept == {hooked: True, plain: False}

@@ -233,25 +233,25 @@ class TeamRecords:
     # -- the team view enrichment consults -------------------------------------------------
 
     @overload
-    def _linked(self, team: str, kind: Literal["contact"], link: str) -> ContactDocument | None: ...
+    def _linked(self, team: str, kind: Literal["contact"], link: str, of: str) -> ContactDocument | None: ...
     @overload
-    def _linked(self, team: str, kind: Literal["account"], link: str) -> AccountDocument | None: ...
-    def _linked(self, team: str, kind: Kind, link: str) -> TeamRecord | None:
+    def _linked(self, team: str, kind: Literal["account"], link: str, of: str) -> AccountDocument | None: ...
+    def _linked(self, team: str, kind: Kind, link: str, of: str) -> TeamRecord | None:
         teams = self.store.get_document(_TEAMS)
         if not teams or team not in teams:
             return None  # the common case: one read of a rarely changing document
-        record_id = self.store.get_document(f"crm:{team}:{link}")
+        record_id = self.store.get_document(f"crm:{team}:{link}:{of}")
         record = self.get(team, kind, record_id)
         return None if record is None or record.get("existence_level") == "none" else record
 
     def person_keys(self, team: str, person_id: str) -> TeamKeys | None:
         """contact/contact_id when `team` made a contact of this person."""
-        contact = self._linked(team, CONTACT, f"person:{person_id}")
+        contact = self._linked(team, CONTACT, "person", person_id)
         return None if contact is None else {"contact_id": contact["id"], "contact": contact}
 
     def organization_keys(self, team: str, organization_id: str) -> AccountKeys | None:
         """account/account_id when `team` made an account of this organization."""
-        account = self._linked(team, ACCOUNT, f"org:{organization_id}")
+        account = self._linked(team, ACCOUNT, "org", organization_id)
         return None if account is None else {"account_id": account["id"], "account": account}
 
     # -- contacts ---------------------------------------------------------------------------
@@ -273,11 +273,11 @@ class TeamRecords:
                 if match is not None:
                     return match
         if fields.get("person_id"):
-            linked = self._linked(team, CONTACT, f"person:{fields['person_id']}")
+            linked = self._linked(team, CONTACT, "person", fields["person_id"])
             if linked is not None:
                 return linked
         if fields.get("email"):
-            linked = self._linked(team, CONTACT, f"email:{_hash(fields['email'])}")
+            linked = self._linked(team, CONTACT, "email", _hash(fields["email"]))
             if linked is not None:
                 return linked
         first, last = (str(fields.get(k) or "").strip().lower() for k in ("first_name", "last_name"))

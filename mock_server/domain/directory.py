@@ -246,7 +246,7 @@ class PersonDirectory:
         """The person `identity` means, or None when Apollo would have no match."""
         if identity.is_nomatch:
             return None
-        key = (identity.kind, identity.value)
+        key: _AliasKey = identity  # an Identity is its (kind, value) tuple
         fixture = None
         if self._replay:  # a scrubbed recording's persons answer their recorded inputs first
             assert self._replay_key is not None
@@ -261,7 +261,7 @@ class PersonDirectory:
             if canonical is None:
                 return None  # never issued by this directory: Apollo has no such person
         elif identity.kind == "email" and not self._email_aliases:
-            canonical = identity
+            return self._person(identity)  # its own canonical identity, no fixture's (looked up above)
         else:
             # Unless the identity is another person's alias, the person is its own: a shared index
             # records that person's aliases in the same step as it looks the identity up.

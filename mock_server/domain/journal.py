@@ -373,25 +373,28 @@ class Deferred:
     this way (web/journaling.py): no other secret ever rests unmasked.
     """
 
-    __slots__ = ("_build", "_entry", "sequence", "size")
+    __slots__ = ("_args", "_build", "_entry", "sequence", "size")
 
-    def __init__(self, size: int, build: Callable[[], Entry]) -> None:
+    def __init__(self, size: int, build: Callable[..., Entry], args: tuple[Any, ...] = ()) -> None:
         self.sequence = 0
         self.size = size
-        self._build: Callable[[], Entry] | None = build
+        self._build: Callable[..., Entry] | None = build
+        self._args = args
         self._entry: Entry | None = None
 
     def entry(self) -> Entry:
-        """The entry, built on the first call (its number and size those it was kept with)."""
+        """The entry, `build(*args)` on the first call (its number and size those it was kept with)."""
         entry = self._entry
         if entry is None:
+            args = self._args  # read before `_build`, which another thread lets go of first
             build = self._build
             if build is None:  # another thread built it between the two reads
                 return self._entry  # type: ignore[return-value]
-            entry = build()
+            entry = build(*args)
             entry.sequence, entry.size = self.sequence, self.size
             self._entry = entry
             self._build = None  # what it was built from is let go
+            self._args = ()
         return entry
 
 

@@ -128,6 +128,8 @@ def _answer(
     notes.request_bytes = len(call.body)
     # Before a forced outcome can cost anything; `admit` counts the call of this same key.
     api_key = service.authenticate(call.header_key, params, bearer)
+    if api_key.key == credential:
+        notes.api_key = api_key.key  # the registry's string: the journal may keep it for long
     if call.method == "HEAD":
         # Headers only: the key is checked, nothing is counted or charged.
         return apollo_head_reply(), None

@@ -183,17 +183,9 @@ class Emulator:
         content_type = content_type or ""
         query_string: bytes = scope["query_string"]
         query = query_params(query_string) if query_string else {}
-        call = Call(
-            method=scope["method"],
-            path=scope["path"],
-            query=query,
-            header_key=header_key,
-            bearer=bearer_token(authorization) if authorization is not None else None,
-            scenario_header=scenario_header,
-            body=body,
-            content_type=content_type,
-            path_params=path_params,
-        )
+        bearer = bearer_token(authorization) if authorization is not None else None
+        method, path = scope["method"], scope["path"]
+        call = Call(method, path, query, header_key, scenario_header, body, content_type, bearer, path_params)
         if call.method not in operation.allowed:
             await self._refuse_method(scope, headers, call, operation, send, started)
             return
@@ -241,9 +233,12 @@ class Emulator:
                     self.store_pool, _journal, service, call, headers, notes, reply, at, started
                 )
             else:
-                _journal(service, call, headers, notes, reply, at, started)
+                duration_ms = (time.perf_counter() - started) * 1000
+                journaling.record_answer(service, call, headers, notes, reply, at, duration_ms)
         if not reset:
-            await _send_reply(send, reply, head=call.method == "HEAD")
+            start, rest = _messages(reply, head=call.method == "HEAD")
+            await send(start)
+            await send(rest)
         if self.access_log:
             self._log(scope, headers, 0 if reset else reply.status, notes, started)
 
@@ -455,15 +450,24 @@ def _may_resolve_hosts(query: dict[str, Any], body: bytes) -> bool:
 
 
 async def _send_reply(send: Send, reply: Reply, *, head: bool) -> None:
-    """Write a Reply: its status, Content-Type and headers, Content-Length, and its body (none for HEAD)."""
+    """Write a Reply (`_messages`)."""
+    start, rest = _messages(reply, head=head)
+    await send(start)
+    await send(rest)
+
+
+def _messages(reply: Reply, *, head: bool) -> tuple[Message, Message]:
+    """A Reply's two ASGI messages: status, Content-Type, headers, Content-Length; body (none for HEAD)."""
     content_type = _CONTENT_TYPES.get(reply.content_type)
     if content_type is None:
         content_type = _CONTENT_TYPES.setdefault(reply.content_type, reply.content_type.encode("latin-1"))
     headers = [(b"content-type", content_type), (b"content-length", b"%d" % len(reply.body))]
     for name, value in reply.headers.items():
         headers.append((name.encode("latin-1"), value.encode("latin-1")))
-    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
-    await send({"type": "http.response.body", "body": b"" if head else reply.body})
+    return (
+        {"type": "http.response.start", "status": reply.status, "headers": headers},
+        {"type": "http.response.body", "body": b"" if head else reply.body},
+    )
 
 
 def _reset(scope: Scope) -> None:

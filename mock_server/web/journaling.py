@@ -7,7 +7,6 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any
 
 from mock_server.domain.encoding import dumps
@@ -24,6 +23,8 @@ from mock_server.domain.journal import (
     names_secret,
     text_size,
 )
+from mock_server.domain.ratelimit import RateState
+from mock_server.domain.scenarios import Outcome
 from mock_server.domain.service import Enrichment
 from mock_server.web.apollo import Call, Notes, bearer_token
 from mock_server.web.render import Reply
@@ -92,7 +93,8 @@ def record_answer(
 
     The in-memory journal keeps an admitted call whose one secret is its registered key as what was
     at hand (`Deferred`), masked and built when read; the reply's `document`, when it has one, is
-    kept instead of its body and encoded again then (the same bytes).
+    kept instead of its body and encoded again then (the same bytes). What it keeps is few objects
+    (the call's notes are not among them): each is freed when the entry leaves the ring.
     """
     journal = service.store.journal
     query = call.query
@@ -113,11 +115,12 @@ def record_answer(
         size += text_size(_shown(content_type, body, None, shown))
     else:  # Content-Type, the reply's own headers, Content-Length (`_shown`), without the dict
         size += 26 + len(content_type) + text_size(shown) + len(str(len(body)))
-    build = partial(
-        _entry, service, at, duration_ms, call.method, call.path, query, headers, notes, reply.status,
-        b"" if document is not None else body, content_type, None, shown, document,
+    args = (
+        service, at, duration_ms, call.method, call.path, query or None, headers, notes.params, notes.api_key,
+        notes.outcome, notes.rate, notes.receipt.credits, reply.status, b"" if document is not None else body,
+        content_type, None, shown, document,
     )  # fmt: skip
-    journal.record(Deferred(size, build))
+    journal.record(Deferred(size, _built, args))
 
 
 def _entry(
@@ -134,28 +137,52 @@ def _entry(
     content_type: str,
     response_headers: Mapping[str, str] | None,
     reply_headers: Mapping[str, str] | None,
-    document: Any = None,
 ) -> Entry:
-    """The journal entry of one call, keys masked (numbered by the journal as it is kept).
-
-    `document`, when given, is what `body` encoded: it is encoded again here.
-    """
-    journal = service.store.journal
-    if document is not None:
-        body = dumps(document)
-    named = dict(headers) if isinstance(headers, dict) else named_headers(headers)
+    """The journal entry of one call, keys masked (numbered by the journal as it is kept)."""
     if notes is not None:
         rate, outcome, params, key = notes.rate, notes.outcome, notes.params, notes.api_key
         credits = notes.receipt.credits
     else:
         rate = outcome = params = None
-        key = _sent_key(named)
+        key = _sent_key(dict(headers) if isinstance(headers, dict) else named_headers(headers))
         credits = 0
+    entry = _built(
+        service, at, duration_ms, method, path, query, headers, params, key, outcome, rate, credits, status,
+        body, content_type, response_headers, reply_headers,
+    )  # fmt: skip
+    entry.size = _size(notes, query, headers, body, content_type, response_headers, reply_headers)
+    return entry
+
+
+def _built(
+    service: Enrichment,
+    at: float,
+    duration_ms: float,
+    method: str,
+    path: str,
+    query: dict[str, Any] | None,
+    headers: Headers,
+    params: Any,
+    key: str | None,
+    outcome: Outcome | None,
+    rate: RateState | None,
+    credits: float,
+    status: int,
+    body: bytes,
+    content_type: str,
+    response_headers: Mapping[str, str] | None,
+    reply_headers: Mapping[str, str] | None,
+    document: Any = None,
+) -> Entry:
+    """An entry of what the call left, its key, query, headers and body masked (`document`: the body's)."""
+    if document is not None:
+        body = dumps(document)
+    named = dict(headers) if isinstance(headers, dict) else named_headers(headers)
     # A key that passed authentication (the call was admitted) is a registered one, which the
     # registry holds anyway: its mask and fingerprint are worked out once. Others never are kept.
     marks = service.key_marks.get(key) if key is not None else None
     if marks is None:
-        marks = (mask_key(key), journal.fingerprint(key))
+        marks = (mask_key(key), service.store.journal.fingerprint(key))
         if rate is not None and key is not None:
             if len(service.key_marks) >= _MARKED_KEYS:
                 service.key_marks.clear()
@@ -178,7 +205,6 @@ def _entry(
         credits_charged=credits,
         rate_limit=rate.describe() if rate is not None and rate.windows else None,
         scenario=outcome.name.value if outcome is not None else None,
-        size=_size(notes, query, headers, body, content_type, response_headers, reply_headers),
     )
 
 
