@@ -45,7 +45,7 @@ from contract_tests.shrinking import simpler
 if TYPE_CHECKING:
     from flask import Flask
 
-    from mock_server.pytest_plugin import LiveServer
+    from mock_server.web.live import LiveServer
 
 DEFAULT_EXAMPLES = 10
 #: Back-off a client may take over the retries of one call (seconds), within its run budget.
@@ -71,8 +71,8 @@ class ContractServer:
     @classmethod
     def start(cls, app: Flask | None = None) -> ContractServer:
         """Serve a fresh emulator (or `app`) on a free loopback port."""
-        from mock_server.pytest_plugin import start_live_server
         from mock_server.web.app import create_app
+        from mock_server.web.live import start_live_server
 
         live = start_live_server(app if app is not None else create_app())
         return cls(live.url, live=live)
