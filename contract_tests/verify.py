@@ -34,9 +34,6 @@ import os
 import re
 import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -44,7 +41,6 @@ from typing import Any
 
 from contract_tests.misses import is_miss
 from mock_server.domain.data import violations
-from mock_server.domain.generation.people import THIN_KEYS
 
 EXAMPLE_PERSON = {"email": "tim@apollo.io"}
 NOBODY = {"first_name": "Nobody", "last_name": "Matchesthisname"}
@@ -104,6 +100,8 @@ def _expect_bulk(document: Any) -> list[str]:
 
 def _expect_thin_person(document: Any) -> list[str]:
     """The thin person Apollo creates for an unknown email (docs/apollo-facts.md 2.2): exactly its keys."""
+    from mock_server.domain.generation.people import THIN_KEYS
+
     person = document.get("person") if isinstance(document, dict) else None
     if not isinstance(person, dict):
         return [f"$.person: expected the thin person of an unknown email, got {json.dumps(person)[:80]}"]
@@ -246,6 +244,10 @@ def send(
     base_url: str, api_key: str, probe: Probe, timeout: float
 ) -> tuple[int | None, str, str, dict[str, str]]:
     """Send one probe; (status, content type, body text, headers), status None when nothing came back."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
     url = base_url.rstrip("/") + probe.path
     data: bytes | None = json.dumps(probe.body).encode()
     if probe.method == "GET":

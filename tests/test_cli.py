@@ -177,3 +177,17 @@ def test_a_redis_store_without_the_redis_extra_names_the_extra_in_one_line(
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "pip install 'fakeapollo[redis]'" in err
+
+
+def test_the_command_line_is_parsed_without_loading_what_only_contract_commands_use() -> None:
+    # `fakeapollo serve` builds the whole parser first: its start-up must not pay for check-client's
+    # and verify's machinery (bench/ measures the start-up to the first answer).
+    probe = (
+        "import sys; from mock_server import cli; cli.build_parser(); "
+        "heavy = ('hypothesis', 'pytest', 'flask', 'urllib.request', 'mock_server.domain.generation'); "
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
