@@ -61,6 +61,8 @@ REQUESTS = [  # (body, headers, query): admitted calls, refused ones, secrets el
     (b'{"email": "a@b.com"}', [*KEY, (b"authorization", f"Bearer {TOKEN}".encode())], b""),
     (b'{"email": "a@b.com", "token": "sk-123456789"}', [(b"x-api-key", b"test-key")], b""),
     (b'{"email": "a@b.com"}', [(b"x-api-key", b"test-key"), (b"x-trace", b"1"), (b"x-trace", b"2")], b""),
+    (b'{"email": "a@b.com"}', [*KEY, (b"cookie", b"session=s3cr3t-cookie")], b""),
+    (b'{"email": "a@b.com"}', [*KEY, (b"x_api_key", b"other-key-123")], b""),
 ]
 
 
@@ -98,10 +100,12 @@ def test_only_calls_whose_one_secret_is_a_registered_key_wait_to_be_built(servic
     for body, headers, query in REQUESTS:
         call(app, body, headers, query)
     kept = list(service.store.journal._entries)  # noqa: SLF001 - what rests in memory is the point
-    # Admitted with the key alone: deferred; a refused key, a token beside it, a secret parameter:
-    # masked at once.
-    assert [isinstance(e, Deferred) for e in kept] == [True, True, True, False, False, False, True]
-    assert "sk-123456789" not in repr(kept) and TOKEN not in repr(kept) and "no-such-key" not in repr(kept)
+    # Admitted with the key alone: deferred; a refused key, a token, a cookie or a second key beside
+    # it, a secret parameter: masked at once.
+    deferred = [isinstance(e, Deferred) for e in kept]
+    assert deferred == [True, True, True, False, False, False, True, False, False]
+    for secret in ("sk-123456789", TOKEN, "no-such-key", "s3cr3t-cookie", "other-key-123"):
+        assert secret not in repr(kept)
 
 
 def test_a_repeated_request_kept_parsed_still_sees_every_change_of_state(service: Enrichment) -> None:

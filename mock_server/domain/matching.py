@@ -11,6 +11,7 @@ from mock_server.domain.errors import InvalidParameter
 
 #: An email at this domain (or a sub-domain of it) never matches anybody.
 NOMATCH_DOMAIN: Final = "nomatch.test"
+_NOMATCH_SUFFIX: Final = "." + NOMATCH_DOMAIN
 #: An email at this domain always comes back as a partial person.
 PARTIAL_DOMAIN: Final = "partial.test"
 #: An email at this domain always comes back as a person living in an EU country.
@@ -129,7 +130,10 @@ class Identity(NamedTuple):
     @property
     def is_nomatch(self) -> bool:
         """True for the `nomatch.test` test input, which never matches."""
-        return _in_test_domain(self.domain, NOMATCH_DOMAIN)
+        if self.kind != "email" and self.kind != "name":  # `domain`, in place: on every match
+            return False
+        domain = self.value.rpartition("@")[2]
+        return domain == NOMATCH_DOMAIN or domain.endswith(_NOMATCH_SUFFIX)
 
     @property
     def is_partial(self) -> bool:

@@ -36,7 +36,7 @@ from mock_server.domain.params import (
     parse_organization,
     parse_organizations,
 )
-from mock_server.domain.persons import Person, encoded, render
+from mock_server.domain.persons import Person, Spliced, encoded, render
 from mock_server.domain.ratelimit import RateLimiter, RateState
 from mock_server.domain.scenarios import Outcome, OutcomeName, parse_header
 from mock_server.domain.search import SearchIndex
@@ -416,6 +416,8 @@ class Enrichment:
     def _encoded(self, person: Person, team: str, reveal_personal_emails: bool) -> Encoded:
         """The person as `team` sees it (its contact and account spliced in), encoded."""
         members = self.directory.team_members(person, team)
+        if members is not None and not reveal_personal_emails:
+            return Spliced(person, members)  # `encoded`'s answer, without its keywords
         if members is None:
             extra = self.directory.team_keys(person, team)
             return encoded(person, reveal_personal_emails=reveal_personal_emails, extra=extra)

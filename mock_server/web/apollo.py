@@ -69,6 +69,8 @@ class Call:
     # The token of an `Authorization: Bearer` header (OAuth), and path parameters (people/{id}).
     bearer: str | None = None
     path_params: Mapping[str, str] = field(default_factory=dict)
+    # The headers' characters when their one secret is one x-api-key header, else None (the journal's).
+    keyed: int | None = None
     # The parsed body and parameters when this same request was answered before (asgi.py's memo).
     parsed: Parsed | None = None
 

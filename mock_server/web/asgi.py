@@ -47,6 +47,7 @@ Send = Callable[[Message], Awaitable[None]]
 _CONTENT_TYPES: dict[str, bytes] = {}
 # The request headers `answer()` reads, by raw name: their place in what `_check_request` returns.
 _READ = {b"content-type": 0, b"x-api-key": 1, b"authorization": 2, b"x-mock-scenario": 3}
+_KEY_SLOT, _AUTHORIZATION_SLOT = 1, 2
 # Requests whose parsing (`apollo.Parsed`) is kept for a repeat, and the largest body kept.
 PARSED_REQUESTS = 4_096
 PARSED_BODY_BYTES = 1_024
@@ -118,7 +119,7 @@ class Emulator:
         started = time.perf_counter()
         headers: list[tuple[bytes, bytes]] = scope["headers"]
         try:
-            read = _check_request(scope, headers, self.max_body)
+            read, keyed = _check_request(scope, headers, self.max_body)
             message = await receive()
             whole: bytes = message.get("body", b"")
             body: bytes | None = whole
@@ -143,7 +144,7 @@ class Emulator:
         found = self.router.find(scope["path"], scope["method"])
         if found is not None:
             try:
-                await self._apollo(scope, headers, read, body, *found, receive, send, started)
+                await self._apollo(scope, headers, read, keyed, body, *found, receive, send, started)
             except ServerRefusal as refusal:  # the store went away before `answer` ran (the clock's read)
                 reply = error_reply(refusal)
                 await _send_reply(send, reply, head=False)
@@ -171,6 +172,7 @@ class Emulator:
         scope: Scope,
         headers: list[tuple[bytes, bytes]],
         read: Read,
+        keyed: int | None,
         body: bytes,
         operation: Operation,
         path_params: dict[str, str],
@@ -185,7 +187,9 @@ class Emulator:
         query = query_params(query_string) if query_string else {}
         bearer = bearer_token(authorization) if authorization is not None else None
         method, path = scope["method"], scope["path"]
-        call = Call(method, path, query, header_key, scenario_header, body, content_type, bearer, path_params)
+        call = Call(
+            method, path, query, header_key, scenario_header, body, content_type, bearer, path_params, keyed
+        )
         if call.method not in operation.allowed:
             await self._refuse_method(scope, headers, call, operation, send, started)
             return
@@ -391,34 +395,46 @@ def _journal(
     journaling.record_answer(service, call, headers, notes, reply, at, (time.perf_counter() - started) * 1000)
 
 
-def _check_request(scope: Scope, headers: list[tuple[bytes, bytes]], max_body: int) -> Read:
+def _check_request(
+    scope: Scope, headers: list[tuple[bytes, bytes]], max_body: int
+) -> tuple[Read, int | None]:
     """Refuse what must not be served: another HTTP version, not one Host, an unknown coding, a big body.
 
     Returns the headers `answer()` reads (`_READ`: Content-Type, x-api-key, Authorization,
-    X-Mock-Scenario; None when absent, repeats joined with ", "), found in the same pass.
+    X-Mock-Scenario; None when absent, repeats joined with ", "), found in the same pass, and the
+    headers' characters when their one secret is one x-api-key header, else None (`Call.keyed`).
     """
     if scope.get("http_version") not in ("1.1", "1.0"):
         version = scope.get("http_version")
         raise MalformedRequest(f"HTTP version {version} is not supported: send HTTP/1.1 or HTTP/1.0")
     read: Read = [None, None, None, None]
-    hosts = 0
+    hosts = keys = secrets = chars = 0
     for name, value in headers:
+        chars += len(name) + len(value)
         slot = _READ.get(name)
         if slot is not None:
             text, before = value.decode("latin-1"), read[slot]
             read[slot] = text if before is None else before + ", " + text
+            if slot == _KEY_SLOT:
+                keys += 1
+            elif slot == _AUTHORIZATION_SLOT:
+                secrets += 1
         elif name == b"host":
             hosts += 1
-        elif name == b"transfer-encoding" and value.strip().lower() != b"chunked":
-            raise MalformedRequest(
-                f"Transfer-Encoding {value.decode('latin-1')!r} is not supported: send the body chunked"
-                " or with a Content-Length, without other codings"
-            )
-        elif name == b"content-length" and value.isdigit() and int(value) > max_body:
-            raise PayloadTooLarge(max_body)
+        elif name == b"transfer-encoding":
+            if value.strip().lower() != b"chunked":
+                raise MalformedRequest(
+                    f"Transfer-Encoding {value.decode('latin-1')!r} is not supported: send the body chunked"
+                    " or with a Content-Length, without other codings"
+                )
+        elif name == b"content-length":
+            if value.isdigit() and int(value) > max_body:
+                raise PayloadTooLarge(max_body)
+        elif journaling.secret_header(name):
+            secrets += 1
     if hosts != 1:
         raise MalformedRequest(f"A request needs exactly one Host header, got {hosts}")
-    return read
+    return read, chars if keys == 1 and not secrets else None
 
 
 async def _read_body(first: Message, receive: Receive, limit: int) -> bytes | None:

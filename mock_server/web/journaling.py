@@ -98,7 +98,7 @@ def record_answer(
     """
     journal = service.store.journal
     query = call.query
-    chars = _deferrable(notes, query, headers)
+    chars = _deferrable(notes, call)
     if chars is None or type(journal) is not Journal:
         record(
             service, at=at, duration_ms=duration_ms, method=call.method, path=call.path, query=query,
@@ -249,27 +249,26 @@ def _shown(
     return {"Content-Type": content_type, **(reply_headers or {}), "Content-Length": str(len(body))}
 
 
-def _deferrable(notes: Notes | None, query: Mapping[str, Any], headers: Headers) -> int | None:
+def _deferrable(notes: Notes | None, call: Call) -> int | None:
     """The request headers' characters when the call's one secret is its admitted key, else None.
 
     A registered key is held by the key registry anyway: such a call's entry may wait to be built.
-    `notes.plain` says the call was admitted and its parameters name no secret.
+    `notes.plain` says the call was admitted and its parameters name no secret; `call.keyed` that
+    its one secret header is one x-api-key (asgi.py counts them in its one pass over the headers).
     """
-    if notes is None or not notes.plain or isinstance(headers, dict) or (query and names_secret(query)):
+    if notes is None or not notes.plain or call.keyed is None or notes.api_key != call.header_key:
         return None
-    chars = keys = 0
-    for name, value in headers:
-        chars += len(name) + len(value)
-        secret = _SECRET_HEADER_NAMES.get(name)
-        if secret is None:
-            secret = name.decode("latin-1").lower().replace("_", "-") in SENSITIVE_HEADERS
-            if len(_SECRET_HEADER_NAMES) < _MARKED_KEYS:
-                _SECRET_HEADER_NAMES[name] = secret
-        if secret:
-            if keys or name != b"x-api-key" or value.decode("latin-1") != notes.api_key:
-                return None
-            keys = 1
-    return chars
+    return None if call.query and names_secret(call.query) else call.keyed
+
+
+def secret_header(name: bytes) -> bool:
+    """Whether a raw request header's name is a secret's (`SENSITIVE_HEADERS`, `_` read as `-`)."""
+    secret = _SECRET_HEADER_NAMES.get(name)
+    if secret is None:
+        secret = name.decode("latin-1").lower().replace("_", "-") in SENSITIVE_HEADERS
+        if len(_SECRET_HEADER_NAMES) < _MARKED_KEYS:
+            _SECRET_HEADER_NAMES[name] = secret
+    return secret
 
 
 def named_headers(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
