@@ -77,7 +77,11 @@ def test_make_serve_installs_only_what_serving_needs_from_the_lock() -> None:
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 def test_make_test_installs_the_locked_toolchain_and_the_browser_and_runs_in_parallel() -> None:
     commands = _dry_run("test")
-    assert "pip sync --quiet --python .venv/bin/python --require-hashes requirements/dev.txt" in commands
+    assert (
+        "pip sync --quiet --compile-bytecode --python .venv/bin/python --require-hashes requirements/dev.txt"
+        in commands
+    )
+    assert "compileall -q -j 0 mock_server contract_tests" in commands  # before the workers race to it
     assert "install-browser.sh" in commands
     assert "pytest -q -n 4 --dist worksteal --durations=15" in commands
     assert "mypy & mypy=$!" in commands and "wait $mypy || exit 1; exit $tests" in commands
