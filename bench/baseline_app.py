@@ -1,14 +1,18 @@
-"""Bare-Flask baseline: POST /api/v1/people/match answers one static 12.8 KB person, nothing else.
+"""Bare baselines: POST /api/v1/people/match answers one static 12.8 KB person, nothing else.
 
 `python bench/baseline_app.py PORT` serves it the way `fakeapollo serve` serves its non-Apollo
-routes: uvicorn, then a2wsgi's WSGI thread pool.
+routes: uvicorn, then a2wsgi's WSGI thread pool (Flask). `python bench/baseline_app.py PORT asgi`
+serves it the way `fakeapollo serve` serves Apollo's routes: a bare ASGI application under the same
+uvicorn, with fakeapollo's protocol (the ceiling of that stack on the machine).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Response
 
@@ -33,8 +37,26 @@ def create_app() -> Flask:
     return app
 
 
-def main(port: int) -> None:
-    """Serve the baseline on 127.0.0.1:`port` until SIGINT or SIGTERM."""
+def asgi_app() -> Callable[..., Awaitable[None]]:
+    """The bare ASGI baseline: the body read, one precomputed answer sent, whatever the request."""
+    body = static_body()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    start = {"type": "http.response.start", "status": 200, "headers": headers}
+    whole = {"type": "http.response.body", "body": body}
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        while (await receive()).get("more_body"):
+            pass
+        await send(start)
+        await send(whole)
+
+    return app
+
+
+def main(port: int, kind: str = "flask") -> None:
+    """Serve the baseline (`flask` or `asgi`) on 127.0.0.1:`port` until SIGINT or SIGTERM."""
     import uvicorn
     from a2wsgi import WSGIMiddleware
 
@@ -42,12 +64,14 @@ def main(port: int) -> None:
     from mock_server.web.server import HttpProtocol, ServerWithBanner, bind_socket
 
     sock = bind_socket("127.0.0.1", port)
-    app = WSGIMiddleware(create_app(), workers=Config().threads)  # type: ignore[arg-type]
-    config = uvicorn.Config(app, http=HttpProtocol, lifespan="off", log_config=None, access_log=False)
+    app: Any = asgi_app() if kind == "asgi" else WSGIMiddleware(create_app(), workers=Config().threads)  # type: ignore[arg-type]
+    config = uvicorn.Config(
+        app, http=HttpProtocol, lifespan="off", log_config=None, access_log=False, server_header=False
+    )
     bound = sock.getsockname()[1]
     announce = lambda: print(f"baseline listening on 127.0.0.1:{bound}", flush=True)  # noqa: E731
     ServerWithBanner(config, announce).run([sock])
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    main(int(sys.argv[1]), *sys.argv[2:3])

@@ -351,6 +351,11 @@ def baseline_command(port: int) -> list[str]:
     return [str(PYTHON), str(BENCH / "baseline_app.py"), str(port)]
 
 
+def asgi_baseline_command(port: int) -> list[str]:
+    """The bare ASGI baseline, served like Apollo's routes (uvicorn, fakeapollo's protocol, no work)."""
+    return [str(PYTHON), str(BENCH / "baseline_app.py"), str(port), "asgi"]
+
+
 def before_server(folder: Path) -> Server:
     """An older checkout of fakeapollo (`git worktree add DIR COMMIT`), served from its own sources."""
     commit = subprocess.run(["git", "-C", str(folder), "log", "-1", "--format=%h"], capture_output=True,
@@ -382,6 +387,8 @@ def build_servers(only: set[str] | None, before: Path | None = None) -> tuple[li
             skipped["granian"] = made_granian
         else:
             servers.append(made_granian)
+    servers.append(Server("asgi1w", "ASGI 1w", asgi_baseline_command, env=clean_env(),
+                          note="bare ASGI application, static body, uvicorn with fakeapollo's protocol"))
     servers.append(Server("flask1w", "Flask 1w", baseline_command, env=clean_env(),
                           note=f"bare Flask, static body, uvicorn + a2wsgi ({threads} threads)"))
     for name, factory in (("wiremock", wiremock_server), ("prism", prism_server)):
@@ -904,14 +911,16 @@ def table(results: Results) -> list[str]:
     spread = {n: f"{min(x.rps for x in loads):,.0f}–{max(x.rps for x in loads):,.0f}"
               for n, loads in results.rounds.items()}
     row("throughput range over the rounds (min–max req/s)", spread)
-    baseline = results.median("flask1w", "rps")
-    if fa_rps and baseline:
-        row("throughput fakeapollo / Flask 1w (share of its stack's ceiling)",
-            {"fakeapollo": fmt(fa_rps / baseline, "×")})
     wiremock = results.median("wiremock", "rps")
-    if baseline and wiremock:
-        row("throughput Flask 1w (bare stack, static body) / WireMock",
-            {"flask1w": fmt(baseline / wiremock, "×")})
+    stacks = (("asgi1w", "ASGI 1w", "Apollo's routes"), ("flask1w", "Flask 1w", "the control API's"))
+    for name, label, stack in stacks:
+        baseline = results.median(name, "rps")
+        if fa_rps and baseline:
+            row(f"throughput fakeapollo / {label} (share of the ceiling of {stack} stack)",
+                {"fakeapollo": fmt(fa_rps / baseline, "×")})
+        if baseline and wiremock:
+            row(f"throughput {label} (bare stack, static body) / WireMock",
+                {name: fmt(baseline / wiremock, "×")})
     row("latency p50", per_server("p50_ms", "ms"))
     row("latency p90", per_server("p90_ms", "ms"))
     row("latency p99 (8 connections)", per_server("p99_ms", "ms"), f"< {TARGET_P99_MS:g} ms",
@@ -1021,8 +1030,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--starts", type=int, default=3, help="cold starts per server (default 3)")
     parser.add_argument("--first-person", type=int, default=1000,
                         help="fresh emails in-process (default 1000)")
-    parser.add_argument("--only", help="comma-separated servers: fakeapollo,before,granian,flask1w,wiremock,"
-                        "prism,sqlite2w,redis1p,redis2p")
+    parser.add_argument("--only", help="comma-separated servers: fakeapollo,before,granian,asgi1w,flask1w,"
+                        "wiremock,prism,sqlite2w,redis1p,redis2p")
     parser.add_argument("--before", type=Path,
                         help="also serve this older checkout (a git worktree) for before/after figures")
     parser.add_argument("--no-check-client", action="store_true", help="skip the check-client overhead")
