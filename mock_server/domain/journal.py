@@ -460,12 +460,13 @@ class Journal:
             if not entry.sequence:
                 self._sequence += 1
                 entry.sequence = self._sequence
-            self._entries.append(entry)
+            entries = self._entries
+            if len(entries) >= self._size:  # full: the oldest goes, the newest always stays
+                self._bytes -= entries.popleft().size
+            entries.append(entry)
             self._bytes += entry.size
-            while len(self._entries) > 1 and (
-                len(self._entries) > self._size or self._bytes > self.max_bytes
-            ):
-                self._bytes -= self._entries.popleft().size
+            while self._bytes > self.max_bytes and len(entries) > 1:
+                self._bytes -= entries.popleft().size
 
     def entries(
         self,

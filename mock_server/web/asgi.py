@@ -14,7 +14,7 @@ import contextlib
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -175,7 +175,7 @@ class Emulator:
         keyed: int | None,
         body: bytes,
         operation: Operation,
-        path_params: dict[str, str],
+        path_params: Mapping[str, str],
         receive: Receive,
         send: Send,
         started: float,

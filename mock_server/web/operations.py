@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from mock_server.domain import prospecting as p
@@ -356,6 +357,10 @@ OPERATIONS = (*OPERATIONS, *_PROSPECTING)
 METERED_ENDPOINTS: tuple[str, ...] = tuple(dict.fromkeys(op.endpoint for op in OPERATIONS))
 
 
+# The path parameters of a path without any (read-only, shared).
+_NO_PARAMETERS: Mapping[str, str] = MappingProxyType({})
+
+
 class Router:
     """Which operation a request path names, with its path parameters; built from `OPERATIONS`."""
 
@@ -372,11 +377,11 @@ class Router:
                 else:
                     self.fixed[prefix + operation.path] = operation
 
-    def find(self, path: str, method: str = "GET") -> tuple[Operation, dict[str, str]] | None:
+    def find(self, path: str, method: str = "GET") -> tuple[Operation, Mapping[str, str]] | None:
         """The operation served at `path` (the one for `method` where several share it), or None."""
         operation = self.fixed.get(path)
         if operation is not None:
-            return operation, {}
+            return operation, _NO_PARAMETERS
         for pattern, candidate in self.patterns:
             found = pattern.fullmatch(path)
             if found is not None:
