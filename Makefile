@@ -1,5 +1,5 @@
 # fakeapollo: `make serve` starts the mock, `make test` runs every check. Both build .venv first,
-# from uv.lock (exact versions with hashes), with a pinned uv kept in .tools/uv.
+# from the lock files in requirements/ (exact versions with hashes), with a pinned uv in .tools/uv.
 # The interpreter .venv is built on: the system's own python3 when it is 3.11 or newer, else the first
 # python3 on PATH; `make PYTHON=...` picks another. On the reference machine the system's (Debian's,
 # built with profile-guided and link-time optimisation) runs the suite in about a fifth less CPU than
