@@ -70,10 +70,23 @@ def record(
     store. With a `writer` the entry is written on its thread, so the answer does not wait for the store.
     """
     journal = service.store.journal
-    entry = _entry(
-        service, at, duration_ms, method, path, query, headers, notes, status, body, content_type,
-        response_headers, reply_headers,
+    if notes is not None:
+        rate, outcome, params, key = notes.rate, notes.outcome, notes.params, notes.api_key
+        credits = notes.receipt.credits
+        kept = len(notes.params) if isinstance(notes.params, str) else notes.request_bytes
+    else:
+        rate = outcome = params = None
+        key = _sent_key(dict(headers) if isinstance(headers, dict) else named_headers(headers))
+        credits = kept = 0
+    entry = _built(
+        service, at, duration_ms, method, path, query, headers, params, key, outcome, rate, credits, status,
+        body, content_type, response_headers, reply_headers,
     )  # fmt: skip
+    if isinstance(headers, dict):
+        header_chars = text_size(headers)
+    else:
+        header_chars = sum(len(name) + len(value) for name, value in headers)
+    entry.size = _size(kept, query, header_chars, body, content_type, response_headers, reply_headers)
     if writer is not None:
         writer.submit(lambda: journal.record(entry))
     else:
@@ -108,50 +121,13 @@ def record_answer(
         return
     assert notes is not None  # `_deferrable` said so
     body, content_type, shown, document = reply.body, reply.content_type, reply.headers, reply.document
-    size = ENTRY_OVERHEAD + notes.request_bytes + len(body) + chars
-    if query:
-        size += text_size(query)
-    if "Content-Type" in shown or "Content-Length" in shown:
-        size += text_size(_shown(content_type, body, None, shown))
-    else:  # Content-Type, the reply's own headers, Content-Length (`_shown`), without the dict
-        size += 26 + len(content_type) + text_size(shown) + len(str(len(body)))
+    size = _size(notes.request_bytes, query, chars, body, content_type, None, shown)
     args = (
         service, at, duration_ms, call.method, call.path, query or None, headers, notes.params, notes.api_key,
         notes.outcome, notes.rate, notes.receipt.credits, reply.status, b"" if document is not None else body,
         content_type, None, shown, document,
     )  # fmt: skip
     journal.record(Deferred(size, _built, args))
-
-
-def _entry(
-    service: Enrichment,
-    at: float,
-    duration_ms: float,
-    method: str,
-    path: str,
-    query: dict[str, Any],
-    headers: Headers,
-    notes: Notes | None,
-    status: int,
-    body: bytes,
-    content_type: str,
-    response_headers: Mapping[str, str] | None,
-    reply_headers: Mapping[str, str] | None,
-) -> Entry:
-    """The journal entry of one call, keys masked (numbered by the journal as it is kept)."""
-    if notes is not None:
-        rate, outcome, params, key = notes.rate, notes.outcome, notes.params, notes.api_key
-        credits = notes.receipt.credits
-    else:
-        rate = outcome = params = None
-        key = _sent_key(dict(headers) if isinstance(headers, dict) else named_headers(headers))
-        credits = 0
-    entry = _built(
-        service, at, duration_ms, method, path, query, headers, params, key, outcome, rate, credits, status,
-        body, content_type, response_headers, reply_headers,
-    )  # fmt: skip
-    entry.size = _size(notes, query, headers, body, content_type, response_headers, reply_headers)
-    return entry
 
 
 def _built(
@@ -209,28 +185,20 @@ def _built(
 
 
 def _size(
-    notes: Notes | None,
-    query: dict[str, Any],
-    headers: Headers,
+    kept: int,
+    query: dict[str, Any] | None,
+    header_chars: int,
     body: bytes,
     content_type: str,
     response_headers: Mapping[str, str] | None,
     reply_headers: Mapping[str, str] | None,
 ) -> int:
-    """`entry_size` of the call's entry, from what is at hand (no masked copies, no header dicts).
+    """`entry_size` of a call's entry from what is at hand (no masked copies, no header dicts).
 
-    Raw request headers count as their names and values, each time they come.
+    `kept` is the request body's size as the entry keeps it; `header_chars` the request headers'
+    names and values, each time they come.
     """
-    if notes is None:
-        kept = 0
-    else:
-        kept = len(notes.params) if isinstance(notes.params, str) else notes.request_bytes
-    size = ENTRY_OVERHEAD + kept + len(body) + (text_size(query) if query else 0)
-    if isinstance(headers, dict):
-        size += text_size(headers)
-    else:
-        for name, value in headers:
-            size += len(name) + len(value)
+    size = ENTRY_OVERHEAD + kept + header_chars + len(body) + (text_size(query) if query else 0)
     if response_headers is None and reply_headers is not None and not _NAMED_BY_SERVER & reply_headers.keys():
         # Content-Type, the reply's own headers, Content-Length (`_shown`), without the dict.
         return size + 26 + len(content_type) + text_size(reply_headers) + len(str(len(body)))
