@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Final, cast
+from typing import Any, cast
 
 import lz4.block
 
 from mock_server.domain.documents import PersonDocument, PhoneDocument, TeamKeys, add_team_keys
 from mock_server.domain.encoding import Encoded, dumps, loads
 
-#: LZ4 high-compression level for cached person records (bench/: 9 is no smaller, and slower).
-_PACK_LEVEL: Final = 4
 
 def json_copy(value: Any) -> Any:
     """A deep copy of JSON-like data; mappings become plain dicts and tuples lists."""
@@ -34,8 +32,10 @@ def json_copy(value: Any) -> Any:
 class Packer:
     """Compresses person records with LZ4, against a dictionary of typical persons when given one.
 
-    Measured in bench/: a generated person packs into about 0.75 KB with a dictionary (4.5 KB as
-    JSON, tens of KB as dicts) and unpacks in about 1.5 µs (zstd: 3.4 µs, zlib: 15 µs).
+    Measured in bench/: a generated person packs into about 1.1 KB with a dictionary (4.1 KB as
+    JSON, tens of KB as dicts) in about 17 µs and unpacks in about 1.5 µs (zstd: 3.4 µs, zlib:
+    15 µs). LZ4's high-compression mode packs about a quarter smaller but takes five times as long,
+    which a never-seen person (about 5% of bench/'s mix) pays on its answer's path.
     """
 
     __slots__ = ("zdict",)
@@ -45,9 +45,7 @@ class Packer:
 
     def pack(self, raw: bytes) -> bytes:
         """`raw` compressed."""
-        packed: bytes = lz4.block.compress(
-            raw, mode="high_compression", compression=_PACK_LEVEL, dict=self.zdict, store_size=True
-        )
+        packed: bytes = lz4.block.compress(raw, dict=self.zdict, store_size=True)
         return packed
 
     def unpack(self, packed: bytes) -> bytes:

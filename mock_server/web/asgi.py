@@ -48,6 +48,14 @@ _CONTENT_TYPES: dict[str, bytes] = {}
 # The request headers `answer()` reads, by raw name: their place in what `_check_request` returns.
 _READ = {b"content-type": 0, b"x-api-key": 1, b"authorization": 2, b"x-mock-scenario": 3}
 _KEY_SLOT, _AUTHORIZATION_SLOT = 1, 2
+# What `_check_request` does with a header, by raw name: a `_READ` slot, or one of these checks.
+_HOST, _CODING, _LENGTH = 4, 5, 6
+_ACTIONS = {**_READ, b"host": _HOST, b"transfer-encoding": _CODING, b"content-length": _LENGTH}
+# Other raw header names met, each with whether it names a secret (`journaling.secret_header`'s).
+_SECRET_NAMES = journaling.SECRET_HEADER_NAMES
+# Response header names as the server writes them (a scripted answer's own are not kept past the bound).
+_ENCODED_NAMES: dict[str, bytes] = {}
+_ENCODED_NAMES_KEPT = 256
 # Requests whose parsing (`apollo.Parsed`) is kept for a repeat, and the largest body kept.
 PARSED_REQUESTS = 4_096
 PARSED_BODY_BYTES = 1_024
@@ -409,29 +417,32 @@ def _check_request(
         raise MalformedRequest(f"HTTP version {version} is not supported: send HTTP/1.1 or HTTP/1.0")
     read: Read = [None, None, None, None]
     hosts = keys = secrets = chars = 0
+    actions, known_secret = _ACTIONS, _SECRET_NAMES
     for name, value in headers:
         chars += len(name) + len(value)
-        slot = _READ.get(name)
-        if slot is not None:
-            text, before = value.decode("latin-1"), read[slot]
-            read[slot] = text if before is None else before + ", " + text
-            if slot == _KEY_SLOT:
+        action = actions.get(name)
+        if action is None:  # any other header: it counts only when it names a secret
+            secret = known_secret.get(name)
+            if secret is None:
+                secret = journaling.secret_header(name)
+            secrets += secret
+        elif action < _HOST:  # one `answer()` reads
+            text, before = value.decode("latin-1"), read[action]
+            read[action] = text if before is None else before + ", " + text
+            if action == _KEY_SLOT:
                 keys += 1
-            elif slot == _AUTHORIZATION_SLOT:
+            elif action == _AUTHORIZATION_SLOT:
                 secrets += 1
-        elif name == b"host":
+        elif action == _HOST:
             hosts += 1
-        elif name == b"transfer-encoding":
+        elif action == _CODING:
             if value.strip().lower() != b"chunked":
                 raise MalformedRequest(
                     f"Transfer-Encoding {value.decode('latin-1')!r} is not supported: send the body chunked"
                     " or with a Content-Length, without other codings"
                 )
-        elif name == b"content-length":
-            if value.isdigit() and int(value) > max_body:
-                raise PayloadTooLarge(max_body)
-        elif journaling.secret_header(name):
-            secrets += 1
+        elif value.isdigit() and int(value) > max_body:  # Content-Length
+            raise PayloadTooLarge(max_body)
     if hosts != 1:
         raise MalformedRequest(f"A request needs exactly one Host header, got {hosts}")
     return read, chars if keys == 1 and not secrets else None
@@ -478,8 +489,14 @@ def _messages(reply: Reply, *, head: bool) -> tuple[Message, Message]:
     if content_type is None:
         content_type = _CONTENT_TYPES.setdefault(reply.content_type, reply.content_type.encode("latin-1"))
     headers = [(b"content-type", content_type), (b"content-length", b"%d" % len(reply.body))]
+    names = _ENCODED_NAMES
     for name, value in reply.headers.items():
-        headers.append((name.encode("latin-1"), value.encode("latin-1")))
+        raw = names.get(name)
+        if raw is None:
+            raw = name.encode("latin-1")
+            if len(names) < _ENCODED_NAMES_KEPT:
+                names[name] = raw
+        headers.append((raw, value.encode("latin-1")))
     return (
         {"type": "http.response.start", "status": reply.status, "headers": headers},
         {"type": "http.response.body", "body": b"" if head else reply.body},
