@@ -279,10 +279,10 @@ class PersonDirectory:
         """The person whose identity is `canonical`: cached, else generated (and its aliases recorded)."""
         person: Person | None = self._persons.get(canonical)
         if person is None:
-            person = self._generate(canonical)
+            person, record = self._generate(canonical)
             self._persons.put(canonical, person)
             if remember:
-                self._remember(person, canonical)
+                self._remember(person, canonical, record)
         return person
 
     def staff_member(self, domain: str, slot: int) -> Person | None:
@@ -472,16 +472,19 @@ class PersonDirectory:
                 if isinstance(tag, str):
                     self._replay.setdefault(tag, person)
 
-    def _remember(self, person: Person, canonical: Identity) -> None:
+    def _remember(self, person: Person, canonical: Identity, record: Mapping[str, Any]) -> None:
         if person.email is not None and canonical != Identity("email", person.email):
             self._email_aliases = True  # `_alias_pairs` writes the email as an alias
-        self._aliases.put_new(self._alias_pairs(person, canonical))  # one write to a shared index
+        self._aliases.put_new(self._alias_pairs(person, canonical, record))  # one write to a shared index
 
     @staticmethod
-    def _alias_pairs(person: Person, canonical: Identity) -> list[tuple[int, Identity]]:
+    def _alias_pairs(
+        person: Person, canonical: Identity, record: Mapping[str, Any] | None = None
+    ) -> list[tuple[int, Identity]]:
         """The alias index entries of `person`, each standing for `canonical`.
 
         Its id, LinkedIn URL and email hashes, and its email when another identity is canonical.
+        `record` is the person's record when it is at hand (else it is read back from the person).
         """
         keys = [_alias_key("id", person.id)]
         linkedin = person.linkedin_url
@@ -493,7 +496,7 @@ class PersonDirectory:
             if canonical != Identity("email", email):
                 keys.append(_alias_key("email", email))
         pairs = [(key, canonical) for key in keys]
-        organization = person.record.get("organization")
+        organization = (record if record is not None else person.record).get("organization")
         if (
             isinstance(organization, Mapping)
             and organization.get("id")
@@ -506,8 +509,12 @@ class PersonDirectory:
 
     # -- generation -----------------------------------------------------------------------
 
-    def _organization(self, domain: str) -> OrganizationDocument:
-        """A fresh copy of the full (organizations/enrich shaped) organization at `domain`; cached packed."""
+    def _organization(self, domain: str, *, copy: bool = True) -> OrganizationDocument:
+        """A fresh copy of the full (organizations/enrich shaped) organization at `domain`; cached packed.
+
+        `copy=False` is for a caller that only reads it (generation): a newly generated one is then
+        given as it is, without the round trip through its bytes that makes it a copy.
+        """
         packed: bytes | None = self._organizations.get(domain)
         if packed is not None:
             cached: OrganizationDocument = loads(PLAIN.unpack(packed))  # packed below
@@ -524,10 +531,17 @@ class PersonDirectory:
         raw = dumps(organization)
         # Packed, a cached organization costs about 1 KB instead of about 7.6 KB of dicts.
         self._organizations.put(domain, PLAIN.pack(raw))
+        if not copy:
+            return organization
         fresh: OrganizationDocument = loads(raw)  # the round trip a cached one takes
         return fresh
 
-    def _generate(self, identity: Identity, packer: Packer | None = None) -> Person:
+    def _employer(self, domain: str) -> OrganizationDocument:
+        """The organization at `domain` for generation to read (`_organization` without a copy)."""
+        return self._organization(domain, copy=False)
+
+    def _generate(self, identity: Identity, packer: Packer | None = None) -> tuple[Person, PersonDocument]:
+        """The person `identity` means, newly generated, and the record it was made from."""
         staff = None
         if identity.kind == STAFF_KIND:
             place = parse_staff(identity.value)
@@ -535,9 +549,9 @@ class PersonDirectory:
             if place is not None and place[1] < len(roles):
                 staff = (place[0], roles[place[1]])
         generated = generate_person(
-            self.seed, identity, self._organization, self._fixture_ids, staff, self.thin_share
+            self.seed, identity, self._employer, self._fixture_ids, staff, self.thin_share
         )
-        return Person(
+        person = Person(
             record=generated.record,
             personal_emails=generated.personal_emails,
             phone_numbers=generated.phone_numbers,
@@ -546,6 +560,7 @@ class PersonDirectory:
             has_mobile=generated.has_mobile,
             packer=packer if packer is not None else self._packer(),
         )
+        return person, generated.record
 
     def _packer(self) -> Packer:
         """The packer of generated persons: a dictionary of a few made-up persons' records."""
@@ -554,7 +569,7 @@ class PersonDirectory:
                 self._generate(Identity("email", f"sample.person{i}@sample-company{i}.example"), PLAIN)
                 for i in range(_DICTIONARY_SAMPLES)
             )
-            self._generated_packer = Packer(b"".join(sample.json() for sample in samples))
+            self._generated_packer = Packer(b"".join(sample.json() for sample, _ in samples))
         return self._generated_packer
 
 
