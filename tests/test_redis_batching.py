@@ -283,7 +283,7 @@ def test_a_local_store_starts_non_blocking_and_blocks_only_while_round_trips_are
 def test_scripts_that_keep_the_server_busy_make_the_store_blocking(stores: StoreFactory) -> None:
     store = stores()
     spin = store.client.register_script(SPIN)
-    for _ in range(10):
+    for _ in range(20):
         store.batch.call(spin, [], [5000])  # 5 ms each, well over SLOW_ROUND_TRIP
     assert store.blocking is True
 

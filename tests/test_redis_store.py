@@ -10,7 +10,7 @@ import pytest
 from conftest import StoreFactory, start_serve
 
 from mock_server.cli import main
-from mock_server.stores.redis_store import RedisStore
+from mock_server.stores.redis_store import BLOCK, RedisStore
 from tests.webhook_helpers import ids, stored_delivery
 
 
@@ -142,11 +142,12 @@ def test_serve_reads_the_store_from_the_environment(redis_url: str) -> None:
 
 def test_request_numbers_are_unique_across_processes_and_restart_after_a_reset(stores: StoreFactory) -> None:
     first, second = stores(), stores()
-    numbers = [store.incr("request_id_sequence") for _ in range(100) for store in (first, second)]
-    assert len(set(numbers)) == 200
+    calls = BLOCK + 36  # past each process's first block
+    numbers = [store.incr("request_id_sequence") for _ in range(calls) for store in (first, second)]
+    assert len(set(numbers)) == 2 * calls
     first.reset()
     assert first.incr("request_id_sequence") == 1
-    assert second.incr("request_id_sequence") == 1 + 64  # its old block was dropped by the reset
+    assert second.incr("request_id_sequence") == 1 + BLOCK  # its old block was dropped by the reset
 
 
 def test_a_change_made_by_one_process_is_seen_by_the_other_when_it_returns(stores: StoreFactory) -> None:

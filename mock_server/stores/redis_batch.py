@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import redis
 from redis.client import Pipeline
@@ -29,20 +29,37 @@ from mock_server.stores.redis_client import OUTAGES, Health
 log = logging.getLogger("fakeapollo.redis")
 
 
-# Round trips slower than this on average (seconds) make the store's calls "blocking": the server then
-# answers on worker threads, so that requests wait for Redis side by side instead of one after another.
+# Round trips slower than this (seconds), when a request waits on them this long on average too, make
+# the store's calls "blocking": the server then answers on worker threads, so that requests wait for
+# Redis side by side instead of one after another. Below it, requests stay on the event loop: handing
+# one to a thread and back cost more than such waits (bench/README.md, the Redis store).
 SLOW_ROUND_TRIP = 0.001
+# The weights of a round trip in the average of their times: a faster one than the average counts far
+# more (it shows the server's distance; a slower one may be this machine's other work, holding this
+# process or the server from a core). And the weight of a request in the round trips a request makes.
+_RISE, _FALL = 0.02, 0.5
+_REQUEST = 0.05
 
 
 class RoundTrips:
-    """A moving average of how long the round trips a request waits on take (the store's `blocking`)."""
+    """How long the round trips a request waits on take, and how many a request makes (`blocking`).
+
+    The round trips' average follows the fast ones more closely than the slow ones: on a busy machine
+    of few cores some take milliseconds because this process waited for a core, which a thread would
+    not shorten. The round trips a request makes decay with each request (`per_request`, which the
+    store's `blocking` calls once a request): a store whose requests no longer wait on the server
+    (write-behind, local copies) stays on the loop even if its last round trips were slow.
+    """
 
     def __init__(self) -> None:
         self.average = 0.0
+        self.per_call = 1.0  # round trips a request makes: one until requests say otherwise
 
     def observe(self, seconds: float) -> None:
-        """Count one round trip that took `seconds` (races between threads only blur the average)."""
-        self.average += (seconds - self.average) * 0.05
+        """Count one round trip that took `seconds` (races between threads only blur the averages)."""
+        change = seconds - self.average
+        self.average += change * (_RISE if change > 0 else _FALL)
+        self.per_call += _REQUEST
 
     @contextlib.contextmanager
     def timed(self) -> Iterator[None]:
@@ -53,10 +70,15 @@ class RoundTrips:
         finally:
             self.observe(time.perf_counter() - started)
 
+    def per_request(self) -> bool:
+        """Count one request; whether requests lately waited on slow round trips (`slow`)."""
+        self.per_call -= self.per_call * _REQUEST
+        return self.slow
+
     @property
     def slow(self) -> bool:
-        """Whether the recent round trips were slow (a remote or busy server)."""
-        return self.average > SLOW_ROUND_TRIP
+        """Whether round trips are slow (a remote or busy server) and requests often wait on them."""
+        return self.average > SLOW_ROUND_TRIP and self.average * self.per_call > SLOW_ROUND_TRIP
 
 
 class _Call:
@@ -165,19 +187,69 @@ BEHIND_LINGER = 0.005
 Op = Callable[[Pipeline], object]
 
 
+class Batch(Protocol):
+    """Writes of one kind that go out together: one call for all of them in a writer's pipeline."""
+
+    def write(self, pipe: Pipeline, items: list[Any]) -> None:
+        """Queue on `pipe` the commands that write `items` (oldest first)."""
+
+
+class Increments:
+    """Additions to the fields of one hash, written behind the answers: one HINCRBYFLOAT a field a batch.
+
+    Whole amounts of a field are summed first (exactly, as the server would add them one by one);
+    a field given a fractional amount in the batch has each of its amounts sent in turn.
+    """
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def write(self, pipe: Pipeline, items: list[tuple[tuple[str, ...], float]]) -> None:
+        """One HINCRBYFLOAT a field for `items` ((fields, amount): the amount added to each field)."""
+        by_field: dict[str, list[float]] = {}
+        for names, amount in items:
+            for name in names:
+                by_field.setdefault(name, []).append(amount)
+        for name, amounts in by_field.items():
+            if all(amount.is_integer() for amount in amounts):
+                pipe.hincrbyfloat(self.key, name, sum(amounts))
+            else:
+                for amount in amounts:
+                    pipe.hincrbyfloat(self.key, name, amount)
+
+
+class _Grouped:
+    """A batch's items of one `Batch`, written by one call where the first of them was queued."""
+
+    __slots__ = ("batch", "items")
+
+    def __init__(self, batch: Batch) -> None:
+        self.batch = batch
+        self.items: list[Any] = []
+
+    def __call__(self, pipe: Pipeline) -> None:
+        self.batch.write(pipe, self.items)
+
+
+# What the writer holds: an operation, or an item of a Batch (written with the others of its kind).
+_Queued = tuple[Op | None, Batch | None, Any, int]
+
+
 class WriteBehind:
     """Writes no answer waits for (journal entries, uncapped credit tallies), sent by one thread.
 
-    Whatever queued while the last pipeline was on the wire goes out in the next one, in order.
-    `flush` waits until everything queued before it is on the server: the Mirror's sync runs it in
-    every process before a read of what is written here (mock_server/stores/redis_journal.py).
+    Whatever queued while the last pipeline was on the wire goes out in the next one, in order; the
+    items of one `Batch` (journal entries, additions to the counters) go out in one call each batch,
+    where the first of them was queued. `flush` waits until everything queued before it is on the
+    server: the Mirror's sync runs it in every process before a read of what is written here
+    (mock_server/stores/redis_journal.py).
     """
 
     def __init__(self, client: redis.Redis, scripts: list[Script], health: Health) -> None:
         self.client = client
         self.health = health  # while the server is away, what is queued is dropped, not waited on
         self.scripts = scripts  # loaded again when the server has lost them (SCRIPT FLUSH, a restart)
-        self._queue: list[tuple[Op, int]] = []
+        self._queue: list[_Queued] = []
         self._held = 0
         self._queued = 0  # operations ever queued
         self._written = 0  # operations ever written (or given up on after an error)
@@ -192,14 +264,21 @@ class WriteBehind:
 
         After `close` (a request answered while the store shuts down) the operation is sent at once.
         """
+        self._queue_one((op, None, None, size))
+
+    def add(self, batch: Batch, item: Any, size: int = 64) -> None:
+        """Queue `item` (about `size` bytes) for `batch.write`, with the others of its kind (as `submit`)."""
+        self._queue_one((None, batch, item, size))
+
+    def _queue_one(self, queued: _Queued) -> None:
         if self._closed:
-            self._write([op])
+            self._write([queued])
             return
         with self._cond:
             while self._held > BEHIND_HELD and not self._closed:
                 self._cond.wait(1.0)
-            self._queue.append((op, size))
-            self._held += size
+            self._queue.append(queued)
+            self._held += queued[3]
             self._queued += 1
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="fakeapollo-writes", daemon=True)
@@ -224,10 +303,11 @@ class WriteBehind:
         if self._thread is not None:
             self._thread.join(5.0)
 
-    def _take(self) -> list[tuple[Op, int]]:
+    def _take(self) -> list[_Queued]:
         """The next batch, oldest first, within BEHIND_OPS and BEHIND_BYTES (at least one operation)."""
         size, count = 0, 0
-        for _, weight in self._queue:
+        for queued in self._queue:
+            weight = queued[3]
             if count and (count >= BEHIND_OPS or size + weight > BEHIND_BYTES):
                 break
             size += weight
@@ -250,17 +330,32 @@ class WriteBehind:
                 if self.health.down:
                     log.debug("Redis is away: %d deferred writes dropped", len(batch))
                 else:
-                    self._write([op for op, _ in batch])
+                    self._write(batch)
             except OUTAGES as error:  # lost with the server, like what an answer was refused for
                 self.health.lost(error)
             except Exception:  # a failed write loses these operations, never the writer
                 log.exception("%d deferred writes could not be sent to Redis", len(batch))
             with self._cond:
                 self._written += len(batch)
-                self._held -= sum(weight for _, weight in batch)
+                self._held -= sum(queued[3] for queued in batch)
                 self._cond.notify_all()
 
-    def _write(self, ops: list[Op]) -> None:
+    def _write(self, batch: list[_Queued]) -> None:
+        """One pipeline for the batch (a Batch's items in one call); calls whose script was lost go again."""
+        ops: list[Op] = []
+        grouped: dict[int, _Grouped] = {}
+        for op, kind, item, _ in batch:
+            if op is not None:
+                ops.append(op)
+                continue
+            group = grouped.get(id(kind))
+            if group is None:
+                group = grouped[id(kind)] = _Grouped(kind)  # type: ignore[arg-type]
+                ops.append(group)
+            group.items.append(item)
+        self._send(ops)
+
+    def _send(self, ops: list[Op]) -> None:
         """One pipeline for the batch; operations whose script the server lost are sent again."""
         pipe = self.client.pipeline(transaction=False)
         ends = []  # where each operation's commands end in the pipeline (one may send several)

@@ -22,6 +22,7 @@ ACK_TIMEOUT = 2.0
 ACK_SLICE = 0.5
 # A message on the change channel that asks for a sync (Mirror.sync), not a change: this, then a nonce.
 SYNC = "sync:"
+_MISSING = object()
 
 
 class Mirror:
@@ -58,6 +59,11 @@ class Mirror:
 
     def get(self, name: str, load: Callable[[], Any]) -> Any:
         """The value `name`, from memory when a current copy is there, else `load()` (and kept)."""
+        # A copy is read without the lock (one dict read); a change drops it before it acknowledges.
+        if self._live:
+            value = self._values.get(name, _MISSING)
+            if value is not _MISSING:
+                return value
         with self._lock:
             if self._live and name in self._values:
                 return self._values[name]

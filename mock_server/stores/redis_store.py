@@ -23,7 +23,7 @@ import redis
 from mock_server.domain.journal import DEFAULT_BYTES, DEFAULT_SIZE
 from mock_server.domain.store import SPEND_TOLERANCE, SharedAliasIndex
 from mock_server.domain.webhooks.delivery import Delivery, DeliveryChanges
-from mock_server.stores.redis_batch import GroupCommit, RoundTrips, WriteBehind
+from mock_server.stores.redis_batch import GroupCommit, Increments, RoundTrips, WriteBehind
 from mock_server.stores.redis_client import DEFAULT_PREFIX, Health, Keys, connect, guarded, text
 from mock_server.stores.redis_deliveries import DEFAULT_LEASE, RedisDeliveries
 from mock_server.stores.redis_journal import RedisJournal
@@ -39,7 +39,7 @@ log = logging.getLogger("fakeapollo.redis")
 # reserves them from the server BLOCK at a time, so most requests need no round trip for one. A
 # reset drops every process's block (through the Mirror), so numbering starts again everywhere.
 NUMBERED = frozenset({"request_id_sequence"})
-BLOCK = 64
+BLOCK = 1024
 
 # Count one call in each window unless one is full. KEYS[1]: the windows hash.
 # ARGV: scope, then (name, index, limit or "") per window. Each field holds "index:count".
@@ -140,6 +140,8 @@ class RedisStore:
         self._counters = self.keys("counters")
         self._windows = self.keys("windows")
         self._documents = self.keys("documents")
+        # Uncapped charges, written behind the answers: one addition a field a batch.
+        self._increments = Increments(self._counters)
         self.webhooks = RedisDeliveries(self.client, self.keys, lease_seconds)
         self._take = self.client.register_script(TAKE)
         self._spend = self.client.register_script(SPEND)
@@ -152,13 +154,15 @@ class RedisStore:
 
     @property
     def blocking(self) -> bool:
-        """Whether calls may wait long on the server: only when recent round trips were slow.
+        """Whether calls may wait long on the server: only while requests often wait on slow round trips.
 
-        A near server (a millisecond or less) is called from the event loop: on a machine of few cores
-        the hand-over to a thread and back cost more than the wait (bench/). A far or busy one is
-        called from threads, so requests wait on it side by side.
+        Read once a request (it counts requests, `RoundTrips.per_request`). A near server (a
+        millisecond or less), or one requests rarely wait on, is called from the event loop: on a
+        machine of few cores the hand-over to a thread and back cost more than the wait (bench/). A
+        far or busy one that requests often wait on is called from threads, so requests wait on it
+        side by side.
         """
-        return self.round_trips.slow
+        return self.round_trips.per_request()
 
     def alias_map(self) -> RedisAliases:
         """The alias index on the server, so an id served by one process resolves in another."""
@@ -207,14 +211,7 @@ class RedisStore:
         With no limit there is nothing to check: the increments go behind the answer (`settle`).
         """
         if limit is None:
-            counters, by = self._counters, float(amount)
-
-            def add(pipe: Any) -> None:
-                pipe.hincrbyfloat(counters, key, by)
-                if tally:
-                    pipe.hincrbyfloat(counters, tally, by)
-
-            self.behind.submit(add)
+            self.behind.add(self._increments, ((key, tally) if tally else (key,), float(amount)))
             return True
         args = [key, repr(float(amount)), repr(float(limit)), repr(SPEND_TOLERANCE), tally or ""]
         return bool(self.batch.call(self._spend, [self._counters], args))
@@ -279,7 +276,9 @@ class RedisStore:
 
     def reset(self) -> None:
         """Forget everything this deployment shares (its prefix only): back to a fresh emulator."""
-        names = ["counters", "windows", "documents", "journal", "scenarios", "scenarios:order"]
+        # "journal" was the journal's key before it became a list: an older version's is dropped too.
+        names = ["counters", "windows", "documents", "journal", "journal:entries", "journal:sizes",
+                 "scenarios", "scenarios:order"]  # fmt: skip
         doomed = [self.keys(name) for name in names] + self.webhooks.keys
         self.mirror.sync()  # the journal entries processes still hold go with the rest
         self.mirror.change(lambda pipe: pipe.delete(*doomed))
