@@ -11,12 +11,13 @@ but public.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import queue
 import random
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -109,7 +110,7 @@ def draw(strategy: SearchStrategy[Any], count: int, seed: int) -> list[Any]:
     return [draw_one(strategy, f"{seed}:{index}") for index in range(count)]
 
 
-def draw_cases(prop: Property, count: int, seed: int) -> Iterator[Case]:
+def draw_cases(prop: Property, count: int, seed: int) -> Generator[Case, None, None]:
     """The property's cases: its fixed extremes first, then random ones.
 
     Case `i` depends only on (`seed`, the property, `i`), so a larger `count` only adds cases.
@@ -145,57 +146,100 @@ _DRAWN: dict[tuple[Property, str], Case] = {}
 _DRAWN_LOCK = threading.Lock()
 
 
-def prefetched(cases: Iterator[Case], client_running: threading.Event | None = None) -> Iterator[Case]:
-    """`cases` in order, each drawn in a background thread while the client runs the one before.
+class CaseFeed:
+    """The cases of a run's properties in order, each drawn in a background thread ahead of its use.
 
-    Drawing is CPU work in this process and a client run is mostly waiting, so the two overlap.
-    With `client_running`, every case after the first is drawn only once that event is set (the
-    runner sets it as it starts the client), so drawing never competes with priming the emulator.
-    At most one case is drawn ahead; closing the iterator stops the drawing.
+    Drawing is CPU work in this process and a client run is mostly waiting, so the two overlap: the
+    first case is drawn at once (while the runner's pre-flight runs the client), and every later
+    one, the next property's first case included, once `client_started()` says the client is
+    running the case before it, so drawing never competes with priming the emulator. At most one
+    case is drawn ahead. `cases(i)` gives property `i`'s cases; a property left early (a failure, a
+    skip) has its remaining cases skipped, not drawn. `close()` stops the drawing.
     """
-    ready: queue.Queue[tuple[Case | None, BaseException | None]] = queue.Queue(maxsize=1)
-    stop = threading.Event()
 
-    def wait_for_the_client() -> bool:
-        if client_running is None:
-            return True
-        while not client_running.wait(0.1):
-            if stop.is_set():
-                return False
-        client_running.clear()
-        return True
+    def __init__(self, plan: list[tuple[Property, int]], seed: int) -> None:
+        self._plan = plan
+        self._seed = seed
+        self._ready: queue.Queue[tuple[int, Case | None, BaseException | None]] = queue.Queue(maxsize=1)
+        self._turn = threading.Condition()
+        self._go = True  # the first case is drawn at once
+        self._wanted = 0  # the property the runner is on: earlier ones are skipped
+        self._at = 0  # the property being drawn
+        self._closed = False
+        threading.Thread(target=self._produce, name="contract-cases", daemon=True).start()
 
-    def produce() -> None:
+    def client_started(self) -> None:
+        """A client run has started: draw the next case meanwhile."""
+        with self._turn:
+            self._go = True
+            self._turn.notify_all()
+
+    def cases(self, index: int) -> Generator[Case, None, None]:
+        """Property `index`'s cases in order; closing the iterator early skips the rest of them."""
         try:
-            iterator = iter(cases)
-            first = True
             while True:
-                if not first and not wait_for_the_client():
+                at, case, error = self._ready.get()
+                if error is not None:
+                    raise error
+                if at < index:  # drawn for a property left early
+                    continue
+                if case is None:
                     return
-                first = False
-                case = next(iterator, None)
-                while not stop.is_set():
-                    try:
-                        ready.put((case, None), timeout=0.1)
+                yield case
+        finally:
+            with self._turn:
+                if self._wanted <= index:
+                    self._wanted = index + 1
+                    if self._at <= index:  # the runner will wait for the next property's first case
+                        self._go = True
+                self._turn.notify_all()
+
+    def close(self) -> None:
+        """Stop drawing (a case being drawn is finished and dropped)."""
+        with self._turn:
+            self._closed = True
+            self._turn.notify_all()
+        with contextlib.suppress(queue.Empty):
+            self._ready.get_nowait()
+
+    def _my_turn(self, index: int) -> bool:
+        """Wait until the next case of property `index` may be drawn; False when it is not wanted."""
+        with self._turn:
+            while not (self._go or self._closed or self._wanted > index):
+                self._turn.wait()
+            if self._closed or self._wanted > index:
+                return False
+            self._go = False
+            return True
+
+    def _put(self, item: tuple[int, Case | None, BaseException | None]) -> bool:
+        while not self._closed:
+            try:
+                self._ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self) -> None:
+        try:
+            for index, (prop, count) in enumerate(self._plan):
+                with self._turn:
+                    self._at = index
+                cases = draw_cases(prop, count, self._seed)
+                for _ in range(count):
+                    if not self._my_turn(index):
                         break
-                    except queue.Full:
-                        continue
-                if stop.is_set() or case is None:
+                    if not self._put((index, next(cases), None)):
+                        return
+                else:
+                    if not self._put((index, None, None)):
+                        return
+                cases.close()
+                if self._closed:
                     return
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
-            ready.put((None, exc))
-
-    threading.Thread(target=produce, name="contract-cases", daemon=True).start()
-    try:
-        while True:
-            case, error = ready.get()
-            if error is not None:
-                raise error
-            if case is None:
-                return
-            yield case
-    finally:
-        stop.set()
+        except BaseException as exc:  # noqa: BLE001 - handed to the runner, raised there
+            self._put((len(self._plan), None, exc))
 
 
-__all__ = ["draw", "draw_cases", "draw_one", "prefetched", "private_api_problems", "use_home_dir"]
+__all__ = ["CaseFeed", "draw", "draw_cases", "draw_one", "private_api_problems", "use_home_dir"]

@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 
 from contract_tests.strategies import CannedResponse
+from mock_server.domain.encoding import dumps, loads
 from mock_server.domain.params import merge
 
 #: More requests than this in one case is a runaway client: no contract allows it.
@@ -133,17 +134,27 @@ class ControlClient:
         self._lock = threading.Lock()
         self._chores: queue.Queue[str] = queue.Queue()
         self._sweeper: threading.Thread | None = None
+        #: False once the emulator refused a key with its scenarios (an older fakeapollo at --base-url):
+        #: keys and scenarios then go one call each.
+        self._keys_take_scenarios = True
 
     def call(self, method: str, path: str, document: Any = None, **params: Any) -> Any:
         """One control API call; its JSON answer, or RuntimeError naming what the emulator said."""
+        body = None if document is None else dumps(document)
+        headers = {"Content-Type": "application/json"} if body is not None else None
         with self._lock:
-            response = self._http.request(method, path, json=document, params=params or None)
+            response = self._http.request(method, path, content=body, headers=headers, params=params or None)
         if response.status_code >= 400:
             raise RuntimeError(
                 f"the emulator's control API answered {response.status_code} to {method} /__admin{path}: "
                 f"{response.text[:300]}"
             )
-        return response.json() if response.content else None
+        if not response.content:
+            return None
+        try:
+            return loads(response.content)
+        except ValueError:  # what orjson refuses (integers beyond 64 bits) the standard library reads
+            return response.json()
 
     def check(self) -> None:
         """Fail early, with a clear message, when there is no fakeapollo control API at `url`."""
@@ -159,10 +170,13 @@ class ControlClient:
                 raise RuntimeError(f"the control API at {self.url}/__admin answered 401: {hint}") from exc
             raise RuntimeError(f"no fakeapollo control API at {self.url}/__admin: {exc}") from exc
 
-    def add_key(self, key: str, team: str) -> None:
-        """Register an unlimited key for one case."""
+    def add_key(self, key: str, team: str, scenarios: list[dict[str, Any]] | None = None) -> list[str]:
+        """Register an unlimited key for one case, and queue `scenarios` for it; their ids.
+
+        One call where the emulator takes a key with its scenarios; one call each otherwise.
+        """
         limits = {"minute": None, "hour": None, "day": None}
-        entry = {
+        entry: dict[str, Any] = {
             "key": key,
             "team": team,
             "plan": "custom",
@@ -170,7 +184,16 @@ class ControlClient:
             "limits": limits,
             "scopes": None,
         }
+        if scenarios and self._keys_take_scenarios:
+            try:
+                added = self.call("POST", "/keys", {**entry, "scenarios": scenarios})
+                return [str(scenario_id) for scenario_id in added["scenarios"]]
+            except RuntimeError as exc:
+                if " answered 400 " not in str(exc):
+                    raise
+                self._keys_take_scenarios = False  # an older emulator; a bad scenario fails again below
         self.call("POST", "/keys", entry)
+        return [self.queue(document) for document in scenarios or []]
 
     def queue(self, document: dict[str, Any]) -> str:
         """Queue a scenario; its id."""
@@ -180,12 +203,17 @@ class ControlClient:
         """Delete a scenario soon (gone already is fine)."""
         self._soon(f"/scenarios/{scenario_id}")
 
-    def remove_key(self, key: str) -> None:
-        """Delete a case's key soon (gone already is fine).
+    def remove_key(self, key: str, scenario_ids: list[str] | None = None) -> None:
+        """Delete a case's key soon, and its scenarios `scenario_ids` (gone already is fine).
 
         The registry is one document saved whole on every change: keys left behind would make each
         later case's `add_key` slower.
         """
+        if scenario_ids and self._keys_take_scenarios:
+            self._soon(f"/keys/{key}?scenarios=true")
+            return
+        for scenario_id in scenario_ids or []:
+            self.remove(scenario_id)
         self._soon(f"/keys/{key}")
 
     def _soon(self, path: str) -> None:
@@ -329,10 +357,11 @@ class Primed:
             exchanges = self.control.exchanges(self.key)
         if len(exchanges) >= self.budget:
             self._hold()
-        for scenario_id in self.scenario_ids:
-            self.control.remove(scenario_id)
-        if not self.runaway.is_set():  # a runaway's key stays, so its hold keeps it waiting
-            self.control.remove_key(self.key)
+        if self.runaway.is_set():  # a runaway's key stays, so its hold keeps it waiting
+            for scenario_id in self.scenario_ids:
+                self.control.remove(scenario_id)
+        else:
+            self.control.remove_key(self.key, self.scenario_ids)
         return exchanges
 
 
@@ -353,7 +382,6 @@ def prime(
     """
     if not responses and not routes:
         raise ValueError("prime at least one response")
-    control.add_key(key, team)
     documents = [
         doc for params, answers in variants or [] for doc in scenarios_for(key, answers, budget, params)
     ]
@@ -363,7 +391,7 @@ def prime(
         for doc in scenarios_for(key, answers, budget, where.get("params"), where["path"])
     ]
     documents += scenarios_for(key, responses, budget)
-    return Primed(control, key, [control.queue(document) for document in documents], budget)
+    return Primed(control, key, control.add_key(key, team, documents), budget)
 
 
 __all__ = [

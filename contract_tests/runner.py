@@ -14,11 +14,13 @@ the answer still validates against its schema and the client still fails.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from contract_tests import strategies as gen
@@ -27,7 +29,7 @@ from contract_tests.agreement import as_number
 from contract_tests.cases import Case, Observation, Property
 from contract_tests.checks import LONG_RETRY_AFTER, MAX_RETRIES
 from contract_tests.contract import PROPERTIES, property_named
-from contract_tests.drawing import draw_cases, prefetched
+from contract_tests.drawing import CaseFeed
 from contract_tests.drivers import (
     DEFAULT_TIMEOUT,
     AdapterDriver,
@@ -55,6 +57,10 @@ PREFLIGHT: dict[str, Any] = {"operation": "people_match", "params": {"email": "t
 #: Shrinking stops after this many client runs or seconds, whichever comes first.
 SHRINK_RUNS = 40
 SHRINK_SECONDS = 10.0
+#: How long a thread may keep Python's interpreter lock while another waits for it, during a run:
+#: the next case is drawn (CPU work) while the emulator in this process serves the client, and at
+#: Python's default of 5 ms each request the client sends waits about 10 ms more for the lock.
+SWITCH_INTERVAL = 0.0002
 
 
 # --------------------------------------------------------------------------- the emulator
@@ -124,42 +130,60 @@ class ContractRunner:
         self.preflight_first = preflight
         self._nonce = secrets.token_hex(3)
         self._counter = 0
-        #: Set as each client run starts: the next case is drawn while the client runs.
-        self._client_running = threading.Event()
+        #: Where the cases come from, drawn ahead while the client runs (set for the run's length).
+        self._feed: CaseFeed | None = None
 
     def run(self) -> Report:
         """Every selected property, in order (stopping at the first failure with `fail_fast`).
 
-        In-process clients run with the process's time zone set to `CLIENT_TIME_ZONE`.
+        In-process clients run with the process's time zone set to `CLIENT_TIME_ZONE`. Threads take
+        turns at the interpreter lock every `SWITCH_INTERVAL` seconds meanwhile.
         """
-        if isinstance(self.driver, AdapterDriver):
-            with client_time_zone():
-                return self._run()
-        return self._run()
+        with quick_thread_switches():
+            if isinstance(self.driver, AdapterDriver):
+                with client_time_zone():
+                    return self._run()
+            return self._run()
 
     def _run(self) -> Report:
-        if self.preflight_first:
-            self.preflight()
-        started = time.monotonic()
-        report = Report(self.driver.label, self.seed, self.examples)
-        for prop in self.properties:
-            result = self.run_property(prop)
-            report.results.append(result)
-            if self.progress is not None:
-                self.progress(result)
-            if self.fail_fast and result.status == "failed":
-                break
+        plan = [(prop, self._count(prop)) for prop in self.properties]
+        # The first case is drawn while the pre-flight runs the client.
+        self._feed = CaseFeed(plan, self.seed)
+        try:
+            if self.preflight_first:
+                self.preflight()
+            started = time.monotonic()
+            report = Report(self.driver.label, self.seed, self.examples)
+            for index, prop in enumerate(self.properties):
+                result = self.run_property(prop, index)
+                report.results.append(result)
+                if self.progress is not None:
+                    self.progress(result)
+                if self.fail_fast and result.status == "failed":
+                    break
+        finally:
+            self._feed.close()
+            self._feed = None
         self.server.control.settle()  # the run leaves no scenario or key of its own behind
         report.seconds = time.monotonic() - started
         return report
 
-    def run_property(self, prop: Property) -> PropertyResult:
-        """Draw the property's cases, run them until one fails, shrink that one."""
+    def _count(self, prop: Property) -> int:
+        return max(1, min(self.examples, prop.max_examples or self.examples))
+
+    def run_property(self, prop: Property, index: int = 0) -> PropertyResult:
+        """Draw the property's cases, run them until one fails, shrink that one.
+
+        Within a run, `index` is the property's place in the run's plan, whose feed draws its cases
+        ahead; outside one, the property's cases are drawn on their own.
+        """
         started = time.monotonic()
-        count = max(1, min(self.examples, prop.max_examples or self.examples))
         result = PropertyResult(prop, "passed")
-        self._client_running.clear()
-        cases = prefetched(draw_cases(prop, count, self.seed), self._client_running)
+        own = self._feed is None
+        if own:
+            self._feed, index = CaseFeed([(prop, self._count(prop))], self.seed), 0
+        assert self._feed is not None
+        feed, cases = self._feed, self._feed.cases(index)
         while True:
             drawn = time.monotonic()
             case = next(cases, None)
@@ -175,10 +199,20 @@ class ContractRunner:
             problems = prop.check(case, obs)
             if problems:
                 result.status = "failed"
+                cases.close()  # the property's other cases are not needed: none is drawn while shrinking
                 result.failure = self._shrink(prop, case, Failure(case, obs, problems), result)
                 break
+        cases.close()
+        if own:
+            feed.close()
+            self._feed = None
         result.seconds = time.monotonic() - started
         return result
+
+    def _client_started(self) -> None:
+        """The next case may be drawn now: the client is running the one before."""
+        if self._feed is not None:
+            self._feed.client_started()
 
     def preflight(self) -> None:
         """Run the client once on a trivial job; ClientDidNotRun when it cannot start, fails or is silent."""
@@ -210,7 +244,7 @@ class ContractRunner:
             control, target.api_key, team, served, budget=budget, variants=variants, routes=case.routes
         )
         primed.watch(wake.set)
-        self._client_running.set()
+        self._client_started()
         try:
             reply = self.driver.call(case.request, target, wake, limit)
         finally:
@@ -236,7 +270,7 @@ class ContractRunner:
         runs = [case.deliveries.unique, case.deliveries.delivered]
         if case.deliveries.lesser is not None:
             runs.append(case.deliveries.lesser)
-        self._client_running.set()
+        self._client_started()
         replies = [
             self.driver.call(
                 {"operation": "receive_webhooks", "payloads": payloads}, target, threading.Event(), limit
@@ -275,6 +309,17 @@ class ContractRunner:
                     break
         best.shrink_runs = runs
         return best
+
+
+@contextlib.contextmanager
+def quick_thread_switches(seconds: float = SWITCH_INTERVAL) -> Iterator[None]:
+    """Run the block with Python's thread switch interval at most `seconds`, then restore it."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(min(before, seconds))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
 
 
 def _case_key(nonce: str, counter: int) -> str:

@@ -22,12 +22,16 @@ from mock_server.domain.clock import (
 from mock_server.domain.encoding import dumps
 from mock_server.domain.errors import AdminUnauthorized, ControlNotFound, InvalidControlRequest
 from mock_server.domain.journal import mask_secret, shown_fingerprint
+from mock_server.domain.keys import key_from_entry
+from mock_server.domain.scenarios import scenario_from_document
 from mock_server.domain.webhooks.transport import DELIVERY_MARKER
 from mock_server.web import journaling
 from mock_server.web.render import JSON_TYPE, enrichment, json_response, read_body
 from mock_server.web.sameorigin import CrossSiteRefused, SitePolicy
 
 SITE_EXTENSION = "fakeapollo.site"
+#: Scenarios one `POST /__admin/keys` may queue for the key it adds.
+MAX_KEY_SCENARIOS = 20
 
 
 def site_policy() -> SitePolicy:
@@ -260,9 +264,47 @@ def list_keys() -> Response:
 
 
 def put_key() -> Response:
-    """Add a key; 409 when it exists (PATCH changes one)."""
-    key = enrichment().keys.add(read_body())
-    return json_response(key.describe(mask_secret), 201)
+    """Add a key; 409 when it exists (PATCH changes one).
+
+    With `scenarios`, also queue those scenarios for the new key only, in the same call: each is
+    checked before anything changes, and the answer lists their ids (not their bodies).
+    """
+    body = read_body()
+    service = enrichment()
+    if "scenarios" not in body:
+        return json_response(service.keys.add(body).describe(mask_secret), 201)
+    scenarios = body.pop("scenarios")
+    if not isinstance(body.get("key"), str):
+        key_from_entry(body)  # the 400 naming what is wrong with the key
+    documents = _scenarios_for_key(scenarios, body["key"])
+    key = service.keys.add(body)
+    ids = [service.store.scenarios.add(document).id for document in documents]
+    return json_response({**key.describe(mask_secret), "scenarios": ids}, 201)
+
+
+def _scenarios_for_key(documents: Any, key: str) -> list[dict[str, Any]]:
+    """The scenarios a new key comes with, bound to it; a 400 naming the first that is not valid."""
+    if not isinstance(documents, list) or len(documents) > MAX_KEY_SCENARIOS:
+        raise InvalidControlRequest(f"'scenarios' must be a list of at most {MAX_KEY_SCENARIOS} scenarios")
+    bound = []
+    for index, document in enumerate(documents):
+        where = f"'scenarios[{index}]'"
+        match = (document.get("match") or {}) if isinstance(document, dict) else None
+        if not isinstance(match, dict):
+            raise InvalidControlRequest(f"{where} must be a scenario object, its 'match' an object")
+        if match.get("api_key") not in (None, key):
+            raise InvalidControlRequest(f"{where}: 'match.api_key' must be the key added, or left out")
+        document = {**document, "match": {**match, "api_key": key}}
+        try:
+            scenario_from_document(document, "")
+        except InvalidControlRequest as exc:
+            problem = exc.body if isinstance(exc.body, dict) else {"error": str(exc)}
+            raise InvalidControlRequest(
+                f"{where}: {problem.get('error')}",
+                **{k: v for k, v in problem.items() if k != "error"},
+            ) from exc
+        bound.append(document)
+    return bound
 
 
 def change_key(key: str) -> Response:
@@ -281,10 +323,18 @@ def change_key(key: str) -> Response:
 
 
 def remove_key(key: str) -> Response:
-    """Remove a key."""
-    if not enrichment().keys.remove(key):
+    """Remove a key; with `?scenarios=true`, the scenarios queued for it alone go too."""
+    flag = request.args.get("scenarios", "false")
+    if flag not in ("true", "false"):
+        raise InvalidControlRequest(f"'scenarios' must be true or false, got {flag[:40]!r}")
+    service = enrichment()
+    if not service.keys.remove(key):
         raise ControlNotFound("No such key")
-    return json_response({"deleted": mask_secret(key)})
+    answer: dict[str, Any] = {"deleted": mask_secret(key)}
+    if flag == "true":
+        book = service.store.scenarios
+        answer["scenarios"] = [s.id for s in book.list() if s.api_key == key and book.remove(s.id)]
+    return json_response(answer)
 
 
 def usage() -> Response:
