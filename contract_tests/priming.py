@@ -25,8 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import httpx
-
+from contract_tests.control_http import ControlConnection, ControlUnreachable
 from contract_tests.strategies import CannedResponse
 from mock_server.domain.encoding import dumps, loads
 from mock_server.domain.params import merge
@@ -130,9 +129,9 @@ class ControlClient:
         self.url = url.rstrip("/")
         headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
         self._token_given = bool(admin_token)
-        self._http = httpx.Client(base_url=self.url + "/__admin", headers=headers, timeout=30)
+        self._http = ControlConnection(self.url + "/__admin", headers)
         self._lock = threading.Lock()
-        self._chores: queue.Queue[str] = queue.Queue()
+        self._chores: queue.Queue[tuple[str, dict[str, str]]] = queue.Queue()
         self._sweeper: threading.Thread | None = None
         #: False once the emulator refused a key with its scenarios (an older fakeapollo at --base-url):
         #: keys and scenarios then go one call each.
@@ -141,26 +140,25 @@ class ControlClient:
     def call(self, method: str, path: str, document: Any = None, **params: Any) -> Any:
         """One control API call; its JSON answer, or RuntimeError naming what the emulator said."""
         body = None if document is None else dumps(document)
-        headers = {"Content-Type": "application/json"} if body is not None else None
         with self._lock:
-            response = self._http.request(method, path, content=body, headers=headers, params=params or None)
-        if response.status_code >= 400:
+            status, answer = self._http.request(method, path, body, {k: str(v) for k, v in params.items()})
+        if status >= 400:
             raise RuntimeError(
-                f"the emulator's control API answered {response.status_code} to {method} /__admin{path}: "
-                f"{response.text[:300]}"
+                f"the emulator's control API answered {status} to {method} /__admin{path}: "
+                f"{answer.decode('utf-8', 'replace')[:300]}"
             )
-        if not response.content:
+        if not answer:
             return None
         try:
-            return loads(response.content)
+            return loads(answer)
         except ValueError:  # what orjson refuses (integers beyond 64 bits) the standard library reads
-            return response.json()
+            return json.loads(answer)
 
     def check(self) -> None:
         """Fail early, with a clear message, when there is no fakeapollo control API at `url`."""
         try:
             self.call("GET", "/scenarios")
-        except (httpx.HTTPError, RuntimeError, ValueError) as exc:
+        except (RuntimeError, ValueError) as exc:
             if " answered 401 " in str(exc):
                 hint = (
                     "the --admin-token given was refused"
@@ -210,26 +208,26 @@ class ControlClient:
         later case's `add_key` slower.
         """
         if scenario_ids and self._keys_take_scenarios:
-            self._soon(f"/keys/{key}?scenarios=true")
+            self._soon(f"/keys/{key}", scenarios="true")
             return
         for scenario_id in scenario_ids or []:
             self.remove(scenario_id)
         self._soon(f"/keys/{key}")
 
-    def _soon(self, path: str) -> None:
+    def _soon(self, path: str, **params: str) -> None:
         """DELETE `path` on a background thread, while the next case's client runs."""
         if self._sweeper is None:
             self._sweeper = threading.Thread(target=self._sweep, name="contract-cleanup", daemon=True)
             self._sweeper.start()
-        self._chores.put(path)
+        self._chores.put((path, params))
 
     def _sweep(self) -> None:
         while True:
-            path = self._chores.get()
+            path, params = self._chores.get()
             try:
                 with self._lock:
-                    self._http.delete(path)
-            except httpx.HTTPError:
+                    self._http.request("DELETE", path, params=params)
+            except ControlUnreachable:
                 pass  # the emulator went away: nothing left to clean
             finally:
                 self._chores.task_done()
@@ -326,7 +324,7 @@ class Primed:
                     count = len(self.control.call("GET", "/requests", api_key=self.key)["requests"])
                     if count >= self.budget:
                         self._hold()
-                except (httpx.HTTPError, RuntimeError):
+                except RuntimeError:
                     return
                 if self.runaway.is_set():
                     on_runaway()
