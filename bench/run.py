@@ -717,8 +717,8 @@ def redis_rows(results: Results, row: Callable[..., None]) -> None:
     costs = results.redis_cost
     if not costs:
         return
-    # Redis's read events: one per round trip, but a pipelined batch of journal entries (~13 KB
-    # each) takes about one per entry, so this reads above the client's round trips (bench/README.md).
+    # Redis's read events: one per round trip, but a pipelined batch of journal entries (~5 KB
+    # each) takes about one per 16 KB, so this reads above the client's round trips (bench/README.md).
     row("Redis read events per request (≈ round trips)", {n: f"{c['trips']:.2f}" for n, c in costs.items()})
     row("Redis commands per request (inside scripts counted)",
         {n: f"{c['commands']:.1f}" for n, c in costs.items()})

@@ -267,6 +267,58 @@ def test_a_reset_in_one_process_drops_what_another_still_held_behind(
     assert first.get("credits:team") == 0
 
 
+def test_charges_held_behind_add_up_as_the_server_adds_them_one_by_one(
+    stores: StoreFactory, long_linger: None
+) -> None:
+    store = stores()
+    for _ in range(10):  # one batch: fractional amounts are sent in turn, whole ones summed
+        store.spend("credits:team", 0.1, None, "credits:team:match")
+    for amount in (2, 3):
+        store.spend("credits:other", amount, None)
+    for _ in range(10):
+        store.client.hincrbyfloat(store.keys("counters"), "credits:one-by-one", 0.1)
+    store.settle()
+    expected = store.get("credits:one-by-one")
+    assert expected == 1.0 != sum([0.1] * 10)  # the server's sum, not Python's 0.9999999999999999
+    assert (store.get("credits:team"), store.get("credits:team:match")) == (expected, expected)
+    assert store.get("credits:other") == 5
+
+
+def test_entries_read_back_from_another_process_as_they_were_recorded(
+    stores: StoreFactory, long_linger: None
+) -> None:
+    first, second = stores(), stores()
+    bodies: list[str | bytes] = [
+        b'{"person":{"name":"\xc3\x89mile \xe2\x80\x94 \\"quoted\\"\\n"}}',
+        b"\xff\xfe not UTF-8",  # shown with replacement characters, as the in-memory journal shows it
+        "a body given as text \u2014 with a newline\n",
+        b"",
+    ]
+    recorded = []
+    for number, body in enumerate(bodies):
+        entry = journal_entry(first, f"/api/v1/call{number}")
+        entry.response_text = body
+        entry.query = {"page": "2", "note": "line one\nline two"}
+        entry.size = 100 + number
+        recorded.append(entry)
+        first.journal.record(entry)
+    listed = second.journal.entries()
+    assert [e.sequence for e in listed] == [1, 2, 3, 4]
+    for entry, read in zip(recorded, listed, strict=True):
+        assert read.text() == entry.text()
+        entry.response_text, entry.sequence = entry.text(), read.sequence
+        assert read == entry
+
+
+def test_a_store_whose_requests_stop_waiting_on_the_server_stops_blocking(stores: StoreFactory) -> None:
+    store = stores()
+    for _ in range(20):
+        store.round_trips.observe(0.05)  # slow round trips (a busy machine, or a far server)
+    assert store.blocking is True
+    blocking = [store.blocking for _ in range(200)]  # requests that make none (write-behind, copies)
+    assert blocking[-1] is False  # the slow round trips' average alone does not keep it on threads
+
+
 def test_a_local_store_starts_non_blocking_and_blocks_only_while_round_trips_are_slow(
     stores: StoreFactory,
 ) -> None:
