@@ -12,11 +12,18 @@ import pytest
 import redis
 from conftest import Pair, StoreFactory, spread
 from redis.client import Pipeline
+from test_hot_path import REQUESTS, TOKEN, _shown, call
 from test_store import journal_entry
 
+from mock_server.config import Config
+from mock_server.domain.journal import Deferred
 from mock_server.stores import redis_batch
 from mock_server.stores.redis_batch import GroupCommit, RoundTrips, WriteBehind
 from mock_server.stores.redis_client import Health
+from mock_server.stores.redis_store import RedisStore
+from mock_server.web import journaling
+from mock_server.web.asgi import Emulator
+from mock_server.web.factory import build_service
 
 # Counts every call in 'all' and the caller's own calls in the field ARGV[1]; returns both counts.
 # A caller named 'fail' gets an error reply instead (and counts nothing).
@@ -308,6 +315,47 @@ def test_entries_read_back_from_another_process_as_they_were_recorded(
         assert read.text() == entry.text()
         entry.response_text, entry.sequence = entry.text(), read.sequence
         assert read == entry
+
+
+def test_entries_built_on_the_writer_read_as_entries_built_at_once_and_hold_no_secret(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = [
+        build_service(
+            Config(seed=3, request_id_seed=3, store=redis_url, store_prefix=f"test-{uuid.uuid4().hex}")
+        )
+        for _ in range(2)
+    ]
+    try:
+        deferred, eager = services
+        for service in services:
+            service.clock.freeze()
+        eager.clock.set(deferred.clock.now())
+        deferred_app, eager_app = Emulator(deferred), Emulator(eager)
+        kept: list[bool] = []
+        record = deferred.store.journal.record
+        monkeypatch.setattr(
+            deferred.store.journal,
+            "record",
+            lambda entry: kept.append(isinstance(entry, Deferred)) or record(entry),
+        )
+        for body, headers, query in REQUESTS:
+            status = call(deferred_app, body, headers, query)
+            with monkeypatch.context() as patched:
+                patched.setattr(journaling, "_deferrable", lambda *args: None)
+                assert call(eager_app, body, headers, query) == status
+        assert kept == [True, True, True, False, False, False, True, False, False]  # as in memory
+        listed = deferred.store.journal.entries()
+        assert [_shown(e) for e in listed] == [_shown(e) for e in eager.store.journal.entries()]
+        assert len(listed) == len(REQUESTS)
+        store = deferred.store
+        assert isinstance(store, RedisStore)
+        stored = b"".join(store.client.lrange(store.keys("journal:entries"), 0, -1))  # type: ignore[arg-type]
+        for secret in ("test-key", "sk-123456789", TOKEN, "no-such-key", "s3cr3t-cookie", "other-key-123"):
+            assert secret.encode() not in stored
+    finally:
+        for service in services:
+            service.close()
 
 
 def test_a_store_whose_requests_stop_waiting_on_the_server_stops_blocking(stores: StoreFactory) -> None:

@@ -9,6 +9,7 @@ answered before the read began is there, whichever process answered it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from redis.client import Pipeline
 from mock_server.domain.journal import (
     DEFAULT_BYTES,
     DEFAULT_SIZE,
+    Deferred,
     Entry,
     Fingerprints,
     JournalUsage,
@@ -31,6 +33,8 @@ from mock_server.stores.redis_client import Health, Keys, guarded
 
 if TYPE_CHECKING:
     from mock_server.stores.redis_batch import WriteBehind
+
+log = logging.getLogger("fakeapollo.redis")
 
 # Append a batch of entries and trim the ring, atomically with the writes: the oldest go while over
 # the entry count or the bytes (each entry's own size, kept in a list beside the entries, and their
@@ -138,17 +142,27 @@ class RedisJournal:
         """The keyed fingerprint of `key` under the deployment's secret, the same in every process."""
         return self._fingerprint(key)
 
+    # A `Deferred` entry (web/journaling.py) is built on the writer's thread, masked before it is sent.
+    defers = True
+
     def next_sequence(self) -> int:
         """0: the server numbers each entry when it is written."""
         return 0
 
-    def record(self, entry: Entry) -> None:
+    def record(self, entry: Entry | Deferred) -> None:
         """Queue an entry for the writer; it is numbered on the server, and the ring trimmed there."""
         self._behind.add(self, entry, entry.size)
 
     def write(self, pipe: Pipeline, items: list[Any]) -> None:
-        """The writer's one script call for a batch of entries (encoded here, on its thread)."""
-        stored = [encode_entry(entry) for entry in items]
+        """The writer's one script call for a batch of entries (built and encoded here, on its thread)."""
+        stored = []
+        for item in items:
+            try:
+                stored.append(encode_entry(item.entry() if isinstance(item, Deferred) else item))
+            except Exception:  # an entry that cannot be built is lost alone, not with its batch
+                log.exception("a journal entry could not be built")
+        if not stored:
+            return
         sizes = [len(one) for one in stored]
         pipe.evalsha(self.script.sha, 3, self.key, self.sizes, self.counters, self.size, self.max_bytes,
                      *stored, *sizes)  # fmt: skip
