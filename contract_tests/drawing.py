@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 #: Tries of one seed before giving up, when filters keep rejecting draws.
 DRAW_ATTEMPTS = 20
+#: Seconds `CaseFeed.close()` waits for a case being drawn.
+CLOSE_WAIT = 10.0
 
 
 def private_api_problems() -> list[str]:
@@ -150,11 +152,11 @@ class CaseFeed:
     """The cases of a run's properties in order, each drawn in a background thread ahead of its use.
 
     Drawing is CPU work in this process and a client run is mostly waiting, so the two overlap: the
-    first case is drawn at once (while the runner's pre-flight runs the client), and every later
-    one, the next property's first case included, once `client_started()` says the client is
-    running the case before it, so drawing never competes with priming the emulator. At most one
-    case is drawn ahead. `cases(i)` gives property `i`'s cases; a property left early (a failure, a
-    skip) has its remaining cases skipped, not drawn. `close()` stops the drawing.
+    first case is drawn at once (while the emulator starts and the pre-flight runs the client), and
+    every later one, the next property's first case included, once `client_started()` says the
+    client is running the case before it, so drawing never competes with priming the emulator. At
+    most one case is drawn ahead. `cases(i)` gives property `i`'s cases; a property left early (a
+    failure, a skip) has its remaining cases skipped, not drawn. `close()` stops the drawing.
     """
 
     def __init__(self, plan: list[tuple[Property, int]], seed: int) -> None:
@@ -166,7 +168,8 @@ class CaseFeed:
         self._wanted = 0  # the property the runner is on: earlier ones are skipped
         self._at = 0  # the property being drawn
         self._closed = False
-        threading.Thread(target=self._produce, name="contract-cases", daemon=True).start()
+        self._thread = threading.Thread(target=self._produce, name="contract-cases", daemon=True)
+        self._thread.start()
 
     def client_started(self) -> None:
         """A client run has started: draw the next case meanwhile."""
@@ -195,12 +198,18 @@ class CaseFeed:
                 self._turn.notify_all()
 
     def close(self) -> None:
-        """Stop drawing (a case being drawn is finished and dropped)."""
+        """Stop drawing: a case being drawn is finished and dropped, and the thread waited for.
+
+        Nothing of the run's keeps drawing after it, beside whatever the caller does next: drawing
+        may parse Python with `ast`, which CPython 3.11 fails to do in two threads at once.
+        """
         with self._turn:
             self._closed = True
             self._turn.notify_all()
         with contextlib.suppress(queue.Empty):
             self._ready.get_nowait()
+        if self._thread is not threading.current_thread():
+            self._thread.join(CLOSE_WAIT)
 
     def _my_turn(self, index: int) -> bool:
         """Wait until the next case of property `index` may be drawn; False when it is not wanted."""

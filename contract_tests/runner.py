@@ -117,12 +117,14 @@ class ContractRunner:
         fail_fast: bool = False,
         progress: Progress | None = None,
         preflight: bool = False,
+        feed: CaseFeed | None = None,
     ) -> None:
         self.driver = driver
         self.server = server
         self.examples = examples
         self.seed = seed
-        self.properties = [property_named(n) for n in properties] if properties else list(PROPERTIES)
+        self.plan = case_plan(properties, examples)
+        self.properties = [prop for prop, _ in self.plan]
         self.shrink_runs = shrink_runs
         self.shrink_seconds = shrink_seconds
         self.fail_fast = fail_fast
@@ -130,8 +132,10 @@ class ContractRunner:
         self.preflight_first = preflight
         self._nonce = secrets.token_hex(3)
         self._counter = 0
-        #: Where the cases come from, drawn ahead while the client runs (set for the run's length).
+        #: Where the cases come from, drawn ahead while the client runs (set for the run's length);
+        #: `feed`, when given, has been drawing this runner's plan (for `seed`) already.
         self._feed: CaseFeed | None = None
+        self._given_feed = feed
 
     def run(self) -> Report:
         """Every selected property, in order (stopping at the first failure with `fail_fast`).
@@ -146,9 +150,8 @@ class ContractRunner:
             return self._run()
 
     def _run(self) -> Report:
-        plan = [(prop, self._count(prop)) for prop in self.properties]
-        # The first case is drawn while the pre-flight runs the client.
-        self._feed = CaseFeed(plan, self.seed)
+        # The first case is drawn while the pre-flight runs the client (or was since the emulator started).
+        self._feed = self._given_feed or CaseFeed(self.plan, self.seed)
         try:
             if self.preflight_first:
                 self.preflight()
@@ -168,9 +171,6 @@ class ContractRunner:
         report.seconds = time.monotonic() - started
         return report
 
-    def _count(self, prop: Property) -> int:
-        return max(1, min(self.examples, prop.max_examples or self.examples))
-
     def run_property(self, prop: Property, index: int = 0) -> PropertyResult:
         """Draw the property's cases, run them until one fails, shrink that one.
 
@@ -181,7 +181,7 @@ class ContractRunner:
         result = PropertyResult(prop, "passed")
         own = self._feed is None
         if own:
-            self._feed, index = CaseFeed([(prop, self._count(prop))], self.seed), 0
+            self._feed, index = CaseFeed([(prop, case_count(prop, self.examples))], self.seed), 0
         assert self._feed is not None
         feed, cases = self._feed, self._feed.cases(index)
         while True:
@@ -405,8 +405,30 @@ def run_contract(
     """
     if server is not None:
         return ContractRunner(driver, server, **options).run()
-    with ContractServer.start() as own:
-        return ContractRunner(driver, own, **options).run()
+    from mock_server.web.app import create_app
+
+    with quick_thread_switches():
+        plan = case_plan(options.get("properties"), options.get("examples", DEFAULT_EXAMPLES))
+        # The app first: building it parses Python with `ast` (werkzeug's routes), as drawing does
+        # (Hypothesis's constants), and CPython 3.11 fails when two threads do that at once.
+        app = create_app()
+        feed = CaseFeed(plan, options.get("seed", 0))  # the first case is drawn while the server starts
+        try:
+            with ContractServer.start(app) as own:
+                return ContractRunner(driver, own, feed=feed, **options).run()
+        finally:
+            feed.close()
+
+
+def case_plan(properties: list[str] | None, examples: int) -> list[tuple[Property, int]]:
+    """The properties to run (all when None), each with how many cases it draws."""
+    chosen = [property_named(n) for n in properties] if properties else list(PROPERTIES)
+    return [(prop, case_count(prop, examples)) for prop in chosen]
+
+
+def case_count(prop: Property, examples: int) -> int:
+    """How many cases `prop` draws when asked for `examples` (its own cap may be lower)."""
+    return max(1, min(examples, prop.max_examples or examples))
 
 
 def check_adapter(adapter: ClientAdapter, **options: Any) -> Report:
