@@ -357,6 +357,24 @@ def test_an_unfinished_request_is_closed_after_the_request_timeout(monkeypatch: 
         assert closed(stream)
 
 
+def test_each_request_on_a_kept_alive_connection_has_the_whole_request_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(uvicorn_internals, "REQUEST_TIMEOUT", 0.4)
+    with running() as live, connection(live) as (sock, stream):
+        sock.sendall(b"GET /test/constant HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_response(stream)[0] == 200
+        time.sleep(0.25)
+        # Begun 0.25 s after the first: still arriving when 0.4 s have passed since the first began.
+        sock.sendall(b"POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        time.sleep(0.25)
+        sock.sendall(b"defghij")
+        assert read_response(stream)[0] == 200
+        # The next one that stalls is still closed.
+        sock.sendall(b"POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+        assert closed(stream)
+
+
 def test_stopping_lets_a_request_in_flight_finish() -> None:
     with running() as live, connection(live) as (sock, stream):
         sock.sendall(match_request(b"X-Mock-Scenario: slow; delay_ms=500\r\n"))

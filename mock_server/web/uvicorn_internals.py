@@ -110,6 +110,9 @@ class HttpProtocol(HttpToolsProtocol):
         self.header_count = 0
         self.in_head = True
         self.refusal: tuple[int, str] | None = None
+        # When the request being read began (loop time), None between requests; one timer a
+        # connection checks it (`request_too_slow`), not one timer a request.
+        self.request_started: float | None = None
         self.request_timer: asyncio.TimerHandle | None = None
         self.timeout_keep_alive_task = self.loop.call_later(
             self.timeout_keep_alive, self.timeout_keep_alive_handler
@@ -140,9 +143,9 @@ class HttpProtocol(HttpToolsProtocol):
         self.header_bytes = 0
         self.header_count = 0
         self.in_head = True
-        if self.request_timer is not None:
-            self.request_timer.cancel()
-        self.request_timer = self.loop.call_later(REQUEST_TIMEOUT, self.request_too_slow)
+        self.request_started = self.loop.time()
+        if self.request_timer is None:
+            self.request_timer = self.loop.call_later(REQUEST_TIMEOUT, self.request_too_slow)
         super().on_message_begin()
 
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -169,16 +172,24 @@ class HttpProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
-        """The request is whole: its timer stops."""
-        if self.request_timer is not None:
-            self.request_timer.cancel()
-            self.request_timer = None
+        """The request is whole: the connection's timer no longer counts it."""
+        self.request_started = None
         super().on_message_complete()
 
     def request_too_slow(self) -> None:
-        """A request still incomplete after REQUEST_TIMEOUT: close the connection."""
+        """Close the connection if its request has been arriving for REQUEST_TIMEOUT; else check again then.
+
+        The timer was set when an earlier request began, perhaps: it is set again for the time the
+        current request has left, and lapses when no request is being read (the next one sets it).
+        """
         self.request_timer = None
-        if not self.transport.is_closing():
+        started = self.request_started
+        if started is None:
+            return
+        left = started + REQUEST_TIMEOUT - self.loop.time()
+        if left > 0:
+            self.request_timer = self.loop.call_later(left, self.request_too_slow)
+        elif not self.transport.is_closing():
             self.transport.close()
 
     def _unsupported_upgrade_warning(self) -> None:
