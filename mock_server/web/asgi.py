@@ -51,8 +51,6 @@ _KEY_SLOT, _AUTHORIZATION_SLOT = 1, 2
 # What `_check_request` does with a header, by raw name: a `_READ` slot, or one of these checks.
 _HOST, _CODING, _LENGTH = 4, 5, 6
 _ACTIONS = {**_READ, b"host": _HOST, b"transfer-encoding": _CODING, b"content-length": _LENGTH}
-# Other raw header names met, each with whether it names a secret (`journaling.secret_header`'s).
-_SECRET_NAMES = journaling.SECRET_HEADER_NAMES
 # Response header names as the server writes them (a scripted answer's own are not kept past the bound).
 _ENCODED_NAMES: dict[str, bytes] = {}
 _ENCODED_NAMES_KEPT = 256
@@ -245,9 +243,8 @@ class Emulator:
                     self.store_pool, _journal, service, call, headers, notes, reply, at, started
                 )
             else:
-                duration_ms = (time.perf_counter() - started) * 1000
-                journaling.record_answer(service, call, headers, notes, reply, at, duration_ms)
-        if not reset:
+                _journal(service, call, headers, notes, reply, at, started)
+        if not reset:  # `_send_reply`'s two sends, without its frame: this runs on every answer
             start, rest = _messages(reply, head=call.method == "HEAD")
             await send(start)
             await send(rest)
@@ -417,15 +414,11 @@ def _check_request(
         raise MalformedRequest(f"HTTP version {version} is not supported: send HTTP/1.1 or HTTP/1.0")
     read: Read = [None, None, None, None]
     hosts = keys = secrets = chars = 0
-    actions, known_secret = _ACTIONS, _SECRET_NAMES
     for name, value in headers:
         chars += len(name) + len(value)
-        action = actions.get(name)
+        action = _ACTIONS.get(name)
         if action is None:  # any other header: it counts only when it names a secret
-            secret = known_secret.get(name)
-            if secret is None:
-                secret = journaling.secret_header(name)
-            secrets += secret
+            secrets += journaling.secret_header(name)
         elif action < _HOST:  # one `answer()` reads
             text, before = value.decode("latin-1"), read[action]
             read[action] = text if before is None else before + ", " + text

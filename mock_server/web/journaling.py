@@ -37,7 +37,7 @@ _KEY_HEADERS = ("x-api-key", "authorization")
 # Registered keys whose mask and fingerprint the journal remembers (Enrichment.key_marks).
 _MARKED_KEYS = 1024
 # Raw request header names, each with whether it carries a secret (SENSITIVE_HEADERS).
-SECRET_HEADER_NAMES: dict[bytes, bool] = {}
+_SECRET_HEADER_NAMES: dict[bytes, bool] = {}
 # Response header names a server writes itself, which a reply's own headers would replace.
 _NAMED_BY_SERVER = frozenset({"Content-Type", "Content-Length"})
 
@@ -239,11 +239,11 @@ def _deferrable(notes: Notes | None, call: Call) -> int | None:
 
 def secret_header(name: bytes) -> bool:
     """Whether a raw request header's name is a secret's (`SENSITIVE_HEADERS`, `_` read as `-`)."""
-    secret = SECRET_HEADER_NAMES.get(name)
+    secret = _SECRET_HEADER_NAMES.get(name)
     if secret is None:
         secret = name.decode("latin-1").lower().replace("_", "-") in SENSITIVE_HEADERS
-        if len(SECRET_HEADER_NAMES) < _MARKED_KEYS:
-            SECRET_HEADER_NAMES[name] = secret
+        if len(_SECRET_HEADER_NAMES) < _MARKED_KEYS:
+            _SECRET_HEADER_NAMES[name] = secret
     return secret
 
 
