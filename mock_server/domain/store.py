@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mock_server.domain.clock import ClockState, LocalClockState
-from mock_server.domain.journal import DEFAULT_BYTES, DEFAULT_SIZE, Entry, Journal, JournalUsage
+from mock_server.domain.journal import DEFAULT_BYTES, DEFAULT_SIZE, Deferred, Entry, Journal, JournalUsage
 from mock_server.domain.scenarios import Outcome, Scenario, ScenarioBook
 from mock_server.domain.webhooks.delivery import FINISHED, Delivery, DeliveryChanges
 
@@ -44,10 +44,13 @@ class JournalStore(Protocol):
         """A fresh entry number."""
         ...
 
-    def record(self, entry: Entry) -> None:
+    def record(self, entry: Entry | Deferred) -> None:
         """Append an entry, dropping the oldest while over the entry count or the byte budget.
 
-        An entry whose sequence is 0 is numbered by the store as it is kept.
+        An entry whose sequence is 0 is numbered by the store as it is kept. A `Deferred` one (an
+        admitted call whose one secret is its registered key, as web/journaling.py left it) is built,
+        and so masked, when the store chooses, before it leaves the process at the latest: when
+        first read (memory), on the writer's thread (Redis), at once (SQLite).
         """
         ...
 

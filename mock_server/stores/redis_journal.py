@@ -142,9 +142,6 @@ class RedisJournal:
         """The keyed fingerprint of `key` under the deployment's secret, the same in every process."""
         return self._fingerprint(key)
 
-    # A `Deferred` entry (web/journaling.py) is built on the writer's thread, masked before it is sent.
-    defers = True
-
     def next_sequence(self) -> int:
         """0: the server numbers each entry when it is written."""
         return 0

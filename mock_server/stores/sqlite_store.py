@@ -17,6 +17,7 @@ from mock_server.domain.clock import Shifted, shifted
 from mock_server.domain.journal import (
     DEFAULT_BYTES,
     DEFAULT_SIZE,
+    Deferred,
     Entry,
     Fingerprints,
     JournalUsage,
@@ -248,12 +249,14 @@ class SqliteJournal:
         with self.database.write() as db:
             return int(_incr(db, "journal_sequence", 1))
 
-    def record(self, entry: Entry) -> None:
-        """Append an entry, dropping the oldest beyond the ring's size or its byte budget.
+    def record(self, entry: Entry | Deferred) -> None:
+        """Append an entry (a `Deferred` one built at once), dropping the oldest past the ring's bounds.
 
         The bytes held are kept as a running total (counter `journal_bytes`), so a write reads only
         the rows it drops; summing every row's length on each write made `--workers 2` ten times slower.
         """
+        if isinstance(entry, Deferred):
+            entry = entry.entry()
         with self.database.write() as db:
             if not entry.sequence:
                 entry.sequence = int(_incr(db, "journal_sequence", 1))

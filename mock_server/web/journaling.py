@@ -7,7 +7,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol, cast
+from typing import Any
 
 from mock_server.domain.encoding import dumps
 from mock_server.domain.journal import (
@@ -15,7 +15,6 @@ from mock_server.domain.journal import (
     SENSITIVE_HEADERS,
     Deferred,
     Entry,
-    Journal,
     mask_headers,
     mask_key,
     mask_params,
@@ -43,13 +42,6 @@ _NAMED_BY_SERVER = frozenset({"Content-Type", "Content-Length"})
 
 
 Headers = dict[str, str] | Sequence[tuple[bytes, bytes]]
-
-
-class _Deferring(Protocol):
-    """A journal that takes a `Deferred` entry: the in-memory one, or one that says it `defers`."""
-
-    def record(self, entry: Entry | Deferred) -> None:
-        """Keep `entry`, built when it is first read or written."""
 
 
 def record(
@@ -111,16 +103,16 @@ def record_answer(
 ) -> None:
     """`record` of the ASGI application's answer to a call of an Apollo operation (or its 405).
 
-    The in-memory journal keeps an admitted call whose one secret is its registered key as what was
-    at hand (`Deferred`), masked and built when read (a journal that `defers`, Redis's, builds it on
-    its writer's thread); the reply's `document`, when it has one, is kept instead of its body and
-    encoded again then (the same bytes). What it keeps is few objects (the call's notes are not
-    among them): each is freed when the entry leaves the ring.
+    An admitted call whose one secret is its registered key is handed to the journal as what was at
+    hand (`Deferred`), masked and built when the journal chooses (`JournalStore.record`: in memory,
+    when read); the reply's `document`, when it has one, is kept instead of its body and encoded
+    again then (the same bytes). What it keeps is few objects (the call's notes are not among
+    them): each is freed when the entry leaves the ring.
     """
     journal = service.store.journal
     query = call.query
     chars = _deferrable(notes, call)
-    if chars is None or not (type(journal) is Journal or getattr(journal, "defers", False)):
+    if chars is None:
         record(
             service, at=at, duration_ms=duration_ms, method=call.method, path=call.path, query=query,
             headers=headers, notes=notes, status=reply.status, body=reply.body,
@@ -135,7 +127,7 @@ def record_answer(
         notes.outcome, notes.rate, notes.receipt.credits, reply.status, b"" if document is not None else body,
         content_type, None, shown, document,
     )  # fmt: skip
-    cast("_Deferring", journal).record(Deferred(size, _built, args))
+    journal.record(Deferred(size, _built, args))
 
 
 def _built(
