@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -120,6 +121,19 @@ def test_pipelined_requests_are_answered_in_order(live: LiveServer) -> None:
     assert bodies[0] == b"slow"
     assert json.loads(bodies[1])["person"]["email"] == "ada@example.com"
     assert json.loads(bodies[2])["body"] == "hi"
+
+
+def test_requests_arriving_together_on_eight_connections_each_get_their_answer(live: LiveServer) -> None:
+    """Answers finished in one turn of the loop leave together (`TurnWrites`), each whole."""
+    with contextlib.ExitStack() as stack:
+        opened = [stack.enter_context(connection(live)) for _ in range(8)]
+        for n, (sock, _) in enumerate(opened):
+            sock.sendall(match_request(body=b'{"email": "ada%d@example.com"}' % n))
+        for n, (_, stream) in enumerate(opened):
+            status, headers, body = read_response(stream)
+            assert status == 200
+            assert len(body) == int(headers["content-length"])
+            assert json.loads(body)["person"]["email"] == f"ada{n}@example.com"
 
 
 def test_http_1_0_closes_after_the_answer(live: LiveServer) -> None:

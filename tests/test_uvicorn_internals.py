@@ -17,6 +17,8 @@ from mock_server.web.uvicorn_internals import (
     Internal,
     ServerWithBanner,
     Supervisor,
+    TurnTransport,
+    TurnWrites,
     changes,
 )
 
@@ -104,6 +106,60 @@ def test_the_protocol_sets_what_is_relied_on_at_run_time() -> None:
                 assert hasattr(protocol, internal.name), internal.name
     finally:
         loop.close()
+
+
+class Recorded(asyncio.Transport):
+    """A connection's transport that records what reaches it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[tuple[str, bytes]] = []
+        self.closing = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.events.append(("write", bytes(data)))
+
+    def close(self) -> None:
+        self.events.append(("close", b""))
+        self.closing = True
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+
+def test_writes_wait_for_the_end_of_the_loops_turn_and_leave_in_one_write_a_connection() -> None:
+    first, second = Recorded(), Recorded()
+
+    async def turn() -> tuple[list[Any], list[Any]]:
+        writes = TurnWrites(asyncio.get_running_loop())
+        one, two = TurnTransport(first, writes), TurnTransport(second, writes)
+        one.write(b"HTTP/1.1 200 OK\r\n\r\n")
+        two.write(bytearray(b"second's answer"))
+        one.write(b"first's body")
+        during = (list(first.events), list(second.events))
+        await asyncio.sleep(0)  # the turn ends
+        return during
+
+    assert asyncio.run(turn()) == ([], [])
+    assert first.events == [("write", b"HTTP/1.1 200 OK\r\n\r\nfirst's body")]
+    assert second.events == [("write", b"second's answer")]
+
+
+def test_closing_sends_what_waits_first_and_a_closed_connections_bytes_are_dropped() -> None:
+    open_one, gone = Recorded(), Recorded()
+
+    async def turn() -> None:
+        writes = TurnWrites(asyncio.get_running_loop())
+        closing, dropped = TurnTransport(open_one, writes), TurnTransport(gone, writes)
+        closing.write(b"last answer")
+        closing.close()
+        dropped.write(b"too late")
+        gone.closing = True  # the client left before the turn ended
+        await asyncio.sleep(0)
+
+    asyncio.run(turn())
+    assert open_one.events == [("write", b"last answer"), ("close", b"")]
+    assert gone.events == []
 
 
 async def _app(scope: Any, receive: Any, send: Any) -> None:
