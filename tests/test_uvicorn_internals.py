@@ -162,5 +162,29 @@ def test_closing_sends_what_waits_first_and_a_closed_connections_bytes_are_dropp
     assert gone.events == []
 
 
+class Broken(Recorded):
+    """A connection whose writes fail."""
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        raise RuntimeError("the socket is gone")
+
+    def abort(self) -> None:
+        self.events.append(("abort", b""))
+
+
+def test_a_connection_whose_write_fails_is_dropped_and_the_others_still_get_their_answers() -> None:
+    broken, fine = Broken(), Recorded()
+
+    async def turn() -> None:
+        writes = TurnWrites(asyncio.get_running_loop())
+        TurnTransport(broken, writes).write(b"lost")
+        TurnTransport(fine, writes).write(b"kept")
+        await asyncio.sleep(0)
+
+    asyncio.run(turn())
+    assert broken.events == [("abort", b"")]
+    assert fine.events == [("write", b"kept")]
+
+
 async def _app(scope: Any, receive: Any, send: Any) -> None:
     """An ASGI application that is never called."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import logging
 import re
 import signal
 import socket
@@ -33,6 +34,7 @@ from uvicorn.supervisors.multiprocess import Multiprocess, Process
 from mock_server.domain.encoding import dumps
 from mock_server.web.faults import RESET_EXTENSION, release_holds
 
+log = logging.getLogger(__name__)
 # Seconds a started request has to arrive whole; limits on a request's head.
 REQUEST_TIMEOUT = 30
 MAX_HEAD_BYTES = 64 * 1024
@@ -236,10 +238,14 @@ class TurnWrites:
         self.waiting.append(transport)
 
     def send(self) -> None:
-        """Send every waiting connection's bytes, one write each."""
+        """Send every waiting connection's bytes, one write each; a connection that fails is dropped."""
         waiting, self.waiting = self.waiting, []
         for transport in waiting:
-            transport.send()
+            try:
+                transport.send()
+            except Exception:
+                log.exception("cannot send an answer: the connection is dropped")
+                transport.abort()
 
 
 _TURN_WRITES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, TurnWrites] = weakref.WeakKeyDictionary()
