@@ -398,6 +398,11 @@ class Deferred:
         return entry
 
 
+def built(entry: Entry | Deferred) -> Entry:
+    """`entry` itself, or the entry a `Deferred` one stands for (built on the first call)."""
+    return entry.entry() if isinstance(entry, Deferred) else entry
+
+
 @dataclass(frozen=True)
 class JournalUsage:
     """How full a journal is: entries and bytes held, and the most it may hold of each."""
@@ -480,7 +485,7 @@ class Journal:
         """Entries, oldest first, filtered; `limit` keeps the newest ones."""
         with self._lock:
             kept = list(self._entries)
-        found = [e.entry() if isinstance(e, Deferred) else e for e in kept]
+        found = [built(e) for e in kept]
         return filter_entries(
             found, path=path, status=status, fingerprint=self.fingerprint(api_key), since=since, limit=limit
         )

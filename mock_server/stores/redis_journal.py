@@ -24,6 +24,7 @@ from mock_server.domain.journal import (
     Entry,
     Fingerprints,
     JournalUsage,
+    built,
     entry_from_json,
     entry_to_json,
     filter_entries,
@@ -155,7 +156,7 @@ class RedisJournal:
         stored = []
         for item in items:
             try:
-                stored.append(encode_entry(item.entry() if isinstance(item, Deferred) else item))
+                stored.append(encode_entry(built(item)))
             except Exception:  # an entry that cannot be built is lost alone, not with its batch
                 log.exception("a journal entry could not be built")
         if not stored:

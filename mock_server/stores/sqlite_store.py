@@ -21,6 +21,7 @@ from mock_server.domain.journal import (
     Entry,
     Fingerprints,
     JournalUsage,
+    built,
     entry_from_json,
     entry_to_json,
     filter_entries,
@@ -255,8 +256,7 @@ class SqliteJournal:
         The bytes held are kept as a running total (counter `journal_bytes`), so a write reads only
         the rows it drops; summing every row's length on each write made `--workers 2` ten times slower.
         """
-        if isinstance(entry, Deferred):
-            entry = entry.entry()
+        entry = built(entry)
         with self.database.write() as db:
             if not entry.sequence:
                 entry.sequence = int(_incr(db, "journal_sequence", 1))
