@@ -1038,7 +1038,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="1 round x 2 s, 20,000-request soak")
     parser.add_argument("--rounds", type=int, help="rounds per server (default 3)")
     parser.add_argument("--seconds", type=float, help="seconds per round (default 5)")
-    parser.add_argument("--warmup", type=float, help="warm-up seconds per server (default 3; WireMock x20)")
+    parser.add_argument("--warmup", type=float,
+                        help=f"warm-up seconds per server (default 3; WireMock x{WIREMOCK_WARMUP_FACTOR:g})")
     parser.add_argument("--soak", type=int, help="soak requests (default 200,000; 0 skips)")
     parser.add_argument("--soak-mix", choices=["realistic", "unique"], default="realistic",
                         help="soak bodies: the realistic mix (default) or a never-seen email every time")

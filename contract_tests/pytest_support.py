@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from contract_tests.adapter import ClientAdapter
 from contract_tests.contract import PROPERTIES, property_named
 from contract_tests.drivers import DEFAULT_TIMEOUT, AdapterDriver
-from contract_tests.runner import DEFAULT_EXAMPLES, ContractRunner, ContractServer
+from contract_tests.runner import DEFAULT_EXAMPLES, DEFAULT_SEED, ContractRunner, ContractServer
 
 if TYPE_CHECKING:
     from mock_server.pytest_plugin import FakeApollo
@@ -31,7 +31,7 @@ def pytest_contract(
     adapter: ClientAdapter,
     *,
     examples: int = DEFAULT_EXAMPLES,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     properties: list[str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> Callable[..., None]:

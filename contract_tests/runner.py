@@ -50,6 +50,8 @@ if TYPE_CHECKING:
     from mock_server.web.live import LiveServer
 
 DEFAULT_EXAMPLES = 10
+#: The seed cases are drawn from when none is given.
+DEFAULT_SEED = 0
 #: Back-off a client may take over the retries of one call (seconds), within its run budget.
 BACKOFF_ALLOWANCE = 10.0
 #: The pre-flight job: Apollo's documented example person, answered by the emulator itself.
@@ -110,7 +112,7 @@ class ContractRunner:
         server: ContractServer,
         *,
         examples: int = DEFAULT_EXAMPLES,
-        seed: int = 0,
+        seed: int = DEFAULT_SEED,
         properties: list[str] | None = None,
         shrink_runs: int = SHRINK_RUNS,
         shrink_seconds: float = SHRINK_SECONDS,
@@ -412,7 +414,8 @@ def run_contract(
         # The app first: building it parses Python with `ast` (werkzeug's routes), as drawing does
         # (Hypothesis's constants), and CPython 3.11 fails when two threads do that at once.
         app = create_app()
-        feed = CaseFeed(plan, options.get("seed", 0))  # the first case is drawn while the server starts
+        # The first case is drawn while the server starts.
+        feed = CaseFeed(plan, options.get("seed", DEFAULT_SEED))
         try:
             with ContractServer.start(app) as own:
                 return ContractRunner(driver, own, feed=feed, **options).run()
@@ -445,6 +448,7 @@ def check_command(command: str, **options: Any) -> Report:
 
 __all__ = [
     "DEFAULT_EXAMPLES",
+    "DEFAULT_SEED",
     "ClientDidNotRun",
     "allowance",
     "ContractRunner",
