@@ -133,3 +133,34 @@ def test_a_kept_parse_says_whether_a_repeat_may_name_a_webhook_url(service: Enri
         assert call(app, body, KEY) == 200
     kept = {key[-1]: parsed.hosts for key, parsed in app.parsed._data.items()}  # noqa: SLF001
     assert kept == {hooked: True, plain: False}
+
+
+def test_a_kept_parse_knows_whom_it_means_without_resolving_again(
+    service: Enrichment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mock_server.domain import service as service_module
+
+    resolved: list[object] = []
+    real = service_module._resolve  # noqa: SLF001 - counting its calls is the point
+    monkeypatch.setattr(service_module, "_resolve", lambda query: resolved.append(query) or real(query))
+    app = Emulator(service)
+    body = b'{"email": "Ada@Corp1.example.com"}'
+    assert [call(app, body, KEY) for _ in range(3)] == [200, 200, 200]
+    assert resolved == []  # the parse worked the identity out once, and the repeats kept it
+    [entry, *_] = service.store.journal.entries()
+    assert b'"email":"ada@corp1.example.com"' in entry.response_text
+
+
+def test_a_malformed_email_is_refused_at_its_turn_on_every_repeat(service: Enrichment) -> None:
+    app = Emulator(service)
+    bad = b'{"email": "not an email"}'
+    forced = [*KEY, (b"x-mock-scenario", b"no_match")]
+    # Under a forced no_match nothing is looked up, so nothing is refused: a null person, each time.
+    assert [call(app, bad, forced), call(app, bad, forced)] == [200, 200]
+    assert [call(app, bad, KEY), call(app, bad, KEY)] == [422, 422]
+    entries = service.store.journal.entries()
+    assert [e.status for e in entries] == [200, 200, 422, 422]
+    assert [e.response_text for e in entries[1:3]] == [
+        b'{"person":null}',
+        b'{"error":"Invalid parameter \'email\': must be an email address like name@example.com"}',
+    ]

@@ -168,6 +168,10 @@ def is_test_domain(domain: str, test_domain: str) -> bool:
     return _in_test_domain(domain, test_domain)
 
 
+#: A parsed request's identity not worked out yet (`MatchRequest.identity`): `resolve` runs at its turn.
+UNRESOLVED: Final = Identity("", "")
+
+
 def _present(raw: str | None) -> str | None:
     """None for an absent or blank parameter, else the raw string."""
     if raw is None or not raw.strip():
@@ -180,6 +184,8 @@ def normalize_email(raw: str) -> str:
     if len(raw) > MAX_EMAIL_LENGTH * 4:
         raise InvalidParameter("email", f"is longer than {MAX_EMAIL_LENGTH} characters")
     email = raw.strip().lower()
+    if email == raw:
+        email = raw  # one string for both, where a memoized request keeps each (web/asgi.py)
     if len(email) > MAX_EMAIL_LENGTH:
         raise InvalidParameter("email", f"is longer than {MAX_EMAIL_LENGTH} characters")
     if not _EMAIL_RE.fullmatch(email):

@@ -11,8 +11,11 @@ from mock_server.domain.errors import BulkFailed, InvalidParameter
 from mock_server.domain.matching import (
     MAX_EMAIL_LENGTH,
     MAX_NAME_LENGTH,
+    UNRESOLVED,
+    Identity,
     MatchQuery,
     OrganizationQuery,
+    resolve,
 )
 
 IDENTIFYING_FIELDS = (
@@ -161,6 +164,9 @@ class MatchRequest(NamedTuple):
 
     query: MatchQuery
     options: Options
+    # Which person `query` means (`resolve`), kept with the parse so a repeated request skips it;
+    # UNRESOLVED when resolving refused the query, which is refused again at its turn (service._find).
+    identity: Identity | None = UNRESOLVED
 
 
 class BulkRequest(NamedTuple):
@@ -170,8 +176,13 @@ class BulkRequest(NamedTuple):
     options: Options
 
 
-def merge(query: Mapping[str, Any], body: Mapping[str, Any], *, body_wins: bool) -> dict[str, Any]:
-    """One parameter mapping from the query string and the JSON body; one side wins conflicts."""
+def merge(query: Mapping[str, Any], body: dict[str, Any], *, body_wins: bool) -> dict[str, Any]:
+    """One parameter mapping from the query string and the JSON body; one side wins conflicts.
+
+    Without a query the body's own dict is the answer (the caller's to keep: apollo.parse's memo).
+    """
+    if not query:
+        return body
     first, second = (query, body) if body_wins else (body, query)
     merged = dict(first)
     merged.update(second)
@@ -246,7 +257,12 @@ def parse_options(raw: Mapping[str, Any]) -> Options:
 
 def parse_match(raw: Mapping[str, Any]) -> MatchRequest:
     """A people/match request from merged parameters."""
-    return MatchRequest(query=parse_query(raw), options=parse_options(raw))
+    query = parse_query(raw)
+    try:
+        identity = resolve(query)
+    except InvalidParameter:
+        identity = UNRESOLVED
+    return MatchRequest(query, parse_options(raw), identity)
 
 
 def parse_bulk(raw: Mapping[str, Any]) -> BulkRequest:

@@ -27,7 +27,14 @@ from mock_server.domain.errors import (
     WebhookUrlRequired,
 )
 from mock_server.domain.keys import ApiKey, KeyRegistry, inaccessible
-from mock_server.domain.matching import MATCH_SCENARIO_DOMAIN, Identity, MatchQuery, normalize_id, resolve
+from mock_server.domain.matching import (
+    MATCH_SCENARIO_DOMAIN,
+    UNRESOLVED,
+    Identity,
+    MatchQuery,
+    normalize_id,
+    resolve,
+)
 from mock_server.domain.params import (
     DELIVERY_FLAGS,
     BulkRequest,
@@ -170,7 +177,7 @@ class Enrichment:
             # A miss answered as a stub person, uncharged (docs/apollo-facts.md 2.2).
             stub = self.directory.stub_person(request.query)
             return {"person": stub, "request_id": self._next_request_id()}
-        person = self._find(request.query, outcome)
+        person = self._find(request.query, outcome, request.identity)
         if person is not None and person.unmatched:
             # An email Apollo has no one for: a thin, newly created person, uncharged and with no
             # delivery to come (docs/apollo-facts.md 2.2).
@@ -429,12 +436,14 @@ class Enrichment:
             return None
         return self.directory.find(identity)
 
-    def _find(self, query: MatchQuery, outcome: Outcome | None = None) -> Person | None:
-        """The person a query means, bent by a forced `match`, `no_match` or `partial` outcome."""
+    def _find(
+        self, query: MatchQuery, outcome: Outcome | None = None, resolved: Identity | None = UNRESOLVED
+    ) -> Person | None:
+        """The person a query means (`resolved` when parsing worked it out), bent by a forced outcome."""
         forced = outcome.name if outcome is not None else None
         if forced in (OutcomeName.NO_MATCH, OutcomeName.STUB_NO_MATCH):
             return None
-        identity: Identity | None = _resolve(query)
+        identity = _resolve(query) if resolved is UNRESOLVED else resolved
         if forced is OutcomeName.PARTIAL:
             local = identity.value.partition("@")[0] if identity is not None else _stand_in(query)
             return self.directory.find(Identity("email", f"{local}@partial.test"))
