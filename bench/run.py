@@ -597,13 +597,13 @@ def check_client_overhead(client: Path) -> dict[str, Any]:
                    APOLLO_BASE_URL=f"http://127.0.0.1:{running.port}", APOLLO_API_KEY="test-key")
         request = json.dumps({"operation": "people_match", "params": {"email": "ada@example.com"}})
         for _ in range(CHECK_ROUNDS):
-            own = []
-            for run in range(1 + OWN_RUNS):  # the first warms the page cache and is not counted
+            alone = []
+            for attempt in range(1 + OWN_RUNS):  # the first warms the page cache and is not counted
                 began = time.perf_counter()
                 done = subprocess.run(shlex.split(command), input=request, capture_output=True, text=True,
                                       timeout=60, cwd=ROOT, env=env)
-                if run:
-                    own.append(time.perf_counter() - began)
+                if attempt:
+                    alone.append(time.perf_counter() - began)
                 if done.returncode != 0:
                     return {"skipped": f"the client failed on its own: {done.stderr[-300:]}"}
             began = time.perf_counter()
@@ -619,9 +619,10 @@ def check_client_overhead(client: Path) -> dict[str, Any]:
                 return {"skipped": f"could not count check-client's cases (exit {done.returncode}): "
                                    f"{(done.stdout or done.stderr)[-200:]!r}"}
             per_case.append(seconds / cases)
-            own_medians.append(median_of(own))
+            own_medians.append(median_of(alone))
     finally:
         stop(running.process)
+    # The last round's run gives the fixed start-up, the exit and check-client's own report.
     overheads = [case - own for case, own in zip(per_case, own_medians, strict=True)]
     own_s = median_of(own_medians)
     reported = re.search(r"per case:([^)\n]*)", done.stdout)
