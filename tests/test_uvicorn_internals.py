@@ -188,3 +188,58 @@ def test_a_connection_whose_write_fails_is_dropped_and_the_others_still_get_thei
 
 async def _app(scope: Any, receive: Any, send: Any) -> None:
     """An ASGI application that is never called."""
+
+
+class Served(Recorded):
+    """A client's connection as the protocol sees it: addresses, and reading it can be paused."""
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"sockname": ("127.0.0.1", 8765), "peername": ("127.0.0.1", 50000)}.get(name, default)
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+async def _answer_ok(scope: Any, receive: Any, send: Any) -> None:
+    """An ASGI application that answers every request 200 `ok`."""
+    await receive()
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def test_a_kept_alive_connection_answers_many_requests_with_one_timer() -> None:
+    """One timer for the connection; uvicorn's own protocol sets one after every answer."""
+    from uvicorn.server import ServerState
+
+    config = uvicorn.Config(app=_answer_ok, http=HttpProtocol, log_config=None, lifespan="off")
+    config.load()
+    loop = asyncio.new_event_loop()
+    timers: list[float] = []
+    schedule = loop.call_later
+
+    def counted(delay: float, callback: Any, *args: Any) -> asyncio.TimerHandle:
+        timers.append(delay)
+        return schedule(delay, callback, *args)
+
+    loop.call_later = counted  # type: ignore[method-assign,assignment]
+    connection = Served()
+
+    async def talk() -> None:
+        protocol = HttpProtocol(config=config, server_state=ServerState(), app_state={}, _loop=loop)
+        protocol.connection_made(connection)
+        for _ in range(20):
+            protocol.data_received(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            for _ in range(5):  # the answer's task, then the end of the turn
+                await asyncio.sleep(0)
+        protocol.connection_lost(None)
+
+    try:
+        loop.run_until_complete(talk())
+    finally:
+        loop.close()
+    answers = [data for event, data in connection.events if event == "write"]
+    assert len(answers) == 20 and all(answer.endswith(b"\r\n\r\nok") for answer in answers)
+    assert timers == [min(uvicorn_internals.REQUEST_TIMEOUT, config.timeout_keep_alive)]

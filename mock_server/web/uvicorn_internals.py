@@ -100,7 +100,8 @@ class HttpProtocol(HttpToolsProtocol):
     - `Upgrade` is ignored: the request is answered as plain HTTP (uvicorn would otherwise hand a
       WebSocket handshake to the app as a `websocket` scope and answer 500 in text).
     - A connection that never sends a request, or a request that does not arrive whole in
-      REQUEST_TIMEOUT seconds, is closed (uvicorn only times out idle keep-alive connections).
+      REQUEST_TIMEOUT seconds, is closed (uvicorn only times out idle keep-alive connections); one
+      timer a connection keeps both times, where uvicorn sets and cancels one around every request.
     - What the connection writes is sent at the end of the loop's turn, with every other
       connection's (`TurnTransport`).
     What of uvicorn's protocol they rely on is in RELIED_ON.
@@ -117,18 +118,19 @@ class HttpProtocol(HttpToolsProtocol):
         self.header_count = 0
         self.in_head = True
         self.refusal: tuple[int, str] | None = None
-        # When the request being read began (loop time), None between requests; one timer a
-        # connection checks it (`request_too_slow`), not one timer a request.
+        # When the request being read began, and when the connection last fell idle (loop time; None
+        # when it is not in that state): one timer a connection checks both (`check_time`), instead of
+        # uvicorn's keep-alive timer set and cancelled around every request.
         self.request_started: float | None = None
-        self.request_timer: asyncio.TimerHandle | None = None
-        self.timeout_keep_alive_task = self.loop.call_later(
-            self.timeout_keep_alive, self.timeout_keep_alive_handler
-        )
+        self.idle_since: float | None = self.loop.time()
+        self.timer: asyncio.TimerHandle | None = None
+        self._arm_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        """Forget the connection as uvicorn does, and its request timer."""
-        if self.request_timer is not None:
-            self.request_timer.cancel()
+        """Forget the connection as uvicorn does, and its timer."""
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -151,8 +153,9 @@ class HttpProtocol(HttpToolsProtocol):
         self.header_count = 0
         self.in_head = True
         self.request_started = self.loop.time()
-        if self.request_timer is None:
-            self.request_timer = self.loop.call_later(REQUEST_TIMEOUT, self.request_too_slow)
+        self.idle_since = None
+        if self.timer is None:
+            self._arm_timer()
         super().on_message_begin()
 
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -183,20 +186,57 @@ class HttpProtocol(HttpToolsProtocol):
         self.request_started = None
         super().on_message_complete()
 
-    def request_too_slow(self) -> None:
-        """Close the connection if its request has been arriving for REQUEST_TIMEOUT; else check again then.
+    def on_response_complete(self) -> None:
+        """An answer is sent: start the next pipelined request, or note that the connection is idle.
 
-        The timer was set when an earlier request began, perhaps: it is set again for the time the
-        current request has left, and lapses when no request is being read (the next one sets it).
+        uvicorn's own sets a keep-alive timer after every answer and cancels it when the next request
+        arrives; here the connection's one timer (`check_time`) closes it once idle too long.
         """
-        self.request_timer = None
-        started = self.request_started
-        if started is None:
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
             return
-        left = started + REQUEST_TIMEOUT - self.loop.time()
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        else:
+            self.idle_since = self.loop.time()
+            if self.timer is None:
+                self._arm_timer()
+
+    def _unset_keepalive_if_required(self) -> None:
+        """Bytes arrived (or the connection went): it is no longer idle."""
+        self.idle_since = None
+
+    def _arm_timer(self, delay: float | None = None) -> None:
+        """Check the connection's time in `delay` seconds, at most the shorter of its two limits.
+
+        So the timer is never due later than either limit of a state begun since it was set.
+        """
+        shortest = min(REQUEST_TIMEOUT, self.timeout_keep_alive)
+        delay = shortest if delay is None else min(delay, shortest)
+        self.timer = self.loop.call_later(delay, self.check_time)
+
+    def check_time(self) -> None:
+        """Close a connection too slow or idle too long; else check again when either could be due.
+
+        Too slow: its request has been arriving for REQUEST_TIMEOUT; idle: no request for the keep-alive
+        timeout. While a request is being answered neither counts, and the timer lapses (the next state
+        sets it again).
+        """
+        self.timer = None
+        if self.transport.is_closing():
+            return
+        now = self.loop.time()
+        if self.request_started is not None:
+            left = self.request_started + REQUEST_TIMEOUT - now
+        elif self.idle_since is not None:
+            left = self.idle_since + self.timeout_keep_alive - now
+        else:
+            return
         if left > 0:
-            self.request_timer = self.loop.call_later(left, self.request_too_slow)
-        elif not self.transport.is_closing():
+            self._arm_timer(left)
+        else:
             self.transport.close()
 
     def _unsupported_upgrade_warning(self) -> None:
@@ -428,10 +468,14 @@ RELIED_ON: tuple[Internal, ...] = (
     Internal(HttpToolsProtocol, "on_message_complete", (), why="stop the request timer"),
     Internal(HttpToolsProtocol, "send_400_response", ("msg",), why="answer malformed requests in JSON"),
     Internal(HttpToolsProtocol, "_unsupported_upgrade_warning", (), why="no log line per Upgrade header"),
-    Internal(HttpToolsProtocol, "timeout_keep_alive_handler", (), why="close a silent connection"),
+    Internal(HttpToolsProtocol, "on_response_complete", (), why="one timer a connection, not one an answer"),
+    Internal(HttpToolsProtocol, "_unset_keepalive_if_required", (), why="note when a connection is idle"),
+    Internal(HttpToolsProtocol, "_start_asgi_task", ("cycle", "app"), why="start a pipelined request"),
+    Internal(HttpToolsProtocol, "pipeline", set_in="__init__", why="start a pipelined request"),
+    Internal(HttpToolsProtocol, "flow", set_in="connection_made", why="resume reading after an answer"),
+    Internal(HttpToolsProtocol, "server_state", set_in="__init__", why="count answers as uvicorn does"),
     Internal(HttpToolsProtocol, "loop", set_in="__init__", why="schedule timers and resets"),
     Internal(HttpToolsProtocol, "timeout_keep_alive", set_in="__init__", why="time out idle connections"),
-    Internal(HttpToolsProtocol, "timeout_keep_alive_task", set_in="__init__", why="time out idle ones"),
     Internal(HttpToolsProtocol, "transport", set_in="connection_made", why="write errors and reset"),
     Internal(RequestResponseCycle, "transport", set_in="__init__", why="send answers at the turn's end"),
     Internal(HttpToolsProtocol, "scope", set_in="on_message_begin", why="add the reset hook to the scope"),
