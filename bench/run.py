@@ -169,6 +169,18 @@ def rss_mb(root: int) -> float | None:
     return total_kb * 1024 / MB if seen else None
 
 
+def cpu_seconds(root: int) -> float:
+    """User and system CPU seconds used so far by `root` and its descendants (every thread), from /proc."""
+    ticks = 0
+    for pid in tree_pids(root):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def probe(port: int, timeout: float = 1.0) -> bool:
     """Whether POST people/match with the load-test key answers 200."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -427,6 +439,8 @@ class Load:
     p50_ms: float
     p90_ms: float
     p99_ms: float
+    # CPU (user + system) the server's processes used during the run, per request; None when unmeasured.
+    server_cpu_us: float | None = None
 
     @property
     def rps(self) -> float:
@@ -834,11 +848,15 @@ def run_load(servers: list[Server], args: argparse.Namespace, load: Callable[...
         for number in range(args.rounds):
             order = running[number % len(running):] + running[:number % len(running)] if running else []
             for item in order:
+                used = cpu_seconds(item.process.pid)
                 result = load(item.port, args.seconds, seed=10 + number)
+                used = cpu_seconds(item.process.pid) - used
+                if result.requests:
+                    result.server_cpu_us = used / result.requests * 1e6
                 results.rounds.setdefault(item.server.name, []).append(result)
                 print(f"  round {number + 1}/{args.rounds} {item.server.label:<16} {result.rps:9.0f} req/s  "
-                      f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  errors {result.errors}",
-                      flush=True)
+                      f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  errors {result.errors}  "
+                      f"server CPU {fmt(result.server_cpu_us, 'µs', 1)} a request", flush=True)
         for item in running:
             results.rss_after[item.server.name] = rss_mb(item.process.pid)
     finally:
@@ -943,6 +961,15 @@ def table(results: Results) -> list[str]:
     spread = {n: f"{min(x.rps for x in loads):,.0f}–{max(x.rps for x in loads):,.0f}"
               for n, loads in results.rounds.items()}
     row("throughput range over the rounds (min–max req/s)", spread)
+    cpu = {n: [x.server_cpu_us for x in loads if x.server_cpu_us is not None]
+           for n, loads in results.rounds.items()}
+    row("server CPU a request: user + system of the server's processes, every thread (median of rounds)",
+        {n: fmt(median_of(used) if used else None, "µs", 1) for n, used in cpu.items()})
+    wiremock_rps = results.median("wiremock", "rps")
+    if wiremock_rps:
+        # One process on one core serves 1 s / (its CPU a request): the budget for the ratio's target.
+        row(f"server CPU a request at which one core serves {TARGET_WIREMOCK_RATIO:g}× WireMock's median",
+            {"fakeapollo": fmt(1e6 / (TARGET_WIREMOCK_RATIO * wiremock_rps), "µs", 1)})
     wiremock = results.median("wiremock", "rps")
     stacks = (("asgi1w", "ASGI 1w", "Apollo's routes"), ("flask1w", "Flask 1w", "the control API's"))
     for name, label, stack in stacks:
