@@ -90,8 +90,9 @@ unit: install
 bench: install
 	$(BIN)/python bench/run.py
 
-# Under a minute: in-process µs per request and one process's requests/s, against BEFORE (a commit,
-# HEAD~1 by default) checked out in a temporary worktree: `make bench-quick BEFORE=0b4d4ee`.
+# Under a minute: in-process µs per request, one process's requests/s and its CPU a request, against
+# BEFORE (a commit, HEAD~1 by default) checked out in a temporary worktree:
+# `make bench-quick BEFORE=0b4d4ee`.
 BEFORE ?= HEAD~1
 bench-quick: install
 	$(BIN)/python bench/quick.py --before $(BEFORE)

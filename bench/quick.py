@@ -10,7 +10,9 @@ busy moment of the machine falls on both:
 - single-process requests per second over HTTP (`fakeapollo serve`, default settings, wrk with 2
   threads and 8 connections on the same mix drawn from 1,000 addresses instead of 10,000, each
   asked for once before the warm-up, so every person is cached as after a long run; or the Python
-  load generator without wrk; the median of the rounds).
+  load generator without wrk; the median of the rounds), and the server's CPU a request over the
+  same rounds (user + system, from /proc: one process on one core serves 1 s / that figure, and
+  other work on the machine moves it less than the requests/s).
 
 The load average is printed beside every figure: on a shared machine compare figures of one run only.
 """
@@ -118,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, folder in sides:
             inproc[name].append(hotpath(folder, args.requests, args.repeats))
         rates: dict[str, list[float]] = {name: [] for name, _ in sides}
+        cpu: dict[str, list[float]] = {name: [] for name, _ in sides}
         loads: dict[str, list[str]] = {name: [] for name, _ in sides}
         startups: dict[str, float] = {}
         running = {}
@@ -127,7 +130,12 @@ def main(argv: list[str] | None = None) -> int:
             for round_ in range(args.rounds):
                 order = sides if round_ % 2 == 0 else sides[::-1]
                 for name, _ in order:
-                    rates[name].append(load(running[name].port, args.seconds).rps)
+                    used = bench.cpu_seconds(running[name].process.pid)
+                    result = load(running[name].port, args.seconds)
+                    used = bench.cpu_seconds(running[name].process.pid) - used
+                    rates[name].append(result.rps)
+                    if result.requests:
+                        cpu[name].append(used / result.requests * 1e6)
                     loads[name].append(loadavg())
         finally:
             for server in running.values():
@@ -145,6 +153,12 @@ def main(argv: list[str] | None = None) -> int:
           f"| {rate_mine / rate_theirs:.2f}× |")
     print(f"|   rounds (req/s) | {', '.join(f'{r:,.0f}' for r in rates[sides[0][0]])} "
           f"| {', '.join(f'{r:,.0f}' for r in rates[sides[1][0]])} | |")
+    if all(cpu[name] for name, _ in sides):
+        cpu_mine, cpu_theirs = (statistics.median(cpu[name]) for name, _ in sides)
+        print(f"| server CPU µs a request (median of {args.rounds}) | {cpu_mine:.1f} | {cpu_theirs:.1f} "
+              f"| {cpu_theirs / cpu_mine:.2f}× less |")
+        print(f"|   rounds (µs) | {', '.join(f'{c:.1f}' for c in cpu[sides[0][0]])} "
+              f"| {', '.join(f'{c:.1f}' for c in cpu[sides[1][0]])} | |")
     print(f"|   load average after each round | {' / '.join(loads[sides[0][0]])} "
           f"| {' / '.join(loads[sides[1][0]])} | |")
     print(f"| start-up to first answer | {startups[sides[0][0]]:.3f} s | {startups[sides[1][0]]:.3f} s | |")
