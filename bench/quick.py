@@ -130,12 +130,10 @@ def main(argv: list[str] | None = None) -> int:
             for round_ in range(args.rounds):
                 order = sides if round_ % 2 == 0 else sides[::-1]
                 for name, _ in order:
-                    used = bench.cpu_seconds(running[name].process.pid)
-                    result = load(running[name].port, args.seconds)
-                    used = bench.cpu_seconds(running[name].process.pid) - used
+                    result = bench.measured_load(running[name], load, args.seconds)
                     rates[name].append(result.rps)
-                    if result.requests:
-                        cpu[name].append(used / result.requests * 1e6)
+                    if result.server_cpu_us is not None:
+                        cpu[name].append(result.server_cpu_us)
                     loads[name].append(loadavg())
         finally:
             for server in running.values():

@@ -466,6 +466,16 @@ def wrk_load(port: int, seconds: float, mix: str = "realistic", stop_after: int 
                 data["p90_us"] / 1000, data["p99_us"] / 1000)
 
 
+def measured_load(running: Running, load: Callable[..., Load], seconds: float, **options: Any) -> Load:
+    """`load` on `running`'s port, with the server's CPU a request over the run (`Load.server_cpu_us`)."""
+    used = cpu_seconds(running.process.pid)
+    result = load(running.port, seconds, **options)
+    used = cpu_seconds(running.process.pid) - used
+    if result.requests:
+        result.server_cpu_us = used / result.requests * 1e6
+    return result
+
+
 def sweep(port: int) -> Load:
     """Ask for each of the mix's recurring addresses once (the Python generator: it ends when done)."""
     return python_load(port, 600, mix="sweep", stop_after=POOL, seed=1)
@@ -848,11 +858,7 @@ def run_load(servers: list[Server], args: argparse.Namespace, load: Callable[...
         for number in range(args.rounds):
             order = running[number % len(running):] + running[:number % len(running)] if running else []
             for item in order:
-                used = cpu_seconds(item.process.pid)
-                result = load(item.port, args.seconds, seed=10 + number)
-                used = cpu_seconds(item.process.pid) - used
-                if result.requests:
-                    result.server_cpu_us = used / result.requests * 1e6
+                result = measured_load(item, load, args.seconds, seed=10 + number)
                 results.rounds.setdefault(item.server.name, []).append(result)
                 print(f"  round {number + 1}/{args.rounds} {item.server.label:<16} {result.rps:9.0f} req/s  "
                       f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  errors {result.errors}  "
@@ -965,12 +971,11 @@ def table(results: Results) -> list[str]:
            for n, loads in results.rounds.items()}
     row("server CPU a request: user + system of the server's processes, every thread (median of rounds)",
         {n: fmt(median_of(used) if used else None, "µs", 1) for n, used in cpu.items()})
-    wiremock_rps = results.median("wiremock", "rps")
-    if wiremock_rps:
+    wiremock = results.median("wiremock", "rps")
+    if wiremock:
         # One process on one core serves 1 s / (its CPU a request): the budget for the ratio's target.
         row(f"server CPU a request at which one core serves {TARGET_WIREMOCK_RATIO:g}× WireMock's median",
-            {"fakeapollo": fmt(1e6 / (TARGET_WIREMOCK_RATIO * wiremock_rps), "µs", 1)})
-    wiremock = results.median("wiremock", "rps")
+            {"fakeapollo": fmt(1e6 / (TARGET_WIREMOCK_RATIO * wiremock), "µs", 1)})
     stacks = (("asgi1w", "ASGI 1w", "Apollo's routes"), ("flask1w", "Flask 1w", "the control API's"))
     for name, label, stack in stacks:
         baseline = results.median(name, "rps")
