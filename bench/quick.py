@@ -6,7 +6,10 @@ from its own sources with this checkout's packages. Two figures for each, taken 
 busy moment of the machine falls on both:
 
 - in-process µs of CPU per request on bench/'s mix (bench/hotpath.py: the ASGI application called
-  directly, warm; the minimum of several repeats, the figure to compare);
+  directly, warm; the minimum of several repeats, the figure to compare), and the same requests
+  through `fakeapollo serve`'s uvicorn protocol on in-memory connections (`--through-protocol`: the
+  served path but the sockets; it moves with a change to the protocol, which the first does not see,
+  and the machine's other work moves it less than the served figures);
 - single-process requests per second over HTTP (`fakeapollo serve`, default settings, wrk with 2
   threads and 8 connections on the same mix drawn from 1,000 addresses instead of 10,000, each
   asked for once before the warm-up, so every person is cached as after a long run; or the Python
@@ -30,6 +33,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import run as bench
 
@@ -68,16 +72,16 @@ def source_env(tree: Path | None) -> dict[str, str]:
     return env
 
 
-def hotpath(tree: Path | None, requests: int, repeats: int) -> dict[str, float]:
+def hotpath(tree: Path | None, requests: int, repeats: int, *flags: str) -> dict[str, Any]:
     """bench/hotpath.py's figures for `tree`'s sources (this checkout's script, their code)."""
     done = subprocess.run(
         [str(PYTHON), "-P", str(BENCH / "hotpath.py"),
-         "--requests", str(requests), "--repeats", str(repeats)],
+         "--requests", str(requests), "--repeats", str(repeats), *flags],
         capture_output=True, text=True, timeout=300, env=source_env(tree), cwd=tree or ROOT,
     )
     if done.returncode != 0:
         raise RuntimeError(f"bench/hotpath.py failed: {done.stderr[-800:]}")
-    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
 
 
@@ -116,9 +120,16 @@ def main(argv: list[str] | None = None) -> int:
     generator = "wrk -t2 -c8" if load is bench.wrk_load else "the Python load generator (no wrk)"
     with checkout(args.before) as (tree, commit):
         sides: list[tuple[str, Path | None]] = [("this checkout", None), (f"before ({commit})", tree)]
-        inproc: dict[str, list[dict[str, float]]] = {name: [] for name, _ in sides}
+        inproc: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in sides}
+        protocol: dict[str, dict[str, Any] | None] = {}
         for name, folder in sides:
             inproc[name].append(hotpath(folder, args.requests, args.repeats))
+        for name, folder in sides:
+            try:
+                protocol[name] = hotpath(folder, args.requests, args.repeats, "--through-protocol")
+            except RuntimeError as exc:  # a checkout older than the protocol bench's imports
+                print(f"bench-quick: no figure through the protocol for {name}: {exc}", file=sys.stderr)
+                protocol[name] = None
         rates: dict[str, list[float]] = {name: [] for name, _ in sides}
         cpu: dict[str, list[float]] = {name: [] for name, _ in sides}
         loads: dict[str, list[str]] = {name: [] for name, _ in sides}
@@ -146,6 +157,12 @@ def main(argv: list[str] | None = None) -> int:
           f"| {theirs / mine:.2f}× faster |")
     for name, _ in sides:
         print(f"|   load average during it ({name}) | {' / '.join(r['loadavg'] for r in inproc[name])} | | |")
+    through = [protocol[name] for name, _ in sides]
+    shown = [f"{r['min_us']:.1f}" if r is not None else "–" for r in through]
+    mine_p, theirs_p = through
+    ratio = f"{theirs_p['min_us'] / mine_p['min_us']:.2f}× faster" if mine_p and theirs_p else ""
+    print(f"| in-process µs through the served protocol, no sockets (min) | {shown[0]} | {shown[1]} "
+          f"| {ratio} |")
     rate_mine, rate_theirs = (statistics.median(rates[name]) for name, _ in sides)
     print(f"| requests/s, one process (median of {args.rounds}) | {rate_mine:,.0f} | {rate_theirs:,.0f} "
           f"| {rate_mine / rate_theirs:.2f}× |")
