@@ -807,6 +807,7 @@ class Results:
     inproc: dict[str, dict[str, float]] = field(default_factory=dict)
     hotpath: dict[str, Any] = field(default_factory=dict)
     hotpath_spread: dict[str, Any] = field(default_factory=dict)
+    hotpath_protocol: dict[str, Any] = field(default_factory=dict)
     soak: dict[str, Any] = field(default_factory=dict)
     check_client: dict[str, Any] = field(default_factory=dict)
     redis_url: str | None = None
@@ -957,6 +958,12 @@ def table(results: Results) -> list[str]:
         row(f"per-request work in-process over {spread_requests:,} bodies of the mix "
             "(as served: most bodies unseen by the parse memo, persons spread over the cache; min of "
             f"{len(results.hotpath_spread.get('runs_us', []))})", {"fakeapollo": fmt(spread, "µs", 1)})
+    through = results.hotpath_protocol.get("min_us")
+    if through is not None:
+        bodies = results.hotpath_protocol.get("requests", 0)
+        row(f"the same {bodies:,} bodies through serve's protocol, sockets apart (bench/hotpath.py"
+            " --through-protocol: eight in-memory connections; min of "
+            f"{len(results.hotpath_protocol.get('runs_us', []))})", {"fakeapollo": fmt(through, "µs", 1)})
     row("throughput (median of rounds)", per_server("rps", "req/s"))
     for other, target in (("wiremock", TARGET_WIREMOCK_RATIO), ("prism", TARGET_PRISM_RATIO)):
         their = results.median(other, "rps")
@@ -1141,6 +1148,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {results.hotpath['min_us']} µs (min), load average {results.hotpath['loadavg']}", flush=True)
     results.hotpath_spread = hotpath("--requests", str(SPREAD_REQUESTS), "--repeats", "3")
     print(f"  {results.hotpath_spread['min_us']} µs over {SPREAD_REQUESTS:,} bodies (min)", flush=True)
+    results.hotpath_protocol = hotpath("--through-protocol", "--requests", str(SPREAD_REQUESTS),
+                                       "--repeats", "3")
+    print(f"  {results.hotpath_protocol['min_us']} µs over the same bodies through serve's protocol (min)",
+          flush=True)
     print("== first person for never-seen emails, in-process", flush=True)
     results.inproc = first_person(args.first_person)
     medians = {k: round(v["median_us"]) for k, v in results.inproc.items()}
