@@ -213,14 +213,7 @@ def measure_through_protocol(requests: int, repeats: int) -> dict[str, Any]:
         loop.close()
         asyncio.set_event_loop(None)
         emulator.service.close()
-    return {
-        "min_us": round(min(per_request), 2),
-        "median_us": round(statistics.median(per_request), 2),
-        "runs_us": [round(v, 2) for v in per_request],
-        "requests": requests,
-        "through": "protocol",
-        "loadavg": " ".join(f"{v:.2f}" for v in os.getloadavg()),
-    }
+    return {**figures(per_request, requests), "through": "protocol"}
 
 
 def measure(requests: int, repeats: int, profile: str | None = None) -> dict[str, Any]:
@@ -250,6 +243,11 @@ def measure(requests: int, repeats: int, profile: str | None = None) -> dict[str
     finally:
         loop.close()
         service.close()
+    return figures(per_request, requests)
+
+
+def figures(per_request: list[float], requests: int) -> dict[str, Any]:
+    """The printed figures of the repeats' µs per request, with the load average."""
     return {
         "min_us": round(min(per_request), 2),
         "median_us": round(statistics.median(per_request), 2),
