@@ -39,9 +39,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-#: Kept here (not imported from the runner) so building the parser stays free of Hypothesis imports.
-DEFAULT_EXAMPLES = 10
-DEFAULT_TIMEOUT = 30.0
+from contract_tests.defaults import DEFAULT_EXAMPLES, DEFAULT_TIMEOUT
+
 #: Properties that run fewer cases whatever --examples says (they wait real seconds); a test checks
 #: these against the contract's own caps.
 CAPPED_EXAMPLES = {"rate_limited": 5, "timeouts": 2}

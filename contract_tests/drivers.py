@@ -27,9 +27,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from contract_tests.adapter import ClientAdapter, Unsupported
+from contract_tests.defaults import DEFAULT_TIMEOUT
 
-#: Seconds of its own (beyond what its case makes it wait) one client run may take: `--timeout`.
-DEFAULT_TIMEOUT = 30.0
 #: The time zone clients run in: east of UTC with a half hour, so an HTTP date read as local time
 #: lands in the past and a naive hour arithmetic is off.
 CLIENT_TIME_ZONE = "Asia/Kolkata"

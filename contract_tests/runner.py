@@ -29,6 +29,7 @@ from contract_tests.agreement import as_number
 from contract_tests.cases import Case, Observation, Property
 from contract_tests.checks import LONG_RETRY_AFTER, MAX_RETRIES
 from contract_tests.contract import PROPERTIES, property_named
+from contract_tests.defaults import DEFAULT_EXAMPLES
 from contract_tests.drawing import CaseFeed
 from contract_tests.drivers import (
     DEFAULT_TIMEOUT,
@@ -49,7 +50,6 @@ if TYPE_CHECKING:
 
     from mock_server.web.live import LiveServer
 
-DEFAULT_EXAMPLES = 10
 #: The seed cases are drawn from when none is given.
 DEFAULT_SEED = 0
 #: Back-off a client may take over the retries of one call (seconds), within its run budget.

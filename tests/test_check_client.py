@@ -258,9 +258,20 @@ def test_base_url_without_a_control_api_exits_2() -> None:
     assert "no fakeapollo control API at http://127.0.0.1:9/__admin" in result.stderr
 
 
-def test_the_help_shows_the_run_budget_the_runner_uses() -> None:
-    # check_client keeps its own copy so building the parser never imports Hypothesis.
-    from contract_tests import check_client, drivers, runner
+def test_the_help_shows_the_defaults_and_building_it_imports_no_hypothesis() -> None:
+    from contract_tests.defaults import DEFAULT_EXAMPLES, DEFAULT_TIMEOUT
 
-    assert check_client.DEFAULT_TIMEOUT == drivers.DEFAULT_TIMEOUT
-    assert check_client.DEFAULT_EXAMPLES == runner.DEFAULT_EXAMPLES
+    script = (
+        "import argparse, sys\n"
+        "from contract_tests import check_client\n"
+        "parser = argparse.ArgumentParser()\n"
+        "check_client.add_arguments(parser)\n"
+        "print(parser.format_help())\n"
+        "print('hypothesis loaded:', 'hypothesis' in sys.modules)\n"
+    )
+    result = subprocess.run([PYTHON, "-c", script], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    shown = " ".join(result.stdout.split())
+    assert f"(default {DEFAULT_EXAMPLES};" in shown
+    assert f"(default {DEFAULT_TIMEOUT:g})" in shown
+    assert "hypothesis loaded: False" in shown
