@@ -21,16 +21,38 @@ class Encoded:
         return orjson.loads(self.raw)
 
 
+class NotEncodable(ValueError):
+    """A value JSON cannot carry: NaN or an infinity, a cycle, or nesting deeper than the encoders go."""
+
+
 def dumps(value: Any) -> bytes:
-    """Compact UTF-8 JSON, non-ASCII kept as it is, the way Apollo writes its bodies."""
+    """Compact UTF-8 JSON, non-ASCII kept as it is, the way Apollo writes its bodies.
+
+    Always valid JSON: what no JSON can carry raises NotEncodable, never NaN or a half-written text.
+    """
     try:
         return orjson.dumps(value, default=_fragment, option=orjson.OPT_NON_STR_KEYS)
     except (orjson.JSONEncodeError, TypeError):
-        # Integers beyond 64 bits, lone surrogates and mapping types orjson does not know.
+        # Integers beyond 64 bits, lone surrogates, mapping types orjson does not know, nesting past
+        # orjson's 255 levels.
+        return _dumps_slowly(value)
+
+
+def _dumps_slowly(value: Any) -> bytes:
+    """The standard encoder, refusing NaN and infinities; a lone surrogate is written as its escape."""
+    try:
         try:
-            return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_plain).encode()
+            return _standard(value, ascii_only=False).encode()
         except UnicodeEncodeError:
-            return json.dumps(value, separators=(",", ":"), default=_plain).encode()
+            return _standard(value, ascii_only=True).encode()
+    except RecursionError as exc:
+        raise NotEncodable("the value is nested too deeply to encode as JSON") from exc
+    except ValueError as exc:  # NaN or an infinity, a cycle, an integer of more than 4,300 digits
+        raise NotEncodable(f"the value cannot be encoded as JSON: {exc}") from exc
+
+
+def _standard(value: Any, *, ascii_only: bool) -> str:
+    return json.dumps(value, ensure_ascii=ascii_only, separators=(",", ":"), default=_plain, allow_nan=False)
 
 
 def loads(raw: bytes | str) -> Any:

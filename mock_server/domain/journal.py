@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from mock_server.domain.encoding import NotEncodable, dumps
 from mock_server.domain.params import FLAGS
 
 DEFAULT_SIZE = 1_000
@@ -299,8 +300,8 @@ class Entry:
         body: Any = text
         if self.response_type.startswith("application/json"):
             try:
-                body = json.loads(text)
-            except ValueError:
+                body = json.loads(text, parse_constant=_not_json)
+            except (ValueError, RecursionError):  # not JSON, or too deep to parse: shown as sent
                 body = text
         return {
             "id": self.sequence,
@@ -330,6 +331,28 @@ class Entry:
             "rate_limit": self.rate_limit,
             "scenario": self.scenario,
         }
+
+
+def shown_entry(
+    entry: Entry, iso: Callable[[datetime], str], known_keys: Container[str | None] | None = None
+) -> bytes:
+    """An entry as the control API's journal writes it: always valid JSON, whatever was sent.
+
+    A request body JSON cannot carry (NaN beside a 65-bit integer, kept by an older version's state
+    file) is shown as a note instead, so that one entry never cuts the journal short.
+    """
+    described = entry.describe(iso, known_keys)
+    try:
+        return dumps(described)
+    except NotEncodable as exc:
+        note = f"(not shown: {exc})"
+        response = {**described["response"], "body": entry.text()}
+        return dumps({**described, "body": note, "input": note, "response": response})
+
+
+def _not_json(name: str) -> Any:
+    """The standard parser's hook for NaN and the infinities: an answer holding them is shown as text."""
+    raise ValueError(f"{name} is not JSON")
 
 
 def entry_to_json(entry: Entry) -> str:

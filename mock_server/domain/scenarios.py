@@ -324,12 +324,17 @@ def _same(expected: Any, actual: Any) -> bool:
     an object's keys in any order.
     """
     if isinstance(expected, dict | list) or isinstance(actual, dict | list):
-        return _canonical(expected) == _canonical(actual)
+        canonical = _canonical(expected)
+        return canonical is not None and canonical == _canonical(actual)
     return str(expected).strip().lower() == str(actual).strip().lower()
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).strip().lower()
+def _canonical(value: Any) -> str | None:
+    """A value as sorted JSON text; None (equal to nothing) for one nested past what the encoder reaches."""
+    try:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).strip().lower()
+    except (RecursionError, ValueError):
+        return None
 
 
 @dataclass

@@ -21,7 +21,7 @@ from mock_server.domain.clock import (
 )
 from mock_server.domain.encoding import dumps
 from mock_server.domain.errors import AdminUnauthorized, ControlNotFound, InvalidControlRequest
-from mock_server.domain.journal import mask_secret, shown_fingerprint
+from mock_server.domain.journal import mask_secret, shown_entry, shown_fingerprint
 from mock_server.domain.keys import key_from_entry
 from mock_server.domain.scenarios import scenario_from_document
 from mock_server.domain.webhooks.transport import DELIVERY_MARKER
@@ -130,7 +130,7 @@ def list_requests() -> Response:
     def chunks() -> Iterator[bytes]:
         yield b'{"requests":['
         for index, entry in enumerate(entries):
-            yield (b"," if index else b"") + dumps(entry.describe(Clock.iso, known))
+            yield (b"," if index else b"") + shown_entry(entry, Clock.iso, known)
         yield b'],"next_cursor":' + dumps(next_cursor) + b',"journal":' + dumps(usage) + b"}"
 
     return Response(chunks(), content_type=JSON_TYPE)

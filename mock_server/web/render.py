@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
+import re
 import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -36,6 +38,13 @@ _SPREAD = 0x9E3779B97F4A7C15F39CC0605CEDC835
 _ETAG_SPAN = 512
 _UUID_RANDOM = ~(0xF << 76 | 0x3 << 62) & (1 << 128) - 1
 _UUID4 = 0x4 << 76 | 0x2 << 62
+# docs/apollo-facts.md 2.9: Ruby's JSON.parse, which Apollo's Rails application is taken to use with its
+# defaults, refuses a document nested more than 100 arrays and objects deep.
+MAX_BODY_DEPTH = 100
+# A body nested past MAX_BODY_DEPTH has that many opening brackets and as many closing ones.
+_DEPTH_BYTES = 2 * MAX_BODY_DEPTH
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNPAIRED = "The request body holds an unpaired surrogate (a \\ud800-\\udfff escape without its pair)"
 # Transaction ids need to be unique, not secret: one generator seeded from the system at start.
 _random = random.Random(os.urandom(16))
 
@@ -185,11 +194,19 @@ def _decode(raw: bytes) -> str:
 
 
 def _parse_json(raw: bytes) -> dict[str, Any]:
+    """The one reading of a JSON body: what Ruby's JSON.parse refuses is a 400 here too."""
     try:
         document = loads(raw)
     except ValueError:
-        # orjson refused it: the standard parser names the problem (or accepts NaN as before).
+        # orjson refused it: the standard parser names the problem or reads what orjson cannot
+        # (an integer past a double's range), every value then checked.
         document = _parse_json_slowly(raw)
+        _check_values(document)
+    else:
+        # orjson refuses NaN, infinities and unpaired surrogates itself; only depth is left to check,
+        # and only a body with enough brackets can be too deep (a count of bytes, no walk).
+        if len(raw) > _DEPTH_BYTES and raw.count(b"[") + raw.count(b"{") > MAX_BODY_DEPTH:
+            _check_values(document)
     if not isinstance(document, dict):
         kind = "an array" if isinstance(document, list) else "a " + type(document).__name__
         raise MalformedRequest(f"The request body must be a JSON object, got {kind}")
@@ -198,13 +215,52 @@ def _parse_json(raw: bytes) -> dict[str, Any]:
 
 def _parse_json_slowly(raw: bytes) -> Any:
     try:
-        return json.loads(_decode(raw))
+        return json.loads(_decode(raw), parse_constant=_no_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise MalformedRequest(
             f"The request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from exc
     except RecursionError as exc:
-        raise MalformedRequest("The request body is nested too deeply") from exc
+        raise _too_deep() from exc
     except ValueError as exc:
         # Python refuses to convert integer literals of more than 4,300 digits (CVE-2020-10735).
         raise MalformedRequest("The request body holds an integer longer than 4,300 digits") from exc
+
+
+def _no_constant(name: str) -> Any:
+    """The standard parser's hook for NaN, Infinity and -Infinity, which Ruby's JSON.parse refuses."""
+    raise MalformedRequest(f"The request body is not valid JSON: {name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    """A JSON number with a fraction or exponent, refused when it overflows a double (1e400)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise MalformedRequest(f"The request body holds a number too large for a float: {text[:40]}")
+    return value
+
+
+def _check_values(document: Any) -> None:
+    """Refuse a document nested past MAX_BODY_DEPTH or holding an unpaired surrogate (a lone escape)."""
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.items()
+        elif isinstance(value, list):
+            children = ((None, item) for item in value)
+        else:
+            continue
+        if depth > MAX_BODY_DEPTH:
+            raise _too_deep()
+        for key, item in children:
+            for text in (key, item):
+                if isinstance(text, str) and not text.isascii() and _SURROGATE.search(text):
+                    raise MalformedRequest(_UNPAIRED)
+            stack.append((item, depth + 1))
+
+
+def _too_deep() -> MalformedRequest:
+    return MalformedRequest(
+        f"The request body is nested too deeply (more than {MAX_BODY_DEPTH} arrays and objects)"
+    )
