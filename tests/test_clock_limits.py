@@ -45,9 +45,8 @@ def test_setting_the_clock_outside_its_window_is_a_400_naming_the_range(
     still_serves(base_url, admin)
 
 
-@pytest.mark.parametrize(
-    "raw", [b'{"seconds": NaN}', b'{"seconds": Infinity}', b'{"seconds": -Infinity}', b'{"seconds": 1e308}']
-)
+# NaN and the infinities are refused before any field is read (tests/test_hostile_json_values.py).
+@pytest.mark.parametrize("raw", [b'{"seconds": 1e308}', b'{"seconds": -1e308}', b'{"seconds": 1e20}'])
 def test_advancing_by_a_number_that_is_not_finite_or_too_large_is_a_400(
     admin: str, base_url: str, raw: bytes
 ) -> None:

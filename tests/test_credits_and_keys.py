@@ -189,7 +189,8 @@ def test_adding_a_key_that_exists_is_409_and_changes_nothing(admin: str) -> None
     assert requests.get(f"{admin}/keys", timeout=10).json() == before
 
 
-@pytest.mark.parametrize("credits", [b"NaN", b"Infinity", b"-Infinity", b"1e300"])
+# NaN and the infinities are refused before any field is read (tests/test_hostile_json_values.py).
+@pytest.mark.parametrize("credits", [b"1e300", b"-1e300"])
 def test_key_credits_must_be_finite_and_in_range(admin: str, credits: bytes) -> None:
     before = requests.get(f"{admin}/keys", timeout=10).json()
     body = b'{"key": "nan-key", "team": "t", "plan": "basic", "scopes": null, "credits": %s}' % credits

@@ -275,3 +275,36 @@ def test_the_encoder_refuses_a_value_nested_past_its_reach() -> None:
         deep = [deep]
     with pytest.raises(NotEncodable, match="nested too deeply"):
         dumps(deep)
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/keys", '{"key":"nan-key","team":"t","plan":"basic","scopes":null,"credits":%s}'),
+        ("PATCH", "/keys/test-key", '{"credits":%s}'),
+        ("POST", "/clock/advance", '{"seconds":%s}'),
+        ("POST", "/scenarios", '{"outcome":"no_match","match":{"params":{"email":[%s,' + BIG + "]}}}"),
+    ],
+    ids=["add-key", "change-key", "advance-clock", "scenario"],
+)
+def test_a_control_api_body_holding_nan_or_an_infinity_is_refused_before_any_field_is_read(
+    base_url: str, admin: str, constant: str, method: str, path: str, body: str
+) -> None:
+    keys = requests.get(f"{admin}/keys", timeout=30).json()
+    clock = requests.get(f"{admin}/clock", timeout=30).json()
+    response = requests.request(
+        method,
+        admin + path,
+        data=(body % constant).encode(),
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert (response.status_code, response.json()) == (
+        400,
+        {"error": f"The request body is not valid JSON: {constant} is not a JSON number"},
+    )
+    assert requests.get(f"{admin}/keys", timeout=30).json() == keys
+    assert requests.get(f"{admin}/clock", timeout=30).json()["now"][:16] == clock["now"][:16]
+    assert requests.get(f"{admin}/scenarios", timeout=30).json() == {"scenarios": []}
+    assert_state_intact(base_url, admin)
