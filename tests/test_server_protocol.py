@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import select
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import pytest
@@ -21,6 +23,7 @@ from mock_server.web import inprocess, uvicorn_internals
 from mock_server.web import server as server_module
 from mock_server.web.app import create_app
 from mock_server.web.server import bind_socket
+from tests.conftest import start_serve
 
 SLOW_SECONDS = 0.3
 SOCKET_TIMEOUT = 10
@@ -459,3 +462,165 @@ def test_a_body_over_the_limit_is_journaled_in_process_too() -> None:
         (entry,) = client.get("/__admin/requests").json()["requests"]
     assert sent.status_code == entry["response"]["status"] == 413
     assert (entry["api_key"], entry["key_known"]) == ("t…y", True)
+
+
+def _journal_size(live: LiveServer) -> int:
+    """How many requests the journal holds, read over HTTP (so the control API still answers)."""
+    answer = requests.get(live.url + "/__admin/requests", timeout=SOCKET_TIMEOUT)
+    assert answer.status_code == 200
+    return len(answer.json()["requests"])
+
+
+def _send_ignoring_a_close(sock: socket.socket, data: bytes) -> None:
+    """Send `data`; the server may already have closed the connection (a later write may be reset)."""
+    with contextlib.suppress(OSError):
+        sock.sendall(data)
+
+
+SMUGGLED = b"DELETE /__admin/requests HTTP/1.1\r\nHost: x\r\n\r\n"
+UPGRADE_WITH_BODY = {
+    "error": "A request with a body cannot ask to upgrade: send it without Connection: upgrade"
+}
+
+
+@pytest.mark.parametrize(
+    ("framing", "body"),
+    [
+        (b"Content-Length: %d" % len(SMUGGLED), SMUGGLED),
+        (b"Transfer-Encoding: chunked", b"%x\r\n%s\r\n0\r\n\r\n" % (len(SMUGGLED), SMUGGLED)),
+    ],
+    ids=["content-length", "chunked"],
+)
+def test_a_request_with_a_body_asking_to_upgrade_is_refused_and_its_body_is_never_a_request(
+    framing: bytes, body: bytes
+) -> None:
+    with running() as live:
+        assert requests.post(live.url + MATCH, json={}, headers={"x-api-key": "test-key"}, timeout=10).ok
+        with connection(live) as (sock, stream):
+            sock.sendall(
+                b"POST /api/v1/people/match HTTP/1.1\r\nHost: x\r\nx-api-key: test-key\r\n"
+                b"Connection: Upgrade\r\nUpgrade: h2c\r\n" + framing + b"\r\n\r\n"
+            )
+            time.sleep(0.3)
+            _send_ignoring_a_close(sock, body)
+            status, headers, answer = read_response(stream)
+            assert closed(stream)
+        assert (status, headers["content-type"]) == (400, "application/json")
+        assert json.loads(answer) == UPGRADE_WITH_BODY
+        assert _journal_size(live) == 1
+        assert requests.post(live.url + MATCH, json={}, headers={"x-api-key": "test-key"}, timeout=10).ok
+
+
+@pytest.mark.parametrize("together", [False, True], ids=["body-later", "body-in-the-same-packet"])
+def test_connect_is_refused_and_nothing_sent_after_it_runs(together: bool) -> None:
+    with running() as live:
+        assert requests.post(live.url + MATCH, json={}, headers={"x-api-key": "test-key"}, timeout=10).ok
+        with connection(live) as (sock, stream):
+            head = b"CONNECT /api/v1/people/match HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+            if together:
+                sock.sendall(head % len(SMUGGLED) + SMUGGLED + SMUGGLED)
+            else:
+                sock.sendall(head % len(SMUGGLED))
+                time.sleep(0.3)
+                _send_ignoring_a_close(sock, SMUGGLED)
+            status, headers, body = read_response(stream)
+            assert closed(stream)
+        assert (status, headers["content-type"]) == (400, "application/json")
+        assert json.loads(body) == {
+            "error": "Method CONNECT is not supported: fakeapollo serves HTTP requests, not tunnels"
+        }
+        assert _journal_size(live) == 1
+        assert requests.get(live.url + "/test/constant", timeout=SOCKET_TIMEOUT).text == "a static body"
+
+
+def test_a_bodiless_request_asking_to_upgrade_is_answered_and_so_is_the_one_pipelined_behind_it(
+    live: LiveServer,
+) -> None:
+    with connection(live) as (sock, stream):
+        sock.sendall(
+            b"GET /test/echo?first HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+            b"POST /test/echo?second HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi"
+        )
+        first, second = read_response(stream), read_response(stream)
+    assert first[0] == 200 and json.loads(first[2]) == {"method": "GET", "body": "", "query": "first"}
+    assert second[0] == 200 and json.loads(second[2]) == {"method": "POST", "body": "hi", "query": "second"}
+
+
+def test_a_content_length_padded_with_thousands_of_zeros_is_read_as_its_number() -> None:
+    body = b'{"email": "ada@example.com"}'
+    padded = b"0" * 4400
+    with running(max_body_bytes=100) as live:
+        with connection(live) as (sock, stream):
+            sock.sendall(match_request(body=body).replace(b"Content-Length: ", b"Content-Length: " + padded))
+            status, _, answer = read_response(stream)
+        assert status == 200 and json.loads(answer)["person"]["email"] == "ada@example.com"
+        with connection(live) as (sock, stream):
+            sock.sendall(b"POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Length: " + padded + b"101\r\n\r\n")
+            status, headers, answer = read_response(stream)
+        assert (status, headers["content-type"]) == (413, "application/json")
+        assert answer == b'{"error":"Request body is larger than 100 bytes"}'
+        assert requests.get(live.url + "/test/constant", timeout=SOCKET_TIMEOUT).text == "a static body"
+
+
+def test_a_connection_sending_only_blank_lines_is_closed_after_the_idle_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The CRLFs llhttp skips before a request begin none: the connection stays idle."""
+    monkeypatch.setattr(server_module, "IDLE_TIMEOUT", 1)
+    with running() as live, connection(live) as (sock, stream):
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline:
+            _send_ignoring_a_close(sock, b"\r\n")
+            readable, _, _ = select.select([sock], [], [], 0.2)
+            if readable:
+                break
+        assert closed(stream)
+        assert requests.get(live.url + "/test/constant", timeout=SOCKET_TIMEOUT).text == "a static body"
+
+
+def _rss_mib(pid: int) -> float:
+    """The resident memory of process `pid`, in MiB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
+def test_a_client_that_pipelines_and_never_reads_cannot_fill_the_servers_memory() -> None:
+    """Past 32 waiting requests the connection is read no more; it answers them all once read."""
+    server = start_serve()
+    try:
+        host, _, port = server.url.removeprefix("http://").rpartition(":")
+        before = _rss_mib(server.process.pid)
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect((host, int(port)))
+        request = (
+            b"GET /api/v1/people/match?email=ada@example.com HTTP/1.1\r\n"
+            b"Host: x\r\nx-api-key: load-test-key\r\n\r\n"
+        )
+        # Unbounded, the server queued all 30,000 (80 MiB more); bounded, they wait in the sockets' buffers.
+        waiting = request * 30_000
+        sock.setblocking(False)
+        stuck_since = time.monotonic()
+        while waiting and time.monotonic() - stuck_since < 1:
+            try:
+                waiting = waiting[sock.send(waiting) :]
+                stuck_since = time.monotonic()
+            except BlockingIOError:
+                time.sleep(0.02)
+        time.sleep(1)  # the server reads what it will
+        grown = _rss_mib(server.process.pid) - before
+        # The client reads at last: the requests not sent yet, then one more.
+        sock.setblocking(True)
+        sock.settimeout(60)
+        ending = threading.Thread(target=sock.sendall, args=(waiting + request,))
+        ending.start()
+        stream = sock.makefile("rb")
+        answers = [read_response(stream) for _ in range(30_001)]
+        ending.join(SOCKET_TIMEOUT)
+        stream.close()
+        sock.close()
+    finally:
+        server.stop()
+    assert grown < 40, f"the server grew by {grown:.0f} MiB"
+    assert all(status == 200 for status, _, _ in answers)
+    assert json.loads(answers[-1][2])["person"]["email"] == "ada@example.com"

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.supervisors.multiprocess import Multiprocess
 
@@ -15,6 +16,7 @@ from mock_server.web.uvicorn_internals import (
     RELIED_ON,
     HttpProtocol,
     Internal,
+    PipelineFlow,
     ServerWithBanner,
     Supervisor,
     TurnTransport,
@@ -30,7 +32,12 @@ def test_every_uvicorn_internal_fakeapollo_relies_on_is_as_expected() -> None:
 
 @pytest.mark.parametrize(
     ("ours", "theirs"),
-    [(HttpProtocol, HttpToolsProtocol), (ServerWithBanner, uvicorn.Server), (Supervisor, Multiprocess)],
+    [
+        (HttpProtocol, HttpToolsProtocol),
+        (PipelineFlow, FlowControl),
+        (ServerWithBanner, uvicorn.Server),
+        (Supervisor, Multiprocess),
+    ],
 )
 def test_every_uvicorn_method_overridden_is_listed(ours: type, theirs: type) -> None:
     overridden = {name for name in vars(ours) if callable(getattr(theirs, name, None)) and name != "__doc__"}

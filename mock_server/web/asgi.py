@@ -434,11 +434,16 @@ def _check_request(
                     f"Transfer-Encoding {value.decode('latin-1')!r} is not supported: send the body chunked"
                     " or with a Content-Length, without other codings"
                 )
-        elif value.isdigit() and int(value) > max_body:  # Content-Length
+        elif value.isdigit() and _content_length(value) > max_body:  # Content-Length
             raise PayloadTooLarge(max_body)
     if hosts != 1:
         raise MalformedRequest(f"A request needs exactly one Host header, got {hosts}")
     return read, chars if keys == 1 and not secrets else None
+
+
+def _content_length(digits: bytes) -> int:
+    """The number a Content-Length's digits spell, leading zeros and all (llhttp lets them through)."""
+    return int(digits) if len(digits) < 20 else int(digits.lstrip(b"0") or b"0")
 
 
 async def _read_body(first: Message, receive: Receive, limit: int) -> bytes | None:

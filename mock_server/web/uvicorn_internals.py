@@ -22,12 +22,15 @@ import struct
 import sys
 import threading
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+import httptools
 import uvicorn
+from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
@@ -39,6 +42,8 @@ log = logging.getLogger(__name__)
 REQUEST_TIMEOUT = 30
 MAX_HEAD_BYTES = 64 * 1024
 MAX_HEADERS = 100
+# Requests read ahead of the one being answered on a connection, past which it is read no more.
+MAX_PIPELINED = 32
 _HEAD_TOO_LARGE = f"Request header fields too large: the limit is {MAX_HEAD_BYTES} bytes"
 # Seconds each worker process may take to start before `serve` gives up.
 WORKER_START_TIMEOUT = 60.0
@@ -97,13 +102,18 @@ class HttpProtocol(HttpToolsProtocol):
       reset, for the `connection_reset` outcome.
     - A head over 64 KiB gets 431 and more than 100 header fields 400, before they are buffered;
       malformed requests get a JSON 400 like every other error.
-    - `Upgrade` is ignored: the request is answered as plain HTTP (uvicorn would otherwise hand a
-      WebSocket handshake to the app as a `websocket` scope and answer 500 in text).
+    - `Upgrade` is ignored: a request without a body is answered as plain HTTP (uvicorn would
+      otherwise hand a WebSocket handshake to the app as a `websocket` scope and answer 500 in text),
+      and what follows its head is read as the next request. llhttp skips the body of any request
+      asking to upgrade (and of every CONNECT), so those get a JSON 400 and the connection closes:
+      their bodies are never read as requests.
     - A connection that never sends a request, or a request that does not arrive whole in
       REQUEST_TIMEOUT seconds, is closed (uvicorn only times out idle keep-alive connections); one
       timer a connection keeps both times, where uvicorn sets and cancels one around every request.
     - What the connection writes is sent at the end of the loop's turn, with every other
       connection's (`TurnTransport`).
+    - A connection is read no further while MAX_PIPELINED requests wait behind the one being
+      answered (`PipelineFlow`): a client that sends and never reads cannot fill the memory.
     What of uvicorn's protocol they rely on is in RELIED_ON.
     """
 
@@ -113,6 +123,7 @@ class HttpProtocol(HttpToolsProtocol):
         self.reset_hook = _resetter(transport, self.loop)
         # Everything else of uvicorn's (its request cycles included) writes through this one.
         self.transport = TurnTransport(transport, turn_writes(self.loop))
+        self.flow = PipelineFlow(transport, self.pipeline)
         self.head_bytes = 0
         self.header_bytes = 0
         self.header_count = 0
@@ -134,10 +145,26 @@ class HttpProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        """Feed the parser; refuse a head that grows past the limit before it ends."""
+        """Feed the parser; refuse a head that grows past the limit before it ends.
+
+        Unlike uvicorn's, bytes that begin no request (the CRLFs llhttp skips) do not make an idle
+        connection busy, and the bytes after a request asking to upgrade are parsed, not dropped (only
+        one without a body gets that far: `upgrade_refusal`), without a log line for each.
+        """
         if self.in_head:
             self.head_bytes += len(data)
-        super().data_received(data)
+        while True:
+            try:
+                self.parser.feed_data(data)
+            except httptools.HttpParserUpgrade as upgrade:
+                data = data[upgrade.args[0] :]
+                if data:
+                    continue
+            except httptools.HttpParserError:
+                self.logger.warning("Invalid HTTP request received.")
+                self.send_400_response("Invalid HTTP request received.")
+                return
+            break
         if self.in_head and self.head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
             self.send_error(431, _HEAD_TOO_LARGE)
 
@@ -175,8 +202,12 @@ class HttpProtocol(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
-        """Start the request as uvicorn does, with the reset hook in its scope."""
+        """Start the request as uvicorn does, with the reset hook in its scope; refuse what cannot be read."""
         self.in_head = False
+        if self.parser.should_upgrade():
+            self.refusal = upgrade_refusal(self.parser.get_method(), self.headers)
+            if self.refusal is not None:
+                raise ValueError(self.refusal[1])
         scope: dict[str, Any] = self.scope  # type: ignore[assignment]
         scope["extensions"] = {RESET_EXTENSION: self.reset_hook}
         super().on_headers_complete()
@@ -203,10 +234,6 @@ class HttpProtocol(HttpToolsProtocol):
             self.idle_since = self.loop.time()
             if self.timer is None:
                 self._arm_timer()
-
-    def _unset_keepalive_if_required(self) -> None:
-        """Bytes arrived (or the connection went): it is no longer idle."""
-        self.idle_since = None
 
     def _arm_timer(self, delay: float | None = None) -> None:
         """Check the connection's time in `delay` seconds, at most the shorter of its two limits.
@@ -239,9 +266,6 @@ class HttpProtocol(HttpToolsProtocol):
         else:
             self.transport.close()
 
-    def _unsupported_upgrade_warning(self) -> None:
-        """Nothing: an `Upgrade` header is ignored (RFC 9110 7.8), not worth a log line per request."""
-
     def send_400_response(self, msg: str) -> None:
         """Uvicorn's answer to a request it cannot parse, as a JSON error in Apollo's style."""
         status, message = self.refusal or (400, f"Malformed HTTP request: {msg}")
@@ -256,6 +280,38 @@ class HttpProtocol(HttpToolsProtocol):
             b"connection: close\r\n\r\n%s" % (status, reason, len(body), body)
         )
         self.transport.close()
+
+
+def upgrade_refusal(method: bytes, headers: list[tuple[bytes, bytes]]) -> tuple[int, str] | None:
+    """Why a request llhttp reads as a protocol switch is refused, or None when it can be answered.
+
+    llhttp stops at the end of such a request's head: a body would then be parsed as requests.
+    """
+    if method == b"CONNECT":
+        return 400, "Method CONNECT is not supported: fakeapollo serves HTTP requests, not tunnels"
+    for name, value in headers:
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip(b"0")):
+            return 400, "A request with a body cannot ask to upgrade: send it without Connection: upgrade"
+    return None
+
+
+class PipelineFlow(FlowControl):
+    """uvicorn's flow control for a connection, that keeps it unread while its pipeline is full.
+
+    uvicorn pauses reading when a request arrives behind one being answered, but resumes it whenever
+    the application reads a body and after every answer: a client that sends requests and never
+    reads the answers had them all parsed and queued, without bound.
+    """
+
+    def __init__(self, transport: asyncio.Transport, pipeline: deque[Any]) -> None:
+        super().__init__(transport)
+        self.pipeline = pipeline
+
+    def resume_reading(self) -> None:
+        """Read the connection again, unless MAX_PIPELINED requests are waiting."""
+        if self.read_paused and len(self.pipeline) < MAX_PIPELINED:
+            self.read_paused = False
+            self._transport.resume_reading()
 
 
 class TurnWrites:
@@ -460,25 +516,30 @@ _LIMITS = "limit a request's head and its time"
 RELIED_ON: tuple[Internal, ...] = (
     Internal(HttpToolsProtocol, "connection_made", ("transport",), why=_RESET),
     Internal(HttpToolsProtocol, "connection_lost", ("exc",), why="stop the connection's timer"),
-    Internal(HttpToolsProtocol, "data_received", ("data",), why="count a head's bytes as they arrive"),
+    Internal(HttpToolsProtocol, "data_received", ("data",), why="feed the parser, counting a head's bytes"),
     Internal(HttpToolsProtocol, "on_url", ("url",), why=_LIMITS),
     Internal(HttpToolsProtocol, "on_message_begin", (), why="time the request being read"),
     Internal(HttpToolsProtocol, "on_header", ("name", "value"), why="drop trailers and count headers"),
     Internal(HttpToolsProtocol, "on_headers_complete", (), why="put the reset hook in the scope"),
     Internal(HttpToolsProtocol, "on_message_complete", (), why="stop timing a request read whole"),
     Internal(HttpToolsProtocol, "send_400_response", ("msg",), why="answer malformed requests in JSON"),
-    Internal(HttpToolsProtocol, "_unsupported_upgrade_warning", (), why="no log line per Upgrade header"),
     Internal(HttpToolsProtocol, "on_response_complete", (), why="one timer a connection, not one an answer"),
-    Internal(HttpToolsProtocol, "_unset_keepalive_if_required", (), why="note when a connection is idle"),
     Internal(HttpToolsProtocol, "_start_asgi_task", ("cycle", "app"), why="start a pipelined request"),
     Internal(HttpToolsProtocol, "pipeline", set_in="__init__", why="start a pipelined request"),
-    Internal(HttpToolsProtocol, "flow", set_in="connection_made", why="resume reading after an answer"),
+    Internal(HttpToolsProtocol, "parser", set_in="__init__", why="feed requests and refuse upgrades"),
+    Internal(HttpToolsProtocol, "logger", set_in="__init__", why="log malformed requests as uvicorn does"),
+    Internal(HttpToolsProtocol, "headers", set_in="on_message_begin", why="find an upgrading request's body"),
+    Internal(HttpToolsProtocol, "flow", set_in="connection_made", why="bound and resume reading"),
     Internal(HttpToolsProtocol, "server_state", set_in="__init__", why="count answers as uvicorn does"),
     Internal(HttpToolsProtocol, "loop", set_in="__init__", why="schedule timers and resets"),
     Internal(HttpToolsProtocol, "timeout_keep_alive", set_in="__init__", why="time out idle connections"),
     Internal(HttpToolsProtocol, "transport", set_in="connection_made", why="write errors and reset"),
     Internal(RequestResponseCycle, "transport", set_in="__init__", why="send answers at the turn's end"),
     Internal(HttpToolsProtocol, "scope", set_in="on_message_begin", why="add the reset hook to the scope"),
+    Internal(FlowControl, "__init__", ("transport",), why="bound a connection's pipeline"),
+    Internal(FlowControl, "resume_reading", (), why="bound a connection's pipeline"),
+    Internal(FlowControl, "read_paused", set_in="__init__", why="bound a connection's pipeline"),
+    Internal(FlowControl, "_transport", set_in="__init__", why="bound a connection's pipeline"),
     Internal(uvicorn.Server, "__init__", ("config",), why="announce once listening"),
     Internal(uvicorn.Server, "run", ("sockets",), why="serve on a socket bound beforehand"),
     Internal(uvicorn.Server, "should_exit", set_in="__init__", why="stop a server run on a thread"),
