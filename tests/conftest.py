@@ -154,6 +154,13 @@ def raw(url: str, method: str, target: str, body: bytes = b"", **headers: str) -
         connection.close()
 
 
+def people_match(url: str, key: str = "test-key") -> requests.Response:
+    """A normal people/match with `key` to the server at `url`."""
+    return requests.post(
+        f"{url}/api/v1/people/match", json={"email": "tim@apollo.io"}, headers={"x-api-key": key}, timeout=30
+    )
+
+
 def key_registry(folder: Path, *entries: Mapping[str, object]) -> Path:
     """Write a key registry file with `entries` and return its path."""
     path = folder / "keys.json"

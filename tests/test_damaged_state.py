@@ -16,7 +16,7 @@ import requests
 from mock_server.domain.store import MemoryStore
 from mock_server.domain.webhooks.delivery import Delivery
 from mock_server.stores.sqlite_store import SqliteStore
-from tests.conftest import ServeProcess, start_serve
+from tests.conftest import ServeProcess, people_match, start_serve
 from tests.webhook_helpers import stored_delivery
 
 ADDED_KEY = {"key": "added-key-1", "team": "team-added", "plan": "basic", "credits": 5, "scopes": None}
@@ -65,19 +65,9 @@ def damage(path: Path, sql: str) -> None:
     db.close()
 
 
-def match(server: ServeProcess, key: str = "test-key") -> requests.Response:
-    """people/match with `key`."""
-    return requests.post(
-        f"{server.url}/api/v1/people/match",
-        json={"email": "ada@example.com"},
-        headers={"x-api-key": key},
-        timeout=30,
-    )
-
-
 def still_serves(server: ServeProcess) -> None:
     """Every kind of route answers without a 5xx."""
-    assert match(server).status_code == 200
+    assert people_match(server.url).status_code == 200
     for path in ("requests", "clock", "scenarios", "keys", "usage", "webhooks"):
         response = requests.get(f"{server.url}/__admin/{path}", timeout=30)
         assert response.status_code == 200, (path, response.text)
@@ -96,6 +86,12 @@ DAMAGES = {
     "keys_not_json": ("UPDATE documents SET doc = '[{' WHERE name = 'keys'", "documents row 'keys'"),
     "keys_not_keys": (
         "UPDATE documents SET doc = '[{\"key\": 5}]' WHERE name = 'keys'",
+        "documents row 'keys'",
+    ),
+    # A registry an older fakeapollo let through: a team no store or generator can encode.
+    "keys_lone_surrogate_team": (
+        "UPDATE documents SET doc = '[{\"key\": \"sk1\", \"team\": \"\\ud800\", \"plan\": \"free\","
+        " \"credits\": 5, \"scopes\": null}]' WHERE name = 'keys'",
         "documents row 'keys'",
     ),
     "journal": ("UPDATE journal SET doc = 'garbage'", "journal row '"),
@@ -134,7 +130,7 @@ def test_an_undamaged_state_file_starts_without_a_warning_and_keeps_everything(t
     server = start_serve("--state-file", str(path))
     try:
         assert server.before_banner.strip() == ""
-        assert match(server, ADDED_KEY["key"]).status_code == 200
+        assert people_match(server.url, ADDED_KEY["key"]).status_code == 200
         assert requests.get(f"{server.url}/__admin/clock", timeout=30).json()["frozen"] is True
         assert len(requests.get(f"{server.url}/__admin/webhooks", timeout=30).json()["deliveries"]) == 2
     finally:
@@ -145,11 +141,11 @@ def test_a_key_registry_damaged_while_serving_falls_back_to_the_start_up_keys(tm
     path = state_file(tmp_path / "state.sqlite3")
     server = start_serve("--state-file", str(path))
     try:
-        assert match(server, ADDED_KEY["key"]).status_code == 200
+        assert people_match(server.url, ADDED_KEY["key"]).status_code == 200
         damage(path, "UPDATE documents SET doc = '[{\"key\": 5}]' WHERE name = 'keys'")
         for _ in range(3):
-            assert match(server).status_code == 200  # a start-up key; never a 500
-        assert match(server, ADDED_KEY["key"]).status_code == 401
+            assert people_match(server.url).status_code == 200  # a start-up key; never a 500
+        assert people_match(server.url, ADDED_KEY["key"]).status_code == 401
     finally:
         server.stop()
 

@@ -6,8 +6,10 @@ import logging
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
+from mock_server.domain.control_input import text_problem
 from mock_server.domain.errors import ControlConflict, Forbidden, InvalidControlRequest, Unauthorized
 
 PLANS = ("free", "basic", "professional", "custom")
@@ -89,13 +91,9 @@ def key_from_entry(entry: Mapping[str, Any], *, checked: bool = True) -> ApiKey:
             raise InvalidControlRequest(
                 f"Invalid key: {'; '.join(f'{p}: {m}' for p, m in exc.violations)}"
             ) from exc
-    credits = entry.get("credits")
-    price = entry.get("credit_price", 1.0)
-    if isinstance(price, float) and not math.isfinite(price):
-        raise InvalidControlRequest("Invalid key: credit_price: must be a finite number above 0, at most 100")
-    if isinstance(credits, float) and not math.isfinite(credits):
-        # JSON Schema's bounds let NaN through (every comparison with it is false).
-        raise InvalidControlRequest("Invalid key: credits: must be a finite number from 0 to 1e12, or null")
+    problems = entry_problems(entry)
+    if problems:
+        raise InvalidControlRequest(f"Invalid key: {'; '.join(f'{p}: {m}' for p, m in problems)}")
     scopes = entry.get("scopes")
     return ApiKey(
         key=entry["key"],
@@ -105,8 +103,53 @@ def key_from_entry(entry: Mapping[str, Any], *, checked: bool = True) -> ApiKey:
         scopes=None if scopes is None else frozenset(scopes),
         limits=entry.get("limits"),
         kind=entry.get("kind", "api_key"),
-        credit_price=float(price),
+        credit_price=float(entry.get("credit_price", 1.0)),
     )
+
+
+def entry_problems(entry: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(field, problem) for what key_registry.json cannot say of an entry that conforms to it.
+
+    JSON Schema's bounds let NaN through (every comparison with it is false), its "integer" takes
+    1.0, and its patterns cannot name a lone surrogate; each would reach the answers' headers, the
+    generators' hashing or a store that cannot encode it.
+    """
+    problems = []
+    team = entry.get("team")
+    problem = text_problem(team) if isinstance(team, str) else None
+    if problem is not None:
+        problems.append(("team", problem))
+    credits = entry.get("credits")
+    if isinstance(credits, float) and not math.isfinite(credits):
+        problems.append(("credits", "must be a finite number from 0 to 1e12, or null"))
+    limits = entry.get("limits")
+    for window, limit in limits.items() if isinstance(limits, Mapping) else ():
+        if isinstance(limit, float):
+            shown = f" (write {int(limit)})" if math.isfinite(limit) and limit.is_integer() else ""
+            problems.append((f"limits.{window}", f"must be an integer or null, got {limit!r}{shown}"))
+    price = entry.get("credit_price", 1.0)
+    if isinstance(price, float) and not math.isfinite(price):
+        problems.append(("credit_price", "must be a finite number above 0, at most 100"))
+    return problems
+
+
+def load_registry(path: Path | None = None) -> dict[str, Any]:
+    """The start-up key registry (data.load_key_registry); a --keys file's entries held to entry_problems too.
+
+    A SchemaViolation naming the file and each problem, as for any other bad registry file.
+    """
+    from mock_server.domain import data
+
+    registry = data.load_key_registry(path)
+    if path is not None:
+        problems = [
+            (f"$.keys[{index}].{field}", problem)
+            for index, entry in enumerate(registry["keys"])
+            for field, problem in entry_problems(entry)
+        ]
+        if problems:
+            raise data.SchemaViolation("key_registry", problems, source=str(path))
+    return registry
 
 
 def check_stored_registry(stored: Any) -> None:

@@ -11,6 +11,7 @@ import time
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
+from werkzeug.routing import RequestRedirect
 
 from mock_server.config import Config
 from mock_server.domain.errors import FakeApolloError, PayloadTooLarge
@@ -32,6 +33,7 @@ def create_app(config: Config | None = None, *, service: Enrichment | None = Non
     config = service.config
     app = Flask("mock_server")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    app.url_map.merge_slashes = False  # see _register_error_handlers
     app.extensions["fakeapollo"] = service
 
     # Apollo's operations are not Flask's: web/asgi.py answers them (web/operations.py lists them).
@@ -86,7 +88,23 @@ def _register_journal(app: Flask, service: Enrichment) -> None:
 
 
 def _register_error_handlers(app: Flask, config: Config) -> None:
-    """One place renders every error: Apollo's typed errors, HTTP errors, and the unexpected."""
+    """One place renders every error: Apollo's typed errors, HTTP errors, and the unexpected.
+
+    A path is served as written. Werkzeug answers one a slash away from a route (`/__admin/ui`)
+    with an HTML 308 that a client follows with its method and body, serves `//__admin/reset` as
+    `/__admin/reset` (its request keeps one leading slash), and a path parameter takes a trailing
+    slash (`assets/inspector.js/`); each is the JSON 404 of any other path no route takes.
+    """
+
+    @app.before_request
+    def exact_paths() -> None:
+        rule = request.url_rule
+        if (
+            isinstance(request.routing_exception, RequestRedirect)
+            or _path_as_sent().startswith("//")
+            or (rule is not None and request.path.endswith("/") and not rule.rule.endswith("/"))
+        ):
+            raise NotFound()
 
     @app.errorhandler(FakeApolloError)
     def fakeapollo_error(error: FakeApolloError) -> Response:
@@ -95,7 +113,7 @@ def _register_error_handlers(app: Flask, config: Config) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
         if isinstance(error, NotFound):
-            return error_response(ApolloNotFound(f"No route for {request.method} {request.path}"))
+            return error_response(ApolloNotFound(f"No route for {request.method} {_path_as_sent()}"))
         if isinstance(error, MethodNotAllowed):
             return error_response(ApolloMethodNotAllowed(sorted(error.valid_methods or [])))
         if isinstance(error, RequestEntityTooLarge):
@@ -106,3 +124,9 @@ def _register_error_handlers(app: Flask, config: Config) -> None:
     def unexpected(error: Exception) -> Response:
         log.exception("unexpected error", exc_info=error)
         return json_response({"error": "Internal Server Error"}, 500)
+
+
+def _path_as_sent() -> str:
+    """The request's path with as many leading slashes as the client sent (Werkzeug's keeps one)."""
+    sent = request.environ.get("PATH_INFO", "")
+    return "/" * max(1, len(sent) - len(sent.lstrip("/"))) + request.path.lstrip("/")

@@ -11,7 +11,7 @@ from mock_server.config import Config
 from mock_server.domain import data
 from mock_server.domain.clock import Clock
 from mock_server.domain.directory import PersonDirectory
-from mock_server.domain.keys import KeyRegistry
+from mock_server.domain.keys import KeyRegistry, load_registry
 from mock_server.domain.service import Enrichment
 from mock_server.domain.store import MemoryStore, Store
 
@@ -19,8 +19,8 @@ from mock_server.domain.store import MemoryStore, Store
 def build_service(config: Config) -> Enrichment:
     """The store, key registry, directory, clock and service for `config`, webhooks dispatching."""
     store = build_store(config)
-    # The shipped registry is checked by the tests, a --keys file here (see data.load_key_registry).
-    registry = data.load_key_registry(config.keys)
+    # The shipped registry is checked by the tests, a --keys file here (see keys.load_registry).
+    registry = load_registry(config.keys)
     keys = KeyRegistry.from_document(registry, store, checked=config.keys is not None)
     directory = PersonDirectory(
         config.seed,

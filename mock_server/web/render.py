@@ -166,7 +166,7 @@ def enrichment() -> Enrichment:
 
 
 def read_body() -> dict[str, Any]:
-    """The Flask request's body as a parameter mapping."""
+    """The Flask request's body (a control call's) as a parameter mapping."""
     from flask import request
 
     return parse_body(request.get_data(cache=True), request.mimetype, request.content_type or "")

@@ -126,6 +126,7 @@ def _check_start_up(config: Config) -> list[str] | None:
     import sqlite3
 
     from mock_server.domain import data
+    from mock_server.domain.keys import load_registry
 
     try:
         if config.store is not None:
@@ -144,7 +145,7 @@ def _check_start_up(config: Config) -> list[str] | None:
 
             for warning in set_aside_damaged(config.state_file):
                 print(f"fakeapollo: warning: {warning}", file=sys.stderr, flush=True)
-        keys = data.load_key_registry(config.keys)
+        keys = load_registry(config.keys)
         data.load_served_persons(config.fixtures, bundled=config.bundled_fixtures)
         data.load_replay_key(config.fixtures, config.scrub_key_file)
     except (data.SchemaViolation, OSError, ValueError, sqlite3.Error) as exc:
