@@ -148,3 +148,21 @@ def test_a_queued_scenario_echoes_its_parameter_as_the_number_it_read(
     assert type(response.json()["params"]["delay_ms"]) is type(echoed)
     assert [scenario["params"] for scenario in queued(admin)] == [{"delay_ms": echoed}]
     requests.delete(f"{admin}/scenarios", timeout=10)
+
+
+@pytest.mark.parametrize(("field", "longest"), [("path", 2_048), ("api_key", 200)])
+def test_a_match_path_or_key_past_its_length_or_not_a_string_is_refused_and_nothing_is_queued(
+    admin: str, base_url: str, field: str, longest: int
+) -> None:
+    error = {"error": f"Scenario 'match.{field}' must be a string of at most {longest} characters"}
+    for value in ("x" * (longest + 1), 42):
+        response = queue(admin, {"outcome": "no_match", "match": {field: value}})
+        assert (response.status_code, response.json()) == (400, error)
+    assert queued(admin) == []
+    at_the_bound = queue(admin, {"outcome": "no_match", "match": {field: "x" * longest}})
+    assert at_the_bound.status_code == 201
+    assert len(queued(admin)) == 1
+    match = requests.post(
+        base_url + MATCH, json={"email": "ada@example.com"}, headers={"x-api-key": "test-key"}, timeout=10
+    )
+    assert match.status_code == 200 and match.json()["person"]["email"] == "ada@example.com"

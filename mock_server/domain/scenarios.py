@@ -73,6 +73,8 @@ MAX_RESPONSE_HEADERS = 50
 MAX_HEADER_NAME = 256
 MAX_HEADER_VALUE = 8_192
 MAX_RESPONSE_BODY = 1 << 20
+# Characters of a scenario's `match.path` and `match.api_key` (a key's own bound: schemas/key_registry.json).
+MAX_MATCH_TEXT = {"path": 2_048, "api_key": 200}
 # Framing headers the server writes itself; a scripted answer may not set them.
 SERVER_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
 _TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -412,9 +414,12 @@ def scenario_from_document(document: Any, scenario_id: str) -> Scenario:
     if not isinstance(params, dict):
         raise InvalidControlRequest("Scenario 'match.params' must be an object")
     _known_fields(params, request_parameters(), "match.params")
-    for key in ("path", "api_key"):
-        if match.get(key) is not None and not isinstance(match[key], str):
-            raise InvalidControlRequest(f"Scenario 'match.{key}' must be a string")
+    for key, longest in MAX_MATCH_TEXT.items():
+        value = match.get(key)
+        if value is not None and (not isinstance(value, str) or len(value) > longest):
+            raise InvalidControlRequest(
+                f"Scenario 'match.{key}' must be a string of at most {longest} characters"
+            )
     times = document.get("times")
     if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
         raise InvalidControlRequest(
