@@ -137,7 +137,7 @@ class Config:
     )
     webhook_timeout: float = _setting(
         5.0,
-        "seconds one delivery attempt may take (connecting, and each read)",
+        "seconds one delivery attempt may take as a whole (connecting, sending, the whole answer)",
         "webhooks",
         range=(0.001, 600),
         metavar="SECONDS",

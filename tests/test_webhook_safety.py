@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import socket
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +15,7 @@ import requests
 from mock_server.config import Config
 from mock_server.domain.webhooks.transport import Allowlist
 from tests.conftest import key_registry, start_serve
-from tests.webhook_helpers import TEAM, WITH_MOBILE, Emulator, emulator, receiver
+from tests.webhook_helpers import LANDLINE_ONLY, NO_PHONE, TEAM, WITH_MOBILE, Emulator, emulator, receiver
 
 
 def test_webhook_late_with_a_delay_that_is_not_a_number_creates_no_delivery() -> None:
@@ -169,7 +172,9 @@ def test_a_non_ascii_webhook_path_is_delivered_percent_encoded(caplog: pytest.Lo
     assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.levelname == "ERROR"]
 
 
-@pytest.mark.parametrize("url", ["http://a]b/", "http://[::1/h", "http://127.0.0.1:99999/h", "http://h:x/"])
+@pytest.mark.parametrize(
+    "url", ["http://a]b/", "http://[::1/h", "http://127.0.0.1:99999/h", "http://h:x/", "http://127.0.0.1:0/h"]
+)
 def test_a_webhook_url_that_cannot_be_parsed_is_apollos_400(url: str) -> None:
     with emulator() as emu:
         response = emu.match(WITH_MOBILE, url)
@@ -178,3 +183,105 @@ def test_a_webhook_url_that_cannot_be_parsed_is_apollos_400(url: str) -> None:
             "error": "Please add a valid 'webhook_url' parameter when using 'reveal_phone_number'"
         }
         assert emu.deliveries() == []
+
+
+class Trickler:
+    """A receiver on 127.0.0.1 that reads each POST, then answers `head` and `tail` one byte at a time."""
+
+    def __init__(self, head: bytes, tail: bytes, every: float = 0.25, give_up_after: float = 15.0) -> None:
+        self.head, self.tail, self.every, self.give_up_after = head, tail, every, give_up_after
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/hook"
+        self.stopped = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    def _answer(self, connection: socket.socket) -> None:
+        with connection:
+            received = b""
+            while b"\r\n\r\n" not in received:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                received += chunk
+            head, _, body = received.partition(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+            while len(body) < length:
+                body += connection.recv(65536)
+            given_up = time.monotonic() + self.give_up_after
+            try:
+                connection.sendall(self.head)
+                for byte in self.tail:
+                    if self.stopped.wait(self.every) or time.monotonic() > given_up:
+                        return
+                    connection.sendall(bytes([byte]))
+            except OSError:
+                return
+
+    def close(self) -> None:
+        """Stop answering and listening."""
+        self.stopped.set()
+        self.listener.close()
+
+
+def timed_flush(emu: Emulator) -> float:
+    """Real seconds a POST /__admin/webhooks/flush takes to answer 200."""
+    started = time.monotonic()
+    assert emu.http.post(f"{emu.url}/__admin/webhooks/flush", timeout=60).status_code == 200
+    return time.monotonic() - started
+
+
+@pytest.mark.parametrize(
+    ("head", "tail"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", b"x" * 100),
+        (b"HTTP/1.1 200 OK\r\n", b"X-Slow: " + b"y" * 100 + b"\r\nContent-Length: 0\r\n\r\n"),
+    ],
+    ids=["body", "headers"],
+)
+def test_a_receiver_that_trickles_its_answer_fails_the_attempt_with_a_timeout_within_the_timeout(
+    head: bytes, tail: bytes
+) -> None:
+    slow = Trickler(head, tail)
+    try:
+        with emulator(webhook_timeout=1.0, webhook_attempts=1) as emu:
+            assert emu.match(WITH_MOBILE, slow.url).status_code == 200
+            assert timed_flush(emu) < 10  # a byte every 0.25 s: ~25 s, each read well within 1 s
+            [delivery] = emu.deliveries()
+            assert delivery["status"] == "failed"
+            assert delivery["failure_reason"] == "Webhook error: timeout"
+            [attempt] = delivery["attempts"]
+            assert (attempt["status"], attempt["error"]) == (None, "timeout")
+            assert attempt["duration_ms"] < 5000
+            assert emu.http.get(f"{emu.url}/__admin/requests").json()["requests"]
+            with receiver() as hook:
+                assert emu.match(LANDLINE_ONLY, hook.url).status_code == 200
+                assert timed_flush(emu) < 10
+                assert len(hook.wait_for(1)) == 1
+    finally:
+        slow.close()
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "0.1.2.3", "[::]", "[::ffff:0.0.0.0]"])  # noqa: S104
+def test_a_webhook_aimed_at_the_emulator_through_a_this_host_address_is_refused(host: str) -> None:
+    with emulator(webhook_allow=("*",), webhook_attempts=1) as emu:
+        port = emu.url.rsplit(":", 1)[1]
+        emu.http.delete(f"{emu.url}/__admin/requests")
+        assert emu.match(WITH_MOBILE, f"http://{host}:{port}/").status_code == 200
+        [delivery] = flush(emu)
+        assert delivery["status"] == "failed"
+        name = host.strip("[]").lower()
+        assert delivery["failure_reason"] == (
+            f"Webhook error: not delivered: webhook_url '{name}:{port}' is this emulator itself:"
+            " never delivered"
+        )
+        journal = emu.http.get(f"{emu.url}/__admin/requests").json()["requests"]
+        assert [(e["method"], e["path"]) for e in journal] == [("POST", "/api/v1/people/match")]
+        assert emu.http.post(f"{emu.url}/api/v1/people/match", json={"email": NO_PHONE}).status_code == 200

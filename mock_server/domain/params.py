@@ -103,8 +103,8 @@ WEBHOOK_URL_RULE: dict[str, Any] = {
 }
 # A webhook URL: http(s), plain or percent-encoded as a whole (docs/apollo-facts.md 1.1); a host name of
 # letters, digits, `-` and `_` in dot-separated labels (a compose service's single label included), an
-# IPv4 or a bracketed IPv6 address; a port from 0 to 65535; then anything but control characters and
-# whitespace other than a plain space (delivered percent-encoded).
+# IPv4 or a bracketed IPv6 address; a port from 1 to 65535 (0 cannot be connected to); then anything but
+# control characters and whitespace other than a plain space (delivered percent-encoded).
 _WEBHOOK_LABEL = "[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})"
 _H16 = "[0-9A-Fa-f]{1,4}"
 _IPV4 = "((25[0-5]|(2[0-4]|1?[0-9])?[0-9])\\.){3}(25[0-5]|(2[0-4]|1?[0-9])?[0-9])"
@@ -124,7 +124,10 @@ _IPV6 = "|".join(
         f"({_H16}:){{6}}{_IPV4}",
     )
 )
-_PORT = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
+_PORT = (
+    "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}"
+    "|[1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9])"
+)
 _WEBHOOK_HOST = f"({_WEBHOOK_LABEL}(\\.{_WEBHOOK_LABEL})*\\.?|\\[({_IPV6})\\])"
 # Whitespace spelled out: Python's `\\s` and ECMA-262's (JSON Schema validators') differ (U+0085, U+FEFF).
 _WEBHOOK_TAIL = (

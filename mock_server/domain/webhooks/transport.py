@@ -9,6 +9,7 @@ import re
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
@@ -20,6 +21,8 @@ ALLOWLIST_HINT = "loopback and private networks by default; see --webhook-allow"
 NONE = "none"
 # How long a hostname lookup for the allowlist may take (real seconds).
 RESOLVE_TIMEOUT = 2.0
+# "This host" (RFC 1122 3.2.1.3): Linux connects a target in it to the local machine, as it does `::`.
+THIS_HOST = ipaddress.ip_network("0.0.0.0/8")
 # How much of a receiver's answer is read (and thrown away).
 MAX_ANSWER_BYTES = 64 * 1024
 # Characters left as they are when a URL's path and query are percent-encoded for the request line.
@@ -66,6 +69,11 @@ def is_local(address: Address) -> bool:
     except OSError:
         return False
     return True
+
+
+def is_this_host(address: Address) -> bool:
+    """Whether connecting to `address` reaches this machine whatever it listens on: `::`, 0.0.0.0/8."""
+    return address.is_unspecified or (address.version == 4 and address in THIS_HOST)
 
 
 class Allowlist:
@@ -119,7 +127,9 @@ class Allowlist:
             if own_port != port:
                 continue
             listening = ipaddress.ip_address(host)
-            if listening == address or (listening.is_unspecified and is_local(address)):
+            if listening == address or is_this_host(address):
+                return True
+            if listening.is_unspecified and is_local(address):
                 return True
         return False
 
@@ -220,7 +230,61 @@ class Answer:
         return f"Webhook error: {self.status if self.status is not None else self.error}"
 
 
-def _connection(target: Target, address: str, timeout: float) -> http.client.HTTPConnection:
+class _Deadline:
+    """When one delivery attempt must end: past it its socket is shut down and the attempt timed out."""
+
+    def __init__(self, seconds: float) -> None:
+        self.ends = time.monotonic() + seconds
+        self.expired = False
+        self._done = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def left(self) -> float:
+        """Real seconds left (a connect is given no more)."""
+        return max(self.ends - time.monotonic(), 0.001)
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut `sock` down when the deadline passes (at once if it has)."""
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+    def finish(self) -> bool:
+        """Stop watching; whether the deadline passed first."""
+        self._timer.cancel()
+        with self._lock:
+            self._done = True
+            return self.expired
+
+
+def _shut(sock: socket.socket) -> None:
+    """End `sock`'s reads and writes now, from any thread (a blocked read returns)."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+# An attempt that did not end within the webhook timeout, however far it got.
+TIMED_OUT = Answer(None, "timeout")
+
+
+def _connection(
+    target: Target, address: str, timeout: float, deadline: _Deadline
+) -> http.client.HTTPConnection:
     """A connection named after the target's host (Host header, TLS name) that connects to `address`."""
     host = target.host.encode("idna").decode("ascii") if not target.host.isascii() else target.host
     connection: http.client.HTTPConnection
@@ -232,7 +296,9 @@ def _connection(target: Target, address: str, timeout: float) -> http.client.HTT
     def connect_to_checked(
         where: tuple[str, int], timeout: float | None = None, source: tuple[str, int] | None = None
     ) -> socket.socket:
-        return socket.create_connection((address, where[1]), timeout, source)
+        sock = socket.create_connection((address, where[1]), deadline.left(), source)
+        deadline.watch(sock)
+        return sock
 
     connection._create_connection = connect_to_checked  # type: ignore[attr-defined]
     return connection
@@ -241,7 +307,7 @@ def _connection(target: Target, address: str, timeout: float) -> http.client.HTT
 def post_json(
     url: str, body: bytes, headers: Mapping[str, str], timeout: float, target: Target | None = None
 ) -> Answer:
-    """POST `body` with a timeout on connecting and on every read, marked as a delivery; never raises.
+    """POST `body`, marked as a delivery, all within `timeout` seconds (connect, send, answer); never raises.
 
     With a `target` (from `Allowlist.target`), it connects only to the target's checked addresses;
     without one, to whatever `url`'s host resolves to now.
@@ -257,19 +323,24 @@ def post_json(
         path, query = quote(parts.path or "/", safe=URL_SAFE), quote(parts.query, safe=URL_SAFE)
         target = Target(parts.scheme, host, port, (host,), path + (f"?{query}" if query else ""))
     answer = Answer(None, "no address")
-    for address in target.addresses:
-        answer = _post_once(target, address, body, headers, timeout)
-        if answer.error not in ("connection refused", "no route"):
-            return answer
+    deadline = _Deadline(timeout)
+    try:
+        for address in target.addresses:
+            answer = _post_once(target, address, body, headers, timeout, deadline)
+            if answer.error not in ("connection refused", "no route"):
+                break
+    finally:
+        if deadline.finish():
+            answer = TIMED_OUT
     return answer
 
 
 def _post_once(
-    target: Target, address: str, body: bytes, headers: Mapping[str, str], timeout: float
+    target: Target, address: str, body: bytes, headers: Mapping[str, str], timeout: float, deadline: _Deadline
 ) -> Answer:
-    """One POST to one checked address."""
+    """One POST to one checked address, its socket shut down when `deadline` passes."""
     try:
-        connection = _connection(target, address, timeout)
+        connection = _connection(target, address, timeout, deadline)
     except (UnicodeError, ValueError):
         return Answer(None, "invalid host")
     try:
@@ -280,7 +351,7 @@ def _post_once(
     except ConnectionRefusedError:
         return Answer(None, "connection refused")
     except TimeoutError:
-        return Answer(None, "timeout")
+        return TIMED_OUT
     except ConnectionResetError:
         return Answer(None, "connection reset")
     except ssl.SSLError:
