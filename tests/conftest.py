@@ -26,6 +26,13 @@ import pytest
 import requests
 from redis_helpers import NOT_FOUND, RedisServer, redis_server_binary
 
+# mock_server.web.app and .server are imported here, on the main thread, so that pytest has rewritten
+# them before a test starts threads: this Python 3.11's ast.parse (which pytest's rewriting calls)
+# keeps one recursion count for all threads, and a module rewritten on one thread while another
+# thread rewrote one (the contract runner's case drawing, the control app's builder) failed about one
+# run in three with "SystemError: AST constructor recursion depth mismatch".
+import mock_server.web.app  # noqa: F401
+import mock_server.web.server  # noqa: F401
 from contract_tests.case_cache import CACHE_VARIABLE
 from mock_server.stores.redis_store import RedisStore
 
