@@ -39,7 +39,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from contract_tests.defaults import DEFAULT_EXAMPLES, DEFAULT_TIMEOUT
+from contract_tests.control_http import base_url_flag
+from contract_tests.defaults import (
+    DEFAULT_EXAMPLES,
+    DEFAULT_TIMEOUT,
+    EXAMPLES_RANGE,
+    SEED_RANGE,
+    TIMEOUT_RANGE,
+)
+from mock_server.config import number_flag
 
 #: Properties that run fewer cases whatever --examples says (they wait real seconds); a test checks
 #: these against the contract's own caps.
@@ -55,13 +63,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cmd", required=True, help='the client command, e.g. "node my_client.js"')
     parser.add_argument(
         "--examples",
-        type=int,
+        type=number_flag(True, *EXAMPLES_RANGE),
         default=DEFAULT_EXAMPLES,
-        help=f"cases per property (default {DEFAULT_EXAMPLES}; "
+        help=f"cases per property, {EXAMPLES_RANGE[0]} to {EXAMPLES_RANGE[1]} (default {DEFAULT_EXAMPLES}; "
         + ", ".join(f"{name} runs at most {cap}" for name, cap in CAPPED_EXAMPLES.items())
         + ")",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the generated cases (default 0)")
+    parser.add_argument(
+        "--seed",
+        type=number_flag(True, *SEED_RANGE),
+        default=0,
+        help=f"seed of the generated cases, {SEED_RANGE[0]} to 2**64 - 1 (default 0)",
+    )
     parser.add_argument(
         "--property",
         dest="properties",
@@ -71,11 +84,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=number_flag(False, *TIMEOUT_RANGE),
         default=DEFAULT_TIMEOUT,
         help=f"seconds of its own one client run may take, on top of what its case makes it wait "
         f"(Retry-After, a slow or hung answer, back-off); past that it is stopped as hung "
-        f"(default {DEFAULT_TIMEOUT:g})",
+        f"({TIMEOUT_RANGE[0]:g} to {TIMEOUT_RANGE[1]:g}; default {DEFAULT_TIMEOUT:g})",
     )
     parser.add_argument("--cwd", help="working directory of the command (default: the current one)")
     parser.add_argument(
@@ -89,8 +102,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fail-fast", action="store_true", help="stop at the first failing property")
     parser.add_argument(
         "--base-url",
-        help="test against the fakeapollo already serving here (e.g. http://127.0.0.1:8765) "
-        "instead of starting one",
+        type=base_url_flag,
+        help="test against the fakeapollo already serving at this http(s)://host[:port] URL "
+        "(e.g. http://127.0.0.1:8765) instead of starting one",
     )
     parser.add_argument("--admin-token", help="the --admin-token of the emulator at --base-url, if any")
 
@@ -127,9 +141,6 @@ def run(args: argparse.Namespace) -> int:
     from contract_tests.report import PropertyResult
     from contract_tests.runner import ClientDidNotRun, ContractServer, run_contract
 
-    if args.examples < 1:
-        print("--examples must be at least 1", file=sys.stderr)
-        return 2
     try:
         for name in args.properties or []:
             property_named(name)

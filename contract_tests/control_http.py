@@ -10,8 +10,9 @@ opened again and the call sent once more; any other failure is `ControlUnreachab
 
 from __future__ import annotations
 
+import argparse
 import http.client
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import SplitResult, quote, urlencode, urlsplit
 
 #: Seconds a control call may take.
 TIMEOUT = 30.0
@@ -21,15 +22,39 @@ class ControlUnreachable(RuntimeError):
     """The control API could not be reached, or did not answer in HTTP."""
 
 
+def split_base_url(url: str) -> SplitResult:
+    """The parts of an http(s)://host[:port][/path] URL; ValueError (one line) for anything else."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # ValueError for a port that is not a number from 0 to 65535
+    except ValueError as exc:  # also an unclosed IPv6 bracket
+        raise ValueError(f"not an http(s)://host[:port] URL ({exc}): {url!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s)://host[:port] URL: {url!r}")
+    if port == 0:
+        raise ValueError(f"not an http(s)://host[:port] URL (port 0 is no server's): {url!r}")
+    return parts
+
+
+def base_url_flag(raw: str) -> str:
+    """An argparse type for a --base-url: split_base_url's refusal as the flag's error."""
+    try:
+        split_base_url(raw)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return raw
+
+
 class ControlConnection:
     """Requests to one base URL over one reused connection (not thread-safe: callers hold a lock)."""
 
     def __init__(self, base_url: str, headers: dict[str, str], timeout: float = TIMEOUT) -> None:
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ControlUnreachable(f"not an http(s) URL: {base_url!r}")
+        try:
+            parts = split_base_url(base_url)
+        except ValueError as exc:
+            raise ControlUnreachable(str(exc)) from None
         self._secure = parts.scheme == "https"
-        self._host = parts.hostname
+        self._host = parts.hostname or ""
         self._port = parts.port
         self._prefix = parts.path.rstrip("/")
         self._headers = headers

@@ -39,7 +39,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from contract_tests.defaults import TIMEOUT_RANGE
 from contract_tests.misses import is_miss
+from mock_server.config import number_flag
 from mock_server.domain.data import violations
 
 EXAMPLE_PERSON = {"email": "tim@apollo.io"}
@@ -392,7 +394,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="run only this probe (repeatable): " + ", ".join(p.name for p in PROBES),
     )
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+    parser.add_argument(
+        "--timeout",
+        type=number_flag(False, *TIMEOUT_RANGE),
+        default=30.0,
+        help=f"seconds per request, {TIMEOUT_RANGE[0]:g} to {TIMEOUT_RANGE[1]:g} (default 30)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

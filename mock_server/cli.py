@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -63,6 +64,15 @@ def _setting(name: str) -> Callable[[str], Any]:
 
     read.__name__ = name
     return read
+
+
+def _read_document(path: Path) -> bytes:
+    """The bytes of `path` (`-`: stdin); OSError for anything but a regular file (a FIFO would hang)."""
+    if str(path) == "-":
+        return sys.stdin.buffer.read()
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise OSError("not a regular file")
+    return path.read_bytes()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -308,15 +318,23 @@ def main(argv: list[str] | None = None) -> int:
 def _validate(schema: str, path: Path) -> int:
     """Print every violation of `path` against `schema`; exit status 1 when there are any."""
     from mock_server.domain.data import SchemaViolation, UnknownSchema, validate
+    from mock_server.domain.encoding import NotDecodable, decode_text, loads_strictly
+    from mock_server.domain.keys import registry_problems
 
     try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
-        document = json.loads(text)
-    except (OSError, json.JSONDecodeError) as exc:
+        document = loads_strictly(decode_text(_read_document(path)))
+    except OSError as exc:
         print(f"cannot read {path}: {exc}", file=sys.stderr)
+        return 2
+    except NotDecodable as exc:
+        print(f"{path} {exc}", file=sys.stderr)
         return 2
     try:
         validate(schema, document)
+        # What serve refuses of a registry past its schema (a NaN credit, a 1.0 limit), validate too.
+        problems = registry_problems(document) if schema.removesuffix(".json") == "key_registry" else []
+        if problems:
+            raise SchemaViolation("key_registry", problems)
     except SchemaViolation as exc:
         print(exc, file=sys.stderr)
         return 1

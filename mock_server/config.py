@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -459,11 +460,40 @@ def _range_text(name: str) -> str:
     """`must be a whole number from 0 to 65535` for a setting with a range."""
     range_ = SETTINGS[name].range
     assert range_ is not None
-    low, high = range_
-    kind = "a whole number" if _TYPES[name].startswith("int") else "a number"
-    if range_ == _WHOLE:
+    return range_text(_TYPES[name].startswith("int"), *range_)
+
+
+def range_text(whole: bool, low: float, high: float) -> str:
+    """`must be a whole number from 0 to 65535`: a range (both ends included) as every flag says it."""
+    if (low, high) == _WHOLE:
         return "must be a whole number that fits in 64 bits (signed)"
+    kind = "a whole number" if whole else "a number"
     return f"must be {kind} from {_number(low)} to {_number(high)}"
+
+
+def parse_number(raw: str, whole: bool, low: float, high: float) -> Any:
+    """A whole number (int) or a number (float) from its text, within [low, high]; SettingError if not."""
+    text = raw.strip()
+    try:
+        value: float = int(text) if whole else float(text)
+    except ValueError:  # not a number, or an integer of more than 4,300 digits
+        value = math.nan
+    if not _within(value, low, high):
+        raise SettingError(f"{range_text(whole, low, high)}, got {raw!r}")
+    return value
+
+
+def number_flag(whole: bool, low: float, high: float) -> Callable[[str], Any]:
+    """An argparse type reading a flag as `parse_number` does (`argument --timeout: must be ...`)."""
+
+    def read(raw: str) -> Any:
+        try:
+            return parse_number(raw, whole, low, high)
+        except SettingError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    read.__name__ = "whole number" if whole else "number"
+    return read
 
 
 def _number(value: float) -> str:
@@ -481,12 +511,12 @@ def parse_setting(name: str, raw: str) -> Any:
             raise SettingError(f"must be one of {', '.join(BOOLEAN_WORDS)}, got {raw!r}")
         return BOOLEAN_WORDS[text.lower()]
     if type_name in ("int", "int | None", "float"):
+        if setting.range is not None:
+            return parse_number(raw, type_name != "float", *setting.range)
         try:
             value: float = float(text) if type_name == "float" else int(text)
         except ValueError:
             value = math.nan
-        if setting.range is not None and not _within(value, *setting.range):
-            raise SettingError(f"{_range_text(name)}, got {raw!r}")
         if not math.isfinite(value):
             raise SettingError(f"must be a finite number, got {raw!r}")
         return value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import orjson
@@ -53,6 +54,53 @@ def _dumps_slowly(value: Any) -> bytes:
 
 def _standard(value: Any, *, ascii_only: bool) -> str:
     return json.dumps(value, ensure_ascii=ascii_only, separators=(",", ":"), default=_plain, allow_nan=False)
+
+
+class NotDecodable(ValueError):
+    """JSON the strict reading refuses; the message goes after what is read: `is not valid JSON: ...`."""
+
+
+class NestedTooDeeply(NotDecodable):
+    """JSON nested past what the standard parser can recurse into."""
+
+
+def decode_text(raw: bytes) -> str:
+    """UTF-8 bytes as text; NotDecodable naming the first byte that is not UTF-8."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotDecodable(f"is not valid UTF-8 (byte {exc.start})") from exc
+
+
+def loads_strictly(text: str) -> Any:
+    """JSON text as Ruby's JSON.parse reads it: no NaN, infinities or numbers past a double's range.
+
+    NotDecodable (NestedTooDeeply past the parser's recursion) saying why, never another exception.
+    """
+    try:
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        raise NotDecodable(f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from exc
+    except NotDecodable:
+        raise
+    except RecursionError as exc:
+        raise NestedTooDeeply("is nested too deeply to read") from exc
+    except ValueError as exc:
+        # Python refuses to convert integer literals of more than 4,300 digits (CVE-2020-10735).
+        raise NotDecodable("holds an integer longer than 4,300 digits") from exc
+
+
+def _no_constant(name: str) -> Any:
+    """The standard parser's hook for NaN, Infinity and -Infinity, which Ruby's JSON.parse refuses."""
+    raise NotDecodable(f"is not valid JSON: {name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    """A JSON number with a fraction or exponent, refused when it overflows a double (1e400)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise NotDecodable(f"holds a number too large for a float: {text[:40]}")
+    return value
 
 
 def loads(raw: bytes | str) -> Any:

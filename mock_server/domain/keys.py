@@ -142,14 +142,19 @@ def load_registry(path: Path | None = None) -> dict[str, Any]:
 
     registry = data.load_key_registry(path)
     if path is not None:
-        problems = [
-            (f"$.keys[{index}].{field}", problem)
-            for index, entry in enumerate(registry["keys"])
-            for field, problem in entry_problems(entry)
-        ]
+        problems = registry_problems(registry)
         if problems:
             raise data.SchemaViolation("key_registry", problems, source=str(path))
     return registry
+
+
+def registry_problems(registry: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(JSON path, problem) for each entry_problems of a registry that conforms to key_registry.json."""
+    return [
+        (f"$.keys[{index}].{field}", problem)
+        for index, entry in enumerate(registry["keys"])
+        for field, problem in entry_problems(entry)
+    ]
 
 
 def check_stored_registry(stored: Any) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import random
 import re
@@ -12,7 +10,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from mock_server.domain.encoding import dumps, loads
+from mock_server.domain.encoding import (
+    NestedTooDeeply,
+    NotDecodable,
+    decode_text,
+    dumps,
+    loads,
+    loads_strictly,
+)
 from mock_server.domain.errors import (
     ApolloError,
     FakeApolloError,
@@ -188,9 +193,9 @@ def parse_body(raw: bytes, mimetype: str, content_type: str) -> dict[str, Any]:
 
 def _decode(raw: bytes) -> str:
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise MalformedRequest(f"The request body is not valid UTF-8 (byte {exc.start})") from exc
+        return decode_text(raw)
+    except NotDecodable as exc:
+        raise MalformedRequest(f"The request body {exc}") from exc
 
 
 def _parse_json(raw: bytes) -> dict[str, Any]:
@@ -215,29 +220,11 @@ def _parse_json(raw: bytes) -> dict[str, Any]:
 
 def _parse_json_slowly(raw: bytes) -> Any:
     try:
-        return json.loads(_decode(raw), parse_constant=_no_constant, parse_float=_finite_float)
-    except json.JSONDecodeError as exc:
-        raise MalformedRequest(
-            f"The request body is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        ) from exc
-    except RecursionError as exc:
+        return loads_strictly(_decode(raw))
+    except NestedTooDeeply as exc:
         raise _too_deep() from exc
-    except ValueError as exc:
-        # Python refuses to convert integer literals of more than 4,300 digits (CVE-2020-10735).
-        raise MalformedRequest("The request body holds an integer longer than 4,300 digits") from exc
-
-
-def _no_constant(name: str) -> Any:
-    """The standard parser's hook for NaN, Infinity and -Infinity, which Ruby's JSON.parse refuses."""
-    raise MalformedRequest(f"The request body is not valid JSON: {name} is not a JSON number")
-
-
-def _finite_float(text: str) -> float:
-    """A JSON number with a fraction or exponent, refused when it overflows a double (1e400)."""
-    value = float(text)
-    if not math.isfinite(value):
-        raise MalformedRequest(f"The request body holds a number too large for a float: {text[:40]}")
-    return value
+    except NotDecodable as exc:
+        raise MalformedRequest(f"The request body {exc}") from exc
 
 
 def _check_values(document: Any) -> None:
