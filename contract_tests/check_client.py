@@ -86,9 +86,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--timeout",
         type=number_flag(False, *TIMEOUT_RANGE),
         default=DEFAULT_TIMEOUT,
-        help=f"seconds of its own one client run may take, on top of what its case makes it wait "
-        f"(Retry-After, a slow or hung answer, back-off); past that it is stopped as hung "
-        f"({TIMEOUT_RANGE[0]:g} to {TIMEOUT_RANGE[1]:g}; default {DEFAULT_TIMEOUT:g})",
+        help=f"seconds ({TIMEOUT_RANGE[0]:g} to {TIMEOUT_RANGE[1]:g}) of its own one client run may take, "
+        f"on top of what its case makes it wait (Retry-After, a slow or hung answer, back-off); past that "
+        f"it is stopped as hung (default {DEFAULT_TIMEOUT:g})",
     )
     parser.add_argument("--cwd", help="working directory of the command (default: the current one)")
     parser.add_argument(
