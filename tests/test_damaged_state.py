@@ -100,6 +100,27 @@ DAMAGES = {
         "UPDATE counters SET value = 'lots' WHERE key = 'credits:team-test'",
         "counters row 'credits:team-test'",
     ),
+    # Finite but past what SQLite's 64-bit INTEGER holds: every journaled call answered a 500.
+    "journal_sequence_past_64_bits": (
+        "INSERT OR REPLACE INTO counters (key, value) VALUES ('journal_sequence', 1e300)",
+        "counters row 'journal_sequence'",
+    ),
+    "journal_sequence_not_whole": (
+        "INSERT OR REPLACE INTO counters (key, value) VALUES ('journal_sequence', 2.5)",
+        "counters row 'journal_sequence'",
+    ),
+    "scenario_sequence_negative": (
+        "INSERT OR REPLACE INTO counters (key, value) VALUES ('scenario_sequence', -3)",
+        "counters row 'scenario_sequence'",
+    ),
+    "delivery_sequence_past_64_bits": (
+        "UPDATE counters SET value = 1e19 WHERE key = 'delivery_sequence'",
+        "counters row 'delivery_sequence'",
+    ),
+    "credits_past_64_bits": (
+        "UPDATE counters SET value = -1e300 WHERE key = 'credits:team-test'",
+        "counters row 'credits:team-test'",
+    ),
 }
 
 

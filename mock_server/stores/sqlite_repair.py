@@ -80,8 +80,22 @@ def _scenario(row: tuple[Any, ...]) -> None:
     scenario.describe(mask_secret)
 
 
+# Counters the store turns into row numbers or byte totals (SQLite INTEGER, signed 64-bit): a whole
+# number from 0 up to 2**53, past which a REAL column no longer counts by one.
+WHOLE_COUNTERS = frozenset({"journal_sequence", "journal_bytes", "scenario_sequence", "delivery_sequence"})
+MAX_WHOLE = 2**53
+# Any other counter (credits, fractional ones included) stays within the signed 64-bit range.
+MAX_COUNTER = 2.0**63
+
+
 def _counter(row: tuple[Any, ...]) -> None:
-    _number(row[1])
+    key, value = row
+    number = _number(value)
+    if key in WHOLE_COUNTERS:
+        if not number.is_integer() or not 0 <= number <= MAX_WHOLE:
+            raise ValueError(f"not a whole number from 0 to 2**53: {value!r:.40}")
+    elif abs(number) >= MAX_COUNTER:
+        raise ValueError(f"outside the signed 64-bit range: {value!r:.40}")
 
 
 def _window(row: tuple[Any, ...]) -> None:
