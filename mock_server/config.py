@@ -274,9 +274,13 @@ class Config:
             return self
         if self.admin_token is not None:
             raise SettingError("--admin-token and --admin-token-file both give a token: choose one")
+        from mock_server.domain.files import FileRefused, read_text
+
         try:
-            lines = self.admin_token_file.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
+            lines = read_text(self.admin_token_file).splitlines()
+        except FileRefused as exc:
+            raise SettingError(f"--admin-token-file {self.admin_token_file}: {exc.problem}") from None
+        except OSError as exc:
             problem = f"--admin-token-file {self.admin_token_file}: cannot read it ({exc})"
             raise SettingError(problem) from None
         token = lines[0].strip() if lines else ""

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mock_server.domain.files import is_regular_file, read_json
+
 if TYPE_CHECKING:
     from jsonschema import Draft7Validator
     from jsonschema.exceptions import ValidationError
@@ -302,11 +304,8 @@ def validate(name: str, document: Any, *, strict: bool = False) -> None:
 
 
 def _read_json(path: Path) -> Any:
-    """Parse one JSON file, naming the file in the error."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON: {exc}") from exc
+    """Parse one JSON file, naming the file in the error (a regular file only: a FIFO would block)."""
+    return read_json(path)
 
 
 def _check_unique(entries: Iterable[tuple[str | None, str]], what: str) -> None:
@@ -389,7 +388,7 @@ def load_replay_key(fixtures: Path | None, key_file: Path | None) -> bytes | Non
     if key_file is not None:
         return read_key(key_file)
     beside = fixtures.resolve().parent / KEY_FILE if fixtures is not None else None
-    return read_key(beside) if beside is not None and beside.is_file() else None
+    return read_key(beside) if beside is not None and is_regular_file(beside) else None
 
 
 def load_key_registry(path: Path | None = None) -> dict[str, Any]:

@@ -14,6 +14,8 @@ import hashlib
 import hmac
 from pathlib import Path
 
+from mock_server.domain.files import read_bytes
+
 KEY_FILE = "scrub.key"
 # The key of a person fixture that holds its replay tags; never served.
 REPLAY_FIELD = "fakeapollo_replay"
@@ -32,8 +34,9 @@ def key_id(key: bytes) -> str:
 
 def read_key(path: Path) -> bytes:
     """A scrub key file's key (64 hex digits); ValueError naming the file when it holds none."""
+    content = read_bytes(path)
     try:
-        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+        key = bytes.fromhex(content.decode("ascii").strip())
     except (UnicodeDecodeError, ValueError):
         key = b""
     if len(key) != KEY_BYTES:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_server.domain.clock import Shifted, shifted
+from mock_server.domain.files import is_regular_file
 from mock_server.domain.journal import (
     DEFAULT_BYTES,
     DEFAULT_SIZE,
@@ -138,7 +139,7 @@ def check_state_file(path: Path) -> str | None:
     """
     if not path.exists():
         return None if os.access(path.parent, os.W_OK) else f"state file {path}: its folder is not writable"
-    if not path.is_file():
+    if not is_regular_file(path):
         return f"state file {path} is not a file"
     # The mode bits too: root may write to a read-only file, but a read-only file says "keep out".
     if not os.access(path, os.R_OK | os.W_OK) or not path.stat().st_mode & stat.S_IWUSR:
