@@ -27,6 +27,10 @@ class Setting:
     metavar: str | None = None
     # The default as the docs write it, when its value alone would not say it well.
     shown_default: str | None = None
+    # The longest text a flag or variable may hold (a comma-separated list's whole text).
+    max_length: int = 1_000
+    # What else its text must be: a few words saying what is wrong with `text`, or None.
+    check: Callable[[str], str | None] | None = None
 
 
 def _setting(default: T, help: str, group: str, **details: Any) -> T:
@@ -35,6 +39,24 @@ def _setting(default: T, help: str, group: str, **details: Any) -> T:
 
 
 _WHOLE = (-(2**63), 2**63 - 1)
+
+
+def _host_problem(text: str) -> str | None:
+    """Why `text` cannot be the address to bind: empty (every interface, unasked) or half-bracketed."""
+    if not text.strip():
+        return "must not be empty (write 0.0.0.0 to listen on every interface)"
+    if text.startswith("[") != text.endswith("]") or text.count("[") + text.count("]") not in (0, 2):
+        return "has unbalanced brackets (write an IPv6 address as ::1 or [::1])"
+    return None
+
+
+def token_problem(text: str) -> str | None:
+    """Why `text` cannot be the admin token: one no client can send in an Authorization header."""
+    if not text.strip():
+        return "must not be empty"
+    if any(ord(char) < 32 or ord(char) == 127 for char in text):
+        return "must not hold control characters (a line break, a tab, ...)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -46,7 +68,11 @@ class Config:
     """
 
     host: str = _setting(
-        "127.0.0.1", "address to bind (loopback only unless told otherwise)", "server", metavar="HOST"
+        "127.0.0.1",
+        "address to bind (loopback only unless told otherwise)",
+        "server",
+        metavar="HOST",
+        check=_host_problem,
     )
     port: int = _setting(
         8765, "port to bind; 0 picks a free one", "server", range=(0, 65_535), metavar="PORT"
@@ -165,6 +191,7 @@ class Config:
         "webhooks",
         metavar="CIDR|HOST",
         shown_default="loopback and private networks",
+        max_length=10_000,
     )
     # docs/apollo-facts.md 4.2: Apollo's phone payload (docs example, a live capture) has no request_id.
     webhook_phone_request_id: bool = _setting(
@@ -201,6 +228,7 @@ class Config:
         "prefer FAKEAPOLLO_ADMIN_TOKEN or --admin-token-file)",
         "control API",
         metavar="TOKEN",
+        check=token_problem,
     )
     admin_token_file: Path | None = _setting(
         None, "read the admin token from this file's first line", "control API", metavar="FILE"
@@ -213,6 +241,7 @@ class Config:
         "control API",
         metavar="NAME",
         shown_default="none",
+        max_length=10_000,
     )
     max_body_bytes: int = _setting(
         1 << 20,
@@ -286,6 +315,9 @@ class Config:
         token = lines[0].strip() if lines else ""
         if not token:
             raise SettingError(f"--admin-token-file {self.admin_token_file}: its first line is empty")
+        unusable = token_problem(token)
+        if unusable is not None:
+            raise SettingError(f"--admin-token-file {self.admin_token_file}: its first line {unusable}")
         return replace(self, admin_token=token)
 
     @classmethod
@@ -509,6 +541,8 @@ def parse_setting(name: str, raw: str) -> Any:
     """A setting's value from its text (a flag's or an environment variable's); SettingError if bad."""
     type_name = _TYPES[name]
     setting = SETTINGS[name]
+    if len(raw) > setting.max_length:
+        raise SettingError(f"must be at most {setting.max_length:,} characters, got {len(raw):,}")
     text = raw.strip()
     if type_name == "bool":
         if text.lower() not in BOOLEAN_WORDS:
@@ -529,5 +563,10 @@ def parse_setting(name: str, raw: str) -> Any:
     if is_list(name):
         return tuple(part.strip() for part in raw.split(",") if part.strip())
     if type_name.startswith("Path"):
-        return Path(raw) if raw else None
+        if not text:
+            raise SettingError("must not be an empty path, got ''")
+        return Path(raw)
+    problem = setting.check(raw) if setting.check is not None else None
+    if problem is not None:
+        raise SettingError(f"{problem}, got {raw[:60]!r}")
     return raw

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +105,67 @@ def test_version_prints_the_package_version() -> None:
     result = run_cli("--version")
     assert result.returncode == 0
     assert result.stdout == f"fakeapollo {__version__}\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--host", "a" * 100_000], {}, "argument --host: must be at most 1,000 characters, got 100,000"),
+        (
+            ["--unauthorized-message", "x" * 1_001],
+            {},
+            "argument --unauthorized-message: must be at most 1,000 characters, got 1,001",
+        ),
+        (
+            [],
+            {"FAKEAPOLLO_UNAUTHORIZED_MESSAGE": "x" * 1_001},
+            "FAKEAPOLLO_UNAUTHORIZED_MESSAGE must be at most 1,000 characters, got 1,001",
+        ),
+        (
+            ["--host", ""],
+            {},
+            "argument --host: must not be empty (write 0.0.0.0 to listen on every interface), got ''",
+        ),
+        (
+            ["--host", "[::1"],
+            {},
+            "argument --host: has unbalanced brackets (write an IPv6 address as ::1 or [::1]), got '[::1'",
+        ),
+        (["--admin-token", ""], {}, "argument --admin-token: must not be empty, got ''"),
+        ([], {"FAKEAPOLLO_ADMIN_TOKEN": ""}, "FAKEAPOLLO_ADMIN_TOKEN must not be empty, got ''"),
+        (
+            ["--admin-token", "ab\ncd"],
+            {},
+            "argument --admin-token: must not hold control characters (a line break, a tab, ...),"
+            " got 'ab\\ncd'",
+        ),
+        (["--keys", ""], {}, "argument --keys: must not be an empty path, got ''"),
+        (["--state-file", ""], {}, "argument --state-file: must not be an empty path, got ''"),
+        ([], {"FAKEAPOLLO_STATE_FILE": ""}, "FAKEAPOLLO_STATE_FILE must not be an empty path, got ''"),
+    ],
+)
+def test_a_text_setting_empty_too_long_or_unusable_is_one_line_naming_it(
+    args: list[str], env: dict[str, str], message: str
+) -> None:
+    result = run_cli("serve", "--port", "0", *args, env=env)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.endswith(f"fakeapollo serve: {message}\n"), result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_host_name_no_resolver_can_encode_is_one_line_naming_it() -> None:
+    host = "a" * 70  # one label past the 63 characters a host name's label may have
+    result = run_cli("serve", "--port", "0", "--host", host)
+    assert result.returncode == 2
+    assert result.stderr == f"fakeapollo: cannot start: cannot listen on {host}:0: not a valid host name\n"
+
+
+def test_an_admin_token_file_whose_token_holds_a_control_character_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "token"
+    path.write_text("ab\x01cd\n", encoding="utf-8")
+    result = run_cli("serve", "--port", "0", "--admin-token-file", str(path))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"fakeapollo serve: --admin-token-file {path}: its first line must not hold control characters"
+        " (a line break, a tab, ...)\n"
+    )

@@ -189,6 +189,10 @@ def _serve(config: Config) -> int:
         where = bind_address(config.host, config.port)
         print(f"fakeapollo: cannot start: cannot listen on {where}: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    except UnicodeError:  # a name IDNA cannot encode: an empty label, or one longer than 63 characters
+        where = bind_address(config.host, config.port)
+        print(f"fakeapollo: cannot start: cannot listen on {where}: not a valid host name", file=sys.stderr)
+        return 2
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
 
