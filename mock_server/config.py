@@ -155,7 +155,7 @@ class Config:
     # ("2-10"); Apollo's are a minute to several minutes. On the emulator's clock: tests advance it.
     webhook_delay: str = _setting(
         "60-300",
-        "seconds from a request to its webhook: fixed (5) or a range (2-10)",
+        "seconds from a request to its webhook: fixed (5) or a range (2-10), at most 31536000 (a year)",
         "webhooks",
         metavar="SECONDS",
     )

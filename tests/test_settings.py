@@ -11,7 +11,7 @@ import pytest
 from mock_server import __version__
 from mock_server.cli import main
 from mock_server.config import Config, SettingError, parse_setting
-from tests.conftest import ROOT
+from tests.conftest import ROOT, people_match, start_serve
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -169,3 +169,21 @@ def test_an_admin_token_file_whose_token_holds_a_control_character_is_refused(tm
         f"fakeapollo serve: --admin-token-file {path}: its first line must not hold control characters"
         " (a line break, a tab, ...)\n"
     )
+
+
+@pytest.mark.parametrize("delay", ["1e308", "0-1e300", "31536001"])
+def test_a_webhook_delay_past_a_year_is_refused_at_start_naming_the_flag(delay: str) -> None:
+    result = run_cli("serve", "--port", "0", "--webhook-delay", delay)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "fakeapollo serve: --webhook-delay must be seconds from 0 to 31536000 (a year) like 5,"
+        f" or a range like 2-10, got {delay!r}\n"
+    )
+
+
+def test_a_webhook_delay_of_a_year_starts() -> None:
+    server = start_serve("--webhook-delay", "0-31536000")
+    try:
+        assert people_match(server.url).status_code == 200
+    finally:
+        server.stop()

@@ -165,7 +165,7 @@ def test_delays_parse(text: str, expected: tuple[float, float]) -> None:
 
 @pytest.mark.parametrize("text", ["", "soon", "10-2", "-1", "1-", "nan", "inf", "1-2-3"])
 def test_bad_delays_are_refused(text: str) -> None:
-    with pytest.raises(ValueError, match="webhook delay"):
+    with pytest.raises(ValueError, match="--webhook-delay must be seconds from 0 to 31536000"):
         parse_delay(text)
 
 

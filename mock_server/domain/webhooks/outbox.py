@@ -49,16 +49,25 @@ USER_AGENT = "fakeapollo-webhooks/1"
 NO_CREDITS = "not delivered: the team's credits do not cover the phone numbers"
 
 
+# The longest delay, a year: a `webhook_late` scenario may hold deliveries ten times the longest
+# (docs/control-api.md: `delay_s` up to 315,360,000 seconds).
+MAX_DELAY = 31_536_000
+
+
 def parse_delay(text: str) -> tuple[float, float]:
-    """A delay setting, `5` or `2-10` (seconds), as (low, high); ValueError when malformed."""
+    """A delay setting, `5` or `2-10` (seconds, at most MAX_DELAY), as (low, high); else ValueError."""
+    problem = (
+        f"--webhook-delay must be seconds from 0 to {MAX_DELAY} (a year) like 5, or a range like 2-10,"
+        f" got {str(text)[:60]!r}"
+    )
     low_text, sep, high_text = str(text).strip().partition("-")
     try:
         low = float(low_text)
         high = float(high_text) if sep else low
-    except ValueError as exc:
-        raise ValueError(f"webhook delay must be seconds like 5 or a range like 2-10, got {text!r}") from exc
-    if not (math.isfinite(low) and math.isfinite(high)) or low < 0 or high < low:
-        raise ValueError(f"webhook delay must be seconds like 5 or a range like 2-10, got {text!r}")
+    except ValueError:
+        raise ValueError(problem) from None
+    if not (math.isfinite(low) and math.isfinite(high)) or low < 0 or high < low or high > MAX_DELAY:
+        raise ValueError(problem)
     return low, high
 
 
