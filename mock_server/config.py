@@ -552,6 +552,8 @@ def parse_setting(name: str, raw: str) -> Any:
         if setting.range is not None:
             return parse_number(raw, type_name != "float", *setting.range)
         try:
+            if not text.isascii():  # int() and float() read other scripts' digits too: ٣ as 3
+                raise ValueError(text)
             value: float = float(text) if type_name == "float" else int(text)
         except ValueError:
             value = math.nan

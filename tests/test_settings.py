@@ -187,3 +187,19 @@ def test_a_webhook_delay_of_a_year_starts() -> None:
         assert people_match(server.url).status_code == 200
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "\u0663"], "argument --port: must be a whole number from 0 to 65535, got '\u0663'"),
+        (
+            ["--webhook-timeout", "\uff15"],
+            "argument --webhook-timeout: must be a number from 0.001 to 600, got '\uff15'",
+        ),
+    ],
+)
+def test_a_number_setting_in_digits_other_than_ascii_is_refused(args: list[str], message: str) -> None:
+    result = run_cli("serve", "--port", "0", *args)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.endswith(f"fakeapollo serve: {message}\n"), result.stderr
