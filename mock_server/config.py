@@ -511,12 +511,19 @@ def parse_number(raw: str, whole: bool, low: float, high: float) -> Any:
     """A whole number (int) or a number (float) from its text, within [low, high]; SettingError if not."""
     text = raw.strip()
     try:
-        value: float = int(text) if whole else float(text)
+        value: float = _ascii_number(text, whole)
     except ValueError:  # not a number, or an integer of more than 4,300 digits
         value = math.nan
     if not _within(value, low, high):
         raise SettingError(f"{range_text(whole, low, high)}, got {raw!r}")
     return value
+
+
+def _ascii_number(text: str, whole: bool) -> float:
+    """int() or float() of `text`, refusing other scripts' digits (which they read: ٣ as 3)."""
+    if not text.isascii():
+        raise ValueError(text)
+    return int(text) if whole else float(text)
 
 
 def number_flag(whole: bool, low: float, high: float) -> Callable[[str], Any]:
@@ -552,9 +559,7 @@ def parse_setting(name: str, raw: str) -> Any:
         if setting.range is not None:
             return parse_number(raw, type_name != "float", *setting.range)
         try:
-            if not text.isascii():  # int() and float() read other scripts' digits too: ٣ as 3
-                raise ValueError(text)
-            value: float = float(text) if type_name == "float" else int(text)
+            value: float = _ascii_number(text, type_name != "float")
         except ValueError:
             value = math.nan
         if not math.isfinite(value):
