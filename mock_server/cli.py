@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
-import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -67,12 +66,10 @@ def _setting(name: str) -> Callable[[str], Any]:
 
 
 def _read_document(path: Path) -> bytes:
-    """The bytes of `path` (`-`: stdin); OSError for anything but a regular file (a FIFO would hang)."""
-    if str(path) == "-":
-        return sys.stdin.buffer.read()
-    if not stat.S_ISREG(path.stat().st_mode):
-        raise OSError("not a regular file")
-    return path.read_bytes()
+    """The bytes of `path` (`-`: stdin); FileRefused for anything but a regular file (a FIFO would hang)."""
+    from mock_server.domain.files import read_bytes
+
+    return sys.stdin.buffer.read() if str(path) == "-" else read_bytes(path)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -319,12 +316,16 @@ def _validate(schema: str, path: Path) -> int:
     """Print every violation of `path` against `schema`; exit status 1 when there are any."""
     from mock_server.domain.data import SchemaViolation, UnknownSchema, validate
     from mock_server.domain.encoding import NotDecodable, decode_text, loads_strictly
+    from mock_server.domain.files import FileRefused
     from mock_server.domain.keys import registry_problems
 
     try:
         document = loads_strictly(decode_text(_read_document(path)))
     except OSError as exc:
         print(f"cannot read {path}: {exc}", file=sys.stderr)
+        return 2
+    except FileRefused as exc:
+        print(f"cannot read {path}: {exc.problem}", file=sys.stderr)
         return 2
     except NotDecodable as exc:
         print(f"{path} {exc}", file=sys.stderr)
