@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mock_server.domain.control_input import has_control_characters
+
 ENV_PREFIX = "FAKEAPOLLO_"
 T = TypeVar("T")
 
@@ -54,7 +56,7 @@ def token_problem(text: str) -> str | None:
     """Why `text` cannot be the admin token: one no client can send in an Authorization header."""
     if not text.strip():
         return "must not be empty"
-    if any(ord(char) < 32 or ord(char) == 127 for char in text):
+    if has_control_characters(text):
         return "must not hold control characters (a line break, a tab, ...)"
     return None
 

@@ -1,4 +1,4 @@
-"""What text a key registry entry stores may hold: valid Unicode, no control characters."""
+"""What text a key registry entry or the admin token may hold: valid Unicode, no control characters."""
 
 from __future__ import annotations
 
@@ -6,6 +6,11 @@ import re
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
+def has_control_characters(text: str) -> bool:
+    """Whether `text` holds a C0 control character or DEL (a line break, a tab, NUL ...)."""
+    return _CONTROL.search(text) is not None
 
 
 def text_problem(text: str) -> str | None:
@@ -16,6 +21,6 @@ def text_problem(text: str) -> str | None:
     """
     if _SURROGATE.search(text):
         return "must be valid Unicode (no lone surrogates)"
-    if _CONTROL.search(text):
+    if has_control_characters(text):
         return "must hold no control characters (CR, LF, NUL, tab and the like)"
     return None

@@ -303,11 +303,6 @@ def validate(name: str, document: Any, *, strict: bool = False) -> None:
         raise SchemaViolation(stem, problems)
 
 
-def _read_json(path: Path) -> Any:
-    """Parse one JSON file, naming the file in the error (a regular file only: a FIFO would block)."""
-    return read_json(path)
-
-
 def _check_unique(entries: Iterable[tuple[str | None, str]], what: str) -> None:
     """Raise ValueError when two sources share one non-null value."""
     seen: dict[str, str] = {}
@@ -328,7 +323,7 @@ def _persons(
     sources: list[str] = []
     for name, _mtime, _size in signature:
         path = directory / name
-        person = _read_json(path)
+        person = read_json(path)
         problems = violations("person", person) if checked else []
         if problems:
             raise SchemaViolation("person", problems, source=str(path))
@@ -397,7 +392,7 @@ def load_key_registry(path: Path | None = None) -> dict[str, Any]:
     The shipped registry is validated by tests/test_fixtures.py, not at every start (as persons).
     """
     source = path if path is not None else fixtures_dir() / "keys.json"
-    document = _read_json(source)
+    document = read_json(source)
     problems = violations("key_registry", document) if path is not None else []
     if not problems:
         seen: dict[str, int] = {}

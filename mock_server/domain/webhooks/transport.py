@@ -282,16 +282,14 @@ def _shut(sock: socket.socket) -> None:
 TIMED_OUT = Answer(None, "timeout")
 
 
-def _connection(
-    target: Target, address: str, timeout: float, deadline: _Deadline
-) -> http.client.HTTPConnection:
+def _connection(target: Target, address: str, deadline: _Deadline) -> http.client.HTTPConnection:
     """A connection named after the target's host (Host header, TLS name) that connects to `address`."""
     host = target.host.encode("idna").decode("ascii") if not target.host.isascii() else target.host
     connection: http.client.HTTPConnection
     if target.scheme == "https":
-        connection = http.client.HTTPSConnection(host, target.port, timeout=timeout)
+        connection = http.client.HTTPSConnection(host, target.port)
     else:
-        connection = http.client.HTTPConnection(host, target.port, timeout=timeout)
+        connection = http.client.HTTPConnection(host, target.port)
 
     def connect_to_checked(
         where: tuple[str, int], timeout: float | None = None, source: tuple[str, int] | None = None
@@ -326,7 +324,7 @@ def post_json(
     deadline = _Deadline(timeout)
     try:
         for address in target.addresses:
-            answer = _post_once(target, address, body, headers, timeout, deadline)
+            answer = _post_once(target, address, body, headers, deadline)
             if answer.error not in ("connection refused", "no route"):
                 break
     finally:
@@ -336,11 +334,11 @@ def post_json(
 
 
 def _post_once(
-    target: Target, address: str, body: bytes, headers: Mapping[str, str], timeout: float, deadline: _Deadline
+    target: Target, address: str, body: bytes, headers: Mapping[str, str], deadline: _Deadline
 ) -> Answer:
     """One POST to one checked address, its socket shut down when `deadline` passes."""
     try:
-        connection = _connection(target, address, timeout, deadline)
+        connection = _connection(target, address, deadline)
     except (UnicodeError, ValueError):
         return Answer(None, "invalid host")
     try:
