@@ -319,7 +319,8 @@ class _LineClient:
         self._stderr: deque[str] = deque()
         self._stderr_size = 0
         self._stderr_lock = threading.Lock()
-        self._stderr_unsettled = False
+        # Held from a stderr read to the keeping of what it read: _settle_stderr takes it to see both.
+        self._reading = threading.Lock()
         self._reader = threading.Thread(target=self._read, name="contract-client-stdout", daemon=True)
         self._drainer = threading.Thread(target=self._drain, name="contract-client-stderr", daemon=True)
         self._reader.start()
@@ -435,15 +436,20 @@ class _LineClient:
         stderr = self.process.stderr
         assert stderr is not None
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        while chunk := os.read(stderr.fileno(), 65_536):
-            self._stderr_unsettled = True  # read, not yet kept: _settle_stderr waits for it
-            text = decoder.decode(chunk)
-            with self._stderr_lock:
-                self._stderr.append(text)
-                self._stderr_size += len(text)
-                while self._stderr_size > STDERR_KEPT and len(self._stderr) > 1:
-                    self._stderr_size -= len(self._stderr.popleft())
-                self._stderr_unsettled = False
+        descriptor = stderr.fileno()
+        while True:
+            if os.name != "nt":  # wait outside the lock: the read below then returns at once
+                select.select([descriptor], [], [])
+            with self._reading:
+                chunk = os.read(descriptor, 65_536)
+                if not chunk:
+                    return
+                text = decoder.decode(chunk)
+                with self._stderr_lock:
+                    self._stderr.append(text)
+                    self._stderr_size += len(text)
+                    while self._stderr_size > STDERR_KEPT and len(self._stderr) > 1:
+                        self._stderr_size -= len(self._stderr.popleft())
 
     def _settle_stderr(self, seconds: float = 0.5) -> None:
         """Let the drain thread keep what the client wrote on stderr before its outcome (at most `seconds`).
@@ -456,9 +462,9 @@ class _LineClient:
             return
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            pending = select.select([stderr.fileno()], [], [], 0)[0]
-            if not pending and not self._stderr_unsettled:
-                return
+            with self._reading:  # never between a read and the keeping of what it read
+                if not select.select([stderr.fileno()], [], [], 0)[0]:
+                    return
             if self.process.poll() is not None:
                 return
             time.sleep(0.001)
